@@ -1,0 +1,83 @@
+"""Frozen records passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SourceKind = Literal["feed", "archive", "page"]
+ContentType = Literal["html", "text", "record"]
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """
+    Where an article came from, as it appears in the record's `source` key.
+
+    `tz` is the zone a naive date from this source is read in.
+    """
+
+    kind: SourceKind
+    name: str
+    url: str
+    tz: str = "UTC"
+
+    def as_record(self) -> dict[str, str]:
+        """Return the `source` object of a record."""
+        return {"kind": self.kind, "name": self.name, "url": self.url}
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """
+    One article as found, before cleaning.
+
+    `content` is HTML (`html`), seed-format text (`text`) or a JSON record
+    (`record`, from a `.jsonl` archive).  The hints come from the feed entry
+    or archive record and are used where the page itself says nothing.
+    """
+
+    url: str
+    source: SourceRef
+    content: str
+    content_type: ContentType
+    fetched_at: str | None = None
+    title: str | None = None
+    summary: str | None = None
+    published: str | None = None
+    authors: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """
+    What cleaning found in one page or text article.
+
+    `text` holds paragraphs separated by blank lines with dateline, credit and
+    site chrome already removed.  `published` is the raw date string as found;
+    enrichment turns it into UTC.
+    """
+
+    title: str | None
+    text: str
+    summary: str | None = None
+    published: str | None = None
+    authors: tuple[str, ...] = ()
+    dateline: str | None = None
+    credit: str | None = None
+    tags: tuple[str, ...] = ()
+    canonical_url: str | None = None
+    image: str | None = None
+    site_name: str | None = None
+    is_article: bool = True
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity with its mention count in one article."""
+
+    text: str
+    label: Literal["PERSON", "ORG", "LOC", "MISC"]
+    count: int
