@@ -1,0 +1,139 @@
+"""The state-store contract every implementation passes (tests/integration/test_state_contract.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One item that failed for good: why, where, and what to retry it with."""
+
+    id: str
+    reason: str
+    stage: str
+    source: str
+    payload: dict[str, Any]
+    at: str
+
+
+class StateStore(Protocol):
+    """
+    What the pipeline remembers between tasks and runs.
+
+    Every check-and-set is atomic across processes: two workers racing on the
+    same key see exactly one winner.
+    """
+
+    def ping(self) -> bool:
+        """Return True when the store answers."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+    # -- dedupe -----------------------------------------------------------
+    def is_done(self, article_id: str) -> bool:
+        """Return True when the article went through every sink already."""
+        ...
+
+    def mark_done(self, article_id: str, ttl_s: int) -> None:
+        """Remember that the article is finished (kept `ttl_s`)."""
+        ...
+
+    def claim_content(self, content_hash: str, article_id: str, ttl_s: int) -> str | None:
+        """
+        Claim a content hash for an article.
+
+        Returns:
+            None when the hash is new or already belongs to `article_id`
+            (a redelivery), else the id of the article that owns it.
+        """
+        ...
+
+    def near_claim(self, article_id: str, bands: list[str], ttl_s: int) -> str | None:
+        """
+        Check the LSH bands and insert them, atomically.
+
+        Returns:
+            None when no other article shares a band (the bands are now ours),
+            else the id of the earlier article that does.
+        """
+        ...
+
+    # -- feeds ------------------------------------------------------------
+    def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        """Record entry keys as seen; return those that were not seen before."""
+        ...
+
+    def get_feed(self, url: str) -> dict[str, Any] | None:
+        """Return the stored polling state of a feed."""
+        ...
+
+    def put_feed(self, url: str, state: dict[str, Any]) -> None:
+        """Replace the stored polling state of a feed."""
+        ...
+
+    # -- archives ---------------------------------------------------------
+    def get_checkpoint(self, key: str) -> str | None:
+        """Return the last position processed in an archive."""
+        ...
+
+    def set_checkpoint(self, key: str, position: str) -> None:
+        """Store the last position processed in an archive."""
+        ...
+
+    # -- learned chrome ---------------------------------------------------
+    def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
+        """
+        Count each fingerprint once more for `source`.
+
+        Returns:
+            The fingerprints of this call seen in at least `min_count` articles.
+        """
+        ...
+
+    # -- scheduler --------------------------------------------------------
+    def schedule(self, url: str, next_at: float) -> None:
+        """Put a source in the due-set at `next_at` (epoch seconds)."""
+        ...
+
+    def unschedule(self, url: str) -> None:
+        """Remove a source from the due-set."""
+        ...
+
+    def claim_due(self, now: float, limit: int, lease_s: float) -> list[str]:
+        """
+        Atomically take up to `limit` sources due at `now`.
+
+        A taken source is pushed `lease_s` into the future, so a second tick
+        does not take it again before its poll writes the real next check.
+        """
+        ...
+
+    def scheduled(self) -> dict[str, float]:
+        """Return every scheduled source with its next check."""
+        ...
+
+    # -- dead letters and counters ---------------------------------------
+    def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
+        """Store a failed item; return its id."""
+        ...
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """Return the oldest dead letters."""
+        ...
+
+    def remove_dead(self, dead_id: str) -> bool:
+        """Remove one dead letter (after a retry); True when it existed."""
+        ...
+
+    def incr(self, counter: str, by: int = 1) -> None:
+        """Add to a named counter."""
+        ...
+
+    def counters(self) -> dict[str, int]:
+        """Return all counters."""
+        ...

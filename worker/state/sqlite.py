@@ -1,0 +1,239 @@
+"""The embedded state store: one SQLite file in WAL mode, shared by worker processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from worker.errors import StoreUnavailable
+from worker.state.base import DeadLetter
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS done (id TEXT PRIMARY KEY, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS bands (band TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (feed TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (feed, key));
+CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, position TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chrome (source TEXT NOT NULL, fp TEXT NOT NULL, n INTEGER NOT NULL,
+                                   PRIMARY KEY (source, fp));
+CREATE TABLE IF NOT EXISTS due (url TEXT PRIMARY KEY, next_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS due_next ON due (next_at);
+CREATE TABLE IF NOT EXISTS dead (id TEXT PRIMARY KEY, at TEXT NOT NULL, reason TEXT, stage TEXT,
+                                 source TEXT, payload TEXT);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+"""
+
+
+class SQLiteStore:
+    """
+    State in one SQLite file.
+
+    Each process (and thread) opens its own connection lazily, because a
+    connection must not cross a fork; `BEGIN IMMEDIATE` makes every
+    check-and-set atomic across processes.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        with self._tx() as db:
+            db.executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            try:
+                conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA busy_timeout=60000")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"cannot open state store {self.path}: {exc}") from exc
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+        return conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"state store busy or unavailable: {exc}") from exc
+
+    def ping(self) -> bool:
+        try:
+            self._conn().execute("SELECT 1").fetchone()
+        except (sqlite3.Error, StoreUnavailable):
+            return False
+        return True
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- dedupe -----------------------------------------------------------
+    def is_done(self, article_id: str) -> bool:
+        row = (
+            self._conn()
+            .execute("SELECT 1 FROM done WHERE id = ? AND expires > ?", (article_id, time.time()))
+            .fetchone()
+        )
+        return row is not None
+
+    def mark_done(self, article_id: str, ttl_s: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO done (id, expires) VALUES (?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET expires = excluded.expires",
+                (article_id, time.time() + ttl_s),
+            )
+
+    def claim_content(self, content_hash: str, article_id: str, ttl_s: int) -> str | None:
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT id FROM content WHERE hash = ? AND expires > ?", (content_hash, now)
+            ).fetchone()
+            if row is not None and row[0] != article_id:
+                return str(row[0])
+            db.execute(
+                "INSERT OR REPLACE INTO content (hash, id, expires) VALUES (?, ?, ?)",
+                (content_hash, article_id, now + ttl_s),
+            )
+        return None
+
+    def near_claim(self, article_id: str, bands: list[str], ttl_s: int) -> str | None:
+        if not bands:
+            return None
+        now = time.time()
+        marks = ",".join("?" * len(bands))
+        with self._tx() as db:
+            rows = db.execute(
+                f"SELECT id FROM bands WHERE band IN ({marks}) AND expires > ? AND id != ?",  # noqa: S608
+                (*bands, now, article_id),
+            ).fetchall()
+            if rows:
+                return str(rows[0][0])
+            db.executemany(
+                "INSERT OR REPLACE INTO bands (band, id, expires) VALUES (?, ?, ?)",
+                [(b, article_id, now + ttl_s) for b in bands],
+            )
+        return None
+
+    # -- feeds ------------------------------------------------------------
+    def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        fresh: list[str] = []
+        with self._tx() as db:
+            for key in dict.fromkeys(entry_keys):
+                cur = db.execute("INSERT OR IGNORE INTO entries (feed, key) VALUES (?, ?)", (feed_key, key))
+                if cur.rowcount:
+                    fresh.append(key)
+        return fresh
+
+    def get_feed(self, url: str) -> dict[str, Any] | None:
+        row = self._conn().execute("SELECT state FROM feeds WHERE url = ?", (url,)).fetchone()
+        return None if row is None else dict(json.loads(row[0]))
+
+    def put_feed(self, url: str, state: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO feeds (url, state) VALUES (?, ?)", (url, json.dumps(state)))
+
+    # -- archives ---------------------------------------------------------
+    def get_checkpoint(self, key: str) -> str | None:
+        row = self._conn().execute("SELECT position FROM checkpoints WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_checkpoint(self, key: str, position: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO checkpoints (key, position) VALUES (?, ?)", (key, position))
+
+    # -- learned chrome ---------------------------------------------------
+    def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
+        learned: set[str] = set()
+        with self._tx() as db:
+            for fp in dict.fromkeys(fingerprints):
+                db.execute(
+                    "INSERT INTO chrome (source, fp, n) VALUES (?, ?, 1) "
+                    "ON CONFLICT (source, fp) DO UPDATE SET n = n + 1",
+                    (source, fp),
+                )
+                (n,) = db.execute("SELECT n FROM chrome WHERE source = ? AND fp = ?", (source, fp)).fetchone()
+                if n >= min_count:
+                    learned.add(fp)
+        return frozenset(learned)
+
+    # -- scheduler --------------------------------------------------------
+    def schedule(self, url: str, next_at: float) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO due (url, next_at) VALUES (?, ?)", (url, next_at))
+
+    def unschedule(self, url: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM due WHERE url = ?", (url,))
+
+    def claim_due(self, now: float, limit: int, lease_s: float) -> list[str]:
+        with self._tx() as db:
+            urls = [
+                str(r[0])
+                for r in db.execute(
+                    "SELECT url FROM due WHERE next_at <= ? ORDER BY next_at LIMIT ?", (now, limit)
+                ).fetchall()
+            ]
+            db.executemany("UPDATE due SET next_at = ? WHERE url = ?", [(now + lease_s, u) for u in urls])
+        return urls
+
+    def scheduled(self) -> dict[str, float]:
+        return {str(u): float(t) for u, t in self._conn().execute("SELECT url, next_at FROM due").fetchall()}
+
+    # -- dead letters and counters ---------------------------------------
+    def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
+        dead_id = f"{time.time_ns():020d}-{uuid.uuid4().hex[:8]}"
+        at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO dead (id, at, reason, stage, source, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                (dead_id, at, reason, stage, source, json.dumps(payload)),
+            )
+        return dead_id
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        rows = (
+            self._conn()
+            .execute("SELECT id, reason, stage, source, payload, at FROM dead ORDER BY id LIMIT ?", (limit,))
+            .fetchall()
+        )
+        return [DeadLetter(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5]) for r in rows]
+
+    def remove_dead(self, dead_id: str) -> bool:
+        with self._tx() as db:
+            return db.execute("DELETE FROM dead WHERE id = ?", (dead_id,)).rowcount > 0
+
+    def incr(self, counter: str, by: int = 1) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO counters (name, n) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET n = n + ?",
+                (counter, by, by),
+            )
+
+    def counters(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self._conn().execute("SELECT name, n FROM counters").fetchall()}
