@@ -1,0 +1,182 @@
+"""Tests for date parsing into UTC ISO 8601."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from worker.enrich.dates import EARLIEST, to_utc_iso
+
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+class TestSeedDates:
+    @pytest.mark.parametrize(
+        ("tz", "expected"),
+        [("UTC", "2013-09-09T04:11:00Z"), ("America/New_York", "2013-09-09T08:11:00Z")],
+        ids=["utc", "new-york-edt"],
+    )
+    def test_seed_date_line(self, tz: str, expected: str) -> None:
+        """The seed file's naive date line is read in the source's zone."""
+        assert expected == to_utc_iso("Monday, 09 Sep 2013 04:11 AM", tz=tz, now=NOW)
+
+    def test_winter_time(self) -> None:
+        """A naive January date in New York is five hours behind UTC, not four."""
+        expected = "2013-01-09T09:11:00Z"
+
+        assert expected == to_utc_iso("Wednesday, 09 Jan 2013 04:11 AM", tz="America/New_York")
+
+
+class TestFormats:
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("Mon, 09 Sep 2013 04:11:00 GMT", "2013-09-09T04:11:00Z"),
+            ("Mon, 09 Sep 2013 04:11:00 +0000", "2013-09-09T04:11:00Z"),
+            ("Mon, 09 Sep 2013 04:11:00 EST", "2013-09-09T09:11:00Z"),
+            ("Mon, 09 Sep 2013 04:11:00 PDT", "2013-09-09T11:11:00Z"),
+            ("Mon, 09 Sep 2013 04:11:00 +0200", "2013-09-09T02:11:00Z"),
+            ("2013-09-09T04:11:00Z", "2013-09-09T04:11:00Z"),
+            ("2013-09-09T04:11:00.987+05:30", "2013-09-08T22:41:00Z"),
+        ],
+        ids=[
+            "rfc822-gmt",
+            "rfc822-offset-zero",
+            "rfc822-est",
+            "rfc822-pdt",
+            "rfc822-offset",
+            "iso-z",
+            "iso-fraction-offset",
+        ],
+    )
+    def test_strings(self, value: str, expected: str) -> None:
+        """Feed and page date strings with an explicit zone ignore the source's zone."""
+        assert expected == to_utc_iso(value, tz="Asia/Tokyo", now=NOW)
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("2013-09-09", "2013-09-08T15:00:00Z"),
+            ("  2013-09-09 04:11  ", "2013-09-08T19:11:00Z"),
+            ("9/10/2013 4:11 PM", "2013-09-10T07:11:00Z"),
+        ],
+        ids=["date-only", "padded", "us-month-first"],
+    )
+    def test_naive_strings(self, value: str, expected: str) -> None:
+        """A string without zone is read in the source's zone; a date alone means its midnight."""
+        assert expected == to_utc_iso(value, tz="Asia/Tokyo", now=NOW)
+
+    def test_unknown_abbreviation_uses_source_zone(self) -> None:
+        """An abbreviation we cannot resolve leaves the date in the source's zone, without a warning."""
+        expected = "2013-09-09T08:11:00Z"
+
+        assert expected == to_utc_iso("09 Sep 2013 04:11 XYZ", tz="America/New_York", now=NOW)
+
+    def test_struct_time_is_utc(self) -> None:
+        """feedparser's struct_time is UTC whatever the source's zone."""
+        value = time.gmtime(datetime(2013, 9, 9, 4, 11, tzinfo=UTC).timestamp())
+
+        expected = "2013-09-09T04:11:00Z"
+
+        assert expected == to_utc_iso(value, tz="America/New_York", now=NOW)
+
+    def test_struct_time_leap_second(self) -> None:
+        """A leap second in a struct_time is clamped rather than rejected."""
+        value = time.struct_time((2016, 12, 31, 23, 59, 60, 5, 366, 0))
+
+        expected = "2016-12-31T23:59:59Z"
+
+        assert expected == to_utc_iso(value, now=NOW)
+
+    @pytest.mark.parametrize(
+        ("value", "tz", "expected"),
+        [
+            (datetime(2013, 9, 9, 4, 11), "America/New_York", "2013-09-09T08:11:00Z"),
+            (datetime(2013, 9, 9, 4, 11, tzinfo=timezone(timedelta(hours=2))), "UTC", "2013-09-09T02:11:00Z"),
+        ],
+        ids=["naive", "aware"],
+    )
+    def test_datetime(self, value: datetime, tz: str, expected: str) -> None:
+        """A naive datetime is read in the source's zone, an aware one keeps its offset."""
+        assert expected == to_utc_iso(value, tz=tz, now=NOW)
+
+    def test_unknown_zone_reads_utc(self) -> None:
+        """A misconfigured source zone falls back to UTC instead of losing the date."""
+        expected = "2013-09-09T04:11:00Z"
+
+        assert expected == to_utc_iso("2013-09-09 04:11", tz="No/Such_Zone", now=NOW)
+
+
+class TestRejected:
+    @pytest.mark.parametrize(
+        "value",
+        [None, "", "   ", "Monday", "Sep 9", "yesterday", "not a date", "0", "99999999999999999999"],
+        ids=["none", "empty", "blank", "weekday-only", "no-year", "relative", "words", "zero", "huge-number"],
+    )
+    def test_not_a_date(self, value: str | None) -> None:
+        """Missing, incomplete and unparseable dates give None."""
+        assert to_utc_iso(value, now=NOW) is None
+
+    def test_offset_out_of_range(self) -> None:
+        """An impossible UTC offset gives None instead of an error."""
+        assert to_utc_iso("2013-09-09 04:11 +9999", now=NOW) is None
+
+    @pytest.mark.parametrize(
+        ("value", "expected"),
+        [
+            ("1989-12-31T23:59:59Z", None),
+            ("1990-01-01T00:00:00Z", "1990-01-01T00:00:00Z"),
+            ("2024-06-02T12:00:00Z", "2024-06-02T12:00:00Z"),
+            ("2024-06-02T12:00:01Z", None),
+        ],
+        ids=["before-1990", "first-of-1990", "one-day-ahead", "past-one-day-ahead"],
+    )
+    def test_range(self, value: str, expected: str | None) -> None:
+        """Dates before 1990 or more than a day after now are rejected."""
+        assert expected == to_utc_iso(value, now=NOW)
+
+    def test_default_now_is_the_clock(self) -> None:
+        """Without `now`, a date a week ahead of the real clock is rejected and one a week ago kept."""
+        ahead = datetime.now(UTC) + timedelta(days=7)
+        ago = datetime.now(UTC) - timedelta(days=7)
+
+        assert to_utc_iso(ahead) is None
+        assert ago.strftime("%Y-%m-%dT%H:%M:%SZ") == to_utc_iso(ago)
+
+
+class TestProperties:
+    @given(st.text(), st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata", "Bad/Zone"]))
+    def test_never_raises_on_text(self, value: str, tz: str) -> None:
+        """Any text gives None or a UTC timestamp, never an exception."""
+        result = to_utc_iso(value, tz=tz, now=NOW)
+
+        assert result is None or ISO.match(result)
+
+    @given(st.from_regex(r"[0-9A-Za-z ,:+\-./]{0,40}", fullmatch=True))
+    def test_never_raises_on_date_like_text(self, value: str) -> None:
+        """Text made of date characters gives None or a UTC timestamp, never an exception."""
+        result = to_utc_iso(value, now=NOW)
+
+        assert result is None or ISO.match(result)
+
+    @given(st.datetimes(timezones=st.timezones()))
+    def test_aware_datetimes(self, value: datetime) -> None:
+        """An aware datetime in range converts to its UTC second; out of range gives None."""
+        utc = value.astimezone(UTC)
+        expected = utc.strftime("%Y-%m-%dT%H:%M:%SZ") if EARLIEST <= utc <= NOW + timedelta(days=1) else None
+
+        assert expected == to_utc_iso(value, now=NOW)
+
+    @given(st.datetimes(min_value=datetime(1991, 1, 1), max_value=datetime(2024, 1, 1)))
+    def test_output_round_trips(self, value: datetime) -> None:
+        """Our own output parses back to itself."""
+        once = to_utc_iso(value, tz="Europe/Paris", now=NOW)
+
+        assert once is not None
+        assert once == to_utc_iso(once, tz="Asia/Tokyo", now=NOW)

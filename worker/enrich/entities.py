@@ -1,0 +1,259 @@
+"""Find the people, organisations, places and other names an article mentions."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from worker.models import Entity
+
+EntityLabel = Literal["PERSON", "ORG", "LOC", "MISC"]
+
+# The components NER needs; the tagger, parser and lemmatizer roughly double
+# the time per article and add nothing to the entities.
+NER_COMPONENTS: tuple[str, ...] = ("tok2vec", "ner")
+
+# spaCy's OntoNotes labels mapped to ours.  Numeric and temporal labels (DATE,
+# TIME, PERCENT, MONEY, QUANTITY, ORDINAL, CARDINAL) are not names: dropped.
+LABELS: dict[str, EntityLabel] = {
+    "PERSON": "PERSON",
+    "PER": "PERSON",
+    "ORG": "ORG",
+    "GPE": "LOC",
+    "LOC": "LOC",
+    "FAC": "LOC",
+    "NORP": "MISC",
+    "EVENT": "MISC",
+    "PRODUCT": "MISC",
+    "WORK_OF_ART": "MISC",
+    "LAW": "MISC",
+    "LANGUAGE": "MISC",
+    "MISC": "MISC",
+}
+
+# Texts longer than this are cut before NER: spaCy refuses texts over
+# `nlp.max_length` and its memory use grows with length, while the names that
+# matter appear early in a news article.
+MAX_CHARS = 100_000
+
+_SPACE = re.compile(r"\s+")
+# Quotes, brackets and dashes that spaCy sometimes keeps at an entity's edge.
+# A trailing period is kept: it belongs to `U.S.` and `St.`.
+_EDGE = " \"'“”‘’«»„()[]{}<>,;:!?*–—-"
+_POSSESSIVE = re.compile(r"['’][sS]$")
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+# Names where the article is part of the name itself.
+_KEEP_THE = frozenset({"the hague", "the gambia", "the bahamas"})
+_NAME_TOKENS = re.compile(r"[\s\-‐]+")
+
+
+@dataclass
+class _Group:
+    """Mentions that name one entity, in the order they were met."""
+
+    first: int
+    # Set once short names joined this full name: it names the entity.
+    name: str | None = None
+    forms: Counter[str] = field(default_factory=Counter)
+    form_first: dict[str, int] = field(default_factory=dict)
+    labels: Counter[EntityLabel] = field(default_factory=Counter)
+    label_first: dict[EntityLabel, int] = field(default_factory=dict)
+
+    def add(self, text: str, label: EntityLabel, index: int) -> None:
+        """Count one mention."""
+        self.forms[text] += 1
+        self.form_first.setdefault(text, index)
+        self.labels[label] += 1
+        self.label_first.setdefault(label, index)
+
+    def absorb(self, other: _Group) -> None:
+        """Take over the mentions of another group that names the same entity."""
+        self.first = min(self.first, other.first)
+        self.forms.update(other.forms)
+        for text, index in other.form_first.items():
+            self.form_first[text] = min(index, self.form_first.get(text, index))
+        self.labels.update(other.labels)
+        for label, index in other.label_first.items():
+            self.label_first[label] = min(index, self.label_first.get(label, index))
+
+    @property
+    def count(self) -> int:
+        """Return the number of mentions."""
+        return self.forms.total()
+
+    def label(self) -> EntityLabel:
+        """Return the label most mentions carry; on a tie, the one seen first."""
+        return min(self.labels, key=lambda lab: (-self.labels[lab], self.label_first[lab]))
+
+    def text(self) -> str:
+        """
+        Return the form to publish: the most frequent, then first, properly cased one.
+
+        A form with a lower-case letter is preferred so that a shouted
+        `MOSCOW` dateline does not name the entity when `Moscow` also occurs.
+        """
+        if self.name is not None:
+            return self.name
+        cased = [f for f in self.forms if any(c.islower() for c in f)] or list(self.forms)
+        return min(cased, key=lambda f: (-self.forms[f], self.form_first[f]))
+
+
+def clean_mention(text: str) -> str:
+    """
+    Return an entity mention without possessive, leading `the` or stray punctuation.
+
+    `Putin's` becomes `Putin` and `the United States` becomes `United States`,
+    so both group with the other mentions of the same name.
+    """
+    text = _SPACE.sub(" ", text).strip(_EDGE)
+    text = _POSSESSIVE.sub("", text).strip(_EDGE)
+    if text.casefold() not in _KEEP_THE:
+        text = _LEADING_THE.sub("", text)
+    return text.strip(_EDGE)
+
+
+def _tokens(key: str) -> list[str]:
+    return [t for t in _NAME_TOKENS.split(key) if t]
+
+
+def _person_for(key: str, group: _Group, persons: dict[str, tuple[list[str], _Group]]) -> _Group | None:
+    """
+    Return the full-name PERSON group a short name refers to, if any.
+
+    A short name is a proper suffix of the full name (`Putin` in `Vladimir
+    Putin`, `al-Muallem` in `Walid al-Muallem`) or, failing that, a single
+    token of it.  A short name only ever labelled a place stays a place, so
+    `Washington` does not join `George Washington`; spaCy's ORG or GPE for a
+    foreign surname is a common error and does not stop the join.
+    """
+    labels = group.labels
+    if labels["LOC"] and not labels["PERSON"]:
+        return None
+    tokens = _tokens(key)
+    n = len(tokens)
+    suffix = [g for t, g in persons.values() if len(t) > n and t[-n:] == tokens]
+    inner = [g for t, g in persons.values() if n == 1 and tokens[0] in t]
+    candidates = suffix or inner
+    # Two people share the name (`Bashar Assad`, `Hafez Assad`): the one the
+    # article mentions most is the likelier referent.
+    return min(candidates, key=lambda g: (-g.count, g.first)) if candidates else None
+
+
+def canonical_entities(mentions: Iterable[tuple[str, EntityLabel]]) -> list[Entity]:
+    """
+    Merge the mentions of one article into entities with counts.
+
+    Mentions are grouped by their case-folded cleaned text; then a short name
+    joins the longer PERSON name it abbreviates, in either order of
+    appearance.  Each entity carries the label most of its mentions carry
+    (PERSON once it joined a full name).
+
+    Args:
+        mentions: `(text, label)` pairs in document order.
+
+    Returns:
+        The entities by mention count, most first, then by first appearance.
+    """
+    groups: dict[str, _Group] = {}
+    for index, (raw, label) in enumerate(mentions):
+        text = clean_mention(raw)
+        if not any(c.isalpha() for c in text):
+            continue
+        key = text.casefold()
+        groups.setdefault(key, _Group(first=index)).add(text, label, index)
+    persons = {
+        key: (tokens, g)
+        for key, g in groups.items()
+        if len(tokens := _tokens(key)) > 1 and g.label() == "PERSON"
+    }
+    for _, person in persons.values():
+        person.name = person.text()
+    # Shortest names first, so that `al-Muallem`, once it joined `Walid
+    # al-Muallem`, no longer attracts `Muallem` on its own.
+    for key in sorted(groups, key=lambda k: len(_tokens(k))):
+        target = _person_for(key, groups[key], persons)
+        if target is not None:
+            target.absorb(groups.pop(key))
+            persons.pop(key, None)
+    # A full name stays PERSON whatever spaCy called the short names that joined it.
+    entities = [
+        (g.first, Entity(text=g.text(), label="PERSON" if g.name else g.label(), count=g.count))
+        for g in groups.values()
+    ]
+    entities.sort(key=lambda fe: (-fe[1].count, fe[0]))
+    return [e for _, e in entities]
+
+
+def entities_from_doc(doc: Doc) -> list[Entity]:
+    """
+    Return the named entities of one processed document.
+
+    Args:
+        doc: A spaCy document whose `ents` are set.
+
+    Returns:
+        The merged entities, as `canonical_entities` returns them.
+    """
+    return canonical_entities((ent.text, LABELS[ent.label_]) for ent in doc.ents if ent.label_ in LABELS)
+
+
+def extract_entities(
+    nlp: Language, texts: Sequence[str], *, batch_size: int = 32, max_chars: int = MAX_CHARS
+) -> list[list[Entity]]:
+    """
+    Run NER over several article texts at once and return each one's entities.
+
+    Batching through `nlp.pipe` is several times faster than one call per text.
+
+    Args:
+        nlp: A pipeline from `load_nlp`.
+        texts: Article bodies, without title or dateline.
+        batch_size: Texts handed to the model together.
+        max_chars: Characters of each text given to NER; see `MAX_CHARS`.
+
+    Returns:
+        One entity list per text, in the order of `texts`.
+    """
+    docs = nlp.pipe((t[:max_chars] for t in texts), batch_size=batch_size)
+    return [entities_from_doc(doc) for doc in docs]
+
+
+def _components(model: str) -> list[str]:
+    """Return every component a pipeline package or directory declares, without loading it."""
+    path = spacy.util.get_package_path(model) if spacy.util.is_package(model) else Path(model)
+    meta = spacy.util.get_model_meta(path)
+    return list(meta.get("components") or meta.get("pipeline") or [])
+
+
+@functools.cache
+def load_nlp(model: str, keep: tuple[str, ...] = NER_COMPONENTS) -> Language:
+    """
+    Load a spaCy pipeline with only the NER components, once per process and name.
+
+    Loading takes about a second and a hundred megabytes, so each worker
+    process keeps one pipeline per model name for its lifetime.
+
+    Args:
+        model: A pipeline package name (the `spacy_model` setting) or directory.
+        keep: The components to load; every other one is excluded.
+
+    Returns:
+        The pipeline, whose `pipe_names` are those of `keep` the model has.
+
+    Raises:
+        ValueError: The model has no `ner` component.
+    """
+    exclude = [name for name in _components(model) if name not in keep]
+    nlp = spacy.load(model, exclude=exclude)
+    if "ner" not in nlp.pipe_names:
+        raise ValueError(f"spaCy model {model!r} has no ner component")
+    return nlp
