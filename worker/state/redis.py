@@ -136,6 +136,9 @@ class RedisStore:
     def put_feed(self, url: str, state: dict[str, Any]) -> None:
         self._do(lambda: self.r.hset(f"{self.p}feeds", url, json.dumps(state)))
 
+    def feed_urls(self) -> list[str]:
+        return sorted(str(k) for k in self._do(lambda: self.r.hkeys(f"{self.p}feeds")))
+
     def get_checkpoint(self, key: str) -> str | None:
         raw = self._do(lambda: self.r.hget(f"{self.p}checkpoints", key))
         return None if raw is None else str(raw)

@@ -47,8 +47,10 @@ class SQLiteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        with self._tx() as db:
-            db.executescript(_SCHEMA)
+        try:
+            self._conn().executescript(_SCHEMA)
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"cannot create state store {self.path}: {exc}") from exc
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -157,6 +159,9 @@ class SQLiteStore:
     def put_feed(self, url: str, state: dict[str, Any]) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO feeds (url, state) VALUES (?, ?)", (url, json.dumps(state)))
+
+    def feed_urls(self) -> list[str]:
+        return [str(r[0]) for r in self._conn().execute("SELECT url FROM feeds ORDER BY url").fetchall()]
 
     # -- archives ---------------------------------------------------------
     def get_checkpoint(self, key: str) -> str | None:

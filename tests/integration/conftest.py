@@ -1,0 +1,238 @@
+"""
+Real parts for integration tests: a private redis-server, Celery worker processes, the CLI.
+
+Nothing here is mocked.  The Redis server is our own, on a free port, so
+tests may flush, stop and restart it; each test gets a fresh database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import ROOT
+from tests.integration.httpserver import HTTPTestServer
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process of the test's own."""
+
+    port: int
+    dir: Path
+    appendonly: bool = False
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        if shutil.which("redis-server") is None:
+            pytest.fail("redis-server is not installed (apt-get install redis-server); the README says so")
+        args = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--dir",
+            str(self.dir),
+            "--maxmemory-policy",
+            "noeviction",
+        ]
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if client.ping():
+                    break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=20)
+            self.proc = None
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+            self.proc = None
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """Start one redis-server for the session."""
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """Return the URL of an empty database on the session's Redis."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture
+def http_server() -> Iterator[HTTPTestServer]:
+    """Serve routes the test sets, on 127.0.0.1."""
+    with HTTPTestServer() as server:
+        yield server
+
+
+@pytest.fixture
+def base_env(tmp_path: Path) -> dict[str, str]:
+    """Return an environment for subprocesses: private state and output folders, local HTTP allowed."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_") and k != "REDIS_URL"}
+    env.update(
+        INGEST_STATE_DIR=str(tmp_path / "var"),
+        INGEST_OUT_DIR=str(tmp_path / "out"),
+        INGEST_ALLOW_PRIVATE_NETWORKS="1",
+        INGEST_SCHEDULES_DIR=str(tmp_path / "schedules"),
+        INGEST_LOG_LEVEL="INFO",
+        INGEST_FETCH_ATTEMPTS="2",
+        INGEST_RETRY_MAX_WAIT_S="1",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+CLI = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(base_env: dict[str, str]) -> CLI:
+    """Run `python -m worker ARGS` in a subprocess; return the completed process."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 240
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "worker", *args],
+            env={**base_env, **(env or {})},
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run
+
+
+@dataclass
+class WorkerProcess:
+    """A real `celery worker` process."""
+
+    proc: subprocess.Popen[str]
+    log: Path
+
+    def stop(self, timeout: float = 30) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the main process and its pool children."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, 9)
+            self.proc.wait()
+
+
+@pytest.fixture
+def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Factory: start a Celery worker process on all queues; every one is stopped at the end."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str, *, env: dict[str, str] | None = None, concurrency: int = 1) -> WorkerProcess:
+        log = tmp_path / f"{name}.log"
+        args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "worker.celery_app",
+            "worker",
+            "-Q",
+            "poll,fetch,process",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",
+            "--loglevel",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        with open(log, "w") as fh:
+            proc = subprocess.Popen(
+                args,
+                env={**base_env, **(env or {})},
+                cwd=ROOT,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        w = WorkerProcess(proc, log)
+        started.append(w)
+        deadline = time.monotonic() + 120
+        while "ready" not in log.read_text(errors="replace"):
+            if proc.poll() is not None:
+                pytest.fail(f"worker {name} exited: {log.read_text(errors='replace')[-3000:]}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"worker {name} not ready: {log.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float = 120, interval: float = 0.2) -> bool:
+    """Poll `predicate` until it is true or `timeout` passes; return its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

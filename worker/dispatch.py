@@ -1,0 +1,43 @@
+"""Hand follow-up work to Celery, or to the in-process loop of `ingest`."""
+
+from __future__ import annotations
+
+from collections import deque
+from contextvars import ContextVar
+from typing import Any, Protocol
+
+
+class Dispatcher(Protocol):
+    """Something that runs a task later."""
+
+    def send(self, task: str, *args: Any) -> None:
+        """Queue `task` with JSON-safe `args`."""
+        ...
+
+
+class CeleryDispatcher:
+    """Send to the broker, on the task's own queue (see `celery_app.task_routes`)."""
+
+    def send(self, task: str, *args: Any) -> None:
+        from worker.celery_app import app
+
+        app.send_task(task, args=list(args))
+
+
+class LocalDispatcher:
+    """Collect tasks for `ingest`, which runs them through Celery in this process."""
+
+    def __init__(self) -> None:
+        self.queue: deque[tuple[str, tuple[Any, ...]]] = deque()
+
+    def send(self, task: str, *args: Any) -> None:
+        self.queue.append((task, args))
+
+
+current: ContextVar[Dispatcher | None] = ContextVar("dispatcher", default=None)
+_celery = CeleryDispatcher()
+
+
+def send(task: str, *args: Any) -> None:
+    """Queue a task with whatever dispatcher is current (Celery unless `ingest` set its own)."""
+    (current.get() or _celery).send(task, *args)

@@ -1,0 +1,135 @@
+"""Celery tasks: thin wrappers that bind log context and call the stage code."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+from celery import Task
+from structlog.contextvars import bound_contextvars
+
+from worker import dispatch, poll, runtime
+from worker.celery_app import app
+from worker.errors import IngestError, PermanentError, StoreUnavailable, TransientError
+from worker.models import raw_from_dict, raw_to_dict
+from worker.sources import SourceSpec
+
+log = structlog.get_logger(__name__)
+
+# Redis or the SQLite file being briefly unreachable is retried here, at the
+# task level; HTTP failures are retried inside fetch (tenacity), never both.
+_STORE_RETRY: dict[str, Any] = {
+    "autoretry_for": (StoreUnavailable,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 20,
+}
+
+
+def _task_id(task: Task) -> str | None:
+    return getattr(task.request, "id", None)
+
+
+@app.task(name="worker.poll_source", bind=True, **_STORE_RETRY)
+def poll_source(self: Task, spec_dict: dict[str, Any]) -> dict[str, Any]:
+    """Poll a feed or read an archive; queue what it holds."""
+    spec = SourceSpec.from_dict(spec_dict)
+    rt = runtime.get()
+    started = time.monotonic()
+    with bound_contextvars(task_id=_task_id(self), source=spec.name, url=spec.location):
+        if spec.kind == "archive":
+            result = poll.read_archive(spec, settings=rt.settings, store=rt.store)
+        else:
+            result = poll.poll_feed(spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher)
+        log.info(
+            "task_done",
+            task="poll_source",
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            **result.as_dict(),
+        )
+        return result.as_dict()
+
+
+@app.task(name="worker.fetch_article", bind=True, **_STORE_RETRY)
+def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
+    """Fetch one article page and queue it for processing; dead-letter it when it cannot be had."""
+    rt = runtime.get()
+    url = payload["url"]
+    spec = SourceSpec.from_dict(payload["spec"])
+    with bound_contextvars(task_id=_task_id(self), source=spec.name, url=url):
+        from worker.dedup import article_id
+
+        aid = article_id(url)
+        if rt.store.is_done(aid):
+            log.info("task_done", task="fetch_article", status="duplicate", article_id=aid)
+            return {"status": "duplicate", "article_id": aid}
+        try:
+            res = rt.fetcher.fetch_retrying(url)
+        except (PermanentError, TransientError) as exc:
+            if isinstance(exc, StoreUnavailable):
+                raise
+            reason = f"{type(exc).__name__}: {exc}"
+            rt.store.dead_letter(reason, "fetch", spec.name, payload)
+            rt.store.incr("failed_fetch")
+            log.warning("task_done", task="fetch_article", status="failed", error=reason)
+            return {"status": "failed", "reason": reason}
+        dispatch.send(poll.TASK_PROCESS, [raw_to_dict(poll.raw_from_fetch(res, payload))])
+        log.info("task_done", task="fetch_article", status="fetched", body_bytes=len(res.body))
+        return {"status": "fetched", "article_id": aid}
+
+
+@app.task(name="worker.process_items", bind=True, **_STORE_RETRY)
+def process_items(self: Task, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Clean, dedupe, enrich and emit a batch of raw items."""
+    rt = runtime.get()
+    with bound_contextvars(task_id=_task_id(self)):
+        started = time.monotonic()
+        outcomes = rt.pipeline.process([raw_from_dict(d) for d in items])
+        summary: dict[str, int] = {}
+        for o in outcomes:
+            summary[o.status] = summary.get(o.status, 0) + 1
+            rt.store.incr(f"articles_{o.status}")
+        log.info(
+            "task_done",
+            task="process_items",
+            items=len(items),
+            duration_ms=round((time.monotonic() - started) * 1000, 1),
+            **summary,
+        )
+        return [
+            {
+                "status": o.status,
+                "url": o.url,
+                "article_id": o.article_id,
+                "duplicate_of": o.duplicate_of,
+                "reason": o.reason,
+            }
+            for o in outcomes
+        ]
+
+
+@app.task(name="worker.dispatch_tick", bind=True, **_STORE_RETRY)
+def dispatch_tick(self: Task, limit: int = 500) -> int:
+    """Claim the sources that are due and queue a poll for each (the one beat entry)."""
+    rt = runtime.get()
+    with bound_contextvars(task_id=_task_id(self)):
+        now = time.time()
+        lease = max(rt.settings.task_time_limit_s * 2, 60)
+        due = rt.store.claim_due(now, limit, lease)
+        for url in due:
+            state = rt.store.get_feed(url) or {}
+            spec = state.get("spec")
+            if spec is None or state.get("disabled"):
+                rt.store.unschedule(url)
+                continue
+            dispatch.send("worker.poll_source", spec)
+        if due:
+            log.info("task_done", task="dispatch_tick", dispatched=len(due))
+        return len(due)
+
+
+def error_reason(exc: BaseException) -> str:
+    """Return the one-line reason recorded for a failure."""
+    return f"{type(exc).__name__}: {exc}" if isinstance(exc, IngestError) else repr(exc)
