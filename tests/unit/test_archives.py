@@ -370,7 +370,7 @@ class TestMemberSafety:
         assert before == files_under(tmp_path.parent)
 
     def test_zip_skips_traversal_and_symlinks(self, tmp_path: Path) -> None:
-        """Zip members with unsafe names or a symlink mode are skipped and logged."""
+        """Zip members with unsafe names, link/device/fifo modes or encryption are skipped and logged."""
         path = tmp_path / "evil.zip"
         with zipfile.ZipFile(path, "w") as zf:
             zf.writestr("../../escape.txt", "x")
@@ -380,16 +380,35 @@ class TestMemberSafety:
             link.create_system = 3
             link.external_attr = (0o120777) << 16
             zf.writestr(link, "/etc/passwd")
+            for name, mode in [("dev.txt", 0o020644), ("fifo.txt", 0o010644)]:
+                special = zipfile.ZipInfo(name)
+                special.create_system = 3
+                special.external_attr = mode << 16
+                zf.writestr(special, "x")
+            zf.writestr("locked.txt", "x")
             zf.writestr("fine.txt", "x")
+        # zipfile cannot write encrypted members: set the flag in the central directory.
+        data = bytearray(path.read_bytes())
+        entry = data.find(b"PK\x01\x02")
+        while data[entry + 46 : entry + 56] != b"locked.txt":
+            entry = data.find(b"PK\x01\x02", entry + 4)
+        data[entry + 8] |= 0x1
+        path.write_bytes(bytes(data))
         before = files_under(tmp_path.parent)
 
         with capture_logs() as logs:
             found = items(path)
 
         assert ["fine.txt"] == [raw(i).url.rpartition("=")[2] for i in found]
-        assert {"../../escape.txt", "..\\win.txt", "C:/abs.txt", "link.txt"} == {
-            e["member"] for e in logs if e["event"] == "archive_member_skipped"
-        }
+        assert {
+            "../../escape.txt": "path_traversal",
+            "..\\win.txt": "path_traversal",
+            "C:/abs.txt": "absolute_path",
+            "link.txt": "symlink",
+            "dev.txt": "device",
+            "fifo.txt": "fifo",
+            "locked.txt": "encrypted",
+        } == {e["member"]: e["reason"] for e in logs if e["event"] == "archive_member_skipped"}
         assert before == files_under(tmp_path.parent)
 
     def test_zip_bomb_read_only_up_to_cap(self, tmp_path: Path) -> None:
