@@ -15,9 +15,9 @@ from pathlib import Path
 
 import brotli
 import pytest
-from httpserver import HTTPTestServer, Request, Response, redirect, sequence, static
 from structlog.testing import capture_logs
 
+from tests.integration.httpserver import HTTPTestServer, Request, Response, redirect, sequence, static
 from worker.config import Settings
 from worker.errors import (
     BlockedURL,
