@@ -215,7 +215,8 @@ class Pipeline:
                 need_ner.append(w)
         entities: dict[int, list[Entity]] = {}
         if need_ner:
-            nlp = load_nlp(self.settings.spacy_model)
+            # `ner` carries its own tok2vec in the sm models: nothing else is needed for entities.
+            nlp = load_nlp(self.settings.spacy_model, keep=("ner",))
             found = extract_entities(nlp, [w.ex.text for w in need_ner if w.ex is not None])
             entities = {id(w): ents for w, ents in zip(need_ner, found, strict=True)}
         for i, w in enumerate(work):
