@@ -37,7 +37,8 @@ def article_text(i: int, paragraphs: int = 6) -> str:
 def article_title(i: int) -> str:
     """Return the title of article `i`."""
     rng = random.Random(5000 + i)
-    return f"{rng.choice(_PLACES)} {rng.choice(_WORDS)} {rng.choice(_VERBS)} after {rng.choice(_WORDS)} vote ({i})"
+    place, subject, verb, cause = rng.choice(_PLACES), rng.choice(_WORDS), rng.choice(_VERBS), rng.choice(_WORDS)
+    return f"{place} {subject} {verb} after {cause} vote ({i})"
 
 
 def article_page(i: int, *, site: str = "Example Times") -> bytes:
@@ -57,7 +58,8 @@ def article_page(i: int, *, site: str = "Example Times") -> bytes:
 <p class="byline">By Reporter {i}</p>
 {body}
 </article></main>
-<footer><p>Subscribe to our newsletter for daily updates.</p><p>© 2024 {site}. All rights reserved.</p></footer>
+<footer><p>Subscribe to our newsletter for daily updates.</p>
+<p>© 2024 {site}. All rights reserved.</p></footer>
 </body></html>"""
     return html.encode("utf-8")
 

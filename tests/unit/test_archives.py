@@ -1,7 +1,5 @@
 """Tests of the archive readers: kinds, URLs, resume, safety and malformed input."""
 
-# ruff: noqa: SIM300 - house style is `assert expected == actual` (STYLE.md §5)
-
 from __future__ import annotations
 
 import gzip
