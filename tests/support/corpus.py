@@ -37,7 +37,8 @@ def article_text(i: int, paragraphs: int = 6) -> str:
 def article_title(i: int) -> str:
     """Return the title of article `i`."""
     rng = random.Random(5000 + i)
-    place, subject, verb, cause = rng.choice(_PLACES), rng.choice(_WORDS), rng.choice(_VERBS), rng.choice(_WORDS)
+    place, subject = rng.choice(_PLACES), rng.choice(_WORDS)
+    verb, cause = rng.choice(_VERBS), rng.choice(_WORDS)
     return f"{place} {subject} {verb} after {cause} vote ({i})"
 
 
