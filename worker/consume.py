@@ -63,14 +63,15 @@ def consume(
             handled += 1
 
     while count == 0 or handled < count:
+        want = 50 if count == 0 else min(50, count - handled)
         _, claimed, _ = r.xautoclaim(
-            stream, group, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=50
+            stream, group, consumer, min_idle_time=min_idle_ms, start_id="0-0", count=want
         )
         if claimed:
             log.info("entries_reclaimed", group=group, consumer=consumer, entries=len(claimed))
             handle(claimed)
             continue
-        batch = r.xreadgroup(group, consumer, {stream: ">"}, count=50, block=block_ms)
+        batch = r.xreadgroup(group, consumer, {stream: ">"}, count=want, block=block_ms)
         if not batch:
             if count:
                 break

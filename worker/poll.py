@@ -153,7 +153,12 @@ def poll_feed(spec: SourceSpec, *, settings: Settings, store: StateStore, fetche
             log.info("feed_unchanged", source=spec.name, url=spec.location, body_bytes=len(res.body))
         else:
             state["body_hash"] = digest
-            feed = parse_feed(res.body, url=res.url, content_type=res.content_type)
+            ctype = (
+                f"{res.content_type}; charset={res.charset}"
+                if res.content_type and res.charset
+                else res.content_type
+            )
+            feed = parse_feed(res.body, url=res.url, content_type=ctype)
             _queue_entries(feed, res, spec, result, store=store, settings=settings)
             if feed.ttl_s:
                 not_before.append(now + feed.ttl_s)

@@ -1,0 +1,173 @@
+"""One contract, two state stores: every test runs against SQLite and against a real Redis."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from worker.state import StateStore
+from worker.state.redis import RedisStore
+from worker.state.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.integration
+
+
+def _open(kind: str, where: str) -> StateStore:
+    return SQLiteStore(where) if kind == "sqlite" else RedisStore(where, prefix="t:")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
+    """Return (kind, location) of a fresh store of each kind."""
+    if request.param == "sqlite":
+        return "sqlite", str(tmp_path / "state.sqlite3")
+    return "redis", request.getfixturevalue("redis_url")
+
+
+@pytest.fixture
+def store(store_spec: tuple[str, str]) -> Iterator[StateStore]:
+    """Open the store under test."""
+    s = _open(*store_spec)
+    yield s
+    s.close()
+
+
+def _race_claim(kind: str, where: str, article: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    s = _open(kind, where)
+    barrier.wait()
+    out.put((article, s.claim_content("same-hash", article, 60)))
+
+
+def _race_bands(kind: str, where: str, article: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    s = _open(kind, where)
+    barrier.wait()
+    out.put((article, s.near_claim(article, ["b1", f"own-{article}"], 60)))
+
+
+class TestDedupe:
+    def test_done_marks_are_remembered(self, store: StateStore) -> None:
+        """An article is done only after mark_done."""
+        before = store.is_done("a1")
+        store.mark_done("a1", 60)
+
+        assert (False, True) == (before, store.is_done("a1"))
+
+    def test_content_claim_names_the_first_owner(self, store: StateStore) -> None:
+        """The first article owns a hash; a redelivery of it is not a duplicate; another article is."""
+        first = store.claim_content("h", "a1", 60)
+        again = store.claim_content("h", "a1", 60)
+        other = store.claim_content("h", "a2", 60)
+
+        assert (None, None, "a1") == (first, again, other)
+
+    def test_near_claim_detects_a_shared_band(self, store: StateStore) -> None:
+        """Sharing any band with an earlier article makes a near-duplicate of it."""
+        first = store.near_claim("a1", ["x", "y"], 60)
+        mine = store.near_claim("a1", ["x", "y"], 60)
+        dup = store.near_claim("a2", ["z", "y"], 60)
+        unrelated = store.near_claim("a3", ["q"], 60)
+
+        assert (None, None, "a1", None) == (first, mine, dup, unrelated)
+
+    def test_expired_claims_are_forgotten(self, store: StateStore) -> None:
+        """The retention window bounds memory: an expired claim no longer counts."""
+        store.claim_content("h", "a1", 1)
+        time.sleep(2.1)
+
+        assert None is store.claim_content("h", "a2", 60)
+
+    @pytest.mark.parametrize("race", [_race_claim, _race_bands], ids=["content", "bands"])
+    def test_racing_processes_see_exactly_one_winner(self, store_spec: tuple[str, str], race) -> None:
+        """Four processes claim the same key at once: exactly one gets None."""
+        ctx = mp.get_context("spawn")
+        barrier = ctx.Barrier(4)
+        out = ctx.Queue()
+        procs = [ctx.Process(target=race, args=(*store_spec, f"a{i}", barrier, out)) for i in range(4)]
+        for p in procs:
+            p.start()
+        results = [out.get(timeout=60) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+        winners = [a for a, owner in results if owner is None]
+
+        assert 1 == len(winners)
+        assert all(owner == winners[0] for a, owner in results if owner is not None)
+
+
+class TestFeedsAndArchives:
+    def test_entries_are_new_once(self, store: StateStore) -> None:
+        """add_entries returns only keys it has not seen for that feed."""
+        first = store.add_entries("f", ["a", "b", "a"])
+        second = store.add_entries("f", ["b", "c"])
+        other_feed = store.add_entries("g", ["a"])
+
+        assert (["a", "b"], ["c"], ["a"]) == (first, second, other_feed)
+
+    def test_feed_state_round_trips(self, store: StateStore) -> None:
+        """Feed state is stored and listed."""
+        store.put_feed("http://x/feed", {"etag": '"1"', "errors": 2})
+
+        assert {"etag": '"1"', "errors": 2} == store.get_feed("http://x/feed")
+        assert ["http://x/feed"] == store.feed_urls()
+        assert None is store.get_feed("http://y/feed")
+
+    def test_checkpoints_round_trip(self, store: StateStore) -> None:
+        """The last position of an archive is kept."""
+        store.set_checkpoint("archive:/a", "12")
+        store.set_checkpoint("archive:/a", "13")
+
+        assert ("13", None) == (store.get_checkpoint("archive:/a"), store.get_checkpoint("archive:/b"))
+
+
+class TestChromeAndScheduler:
+    def test_chrome_is_learned_after_min_count(self, store: StateStore) -> None:
+        """A fingerprint counts once per call; it is learned at the minimum count, per source."""
+        results = [store.learn_chrome("site", ["footer", "footer", f"body{i}"], 3) for i in range(4)]
+
+        assert [frozenset(), frozenset(), {"footer"}, {"footer"}] == results
+        assert frozenset() == store.learn_chrome("other-site", ["footer"], 3)
+
+    def test_due_sources_are_claimed_once(self, store: StateStore) -> None:
+        """A due source is leased by one claim; a second claim finds nothing until the lease ends."""
+        now = 1000.0
+        store.schedule("a", now - 5)
+        store.schedule("b", now - 1)
+        store.schedule("c", now + 100)
+
+        first = store.claim_due(now, 10, lease_s=50)
+        second = store.claim_due(now, 10, lease_s=50)
+        after_lease = store.claim_due(now + 60, 10, lease_s=50)
+
+        assert (["a", "b"], []) == (first, second)
+        assert ["a", "b"] == sorted(after_lease)
+        store.unschedule("c")
+        assert {"a", "b"} == set(store.scheduled())
+
+
+class TestDeadLettersAndCounters:
+    def test_dead_letters_list_and_remove(self, store: StateStore) -> None:
+        """A dead letter keeps reason, stage, source and payload until removed."""
+        dead_id = store.dead_letter("ParseError: bad", "clean", "src", {"url": "u", "n": 1})
+        [letter] = store.dead_letters()
+
+        assert (dead_id, "ParseError: bad", "clean", "src", {"url": "u", "n": 1}) == (
+            letter.id,
+            letter.reason,
+            letter.stage,
+            letter.source,
+            letter.payload,
+        )
+        assert store.remove_dead(dead_id)
+        assert [] == store.dead_letters()
+
+    def test_counters_add_up(self, store: StateStore) -> None:
+        """Counters start at the first increment and add."""
+        store.incr("new")
+        store.incr("new", 2)
+
+        assert 3 == store.counters()["new"]
+        assert store.ping()
