@@ -24,6 +24,10 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
         return s.redis_url, {
             # Must exceed the longest task, or Redis hands a running task to another worker.
             "visibility_timeout": s.visibility_timeout_s,
+            # Sweep for a dead worker's unacked tasks every quarter of the
+            # timeout (Kombu's default waits ~100 s between real sweeps).
+            "unacked_restore_interval": max(1, min(60, s.visibility_timeout_s // 4)),
+            "unacked_restore_throttle": 1,
             "retry_on_timeout": True,
         }
     folder = (s.state_dir / "broker").resolve()
@@ -55,7 +59,8 @@ def make_app(s: config.Settings) -> Celery:
         worker_prefetch_multiplier=1,
         # Well below the visibility timeout, so a task is killed before Redis redelivers it.
         task_time_limit=s.task_time_limit_s,
-        task_soft_time_limit=max(1, s.task_time_limit_s - 30),
+        # The soft limit leaves the task time to give up cleanly (a fifth of the limit, at most 30 s).
+        task_soft_time_limit=max(1, s.task_time_limit_s - min(30, max(1, s.task_time_limit_s // 5))),
         task_default_queue="process",
         task_routes={
             "worker.poll_source": {"queue": "poll"},
