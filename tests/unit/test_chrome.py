@@ -1,0 +1,165 @@
+"""Tests for the chrome rules and the learned per-source chrome helpers."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from worker.clean.chrome import (
+    candidate_lines,
+    cut_tail_block,
+    fingerprint,
+    is_chrome_line,
+    is_meta_line,
+    remove_learned,
+    strip_chrome,
+)
+
+BODY = (
+    "The council met on Thursday and approved the budget after a long debate about the cost of "
+    "repairing the old bridge, which has been closed for three winters, and about the ferry line "
+    "that is meant to replace it."
+)
+
+
+class TestIsChromeLine:
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "© AFP 2015",
+            "Copyright 2020 Example Media",
+            "All Rights Reserved",
+            "Newsmax TV and Newsmax World are trademarks of Newsmax Media, Inc.",
+            "1Like our page",
+            "Follow us on Twitter",
+            "Share this article",
+            "Sign up for our daily newsletter to get updates",
+            "Leave a comment",
+            "12 Comments",
+            "Advertisement",
+            "Reporting by Jane Doe; Editing by John Roe",
+            "Read more: Why bridges fail",
+            "Related",
+            "Most popular",
+            "Follow us on Facebook, Twitter and Instagram for more",
+            "Photo: Jane Doe / AP",
+        ],
+        ids=[
+            "copyright-sign",
+            "copyright-word",
+            "rights",
+            "trademark",
+            "like-page",
+            "follow",
+            "share",
+            "newsletter",
+            "comment",
+            "comment-count",
+            "advert",
+            "signoff",
+            "read-more",
+            "related",
+            "popular",
+            "social-networks",
+            "photo-credit",
+        ],
+    )
+    def test_chrome(self, line):
+        """Credit, social, newsletter, comment and related-links lines are chrome."""
+        assert is_chrome_line(line)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            BODY,
+            "She said all rights reserved by the treaty had lapsed, according to the lawyers who read it.",
+            "Shares of the company rose 5 percent.",
+            "Twitter and Facebook were both fined by the regulator on Monday.",
+            "",
+        ],
+        ids=["long-body", "quoted-rights-long", "share-word", "networks-as-news", "empty"],
+    )
+    def test_not_chrome(self, line):
+        """Body sentences are not chrome, even when they use chrome words."""
+        assert not is_chrome_line(line)
+
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("January 13, 2020 at 08:45 AM | categories: Python | View Comments", True),
+            ("24. März 2004, 19:49 | Genesis", True),
+            ("Apples | Pears | Plums", False),
+        ],
+        ids=["post-meta", "date-author", "no-date"],
+    )
+    def test_meta_line(self, line, expected):
+        """Bar-separated rows holding a date and labels are meta lines."""
+        assert expected == is_meta_line(line)
+
+
+class TestStripChrome:
+    def test_footer_block(self):
+        """A footer paragraph goes whole, its slogan line included."""
+        paragraphs = [BODY, "America's News Page\n© Newsmax Media, Inc.\nAll Rights Reserved"]
+
+        assert [BODY] == strip_chrome(paragraphs)
+
+    def test_related_block_cut(self):
+        """A trailing `Related` heading goes with the teasers after it."""
+        paragraphs = [BODY, "Related", "Bridge closed after storm", "Council elects new chair"]
+
+        assert [BODY] == cut_tail_block(paragraphs)
+
+    def test_related_heading_inside_body_kept(self):
+        """A heading followed by long paragraphs is part of the article."""
+        paragraphs = ["Intro.", "See also", BODY]
+
+        assert paragraphs == cut_tail_block(paragraphs)
+
+    @given(st.lists(st.text(), max_size=6))
+    def test_idempotent(self, paragraphs):
+        """Stripping twice gives what stripping once gave."""
+        once = strip_chrome(paragraphs)
+
+        assert once == strip_chrome(once)
+
+
+class TestLearned:
+    def test_fingerprint_normalises(self):
+        """Case, spacing and digits do not change the fingerprint."""
+        assert fingerprint("Subscribe to the  Gazette 2020") == fingerprint("subscribe to the gazette 2021")
+
+    def test_fingerprint_shape(self):
+        """A fingerprint is 16 hex digits."""
+        value = fingerprint("Brought to you by the Gazette")
+
+        assert 16 == len(value)
+        assert all(c in "0123456789abcdef" for c in value)
+
+    def test_fingerprint_differs(self):
+        """Different lines give different fingerprints."""
+        assert fingerprint("Brought to you by the Gazette") != fingerprint("Brought to you by the Herald")
+
+    def test_candidates_short_lines_once(self):
+        """Candidates are the short lines, each once, long paragraphs left out."""
+        long_line = "x" * 400
+        text = f"Gazette footer\n\n{long_line}\n\nGazette footer\n\nPage 2"
+
+        assert [fingerprint("Gazette footer"), fingerprint("Page 2")] == candidate_lines(text)
+
+    def test_repeated_footer_removed(self):
+        """A footer seen in every article of a source is learned and removed from the next one."""
+        footer = "Brought to you by the Gazette team"
+        articles = [f"Story number {i} about the town.\n\n{footer}" for i in range(5)]
+        counts: dict[str, int] = {}
+        for article in articles:
+            for fp in candidate_lines(article):
+                counts[fp] = counts.get(fp, 0) + 1
+        learned = frozenset(fp for fp, n in counts.items() if n >= 5)
+
+        assert [BODY] == remove_learned([BODY, footer], learned)
+
+    def test_nothing_learned(self):
+        """With nothing learned, paragraphs are kept."""
+        assert [BODY, "Footer"] == remove_learned([BODY, "Footer"], frozenset())

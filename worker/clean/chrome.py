@@ -1,0 +1,280 @@
+"""Recognise and remove site chrome (credits, social prompts, related-links blocks) from article text."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+
+# Chrome lines are short; a long paragraph that happens to mention "share" or
+# "newsletter" is body text, so rules only look at lines up to this length.
+MAX_CHROME_LEN = 200
+# Lines longer than this are never chrome candidates for learning: footers and
+# boilerplate sentences are short, and hashing whole paragraphs would only
+# waste state-store space.
+MAX_CANDIDATE_LEN = 300
+
+_CHROME_PATTERNS: tuple[str, ...] = (
+    # copyright and trademark notices
+    r"^(?:©|\(c\)|copyright\b|\u00a9)",
+    # rights notices end their line; mid-sentence they are quoted news
+    r"(?:^|\W)(?:all rights reserved|alle rechte vorbehalten|tous droits réservés)\W*$",
+    r"\b(?:registered )?trademarks? of\b",
+    # social prompts; an optional leading count comes from share widgets ("1Like our page")
+    r"^\d*\s*(?:like|follow|find) (?:us|our page)\b",
+    r"^\d*\s*like our page\b",
+    r"^(?:share|teilen|partager)(?: (?:this|on|via|the|article|story|post|artikel|mit)\b.*)?[:!.]?$",
+    r"^(?:tweet|email|e-mail|print|pin it|whatsapp|facebook|twitter|linkedin|reddit|pinterest)"
+    r"(?:\s*[|/,]\s*\w+)*$",
+    r"^share (?:this|on|via)\b",
+    r"^click (?:here )?to (?:share|print|email|tweet)\b",
+    # newsletters and subscriptions
+    r"^(?:sign up|subscribe|register)\b.{0,80}\b(?:newsletter|updates|alerts|inbox)\b",
+    r"^(?:get|receive) (?:our|the) .{0,40}newsletter\b",
+    r"^newsletter(?:\s+(?:abonnieren|anmelden|signup|sign-up))?[:.!]?$",
+    r"^jetzt (?:newsletter )?abonnieren\b",
+    # comments
+    r"^(?:leave|post|add|write) a (?:comment|reply)\b",
+    r"^\d+\s+(?:comments?|kommentare?|responses?|replies)\b",
+    r"^comments? (?:are|is) closed\b",
+    r"^you must be logged in to post a comment\b",
+    r"^(?:kommentar schreiben|kommentare)$",
+    r"^(?:comments?|reply|antworten)$",
+    # prompts and labels
+    r"^(?:advertisement|anzeige|werbung|sponsored|publicité)$",
+    r"^(?:click here|continue reading|read the full (?:story|article)|weiterlesen|mehr lesen)\b",
+    r"^\(?(?:image|photo|picture|foto|bild|beitragsbild|titelbild|bildquelle|image illustrative"
+    r"|cr[ée]dits? photos?|credit)s? ?(?:credits?|source|quelle)?\s?:",
+    # teaser links and paywall prompts
+    r"^(?:read more|read also|also read|see also|lesen sie (?:auch|mehr|hier)|mehr zum thema"
+    r"|czytaj (?:też|także|również)|zobacz (?:też|także)|dowiedz się więcej|leia também"
+    r"|à lire aussi|lire aussi|à voir aussi|leggi anche|lee también"
+    r"|vorschau auf den nächsten artikel|weiter zu)\b.{0,150}$",
+    r"^(?:pour lire la suite|pour accéder|to continue reading|subscribe to (?:continue|read)"
+    r"|already a subscriber|jetzt weiterlesen|weiterlesen mit)\b",
+    # newsletter pitches phrased as sentences, in either order
+    r"\bnewsletter\b.{0,120}\b(?:sign up|subscribe|abonn|anmeld|registr|erhalten|receive|inscri|suscri)",
+    r"\b(?:sign up|subscribe|abonnieren|inscrivez-vous|suscríbete)\b.{0,120}\bnewsletter\b",
+    r"\bfree sign up\b",
+    # embeds waiting for consent, licence footers
+    r"^(?:klicken sie|click)\b.{0,80}\b(?:to load|zu laden|laden)\b",
+    r"^(?:sofern nicht anders|unless otherwise (?:noted|stated|indicated))\b.{0,150}"
+    r"\b(?:licen[cs]|lizenz|cc[- ]by|creative commons)",
+    r"^our standards\b",
+    r"^(?:loading|wird geladen|chargement|bild anzeigen|show image)\W*$",
+    r"\b(?:logged in|eingeloggt|angemeldet) (?:sein )?(?:to|um)\b.{0,40}\b(?:comment|kommentar)",
+    r"\b(?:consider supporting|support our (?:work|journalism)|become a (?:member|supporter|patron))\b",
+    r"\bsubmit a letter to the editor\b",
+    r"\bsign(?:ing)? up (?:here|today|now|for free)\b",
+    # affiliate disclosures, reading-time labels, rights notices in other languages
+    r"\bwe (?:may )?(?:receive|earn) (?:a )?(?:compensation|commission)\b",
+    r"^\d+\s*(?:min(?:ute)?s?|minuten)\.? (?:read|lesezeit|lesen)\b|^(?:lesezeit|reading time)\b",
+    r"\b(?:prawem autorskim|urheberrechtlich geschützt)\b",
+    r"^fot\.\s",
+    # reporting and editing sign-offs (authors are read off them first)
+    r"^\(?\s*(?:additional )?(?:reporting|writing|editing|compiled|edited|produced) by\b",
+)
+_CHROME_RE = re.compile("|".join(f"(?:{p})" for p in _CHROME_PATTERNS), re.IGNORECASE)
+
+_SOCIAL_RE = re.compile(
+    r"\b(?:facebook|twitter|instagram|linkedin|youtube|tiktok|whatsapp|pinterest|xing|mastodon)\b"
+)
+_SOCIAL_MIN = 2
+_FOLLOW_RE = re.compile(r"\b(?:follow|folg|seguir|segui|suiv|like us|find us|connect with|abonnier)")
+
+# A heading that opens a trailing block of teasers or links.
+_TAIL_HEADING_RE = re.compile(
+    r"^(?:related(?: (?:articles?|stories|news|content|coverage|posts|links|topics))?"
+    r"|most (?:popular|read|viewed|shared)|read (?:more|next|also)|more (?:from|on|stories|news)\b.*"
+    r"|recommended(?: for you| stories)?|you (?:may|might) (?:also )?(?:like|be interested in)"
+    r"|see also|editors?['’]? (?:picks|recommendations)|trending(?: now)?|top stories|popular (?:posts|stories)|also read"
+    r"|mehr zum thema|weitere (?:artikel|themen|beiträge)|das könnte sie auch interessieren|lesen sie auch"
+    r"|auch interessant|(?:empfohlene|ähnliche|verwandte) (?:beiträge|artikel)|czytaj (?:też|także)|polecamy"
+    r"|à lire aussi|sur le même sujet)\s*[:.]?$",
+    re.IGNORECASE,
+)
+# Paragraphs after a tail heading this long mean the heading sat inside the body.
+_TEASER_MAX_LEN = 160
+# Footer companions (site name, slogan) are short and carry no sentence end.
+_LABEL_MAX_LEN = 80
+
+_DIGITS_RE = re.compile(r"\d+")
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "januar februar märz mai juni juli oktober dezember mär okt dez "
+    "janvier février mars avril juin juillet août septembre octobre novembre décembre"
+)
+_WEEKDAYS = (
+    "monday tuesday wednesday thursday friday saturday sunday mon tue tues wed thu thur thurs fri sat sun "
+    "montag dienstag mittwoch donnerstag freitag samstag sonntag "
+    "lundi mardi mercredi jeudi vendredi samedi dimanche"
+)
+# Labels that precede a date ("Updated:", "Letzte Änderung", "Publié le").
+_DATE_WORDS = (
+    "am pm a m p m utc gmt est edt cst cdt mst mdt pst pdt cet cest bst ist et pt ct z t "
+    "updated published posted last modified on at date first "
+    "um uhr stand letzte änderung aktualisiert veröffentlicht erstellt vom "
+    "le à publié mis jour modifié"
+)
+_MONTH_SET = frozenset(_MONTHS.split())
+_DATE_WORD_SET = _MONTH_SET | frozenset(_WEEKDAYS.split()) | frozenset(_DATE_WORDS.split())
+_TOKEN_RE = re.compile(r"[^\W\d_]+|\d+")
+_YEAR_RE = re.compile(r"^(?:19|20)\d\d$")
+_NUMERIC_DATE_RE = re.compile(
+    r"\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d\d|(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2})\b"
+)
+# Parts of a meta line: "January 13, 2020 at 08:45 AM | categories: Python | View Comments".
+_META_SPLIT_RE = re.compile(r"\s+[|·•]\s+|\s*\|\s*")
+_META_LABEL_RE = re.compile(
+    r"^(?:categories|category|tags?|filed under|posted in|kategorien?|schlagwörter|schlagworte|rubrik"
+    r"|catégories?|by|von|par)\b",
+    re.IGNORECASE,
+)
+
+
+def is_chrome_line(line: str) -> bool:
+    """
+    Tell whether one line is site chrome rather than article text.
+
+    Only short lines qualify, so a body sentence quoting "all rights reserved"
+    survives.
+    """
+    text = " ".join(line.split())
+    if not text or len(text) > MAX_CHROME_LEN:
+        return False
+    if _CHROME_RE.search(text) is not None or is_tail_heading(text):
+        return True
+    # Naming several networks in one short line is a "follow us" prompt in any language.
+    folded = text.casefold()
+    return len(_SOCIAL_RE.findall(folded)) >= _SOCIAL_MIN and _FOLLOW_RE.search(folded) is not None
+
+
+def is_date_line(line: str) -> bool:
+    """
+    Tell whether a line holds only a date (and time), like `Monday, 09 Sep 2013 04:11 AM`.
+
+    Every word must be a month, weekday or date label, and a month name or a
+    numeric date must be present, so a short sentence never counts.
+    """
+    if not line or len(line) > 80 or "\n" in line:
+        return False
+    tokens = _TOKEN_RE.findall(line.casefold())
+    words = [t for t in tokens if not t.isdigit()]
+    numbers = [t for t in tokens if t.isdigit()]
+    if not numbers or any(w not in _DATE_WORD_SET for w in words):
+        return False
+    if any(w in _MONTH_SET for w in words):
+        return True
+    # Without a month name only a numeric date (09/09/2013, 2013-09-09) will
+    # do: a phone number has digits and a "year" too.
+    has_year = any(_YEAR_RE.match(n) for n in numbers)
+    return has_year and _NUMERIC_DATE_RE.search(line) is not None and not line.lstrip().startswith("+")
+
+
+def is_meta_line(line: str) -> bool:
+    """
+    Tell whether a line is a post's meta row: a date with labels, separated by bars.
+
+    Such rows ("24. März 2004, 19:49 | Genesis") sit above or below a post and
+    repeat what the metadata already holds.
+    """
+    text = " ".join(line.split())
+    if not text or len(text) > MAX_CHROME_LEN:
+        return False
+    parts = [p for p in _META_SPLIT_RE.split(text) if p]
+    if len(parts) < 2 or not any(is_date_line(p) for p in parts):
+        return False
+    return all(
+        is_date_line(p) or _META_LABEL_RE.match(p) or is_chrome_line(p) or len(p.split()) <= 3 for p in parts
+    )
+
+
+def is_tail_heading(line: str) -> bool:
+    """Tell whether a line is a heading like `Related` or `Most popular`."""
+    return _TAIL_HEADING_RE.match(" ".join(line.split())) is not None
+
+
+def cut_tail_block(paragraphs: list[str]) -> list[str]:
+    """
+    Drop a trailing `Related`/`Read more` block: its heading and everything after.
+
+    The earliest heading followed only by short teaser lines wins, which keeps
+    the cut idempotent: no heading before it can qualify after the cut.
+    """
+    # Walk back from the end while paragraphs are teaser-sized, remembering the
+    # earliest tail heading met on the way.
+    cut = len(paragraphs)
+    for i in range(len(paragraphs) - 1, -1, -1):
+        para = paragraphs[i]
+        if is_tail_heading(para):
+            cut = i
+        elif len(para) > _TEASER_MAX_LEN:
+            break
+    return paragraphs[:cut]
+
+
+def strip_chrome(paragraphs: list[str]) -> list[str]:
+    """
+    Remove chrome lines from each paragraph, empty paragraphs and a trailing links block.
+
+    Lines are judged one by one because footers often arrive as one paragraph
+    of several lines (site name, copyright, rights notice).
+    """
+    kept: list[str] = []
+    for para in cut_tail_block(paragraphs):
+        all_lines = para.split("\n")
+        lines = [line for line in all_lines if not (is_chrome_line(line) or is_meta_line(line))]
+        if len(lines) < len(all_lines):
+            # A line sharing a block with chrome lines and reading as a label,
+            # not a sentence, is part of the same footer ("America's News Page").
+            lines = [line for line in lines if not _is_label(line)]
+        if any(line.strip() for line in lines):
+            kept.append("\n".join(lines).strip("\n"))
+    return kept
+
+
+def _is_label(line: str) -> bool:
+    text = line.strip()
+    return len(text) <= _LABEL_MAX_LEN and not text.endswith((".", "!", "?", ":", '"', "”", "»"))
+
+
+def _normalise(line: str) -> str:
+    # Digits vary (years, counts, dates) while the boilerplate around them
+    # repeats, so every run of digits counts as one placeholder.
+    return _DIGITS_RE.sub("0", " ".join(line.casefold().split()))
+
+
+def fingerprint(line: str) -> str:
+    """Return a 16-hex-digit hash of the case-, space- and digit-normalised line."""
+    return hashlib.blake2b(_normalise(line).encode("utf-8"), digest_size=8).hexdigest()
+
+
+def _lines(text: str) -> Iterable[str]:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and len(stripped) <= MAX_CANDIDATE_LEN and any(c.isalnum() for c in stripped):
+            yield stripped
+
+
+def candidate_lines(text: str) -> list[str]:
+    """
+    Return the fingerprints of an article's short lines, each once, in order.
+
+    The state store counts them per source; a fingerprint seen in enough
+    articles of one source is boilerplate of that source.
+    """
+    return list(dict.fromkeys(fingerprint(line) for line in _lines(text)))
+
+
+def remove_learned(paragraphs: list[str], learned: frozenset[str]) -> list[str]:
+    """Drop the lines whose fingerprint was learned as chrome, and paragraphs left empty."""
+    if not learned:
+        return list(paragraphs)
+    kept: list[str] = []
+    for para in paragraphs:
+        lines = [line for line in para.split("\n") if not line.strip() or fingerprint(line) not in learned]
+        if any(line.strip() for line in lines):
+            kept.append("\n".join(lines).strip("\n"))
+    return kept
