@@ -170,9 +170,7 @@ class Pipeline:
         owner = self.store.claim_content(w.content_hash, w.article_id, self.ttl_s)
         kind = "exact"
         if owner is None:
-            owner = self.store.near_claim(
-                w.article_id, neardup.band_keys(neardup.signature(w.ex.text)), self.ttl_s
-            )
+            owner = self.store.near_claim(w.article_id, neardup.signature(w.ex.text), self.ttl_s)
             kind = "near"
         if owner is not None:
             self.store.incr(f"duplicates_{kind}")

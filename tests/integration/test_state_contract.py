@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.corpus import article_text
+from worker.neardup import signature
 from worker.state import StateStore
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore
@@ -42,10 +44,18 @@ def _race_claim(kind: str, where: str, article: str, barrier: mp.synchronize.Bar
     out.put((article, s.claim_content("same-hash", article, 60)))
 
 
+def copy_of(text: str, n: int) -> str:
+    """Return a syndicated copy: other chrome around it and one word edited."""
+    words = text.split()
+    words[10 + n] = f"edited{n}"
+    return f"Site {n} header\n\n" + " ".join(words) + f"\n\nFollow site {n} on social media"
+
+
 def _race_bands(kind: str, where: str, article: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
     s = _open(kind, where)
+    sig = signature(copy_of(article_text(1), int(article[1:])))
     barrier.wait()
-    out.put((article, s.near_claim(article, ["b1", f"own-{article}"], 60)))
+    out.put((article, s.near_claim(article, sig, 86400)))
 
 
 class TestDedupe:
@@ -64,14 +74,16 @@ class TestDedupe:
 
         assert (None, None, "a1") == (first, again, other)
 
-    def test_near_claim_detects_a_shared_band(self, store: StateStore) -> None:
-        """Sharing any band with an earlier article makes a near-duplicate of it."""
-        first = store.near_claim("a1", ["x", "y"], 60)
-        mine = store.near_claim("a1", ["x", "y"], 60)
-        dup = store.near_claim("a2", ["z", "y"], 60)
-        unrelated = store.near_claim("a3", ["q"], 60)
+    def test_near_claim_finds_syndicated_copies_only(self, store: StateStore) -> None:
+        """A copy with other chrome and an edited word is a near-duplicate; another story is not."""
+        text = article_text(1)
+        first = store.near_claim("a1", signature(text), 86400)
+        mine = store.near_claim("a1", signature(text), 86400)
+        copy = store.near_claim("a2", signature(copy_of(text, 1)), 86400)
+        other = store.near_claim("a3", signature(article_text(2)), 86400)
+        short = store.near_claim("a4", signature("too short to sign"), 86400)
 
-        assert (None, None, "a1", None) == (first, mine, dup, unrelated)
+        assert (None, None, "a1", None, None) == (first, mine, copy, other, short)
 
     def test_expired_claims_are_forgotten(self, store: StateStore) -> None:
         """The retention window bounds memory: an expired claim no longer counts."""

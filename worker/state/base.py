@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from worker.neardup import Signature
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -53,13 +55,18 @@ class StateStore(Protocol):
         """
         ...
 
-    def near_claim(self, article_id: str, bands: list[str], ttl_s: int) -> str | None:
+    def near_claim(self, article_id: str, sig: Signature, ttl_s: int) -> str | None:
         """
-        Check the LSH bands and insert them, atomically.
+        Look the signature up in the MinHash-LSH index and insert it, atomically.
+
+        Candidates share an LSH band; one is a near-duplicate when its stored
+        sketch agrees enough (`worker.neardup`).  Texts too short for a
+        signature are never near-duplicates.
 
         Returns:
-            None when no other article shares a band (the bands are now ours),
-            else the id of the earlier article that does.
+            None when no earlier article is near enough (the signature is now
+            indexed), else the id of the earlier article.  An article's own
+            entry (a redelivery) is not a duplicate of it.
         """
         ...
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -11,7 +12,9 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+from worker import neardup
 from worker.errors import StoreUnavailable
+from worker.neardup import Signature
 from worker.state.base import DeadLetter
 
 T = TypeVar("T")
@@ -21,16 +24,6 @@ _CLAIM_CONTENT = """
 local owner = redis.call('GET', KEYS[1])
 if owner and owner ~= ARGV[1] then return owner end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-return false
-"""
-
-# KEYS: band keys; ARGV: article id, ttl.  Any band owned by another article makes a duplicate.
-_NEAR_CLAIM = """
-for i, k in ipairs(KEYS) do
-  local owner = redis.call('GET', k)
-  if owner and owner ~= ARGV[1] then return owner end
-end
-for i, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) end
 return false
 """
 
@@ -78,12 +71,23 @@ def connect(url: str) -> redis.Redis[str]:
 class RedisStore:
     """State in Redis under one key prefix."""
 
-    def __init__(self, url: str, *, prefix: str = "ingest:", dead_stream: str = "articles:dead") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "ingest:",
+        dead_stream: str = "articles:dead",
+        nd_articles_per_generation: int = 200_000,
+        nd_threshold: float = neardup.DEFAULT_THRESHOLD,
+    ) -> None:
         self.r = connect(url)
         self.p = prefix
         self.dead_stream = dead_stream
         self._claim_content = self.r.register_script(_CLAIM_CONTENT)
-        self._near_claim = self.r.register_script(_NEAR_CLAIM)
+        # Layout and script in worker.neardup: ~250 bytes per remembered article.
+        self._near_claim = self.r.register_script(neardup.CHECK_AND_INSERT_LUA)
+        self.nd_shard_bits = neardup.shard_bits(nd_articles_per_generation)
+        self.nd_threshold = nd_threshold
         self._add_entries = self.r.register_script(_ADD_ENTRIES)
         self._learn_chrome = self.r.register_script(_LEARN_CHROME)
         self._claim_due = self.r.register_script(_CLAIM_DUE)
@@ -115,12 +119,22 @@ class RedisStore:
         )
         return str(owner) if owner else None
 
-    def near_claim(self, article_id: str, bands: list[str], ttl_s: int) -> str | None:
-        if not bands:
+    def near_claim(self, article_id: str, sig: Signature, ttl_s: int) -> str | None:
+        args = neardup.check_and_insert_args(
+            sig,
+            article_id,
+            prefix=self.p,
+            now_s=time.time(),
+            retention_days=max(1, ttl_s // 86400),
+            shard_bits=self.nd_shard_bits,
+            threshold=self.nd_threshold,
+        )
+        if not args:
             return None
-        keys = [f"{self.p}band:{b}" for b in bands]
-        owner = self._do(lambda: self._near_claim(keys=keys, args=[article_id, ttl_s]))
-        return str(owner) if owner else None
+        found = self._do(lambda: self._near_claim(keys=[], args=args))
+        if int(found[0]) == 1 and str(found[1]) != article_id:
+            return str(found[1])
+        return None
 
     def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
         if not entry_keys:

@@ -14,13 +14,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from worker import neardup
 from worker.errors import StoreUnavailable
+from worker.neardup import Signature
 from worker.state.base import DeadLetter
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS done (id TEXT PRIMARY KEY, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS bands (band TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nd_band (band TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS nd_sketch (id TEXT PRIMARY KEY, sketch BLOB NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (feed TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (feed, key));
 CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, position TEXT NOT NULL);
@@ -43,8 +46,9 @@ class SQLiteStore:
     check-and-set atomic across processes.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, nd_threshold: float = neardup.DEFAULT_THRESHOLD) -> None:
         self.path = Path(path)
+        self.nd_threshold = nd_threshold
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         try:
@@ -124,21 +128,32 @@ class SQLiteStore:
             )
         return None
 
-    def near_claim(self, article_id: str, bands: list[str], ttl_s: int) -> str | None:
+    def near_claim(self, article_id: str, sig: Signature, ttl_s: int) -> str | None:
+        bands = neardup.band_keys(sig)
         if not bands:
             return None
         now = time.time()
+        mine = neardup.sketch(sig)
+        need = neardup.match_threshold(self.nd_threshold)
         marks = ",".join("?" * len(bands))
         with self._tx() as db:
             rows = db.execute(
-                f"SELECT id FROM bands WHERE band IN ({marks}) AND expires > ? AND id != ?",  # noqa: S608
-                (*bands, now, article_id),
+                "SELECT DISTINCT s.id, s.sketch FROM nd_band b JOIN nd_sketch s ON s.id = b.id "  # noqa: S608
+                f"WHERE b.band IN ({marks}) AND b.expires > ? AND s.expires > ?",
+                (*bands, now, now),
             ).fetchall()
-            if rows:
-                return str(rows[0][0])
+            best = max(rows, key=lambda r: neardup.sketch_matches(mine, bytes(r[1])), default=None)
+            if best is not None and neardup.sketch_matches(mine, bytes(best[1])) >= need:
+                return None if best[0] == article_id else str(best[0])
+            # The oldest article keeps a band, as HSETNX does in the Redis store.
+            db.execute("DELETE FROM nd_band WHERE expires <= ?", (now,))
             db.executemany(
-                "INSERT OR REPLACE INTO bands (band, id, expires) VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO nd_band (band, id, expires) VALUES (?, ?, ?)",
                 [(b, article_id, now + ttl_s) for b in bands],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO nd_sketch (id, sketch, expires) VALUES (?, ?, ?)",
+                (article_id, mine, now + ttl_s),
             )
         return None
 
