@@ -87,7 +87,8 @@ _TAIL_HEADING_RE = re.compile(
     r"^(?:related(?: (?:articles?|stories|news|content|coverage|posts|links|topics))?"
     r"|most (?:popular|read|viewed|shared)|read (?:more|next|also)|more (?:from|on|stories|news)\b.*"
     r"|recommended(?: for you| stories)?|you (?:may|might) (?:also )?(?:like|be interested in)"
-    r"|see also|editors?['’]? (?:picks|recommendations)|trending(?: now)?|top stories|popular (?:posts|stories)|also read"
+    r"|see also|editors?['’]? (?:picks|recommendations)|trending(?: now)?|top stories"
+    r"|popular (?:posts|stories)|also read"
     r"|mehr zum thema|weitere (?:artikel|themen|beiträge)|das könnte sie auch interessieren|lesen sie auch"
     r"|auch interessant|(?:empfohlene|ähnliche|verwandte) (?:beiträge|artikel)|czytaj (?:też|także)|polecamy"
     r"|à lire aussi|sur le même sujet)\s*[:.]?$",
