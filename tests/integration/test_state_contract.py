@@ -183,3 +183,107 @@ class TestDeadLettersAndCounters:
 
         assert 3 == store.counters()["new"]
         assert store.ping()
+
+
+class TestSourcesAndPoliteness:
+    def test_put_feed_with_next_at_schedules_it(self, store: StateStore) -> None:
+        """put_feed(next_at=...) stores the state and the due time in one step; claims return the state."""
+        spec = {"kind": "feed", "location": "http://h/f", "name": "h", "tz": "UTC", "interval_s": None}
+        store.put_feed("http://h/f", {"spec": spec}, next_at=10.0)
+
+        claimed = store.claim_due_feeds(20.0, 10, lease_s=5)
+
+        assert [("http://h/f", {"spec": spec})] == claimed
+        assert {"http://h/f": 25.0} == store.scheduled()
+
+    @pytest.mark.parametrize(
+        "state",
+        [
+            {
+                "spec": {
+                    "kind": "feed",
+                    "location": "http://h/f",
+                    "name": "h",
+                    "tz": "UTC",
+                    "interval_s": None,
+                }
+            },
+            {
+                "spec": {
+                    "kind": "archive",
+                    "location": "/a.tar",
+                    "name": "a",
+                    "tz": "Europe/Oslo",
+                    "interval_s": 60.0,
+                },
+                "etag": '"x"',
+                "errors": 3,
+                "disabled": "410 Gone",
+                "custom": [1, 2],
+            },
+        ],
+        ids=["default-spec", "full-state"],
+    )
+    def test_feed_states_round_trip_in_bulk(self, store: StateStore, state: dict) -> None:
+        """get_feeds returns each stored state exactly, and skips unknown URLs."""
+        store.put_feed("http://h/f", state)
+
+        assert {"http://h/f": state} == store.get_feeds(["http://h/f", "http://h/missing"])
+
+    def test_delete_feed_forgets_everything(self, store: StateStore) -> None:
+        """A deleted source has no state, no schedule and no seen entries."""
+        store.put_feed("http://h/f", {"etag": "1"}, next_at=1.0)
+        store.add_entries("http://h/f", ["e1"])
+
+        existed = store.delete_feed("http://h/f")
+
+        assert (True, None, {}) == (existed, store.get_feed("http://h/f"), store.scheduled())
+        assert ["e1"] == store.add_entries("http://h/f", ["e1"])
+        assert False is store.delete_feed("http://h/never")
+
+    def test_move_feed_carries_schedule_and_entries(self, store: StateStore) -> None:
+        """A moved source keeps its due time and seen entries under the new URL; none stay behind."""
+        store.put_feed("http://old/f", {"etag": "1"}, next_at=42.0)
+        store.add_entries("http://old/f", ["e1", "e2"])
+        store.add_entries("http://new/f", ["e3"])
+
+        store.move_feed("http://old/f", "http://new/f", {"etag": "1", "redirected_from": "http://old/f"})
+
+        assert {"http://new/f": 42.0} == store.scheduled()
+        assert None is store.get_feed("http://old/f")
+        assert {"etag": "1", "redirected_from": "http://old/f"} == store.get_feed("http://new/f")
+        assert ["e4"] == store.add_entries("http://new/f", ["e1", "e2", "e3", "e4"])
+        assert ["http://new/f"] == store.feed_urls()
+
+    def test_forgotten_entries_are_new_again(self, store: StateStore) -> None:
+        """forget_entries undoes add_entries for the keys given only."""
+        store.add_entries("f", ["a", "b"])
+        store.forget_entries("f", ["a"])
+
+        assert ["a"] == store.add_entries("f", ["a", "b"])
+
+    def test_cache_values_expire(self, store: StateStore) -> None:
+        """A cached value is returned until its TTL passes."""
+        store.cache_set("robots:h", "User-agent: *", 1)
+        fresh = store.cache_get("robots:h")
+        time.sleep(1.2)
+
+        assert ("User-agent: *", None) == (fresh, store.cache_get("robots:h"))
+
+    def test_token_bucket_grants_burst_then_waits(self, store: StateStore) -> None:
+        """A bucket grants `burst` tokens at once, then says how long until the next one."""
+        granted = [store.take_token("host", 2.0, 3) for _ in range(3)]
+        wait = store.take_token("host", 2.0, 3)
+        other = store.take_token("other-host", 2.0, 3)
+
+        assert [0.0, 0.0, 0.0] == granted
+        assert 0.3 < wait <= 0.5
+        assert 0.0 == other
+
+    def test_token_bucket_refills_at_the_rate(self, store: StateStore) -> None:
+        """After waiting the time it named, the bucket grants a token again."""
+        store.take_token("host", 4.0, 1)
+        wait = store.take_token("host", 4.0, 1)
+        time.sleep(wait + 0.05)
+
+        assert 0.0 == store.take_token("host", 4.0, 1)

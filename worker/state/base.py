@@ -79,8 +79,33 @@ class StateStore(Protocol):
         """Return the stored polling state of a feed."""
         ...
 
-    def put_feed(self, url: str, state: dict[str, Any]) -> None:
-        """Replace the stored polling state of a feed."""
+    def get_feeds(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        """Return the stored state of each of `urls` that has one (one round trip)."""
+        ...
+
+    def put_feed(self, url: str, state: dict[str, Any], *, next_at: float | None = None) -> None:
+        """
+        Replace the stored polling state of a feed; with `next_at`, schedule it in the same step.
+
+        Values of None may be dropped (the Redis store does, to stay compact).
+        """
+        ...
+
+    def delete_feed(self, url: str) -> bool:
+        """Forget a source: its state, its place in the due-set and its seen entries."""
+        ...
+
+    def move_feed(self, old: str, new: str, state: dict[str, Any]) -> None:
+        """
+        Move a source to a new URL (a permanent redirect), atomically.
+
+        The state is stored under `new`, the due-set entry and the seen
+        entries follow, and nothing is left under `old`.
+        """
+        ...
+
+    def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
+        """Mark entry keys as not seen (undo `add_entries` after a failed read)."""
         ...
 
     def feed_urls(self) -> list[str]:
@@ -124,8 +149,33 @@ class StateStore(Protocol):
         """
         ...
 
+    def claim_due_feeds(self, now: float, limit: int, lease_s: float) -> list[tuple[str, dict[str, Any]]]:
+        """Like `claim_due`, returning each source's state along with its URL."""
+        ...
+
     def scheduled(self) -> dict[str, float]:
         """Return every scheduled source with its next check."""
+        ...
+
+    # -- politeness -------------------------------------------------------
+    def cache_get(self, key: str) -> str | None:
+        """Return a cached value (robots.txt of a host), or None when absent or expired."""
+        ...
+
+    def cache_set(self, key: str, value: str, ttl_s: int) -> None:
+        """Cache a value for `ttl_s` seconds."""
+        ...
+
+    def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
+        """
+        Take one token from a rate-limit bucket shared by every worker.
+
+        The bucket refills at `rate_per_s` up to `burst` tokens.
+
+        Returns:
+            0.0 when a token was taken, else the seconds until one will be there
+            (nothing is taken then).
+        """
         ...
 
     # -- dead letters and counters ---------------------------------------

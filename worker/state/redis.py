@@ -1,4 +1,11 @@
-"""The Redis state store: every check-and-set is one Lua script, so it is atomic."""
+"""
+The Redis state store: every check-and-set is one Lua script, so it is atomic.
+
+Feeds are stored compactly for the million-feed goal: a feed's id is a
+64-bit hash of its URL (`codec.feed_id`); the due-set holds ids, and the
+state lives in 65,536 small hashes (`feed:<first 4 hex digits>`), each
+small enough for Redis's listpack encoding, packed by `codec.pack_state`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from worker import neardup
 from worker.errors import StoreUnavailable
 from worker.neardup import Signature
 from worker.state.base import DeadLetter
+from worker.state.codec import feed_id, pack_state, unpack_state
 
 T = TypeVar("T")
 
@@ -46,12 +54,56 @@ end
 return learned
 """
 
-# KEYS[1] due zset; ARGV now, limit, lease.
+# KEYS[1] due zset; ARGV now, limit, lease, feed-hash prefix.  Returns the packed states.
+# The bucket keys are derived from the ids inside the script (single-node Redis only).
 _CLAIM_DUE = """
-local urls = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local until_ = tonumber(ARGV[1]) + tonumber(ARGV[3])
-for i, u in ipairs(urls) do redis.call('ZADD', KEYS[1], 'XX', until_, u) end
-return urls
+local out = {}
+for i, id in ipairs(ids) do
+  redis.call('ZADD', KEYS[1], 'XX', until_, id)
+  out[#out + 1] = redis.call('HGET', ARGV[4] .. string.sub(id, 1, 4), id) or ''
+end
+return out
+"""
+
+# KEYS[1] bucket, KEYS[2] due zset; ARGV id, packed state, next_at or ''.
+_PUT_SCHEDULE = """
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+return 1
+"""
+
+# KEYS old bucket, new bucket, due, old entries, new entries; ARGV old id, new id, packed new state.
+_MOVE_FEED = """
+local score = redis.call('ZSCORE', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+if score then redis.call('ZADD', KEYS[3], score, ARGV[2]) end
+if redis.call('EXISTS', KEYS[4]) == 1 then
+  redis.call('SUNIONSTORE', KEYS[5], KEYS[5], KEYS[4])
+  redis.call('DEL', KEYS[4])
+end
+return 1
+"""
+
+# KEYS[1] bucket hash; ARGV rate per second, burst.  Returns the wait in seconds ('0' = token taken).
+# The clock is Redis's own, so workers on hosts with skewed clocks share one bucket fairly.
+_RATE_LIMIT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(b[1]) or burst
+local ts = tonumber(b[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local wait = 0
+if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+-- A full bucket carries no information: let idle hosts' keys expire.
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return tostring(wait)
 """
 
 
@@ -91,6 +143,9 @@ class RedisStore:
         self._add_entries = self.r.register_script(_ADD_ENTRIES)
         self._learn_chrome = self.r.register_script(_LEARN_CHROME)
         self._claim_due = self.r.register_script(_CLAIM_DUE)
+        self._put_schedule = self.r.register_script(_PUT_SCHEDULE)
+        self._move_feed = self.r.register_script(_MOVE_FEED)
+        self._take_token = self.r.register_script(_RATE_LIMIT)
 
     def _do(self, fn: Callable[[], T]) -> T:
         try:
@@ -143,15 +198,68 @@ class RedisStore:
         fresh = self._do(lambda: self._add_entries(keys=[f"{self.p}entries:{feed_key}"], args=keys))
         return [str(k) for k in fresh]
 
-    def get_feed(self, url: str) -> dict[str, Any] | None:
-        raw = self._do(lambda: self.r.hget(f"{self.p}feeds", url))
-        return None if raw is None else dict(json.loads(raw))
+    def _bucket(self, fid: str) -> str:
+        return f"{self.p}feed:{fid[:4]}"
 
-    def put_feed(self, url: str, state: dict[str, Any]) -> None:
-        self._do(lambda: self.r.hset(f"{self.p}feeds", url, json.dumps(state)))
+    def get_feed(self, url: str) -> dict[str, Any] | None:
+        fid = feed_id(url)
+        raw = self._do(lambda: self.r.hget(self._bucket(fid), fid))
+        return None if raw is None else unpack_state(raw)[1]
+
+    def get_feeds(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        pipe = self.r.pipeline(transaction=False)
+        for url in urls:
+            fid = feed_id(url)
+            pipe.hget(self._bucket(fid), fid)
+        raws = self._do(pipe.execute)
+        return {url: unpack_state(raw)[1] for url, raw in zip(urls, raws, strict=True) if raw is not None}
+
+    def put_feed(self, url: str, state: dict[str, Any], *, next_at: float | None = None) -> None:
+        fid = feed_id(url)
+        self._do(
+            lambda: self._put_schedule(
+                keys=[self._bucket(fid), f"{self.p}due"],
+                args=[fid, pack_state(url, state), "" if next_at is None else repr(next_at)],
+            )
+        )
+
+    def delete_feed(self, url: str) -> bool:
+        fid = feed_id(url)
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hdel(self._bucket(fid), fid)
+        pipe.zrem(f"{self.p}due", fid)
+        pipe.delete(f"{self.p}entries:{url}")
+        return bool(self._do(pipe.execute)[0])
+
+    def move_feed(self, old: str, new: str, state: dict[str, Any]) -> None:
+        old_id, new_id = feed_id(old), feed_id(new)
+        keys = [
+            self._bucket(old_id),
+            self._bucket(new_id),
+            f"{self.p}due",
+            f"{self.p}entries:{old}",
+            f"{self.p}entries:{new}",
+        ]
+        self._do(lambda: self._move_feed(keys=keys, args=[old_id, new_id, pack_state(new, state)]))
+
+    def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
+        if entry_keys:
+            self._do(lambda: self.r.srem(f"{self.p}entries:{feed_key}", *entry_keys))
+
+    def _all_feeds(self) -> dict[str, str]:
+        """Return id -> URL of every stored feed (a SCAN: for admin commands, not the hot path)."""
+        out: dict[str, str] = {}
+        keys = self._do(lambda: list(self.r.scan_iter(match=f"{self.p}feed:*", count=1000)))
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hgetall(key)
+        for bucket in self._do(pipe.execute):
+            for fid, raw in bucket.items():
+                out[str(fid)] = unpack_state(raw)[0]
+        return out
 
     def feed_urls(self) -> list[str]:
-        return sorted(str(k) for k in self._do(lambda: self.r.hkeys(f"{self.p}feeds")))
+        return sorted(self._all_feeds().values())
 
     def get_checkpoint(self, key: str) -> str | None:
         raw = self._do(lambda: self.r.hget(f"{self.p}checkpoints", key))
@@ -170,18 +278,41 @@ class RedisStore:
         return frozenset(str(x) for x in learned)
 
     def schedule(self, url: str, next_at: float) -> None:
-        self._do(lambda: self.r.zadd(f"{self.p}due", {url: next_at}))
+        fid = feed_id(url)
+        # A source scheduled without state still needs its URL stored, or its id could not be read back.
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hsetnx(self._bucket(fid), fid, pack_state(url, {}))
+        pipe.zadd(f"{self.p}due", {fid: next_at})
+        self._do(pipe.execute)
 
     def unschedule(self, url: str) -> None:
-        self._do(lambda: self.r.zrem(f"{self.p}due", url))
+        self._do(lambda: self.r.zrem(f"{self.p}due", feed_id(url)))
 
     def claim_due(self, now: float, limit: int, lease_s: float) -> list[str]:
-        urls = self._do(lambda: self._claim_due(keys=[f"{self.p}due"], args=[now, limit, lease_s]))
-        return [str(u) for u in urls]
+        return [url for url, _ in self.claim_due_feeds(now, limit, lease_s)]
+
+    def claim_due_feeds(self, now: float, limit: int, lease_s: float) -> list[tuple[str, dict[str, Any]]]:
+        raws = self._do(
+            lambda: self._claim_due(keys=[f"{self.p}due"], args=[now, limit, lease_s, f"{self.p}feed:"])
+        )
+        return [unpack_state(str(raw)) for raw in raws if raw]
 
     def scheduled(self) -> dict[str, float]:
         pairs = self._do(lambda: self.r.zrange(f"{self.p}due", 0, -1, withscores=True))
-        return {str(u): float(s) for u, s in pairs}
+        urls = self._all_feeds()
+        return {urls[str(i)]: float(s) for i, s in pairs if str(i) in urls}
+
+    # -- politeness -------------------------------------------------------
+    def cache_get(self, key: str) -> str | None:
+        raw = self._do(lambda: self.r.get(f"{self.p}cache:{key}"))
+        return None if raw is None else str(raw)
+
+    def cache_set(self, key: str, value: str, ttl_s: int) -> None:
+        self._do(lambda: self.r.set(f"{self.p}cache:{key}", value, ex=max(1, int(ttl_s))))
+
+    def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
+        wait = self._do(lambda: self._take_token(keys=[f"{self.p}bucket:{bucket}"], args=[rate_per_s, burst]))
+        return float(wait)
 
     def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -34,6 +34,8 @@ CREATE INDEX IF NOT EXISTS due_next ON due (next_at);
 CREATE TABLE IF NOT EXISTS dead (id TEXT PRIMARY KEY, at TEXT NOT NULL, reason TEXT, stage TEXT,
                                  source TEXT, payload TEXT);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, ts REAL NOT NULL);
 """
 
 
@@ -171,9 +173,36 @@ class SQLiteStore:
         row = self._conn().execute("SELECT state FROM feeds WHERE url = ?", (url,)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
-    def put_feed(self, url: str, state: dict[str, Any]) -> None:
+    def get_feeds(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        found = {url: self.get_feed(url) for url in urls}
+        return {url: state for url, state in found.items() if state is not None}
+
+    def put_feed(self, url: str, state: dict[str, Any], *, next_at: float | None = None) -> None:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO feeds (url, state) VALUES (?, ?)", (url, json.dumps(state)))
+            if next_at is not None:
+                db.execute("INSERT OR REPLACE INTO due (url, next_at) VALUES (?, ?)", (url, next_at))
+
+    def delete_feed(self, url: str) -> bool:
+        with self._tx() as db:
+            existed = db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
+            db.execute("DELETE FROM due WHERE url = ?", (url,))
+            db.execute("DELETE FROM entries WHERE feed = ?", (url,))
+        return existed
+
+    def move_feed(self, old: str, new: str, state: dict[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM feeds WHERE url = ?", (old,))
+            db.execute("INSERT OR REPLACE INTO feeds (url, state) VALUES (?, ?)", (new, json.dumps(state)))
+            db.execute("UPDATE OR REPLACE due SET url = ? WHERE url = ?", (new, old))
+            db.execute("UPDATE OR IGNORE entries SET feed = ? WHERE feed = ?", (new, old))
+            db.execute("DELETE FROM entries WHERE feed = ?", (old,))
+
+    def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "DELETE FROM entries WHERE feed = ? AND key = ?", [(feed_key, k) for k in entry_keys]
+            )
 
     def feed_urls(self) -> list[str]:
         return [str(r[0]) for r in self._conn().execute("SELECT url FROM feeds ORDER BY url").fetchall()]
@@ -222,8 +251,46 @@ class SQLiteStore:
             db.executemany("UPDATE due SET next_at = ? WHERE url = ?", [(now + lease_s, u) for u in urls])
         return urls
 
+    def claim_due_feeds(self, now: float, limit: int, lease_s: float) -> list[tuple[str, dict[str, Any]]]:
+        urls = self.claim_due(now, limit, lease_s)
+        states = self.get_feeds(urls)
+        return [(url, states.get(url, {})) for url in urls]
+
     def scheduled(self) -> dict[str, float]:
         return {str(u): float(t) for u, t in self._conn().execute("SELECT url, next_at FROM due").fetchall()}
+
+    # -- politeness -------------------------------------------------------
+    def cache_get(self, key: str) -> str | None:
+        row = (
+            self._conn()
+            .execute("SELECT value FROM cache WHERE key = ? AND expires > ?", (key, time.time()))
+            .fetchone()
+        )
+        return None if row is None else str(row[0])
+
+    def cache_set(self, key: str, value: str, ttl_s: int) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO cache (key, value, expires) VALUES (?, ?, ?)",
+                (key, value, time.time() + ttl_s),
+            )
+
+    def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
+        # BEGIN IMMEDIATE serialises the read-modify-write across every process on this file.
+        with self._tx() as db:
+            now = time.time()
+            row = db.execute("SELECT tokens, ts FROM buckets WHERE name = ?", (bucket,)).fetchone()
+            tokens, ts = (float(row[0]), float(row[1])) if row else (burst, now)
+            tokens = min(burst, tokens + max(0.0, now - ts) * rate_per_s)
+            wait = 0.0
+            if tokens >= 1:
+                tokens -= 1
+            else:
+                wait = (1 - tokens) / rate_per_s
+            db.execute(
+                "INSERT OR REPLACE INTO buckets (name, tokens, ts) VALUES (?, ?, ?)", (bucket, tokens, now)
+            )
+        return wait
 
     # -- dead letters and counters ---------------------------------------
     def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
