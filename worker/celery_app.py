@@ -7,8 +7,12 @@ task is idempotent, so a redelivery cannot produce a second record.
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
+import redis
+import structlog
 from celery import Celery, signals
 
 from worker import config
@@ -97,3 +101,114 @@ def _after_fork(**_: Any) -> None:
     from worker import runtime
 
     runtime.reset()
+
+
+@signals.worker_init.connect
+def _before_pool(**_: Any) -> None:
+    """Prepare the metrics folder before the pool forks, and warn when Redis may evict our keys."""
+    from worker import metrics
+
+    metrics.prepare(settings)
+    _warn_on_eviction_policy()
+
+
+def _warn_on_eviction_policy() -> None:
+    """Log `redis_eviction_unsafe` when Redis could evict a queued task or a state key."""
+    from worker.health import SAFE_POLICY, eviction_policy
+
+    log = structlog.get_logger("worker.celery_app")
+    try:
+        policy = eviction_policy(settings)
+    except redis.RedisError as exc:
+        log.warning("redis_eviction_policy_unknown", error=str(exc))
+        return
+    if policy is not None and policy != SAFE_POLICY:
+        log.warning(
+            "redis_eviction_unsafe",
+            maxmemory_policy=policy,
+            expected=SAFE_POLICY,
+            hint="CONFIG SET maxmemory-policy noeviction: evicted keys are lost tasks or duplicates",
+        )
+
+
+@signals.worker_ready.connect
+def _serve_metrics(**_: Any) -> None:
+    """Serve Prometheus metrics from the main process once the pool is up."""
+    from worker import metrics
+
+    metrics.serve(settings)
+
+
+@signals.worker_shutdown.connect
+def _main_shutdown(**_: Any) -> None:
+    """Remove this worker's metrics folder."""
+    from worker import metrics
+
+    metrics.cleanup()
+
+
+@signals.worker_process_shutdown.connect
+def _child_shutdown(**_: Any) -> None:
+    """Flush and close the sinks and connections of a pool child that is exiting."""
+    from worker import runtime
+
+    runtime.reset()
+    structlog.get_logger("worker.celery_app").info("worker_process_stopped", pid=os.getpid())
+
+
+_started: dict[str, float] = {}
+
+
+@signals.task_prerun.connect
+def _task_started(task_id: str | None = None, **_: Any) -> None:
+    if task_id:
+        _started[task_id] = time.monotonic()
+
+
+@signals.task_postrun.connect
+def _task_finished(
+    task_id: str | None = None, task: Any = None, retval: Any = None, state: str | None = None, **_: Any
+) -> None:
+    """Record the task in the per-stage metrics."""
+    from worker import metrics
+
+    began = _started.pop(task_id or "", None)
+    if began is not None and task is not None:
+        metrics.observe_task(task.name, time.monotonic() - began, state or "unknown", retval)
+
+
+@signals.task_failure.connect
+def _dead_letter_failed_task(
+    sender: Any = None, exception: BaseException | None = None, args: Any = None, **_: Any
+) -> None:
+    """
+    Put the items of a task that raised (a bug, a time limit, retries used up) on the dead-letter stream.
+
+    Celery acks a failed task, so without this its articles would be lost
+    without a trace; `python -m worker dead retry` runs them again.
+    """
+    name = getattr(sender, "name", "")
+    try:
+        _dead_letter_items(name, list(args or ()), exception)
+    except Exception as exc:  # noqa: BLE001 - the store itself may be what failed
+        structlog.get_logger("worker.celery_app").error(
+            "dead_letter_failed", task=name, error=repr(exc), cause=repr(exception)
+        )
+
+
+def _dead_letter_items(name: str, args: list[Any], exception: BaseException | None) -> None:
+    from worker import metrics, runtime
+
+    reason = f"{type(exception).__name__}: {exception}"
+    store = runtime.get().store
+    if name == "worker.process_items" and args:
+        for item in args[0]:
+            store.dead_letter(reason, "process", (item.get("source") or {}).get("name", ""), item)
+        metrics.count_dead("process", len(args[0]))
+    elif name == "worker.fetch_article" and args:
+        payload = args[0]
+        store.dead_letter(reason, "fetch", (payload.get("spec") or {}).get("name", ""), payload)
+        metrics.count_dead("fetch")
+    else:
+        return
+    structlog.get_logger("worker.celery_app").error("task_dead_lettered", task=name, error=reason)

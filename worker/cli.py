@@ -24,6 +24,7 @@ from worker import config, dispatch, runtime
 from worker import logging as wlogging
 from worker.errors import IngestError, SourceError
 from worker.sources import SourceSpec, load_schedules, resolve
+from worker.state import DeadLetter
 
 log = structlog.get_logger("worker.cli")
 
@@ -250,23 +251,31 @@ def cmd_dead(args: argparse.Namespace) -> int:
                 )
             )
         return 0
-    local = dispatch.LocalDispatcher()
-    for d in letters:
-        if d.stage == "fetch":
-            local.send("worker.fetch_article", d.payload)
-        else:
-            local.send("worker.process_items", [d.payload])
-        store.remove_dead(d.id)
     if args.enqueue:
-        for task, a in local.queue:
-            dispatch.send(task, *a)
+        for d in letters:
+            dispatch.send(*_retry_task(d))
+            # The broker holds the task now: the letter may go.
+            store.remove_dead(d.id)
         print(f"queued {len(letters)} dead letter(s)")
         return 0
-    counts, _ = drain(local, progress=False)
-    c = counts
+    c: Counter[str] = Counter()
+    for d in letters:
+        local = dispatch.LocalDispatcher()
+        local.send(*_retry_task(d))
+        counts, _ = drain(local, progress=False)
+        c.update(counts)
+        # Removed only once its retry ended (in a record, or in a new dead letter), so a crash loses nothing.
+        store.remove_dead(d.id)
     print(f"retried {len(letters)}: new {c['new']}, duplicate {c['duplicate']}, failed {c['failed']}")
     runtime.reset()
     return 0
+
+
+def _retry_task(d: DeadLetter) -> tuple[str, Any]:
+    """Return the task (name, argument) that runs a dead letter again from its stage."""
+    if d.stage == "fetch":
+        return "worker.fetch_article", d.payload
+    return "worker.process_items", [d.payload]
 
 
 def cmd_health(args: argparse.Namespace) -> int:

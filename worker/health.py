@@ -5,10 +5,56 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import redis
+
 from worker.config import Settings
 from worker.state import open_store
+from worker.state.redis import connect
 
-_QUEUES = ("poll", "fetch", "process")
+QUEUES = ("poll", "fetch", "process")
+# Only this policy guarantees Redis never drops a queued task, a dedupe marker or a feed's state.
+SAFE_POLICY = "noeviction"
+
+
+def _client(settings: Settings) -> redis.Redis[str]:
+    """Return a client that fails fast: a health check must answer even when Redis is gone."""
+    assert settings.redis_url
+    return redis.Redis.from_url(
+        settings.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+    )
+
+
+def queue_depths(settings: Settings) -> dict[str, int]:
+    """Return the number of tasks waiting in each queue (filesystem broker: messages in its folder)."""
+    if settings.redis_url:
+        r = _client(settings)
+        try:
+            return {q: int(r.llen(q)) for q in QUEUES}
+        finally:
+            r.close()
+    folder = settings.state_dir / "broker" / "queue"
+    n = len(list(folder.glob("*.msg"))) if folder.exists() else 0
+    return {"all": n}
+
+
+def dead_count(settings: Settings) -> int:
+    """Return the length of the dead-letter stream (Redis mode)."""
+    r = _client(settings)
+    try:
+        return int(r.xlen(settings.dead_stream))
+    finally:
+        r.close()
+
+
+def eviction_policy(settings: Settings) -> str | None:
+    """Return Redis's `maxmemory-policy` (None in the embedded mode)."""
+    if not settings.redis_url:
+        return None
+    r = connect(settings.redis_url)
+    try:
+        return str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
+    finally:
+        r.close()
 
 
 def check(settings: Settings) -> dict[str, Any]:
@@ -16,9 +62,11 @@ def check(settings: Settings) -> dict[str, Any]:
     report: dict[str, Any] = {"mode": "embedded" if settings.embedded else "redis"}
     try:
         store = open_store(settings)
-        report["state_store"] = {"ok": store.ping()}
-        report["counters"] = store.counters() if report["state_store"]["ok"] else {}
-        store.close()
+        try:
+            report["state_store"] = {"ok": store.ping()}
+            report["counters"] = store.counters() if report["state_store"]["ok"] else {}
+        finally:
+            store.close()
     except Exception as exc:  # noqa: BLE001 - a health check reports every failure
         report["state_store"] = {"ok": False, "error": str(exc)}
     out = settings.out_dir
@@ -28,29 +76,31 @@ def check(settings: Settings) -> dict[str, Any]:
     except OSError as exc:
         report["sink_jsonl"] = {"ok": False, "error": str(exc)}
     if settings.redis_url:
-        import redis
-
-        from worker.state.redis import connect
-
-        try:
-            r = connect(settings.redis_url)
-            r.ping()
-            depths = {q: int(r.llen(q)) for q in _QUEUES}
-            policy = r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown")
-            report["broker"] = {"ok": True, "queue_depths": depths, "maxmemory_policy": policy}
-            report["sink_stream"] = {
-                "ok": True,
-                "stream": settings.stream,
-                "length": int(r.xlen(settings.stream)),
-            }
-            report["dead_letters"] = int(r.xlen(settings.dead_stream))
-            r.close()
-        except redis.RedisError as exc:
-            report["broker"] = {"ok": False, "error": str(exc)}
-            report["sink_stream"] = {"ok": False, "error": str(exc)}
+        report.update(_redis_parts(settings))
     else:
-        queue = settings.state_dir / "broker" / "queue"
-        depth = len(list(queue.glob("*.msg"))) if queue.exists() else 0
-        report["broker"] = {"ok": True, "transport": "filesystem", "queued_messages": depth}
+        report["broker"] = {"ok": True, "transport": "filesystem", "queue_depths": queue_depths(settings)}
     report["ok"] = all(v.get("ok", True) for v in report.values() if isinstance(v, dict))
     return report
+
+
+def _redis_parts(settings: Settings) -> dict[str, Any]:
+    r = _client(settings)
+    try:
+        r.ping()
+        policy = str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
+        return {
+            "broker": {
+                "ok": True,
+                "queue_depths": {q: int(r.llen(q)) for q in QUEUES},
+                "unacked": int(r.hlen("unacked")),
+                "maxmemory_policy": policy,
+                "eviction_safe": policy == SAFE_POLICY,
+            },
+            "sink_stream": {"ok": True, "stream": settings.stream, "length": int(r.xlen(settings.stream))},
+            "dead_letters": int(r.xlen(settings.dead_stream)),
+        }
+    except redis.RedisError as exc:
+        down = {"ok": False, "error": str(exc)}
+        return {"broker": down, "sink_stream": dict(down)}
+    finally:
+        r.close()

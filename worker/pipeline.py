@@ -32,7 +32,7 @@ from worker.enrich.keywords import extract_keywords
 from worker.enrich.language import detect_language
 from worker.enrich.tags import normalise_tags
 from worker.errors import ParseError, PermanentError
-from worker.models import Entity, Extracted, RawItem
+from worker.models import Entity, Extracted, RawItem, raw_to_dict
 from worker.sinks import Sink
 from worker.state import StateStore
 
@@ -138,13 +138,9 @@ class Pipeline:
 
     def _fail(self, w: _Work, stage: str, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {exc}"
-        payload = {
-            "url": w.raw.url,
-            "content_type": w.raw.content_type,
-            "source": w.raw.source.as_record(),
-            "tz": w.raw.source.tz,
-            "content": w.raw.content[:100_000],
-        }
+        # The raw item itself, so `dead retry` can run it again as it was (zone included);
+        # the content is capped to keep the dead-letter stream small.
+        payload = {**raw_to_dict(w.raw), "content": w.raw.content[:100_000]}
         self.store.dead_letter(reason, stage, w.raw.source.name, payload)
         log.warning("item_failed", stage=stage, error=reason)
         w.outcome = Outcome("failed", w.raw.url, w.article_id, reason=reason)

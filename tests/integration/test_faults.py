@@ -9,12 +9,13 @@ JSONL files exactly once, whatever dies on the way.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import RedisServer, free_port, wait_for
 from tests.integration.test_ingest_e2e import read_jsonl
 from tests.support.corpus import article_page
 from worker.dedup import article_id
@@ -84,4 +85,40 @@ class TestKilledWorkers:
         assert wait_for(lambda: r.xlen("articles") >= len(expected) and idle(r), timeout=150)
         time.sleep(1)  # a doubled entry would come from a straggler: give it the chance
 
+        assert_exactly_once(expected, r, tmp_path / "out")
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Start a Redis with the append-only file on, for this test alone (it gets stopped and restarted)."""
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = RedisServer(free_port(), folder, appendonly=True)
+    server.start()
+    yield server
+    server.stop()
+
+
+class TestRedisRestart:
+    def test_redis_stopped_and_restarted_mid_run_loses_and_doubles_nothing(
+        self, cli, start_worker, own_redis: RedisServer, tmp_path: Path
+    ) -> None:
+        """Redis goes away for seconds mid-run; the same workers reconnect and finish every article once."""
+        expected = write_archive(tmp_path / "archive", range(300))
+        env = {"REDIS_URL": own_redis.url, **FAST_REDELIVERY}
+        r = redis.Redis.from_url(own_redis.url, decode_responses=True)
+        workers = [start_worker(f"r{n}", env=env, concurrency=2) for n in (1, 2)]
+        assert 0 == cli("ingest", "--enqueue", str(tmp_path / "archive"), env=env).returncode
+        assert wait_for(lambda: r.xlen("articles") >= 40, timeout=120, interval=0.05)
+
+        own_redis.stop()
+        time.sleep(4)
+        own_redis.start()
+        emitted_at_restart = r.xlen("articles")
+        print(f"emitted before the restart: {emitted_at_restart} of {len(expected)}")
+        assert wait_for(lambda: r.xlen("articles") >= len(expected) and idle(r), timeout=150)
+        time.sleep(1)
+
+        assert [None, None] == [w.proc.poll() for w in workers]
+        assert emitted_at_restart < len(expected)
         assert_exactly_once(expected, r, tmp_path / "out")
