@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import calendar
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import structlog
 
@@ -29,6 +30,14 @@ FEED_ACCEPT = (
 
 TASK_PROCESS = "worker.process_items"
 TASK_FETCH = "worker.fetch_article"
+TASK_POLL = "worker.poll_source"
+
+# RFC 5005 relations leading to older entries: archived feeds (§4) and paged feeds (§3).
+PAGE_RELS = ("prev-archive", "next", "previous", "prev")
+# Older documents read per poll; the rest waits for the next poll (the pages read are remembered).
+BACKFILL_MAX_PAGES = 20
+# Process batches read per archive task: bounds the task's run time and the memory `ingest` queues.
+ARCHIVE_CHUNK_BATCHES = 8
 
 
 @dataclass
@@ -40,6 +49,7 @@ class ReadResult:
     queued: int = 0
     not_modified: bool = False
     error: str | None = None
+    pages: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe summary (the task result)."""
@@ -110,12 +120,21 @@ def _fetch_payload(entry: FeedEntry, spec: SourceSpec) -> dict[str, Any]:
     }
 
 
-def poll_feed(spec: SourceSpec, *, settings: Settings, store: StateStore, fetcher: Fetcher) -> ReadResult:
+def poll_feed(
+    spec: SourceSpec,
+    *,
+    settings: Settings,
+    store: StateStore,
+    fetcher: Fetcher,
+    backfill_pages: int = BACKFILL_MAX_PAGES,
+) -> ReadResult:
     """
     Poll one feed politely and queue its new entries.
 
     Sends the stored ETag/Last-Modified (a 304 is no work), skips the parse
-    when the body hash is unchanged, and writes the next check back.
+    when the body hash is unchanged, follows a permanent redirect by moving
+    the source, backfills RFC 5005 archive and paged links, and writes the
+    next check back.
 
     Raises:
         IngestError: the feed could not be read (after the state is updated).
@@ -135,31 +154,32 @@ def poll_feed(spec: SourceSpec, *, settings: Settings, store: StateStore, fetche
     except IngestError as exc:
         _record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
         raise
-    state.update(errors=0, last_status=res.status, last_polled=now, last_error=None)
+    if res.permanent_redirect_url and res.permanent_redirect_url != spec.location:
+        spec = _move(spec, res.permanent_redirect_url, state, store)
+    state.update(errors=0, last_status=res.status, last_polled=now, last_error=None, disabled=None)
     not_before: list[float | None] = [
         now + res.max_age_s if res.max_age_s else None,
         _expires_ts(res.expires),
     ]
+    parsed = False
     if res.status == 304:
         result.not_modified = True
-        log.info("feed_not_modified", source=spec.name, url=spec.location)
+        # RFC 9110 §15.4.5: a 304 may carry an updated validator.
+        state["etag"] = res.etag or state.get("etag")
     else:
-        if res.permanent_redirect_url:
-            state["redirected_to"] = res.permanent_redirect_url
         state.update(etag=res.etag, last_modified=res.last_modified)
         digest = body_hash(res.body)
         if digest == state.get("body_hash"):
             result.not_modified = True
-            log.info("feed_unchanged", source=spec.name, url=spec.location, body_bytes=len(res.body))
         else:
             state["body_hash"] = digest
-            ctype = (
-                f"{res.content_type}; charset={res.charset}"
-                if res.content_type and res.charset
-                else res.content_type
-            )
-            feed = parse_feed(res.body, url=res.url, content_type=ctype)
+            feed = _parse(res)
+            parsed = True
             _queue_entries(feed, res, spec, result, store=store, settings=settings)
+            if backfill_pages > 0:
+                _backfill(
+                    feed, spec, result, store=store, settings=settings, fetcher=fetcher, limit=backfill_pages
+                )
             if feed.ttl_s:
                 not_before.append(now + feed.ttl_s)
             times = [_entry_time(e) for e in feed.entries]
@@ -170,17 +190,77 @@ def poll_feed(spec: SourceSpec, *, settings: Settings, store: StateStore, fetche
     state["next_at"] = schedule.next_check(
         now, interval, not_before=not_before, max_s=settings.max_interval_s
     )
-    store.put_feed(spec.location, state)
-    store.schedule(spec.location, state["next_at"])
+    store.put_feed(spec.location, state, next_at=state["next_at"])
     log.info(
         "feed_polled",
         source=spec.name,
         url=spec.location,
         status=res.status,
+        not_modified=result.not_modified,
+        parsed=parsed,
         seen=result.seen,
         queued=result.queued,
+        pages=result.pages,
     )
     return result
+
+
+def _parse(res: FetchResult) -> ParsedFeed:
+    ctype = (
+        f"{res.content_type}; charset={res.charset}" if res.content_type and res.charset else res.content_type
+    )
+    return parse_feed(res.body, url=res.url, content_type=ctype)
+
+
+def _move(spec: SourceSpec, new_url: str, state: dict[str, Any], store: StateStore) -> SourceSpec:
+    """Move the source to where a permanent redirect points, keeping its state and seen entries."""
+    moved = replace(spec, location=new_url)
+    state.update(spec=moved.to_dict(), redirected_from=spec.location)
+    store.move_feed(spec.location, new_url, state)
+    log.info("feed_moved", source=spec.name, url=spec.location, new_url=new_url)
+    return moved
+
+
+def _backfill(
+    feed: ParsedFeed,
+    spec: SourceSpec,
+    result: ReadResult,
+    *,
+    store: StateStore,
+    settings: Settings,
+    fetcher: Fetcher,
+    limit: int,
+) -> None:
+    """
+    Read the older documents an RFC 5005 feed links to, once each, at most `limit` per poll.
+
+    Archive documents (`prev-archive`) never change (RFC 5005 §4), and paged
+    feeds (`next`/`previous`) are read for backfill only, so every page read is
+    remembered and never fetched again: a later poll stops at the first known page.
+    """
+    pages_key = f"pages:{spec.location}"
+    todo = _page_links(feed, spec.location)
+    while todo and result.pages < limit:
+        url = todo.pop(0)
+        if url == spec.location or not store.add_entries(pages_key, [url]):
+            continue
+        try:
+            res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT)
+            page = _parse(res)
+        except IngestError as exc:
+            # Not read after all: try again at the next poll.
+            store.forget_entries(pages_key, [url])
+            log.warning("feed_page_failed", source=spec.name, url=url, error=f"{type(exc).__name__}: {exc}")
+            return
+        result.pages += 1
+        _queue_entries(page, res, spec, result, store=store, settings=settings)
+        todo.extend(_page_links(page, url))
+    if todo:
+        log.info("feed_backfill_paused", source=spec.name, pages=result.pages, left=len(todo))
+
+
+def _page_links(feed: ParsedFeed, base: str) -> list[str]:
+    return [urljoin(base, href) for rel in PAGE_RELS if (href := feed.links.get(rel))]
 
 
 def _queue_entries(
@@ -193,7 +273,7 @@ def _queue_entries(
     settings: Settings,
 ) -> None:
     ref = spec.ref()
-    result.seen = len(feed.entries)
+    result.seen += len(feed.entries)
     fresh = set(store.add_entries(spec.location, [e.key for e in feed.entries]))
     batch: list[dict[str, Any]] = []
     for entry in feed.entries:
@@ -243,8 +323,7 @@ def _record_error(
             not_before=[now + retry_after if retry_after else None],
             max_s=settings.max_interval_s,
         )
-        store.schedule(spec.location, state["next_at"])
-    store.put_feed(spec.location, state)
+    store.put_feed(spec.location, state, next_at=None if state.get("disabled") else state["next_at"])
     store.incr("feed_errors")
     level = "warning" if isinstance(exc, TransientError) else "error"
     getattr(log, level)(
@@ -252,43 +331,68 @@ def _record_error(
     )
 
 
-def read_archive(spec: SourceSpec, *, settings: Settings, store: StateStore) -> ReadResult:
+def read_archive(
+    spec: SourceSpec, *, settings: Settings, store: StateStore, resume_after: str | None = None
+) -> ReadResult:
     """
-    Stream an archive into process batches, checkpointing after each batch is queued.
+    Stream one chunk of an archive into process batches; queue a continuation for the rest.
 
-    A restart resumes after the last queued batch; at most that batch is read
-    twice, and dedupe makes the repeat a no-op.  The checkpoint is cleared at
-    the end, so a later run re-reads the archive and finds its articles done.
+    The checkpoint is the position up to which every item is safe: written by
+    the continuation when it starts, because by then the chunk before it is
+    either processed (`ingest` runs tasks in order) or held by the broker
+    (at-least-once).  A restart resumes there; the items of the interrupted
+    chunk that were already done are re-read and dropped by dedupe, so
+    nothing is missed or emitted twice.  At the end the checkpoint is
+    cleared and a scheduled archive gets its next check.
     """
     result = ReadResult(source=spec.name)
     key = f"archive:{spec.location}"
-    start = store.get_checkpoint(key) or None
+    if resume_after is not None:
+        store.set_checkpoint(key, resume_after)
+    start = resume_after or store.get_checkpoint(key) or None
     if start:
         log.info("archive_resumed", source=spec.name, start_after=start)
+    chunk = settings.batch_size * ARCHIVE_CHUNK_BATCHES
     batch: list[dict[str, Any]] = []
-    last: str | None = None
     for ai in iter_archive(
         spec.location, source=spec.ref(), start_after=start, max_member_bytes=settings.max_body_bytes
     ):
         result.seen += 1
-        last = ai.position
         if ai.item is not None:
             batch.append(raw_to_dict(ai.item))
         elif ai.fetch is not None:
             payload = {"url": ai.fetch.url, "spec": spec.to_dict(), "hints": {"title": ai.fetch.title}}
             dispatch.send(TASK_FETCH, payload)
             result.queued += 1
-        if len(batch) >= settings.batch_size:
-            dispatch.send(TASK_PROCESS, batch)
-            result.queued += len(batch)
+        if len(batch) >= settings.batch_size or (batch and result.seen >= chunk):
+            _send_batch(batch, result)
             batch = []
-            store.set_checkpoint(key, last)
+        if result.seen >= chunk:
+            dispatch.send(TASK_POLL, spec.to_dict(), ai.position)
+            log.info("archive_chunk_read", source=spec.name, seen=result.seen, position=ai.position)
+            return result
     if batch:
-        dispatch.send(TASK_PROCESS, batch)
-        result.queued += len(batch)
+        _send_batch(batch, result)
     store.set_checkpoint(key, "")
+    _reschedule(spec, store, settings)
     log.info("archive_read", source=spec.name, seen=result.seen, queued=result.queued)
     return result
+
+
+def _send_batch(batch: list[dict[str, Any]], result: ReadResult) -> None:
+    dispatch.send(TASK_PROCESS, batch)
+    result.queued += len(batch)
+
+
+def _reschedule(spec: SourceSpec, store: StateStore, settings: Settings) -> None:
+    """Give a registered archive (one that `sources add` scheduled) its next read; leave others alone."""
+    state = store.get_feed(spec.location)
+    if state is None or state.get("disabled"):
+        return
+    now = time.time()
+    interval = spec.interval_s or settings.poll_interval_s
+    state.update(last_polled=now, next_at=schedule.next_check(now, interval, max_s=settings.max_interval_s))
+    store.put_feed(spec.location, state, next_at=state["next_at"])
 
 
 def raw_from_fetch(res: FetchResult, payload: dict[str, Any]) -> RawItem:

@@ -6,6 +6,7 @@ import itertools
 import random
 import statistics
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 
 def adaptive_interval(entry_times: Sequence[float], default_s: float, min_s: float, max_s: float) -> float:
@@ -49,3 +50,34 @@ def next_check(
     at = now + base * (1 + r.uniform(0, jitter))
     floor = max((t for t in not_before if t is not None), default=0.0)
     return max(at, floor)
+
+
+def host_of(location: str) -> str | None:
+    """Return the host a source is fetched from, or None for local archives and files."""
+    parts = urlsplit(location)
+    return parts.hostname if parts.scheme in {"http", "https"} else None
+
+
+def cap_per_host(locations: Sequence[str], cap: int) -> tuple[list[str], list[str]]:
+    """
+    Split due sources into those polled this tick and those left for the next one.
+
+    At most `cap` sources of one host go per tick, so a host with thousands
+    of feeds is not hit with thousands of requests at once; local sources
+    have no host and are never held back.  Order is kept within each part.
+    """
+    taken: dict[str, int] = {}
+    now: list[str] = []
+    later: list[str] = []
+    for location in locations:
+        host = host_of(location)
+        if host is None:
+            now.append(location)
+            continue
+        n = taken.get(host, 0)
+        if n < cap:
+            taken[host] = n + 1
+            now.append(location)
+        else:
+            later.append(location)
+    return now, later

@@ -1,0 +1,391 @@
+"""Polling against a real HTTP server (conditional GET, errors, redirects, RFC 5005) and the dispatch tick."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from structlog.testing import capture_logs
+
+from tests.integration.httpserver import HTTPTestServer, Request, Response, redirect, static
+from tests.support.corpus import rss_feed
+from worker import dispatch, poll, scheduler
+from worker.config import Settings
+from worker.errors import HTTPStatusError, ServerBusy
+from worker.fetch import Fetcher
+from worker.sources import SourceSpec
+from worker.state import StateStore
+from worker.state.redis import RedisStore
+from worker.state.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.integration
+
+INTERVAL_S = 600.0
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for in-process polling of 127.0.0.1: one attempt, three errors to disable."""
+    return Settings(
+        state_dir=tmp_path / "var",
+        allow_private_networks=True,
+        fetch_attempts=1,
+        retry_max_wait_s=1,
+        max_errors=3,
+        poll_interval_s=INTERVAL_S,
+        min_interval_s=60,
+        max_interval_s=86400,
+    )
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """A fresh state store of each kind."""
+    if request.param == "sqlite":
+        s: StateStore = SQLiteStore(tmp_path / "state.sqlite3")
+    else:
+        s = RedisStore(request.getfixturevalue("redis_url"), prefix="t:")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[StateStore]:
+    """A fresh SQLite store (for behaviour that does not depend on the store)."""
+    s = SQLiteStore(tmp_path / "state.sqlite3")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def queued() -> Iterator[dispatch.LocalDispatcher]:
+    """Collect the tasks a poll queues instead of sending them to a broker."""
+    local = dispatch.LocalDispatcher()
+    token = dispatch.current.set(local)
+    yield local
+    dispatch.current.reset(token)
+
+
+@pytest.fixture
+def fetcher(settings: Settings) -> Iterator[Fetcher]:
+    """The real fetcher, allowed to reach 127.0.0.1."""
+    with Fetcher(settings) as f:
+        yield f
+
+
+def feed_spec(url: str) -> SourceSpec:
+    """Return the spec of a feed at `url`."""
+    return SourceSpec("feed", url, "test")
+
+
+def poll_once(spec: SourceSpec, settings: Settings, store: StateStore, fetcher: Fetcher) -> poll.ReadResult:
+    """Poll `spec` once, swallowing the error a failing poll raises."""
+    try:
+        return poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher)
+    except (ServerBusy, HTTPStatusError):
+        return poll.ReadResult(source=spec.name, error="failed")
+
+
+def polled_events(logs: list[dict]) -> list[dict]:
+    """Return the `feed_polled` log events."""
+    return [e for e in logs if e["event"] == "feed_polled"]
+
+
+def urls_queued(local: dispatch.LocalDispatcher) -> list[str]:
+    """Return the article URLs of every fetch or process task queued."""
+    out: list[str] = []
+    for task, args in local.queue:
+        if task == poll.TASK_FETCH:
+            out.append(args[0]["url"])
+        elif task == poll.TASK_PROCESS:
+            out.extend(item["url"] for item in args[0])
+    return out
+
+
+class TestConditionalPolling:
+    def test_validators_round_trip_and_304_is_no_work(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """The ETag and Last-Modified of a 200 are sent back; the 304 queues nothing and parses nothing."""
+        body = rss_feed(http_server.url("").rstrip("/"), [1, 2])
+        lm = "Wed, 21 Oct 2015 07:28:00 GMT"
+
+        def feed(request: Request) -> Response:
+            if request.headers.get("if-none-match") == '"v1"':
+                return Response(status=304, headers={"ETag": '"v1"'})
+            headers = {"Content-Type": "application/rss+xml", "ETag": '"v1"', "Last-Modified": lm}
+            return Response(body=body, headers=headers)
+
+        http_server.route("/feed.xml", feed)
+        spec = feed_spec(http_server.url("/feed.xml"))
+        poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+        queued.queue.clear()
+
+        with capture_logs() as logs:
+            result = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+        second = http_server.requests_to("/feed.xml")[-1]
+
+        assert ('"v1"', lm) == (second.headers.get("if-none-match"), second.headers.get("if-modified-since"))
+        assert (True, 0) == (result.not_modified, len(queued.queue))
+        assert [(304, False)] == [(e["status"], e["parsed"]) for e in polled_events(logs)]
+
+    def test_unchanged_body_skips_the_parse(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """A server ignoring validators sends the same bytes: the hash matches and no parse happens."""
+        body = rss_feed(http_server.url("").rstrip("/"), [1, 2])
+        http_server.route("/feed.xml", static(body, content_type="application/rss+xml"))
+        spec = feed_spec(http_server.url("/feed.xml"))
+
+        with capture_logs() as logs:
+            first = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+            second = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+
+        assert [(200, True), (200, False)] == [(e["status"], e["parsed"]) for e in polled_events(logs)]
+        assert (False, True) == (first.not_modified, second.not_modified)
+        assert 2 == len(urls_queued(queued))
+
+    def test_changed_body_queues_only_new_entries(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """A feed gaining one entry queues that entry alone."""
+        base = http_server.url("").rstrip("/")
+        http_server.route("/feed.xml", static(rss_feed(base, [1, 2]), content_type="application/rss+xml"))
+        spec = feed_spec(http_server.url("/feed.xml"))
+        poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+        queued.queue.clear()
+        http_server.route("/feed.xml", static(rss_feed(base, [1, 2, 3]), content_type="application/rss+xml"))
+
+        result = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+
+        assert (3, 1) == (result.seen, result.queued)
+        assert [f"{base}/article/3?utm_source=rss&utm_medium=feed"] == urls_queued(queued)
+
+    def test_json_feed_entries_are_queued(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """A JSON Feed with full content goes straight to processing, one item per entry."""
+        text = "<p>" + "Full article text. " * 60 + "</p>"
+        items = [
+            {"id": f"j{i}", "url": http_server.url(f"/j/{i}"), "title": f"T{i}", "content_html": text}
+            for i in range(3)
+        ]
+        doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+        http_server.route(
+            "/feed.json", static(json.dumps(doc).encode(), content_type="application/feed+json")
+        )
+
+        result = poll.poll_feed(
+            feed_spec(http_server.url("/feed.json")), settings=settings, store=sqlite_store, fetcher=fetcher
+        )
+
+        assert (3, 3) == (result.seen, result.queued)
+        assert [i["url"] for i in items] == urls_queued(queued)
+        assert {poll.TASK_PROCESS} == {task for task, _ in queued.queue}
+
+
+class TestErrors:
+    @pytest.mark.parametrize("status", [429, 503], ids=["429", "503"])
+    def test_retry_after_pushes_the_next_check(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued, status: int
+    ) -> None:
+        """A Retry-After of an hour puts the next check at least an hour away, whatever the interval."""
+        http_server.route("/feed.xml", static(b"busy", status=status, retry_after="3600"))
+        spec = feed_spec(http_server.url("/feed.xml"))
+        before = time.time()
+
+        result = poll_once(spec, settings, sqlite_store, fetcher)
+        state = sqlite_store.get_feed(spec.location) or {}
+
+        assert "failed" == result.error
+        assert (1, status) == (state["errors"], state.get("last_status", status))
+        assert state["next_at"] >= before + 3600
+        assert state["next_at"] == sqlite_store.scheduled()[spec.location]
+
+    def test_repeated_500s_back_off_then_disable(
+        self, http_server: HTTPTestServer, settings, store, fetcher, queued
+    ) -> None:
+        """Each 500 doubles the wait; the third disables the feed with the reason kept and unschedules it."""
+        http_server.route("/feed.xml", static(b"boom", status=500))
+        spec = feed_spec(http_server.url("/feed.xml"))
+        waits = []
+        for _ in range(2):
+            start = time.time()
+            poll_once(spec, settings, store, fetcher)
+            waits.append(store.scheduled()[spec.location] - start)
+
+        poll_once(spec, settings, store, fetcher)
+        state = store.get_feed(spec.location) or {}
+
+        assert 2 * INTERVAL_S <= waits[0] <= 2 * INTERVAL_S * 1.1 + 1
+        assert 4 * INTERVAL_S <= waits[1] <= 4 * INTERVAL_S * 1.1 + 1
+        assert 3 == state["errors"]
+        assert state["disabled"].startswith("3 consecutive errors: ServerBusy")
+        assert spec.location not in store.scheduled()
+
+    def test_success_resets_the_error_count(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """Two failures then a success: the count is back to zero and the next check is one interval away."""
+        ok = static(rss_feed(http_server.url("").rstrip("/"), [1]), content_type="application/rss+xml")
+        failing = static(b"boom", status=500)
+        spec = feed_spec(http_server.url("/feed.xml"))
+        http_server.route("/feed.xml", failing)
+        poll_once(spec, settings, sqlite_store, fetcher)
+        poll_once(spec, settings, sqlite_store, fetcher)
+        http_server.route("/feed.xml", ok)
+        start = time.time()
+
+        poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+        state = sqlite_store.get_feed(spec.location) or {}
+
+        assert (0, 200, None) == (state["errors"], state["last_status"], state["last_error"])
+        assert state["next_at"] - start <= settings.max_interval_s
+
+    def test_410_disables_at_once(
+        self, http_server: HTTPTestServer, settings, store, fetcher, queued
+    ) -> None:
+        """One 410 Gone disables the feed and removes it from the due-set."""
+        http_server.route("/feed.xml", static(b"gone", status=410))
+        spec = feed_spec(http_server.url("/feed.xml"))
+
+        poll_once(spec, settings, store, fetcher)
+        state = store.get_feed(spec.location) or {}
+
+        assert ("410 Gone", 410, 1) == (state["disabled"], state["last_status"], state["errors"])
+        assert {} == store.scheduled()
+
+
+class TestRedirects:
+    def test_301_moves_the_source_with_its_state_and_entries(
+        self, http_server: HTTPTestServer, settings, store, fetcher, queued
+    ) -> None:
+        """After a 301 the source lives at the new URL, due there, and its seen entries came along."""
+        body = rss_feed(http_server.url("").rstrip("/"), [1, 2])
+        http_server.route("/old.xml", static(body, content_type="application/rss+xml"))
+        old = feed_spec(http_server.url("/old.xml"))
+        poll.poll_feed(old, settings=settings, store=store, fetcher=fetcher)
+        http_server.route("/old.xml", redirect(http_server.url("/new.xml")))
+        http_server.route("/new.xml", static(body + b"<!-- moved -->", content_type="application/rss+xml"))
+        queued.queue.clear()
+
+        result = poll.poll_feed(old, settings=settings, store=store, fetcher=fetcher)
+        new_url = http_server.url("/new.xml")
+        state = store.get_feed(new_url) or {}
+
+        assert (None, [new_url]) == (store.get_feed(old.location), list(store.scheduled()))
+        assert (new_url, old.location) == (state["spec"]["location"], state["redirected_from"])
+        assert (2, 0) == (result.seen, result.queued)
+        assert [] == urls_queued(queued)
+
+
+def archive_page(server: HTTPTestServer, path: str, ids: list[int], links: dict[str, str]) -> None:
+    """Serve an Atom document with entries `ids` and feed-level `links` (rel -> path)."""
+    link_tags = "".join(f'<link rel="{rel}" href="{server.url(p)}"/>' for rel, p in links.items())
+    entries = "".join(
+        f'<entry><id>urn:e:{i}</id><title>E{i}</title><link href="{server.url(f"/a/{i}")}"/>'
+        f"<updated>2024-01-{1 + i % 28:02d}T00:00:00Z</updated></entry>"
+        for i in ids
+    )
+    doc = (
+        '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<id>urn:feed</id><title>F</title><updated>2024-02-01T00:00:00Z</updated>{link_tags}{entries}</feed>"
+    )
+    server.route(path, static(doc.encode(), content_type="application/atom+xml"))
+
+
+class TestRFC5005:
+    def test_archive_chain_is_read_once(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """prev-archive links are followed to the chain's end once; the next poll reads only the new page."""
+        archive_page(http_server, "/feed", [9, 10], {"prev-archive": "/arch/3"})
+        archive_page(http_server, "/arch/3", [7, 8], {"prev-archive": "/arch/2", "current": "/feed"})
+        archive_page(http_server, "/arch/2", [4, 5, 6], {"prev-archive": "/arch/1"})
+        archive_page(http_server, "/arch/1", [1, 2, 3], {})
+        spec = feed_spec(http_server.url("/feed"))
+
+        first = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+        first_urls = urls_queued(queued)
+        queued.queue.clear()
+        archive_page(http_server, "/feed", [11], {"prev-archive": "/arch/4"})
+        archive_page(http_server, "/arch/4", [9, 10], {"prev-archive": "/arch/3"})
+        second = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+
+        assert sorted(http_server.url(f"/a/{i}") for i in range(1, 11)) == sorted(first_urls)
+        assert (3, 10) == (first.pages, first.queued)
+        assert (1, 1) == (second.pages, second.queued)
+        assert [http_server.url("/a/11")] == urls_queued(queued)
+        assert 1 == len(http_server.requests_to("/arch/1"))
+
+    def test_paged_feed_backfill_stops_at_the_depth_limit(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """`next` pages are followed up to the page limit; the rest waits for the next poll."""
+        for n in range(5):
+            links = {"next": f"/page/{n + 1}"} if n < 4 else {}
+            archive_page(http_server, f"/page/{n}", [n * 2, n * 2 + 1], links)
+        spec = feed_spec(http_server.url("/page/0"))
+
+        first = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher, backfill_pages=2)
+        archive_page(http_server, "/page/0", [0, 1, 100], {"next": "/page/1"})
+        second = poll.poll_feed(
+            spec, settings=settings, store=sqlite_store, fetcher=fetcher, backfill_pages=2
+        )
+
+        assert (2, 6) == (first.pages, first.queued)
+        assert (0, 1) == (second.pages, second.queued)
+        assert [] == http_server.requests_to("/page/3")
+
+    def test_failed_page_is_tried_again_next_poll(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """A page that fails is not remembered as read."""
+        archive_page(http_server, "/feed", [1], {"prev-archive": "/arch/1"})
+        http_server.route("/arch/1", static(b"boom", status=500))
+        spec = feed_spec(http_server.url("/feed"))
+        first = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+        archive_page(http_server, "/arch/1", [0], {})
+        archive_page(http_server, "/feed", [1, 2], {"prev-archive": "/arch/1"})
+
+        second = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+
+        assert (0, 1) == (first.pages, second.pages)
+        assert sorted([http_server.url("/a/0"), http_server.url("/a/1"), http_server.url("/a/2")]) == sorted(
+            urls_queued(queued)
+        )
+
+
+class TestDispatchTick:
+    def test_host_cap_leaves_the_rest_due_for_the_next_tick(self, store: StateStore, queued) -> None:
+        """Five due feeds of one host and two of another, cap 2: four go now, the rest on later ticks."""
+        now = time.time()
+        urls = [f"http://big.example/{i}" for i in range(5)] + [f"http://small.example/{i}" for i in range(2)]
+        for i, url in enumerate(urls):
+            store.put_feed(url, {"spec": feed_spec(url).to_dict()}, next_at=now - 100 + i)
+
+        first = scheduler.tick(store, now=now, limit=100, lease_s=300, per_host=2)
+        sent_first = [args[0]["location"] for _, args in queued.queue]
+        queued.queue.clear()
+        second = scheduler.tick(store, now=now + 1, limit=100, lease_s=300, per_host=2)
+        third = scheduler.tick(store, now=now + 2, limit=100, lease_s=300, per_host=2)
+
+        assert (7, 4, 3) == (first.claimed, first.dispatched, first.deferred)
+        assert [*urls[:2], *urls[5:]] == sent_first
+        assert (3, 2, 1) == (second.claimed, second.dispatched, second.deferred)
+        assert (1, 1, 0) == (third.claimed, third.dispatched, third.deferred)
+
+    def test_disabled_and_specless_sources_are_dropped(self, store: StateStore, queued) -> None:
+        """A disabled source found due is removed from the due-set, not polled."""
+        store.put_feed(
+            "http://h/a", {"spec": feed_spec("http://h/a").to_dict(), "disabled": "410 Gone"}, next_at=1
+        )
+        store.schedule("http://h/b", 1)
+
+        result = scheduler.tick(store, now=10, limit=10, lease_s=60)
+
+        assert (2, 0, 2) == (result.claimed, result.dispatched, result.dropped)
+        assert {} == store.scheduled()
