@@ -9,7 +9,7 @@ import structlog
 from celery import Task
 from structlog.contextvars import bound_contextvars
 
-from worker import dispatch, poll, runtime
+from worker import dispatch, poll, runtime, scheduler
 from worker.celery_app import app
 from worker.errors import IngestError, PermanentError, StoreUnavailable, TransientError
 from worker.models import raw_from_dict, raw_to_dict
@@ -33,14 +33,14 @@ def _task_id(task: Task) -> str | None:
 
 
 @app.task(name="worker.poll_source", bind=True, **_STORE_RETRY)
-def poll_source(self: Task, spec_dict: dict[str, Any]) -> dict[str, Any]:
-    """Poll a feed or read an archive; queue what it holds."""
+def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None = None) -> dict[str, Any]:
+    """Poll a feed or read (a chunk of) an archive; queue what it holds."""
     spec = SourceSpec.from_dict(spec_dict)
     rt = runtime.get()
     started = time.monotonic()
     with bound_contextvars(task_id=_task_id(self), source=spec.name, url=spec.location):
         if spec.kind == "archive":
-            result = poll.read_archive(spec, settings=rt.settings, store=rt.store)
+            result = poll.read_archive(spec, settings=rt.settings, store=rt.store, resume_after=resume_after)
         else:
             result = poll.poll_feed(spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher)
         log.info(
@@ -111,23 +111,15 @@ def process_items(self: Task, items: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 @app.task(name="worker.dispatch_tick", bind=True, **_STORE_RETRY)
-def dispatch_tick(self: Task, limit: int = 500) -> int:
+def dispatch_tick(self: Task, limit: int = 500, per_host: int = scheduler.HOST_CAP_PER_TICK) -> int:
     """Claim the sources that are due and queue a poll for each (the one beat entry)."""
     rt = runtime.get()
     with bound_contextvars(task_id=_task_id(self)):
-        now = time.time()
         lease = max(rt.settings.task_time_limit_s * 2, 60)
-        due = rt.store.claim_due(now, limit, lease)
-        for url in due:
-            state = rt.store.get_feed(url) or {}
-            spec = state.get("spec")
-            if spec is None or state.get("disabled"):
-                rt.store.unschedule(url)
-                continue
-            dispatch.send("worker.poll_source", spec)
-        if due:
-            log.info("task_done", task="dispatch_tick", dispatched=len(due))
-        return len(due)
+        result = scheduler.tick(rt.store, now=time.time(), limit=limit, lease_s=lease, per_host=per_host)
+        if result.claimed:
+            log.info("task_done", task="dispatch_tick", **result.as_dict())
+        return result.dispatched
 
 
 def error_reason(exc: BaseException) -> str:
