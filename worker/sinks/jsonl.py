@@ -15,7 +15,7 @@ from typing import Any
 
 import structlog
 
-from worker.errors import StoreUnavailable, TransientError
+from worker.errors import StoreUnavailable
 
 log = structlog.get_logger(__name__)
 
@@ -24,8 +24,17 @@ log = structlog.get_logger(__name__)
 _REPAIR_TAIL_BYTES = 4 * 1024 * 1024
 
 
-class SinkFull(TransientError):
-    """The disk is full: nothing was written; the task is retried later."""
+class SinkFull(StoreUnavailable):
+    """
+    The disk is full: nothing was written.
+
+    A `StoreUnavailable`, so the task is retried with backoff (and lands on
+    the dead-letter stream only if space never returns).
+    """
+
+
+# Out of space, over quota, or over the process's file-size limit (RLIMIT_FSIZE): all "no room".
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 
 
 class JsonlSink:
@@ -124,9 +133,19 @@ class JsonlSink:
                     written += os.write(fd, data[written:])
                 os.fsync(fd)
             except OSError as exc:
+                # Truncating frees space, so it works on a full disk: no partial line survives.
                 os.ftruncate(fd, start)
-                log.error("sink_write_failed", sink="jsonl", file=str(path), error=str(exc), errno=exc.errno)
-                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                full = exc.errno in _NO_ROOM
+                log.error(
+                    "sink_write_failed",
+                    sink="jsonl",
+                    file=str(path),
+                    reason="disk_full" if full else "io_error",
+                    error=str(exc),
+                    errno=exc.errno,
+                    records_kept_for_retry=data.count(b"\n"),
+                )
+                if full:
                     raise SinkFull(f"no space left for {path}") from exc
                 raise StoreUnavailable(f"cannot write {path}: {exc}") from exc
             return start + len(data)
