@@ -230,6 +230,15 @@ class TestSourcesAndPoliteness:
 
         assert {"http://h/f": state} == store.get_feeds(["http://h/f", "http://h/missing"])
 
+    def test_bulk_put_stores_and_schedules(self, store: StateStore) -> None:
+        """put_feeds stores every state and schedules those given a time."""
+        store.put_feeds([("http://h/1", {"etag": "a"}, 5.0), ("http://h/2", {"etag": "b"}, None)])
+
+        assert {"http://h/1": {"etag": "a"}, "http://h/2": {"etag": "b"}} == store.get_feeds(
+            ["http://h/1", "http://h/2"]
+        )
+        assert {"http://h/1": 5.0} == store.scheduled()
+
     def test_delete_feed_forgets_everything(self, store: StateStore) -> None:
         """A deleted source has no state, no schedule and no seen entries."""
         store.put_feed("http://h/f", {"etag": "1"}, next_at=1.0)

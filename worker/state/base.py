@@ -91,6 +91,10 @@ class StateStore(Protocol):
         """
         ...
 
+    def put_feeds(self, items: list[tuple[str, dict[str, Any], float | None]]) -> None:
+        """Store many (url, state, next_at or None) at once, pipelined (OPML import, benchmarks)."""
+        ...
+
     def delete_feed(self, url: str) -> bool:
         """Forget a source: its state, its place in the due-set and its seen entries."""
         ...

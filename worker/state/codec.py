@@ -8,6 +8,7 @@ one-letter keys.  Values of None are not kept: every reader uses `.get()`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from typing import Any
@@ -32,8 +33,15 @@ _LONG = {v: k for k, v in _SHORT.items()}
 
 
 def feed_id(url: str) -> str:
-    """Return the 16-hex-digit id a feed is stored under (64 bits: no collision in practice)."""
-    return hashlib.blake2b(url.encode("utf-8"), digest_size=8).hexdigest()
+    """
+    Return the 12-character id a feed is stored under.
+
+    Four hex digits name the feed's bucket (`id[:4]`), then 48 more bits in
+    base64url: 64 bits in all, no collision in practice, and 12 characters
+    fit Redis's 16-byte allocation class, where 16 hex digits would need 24.
+    """
+    digest = hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest()
+    return digest[:2].hex() + base64.urlsafe_b64encode(digest[2:]).decode("ascii")
 
 
 def _default_name(url: str) -> str:

@@ -2,7 +2,7 @@
 The Redis state store: every check-and-set is one Lua script, so it is atomic.
 
 Feeds are stored compactly for the million-feed goal: a feed's id is a
-64-bit hash of its URL (`codec.feed_id`); the due-set holds ids, and the
+12-character hash of its URL (`codec.feed_id`); the due-set holds ids, and the
 state lives in 65,536 small hashes (`feed:<first 4 hex digits>`), each
 small enough for Redis's listpack encoding, packed by `codec.pack_state`.
 """
@@ -222,6 +222,21 @@ class RedisStore:
                 args=[fid, pack_state(url, state), "" if next_at is None else repr(next_at)],
             )
         )
+
+    def put_feeds(self, items: list[tuple[str, dict[str, Any], float | None]]) -> None:
+        buckets: dict[str, dict[str | bytes, bytes | float | int | str]] = {}
+        due: dict[str | bytes, bytes | float | int | str] = {}
+        for url, state, next_at in items:
+            fid = feed_id(url)
+            buckets.setdefault(self._bucket(fid), {})[fid] = pack_state(url, state)
+            if next_at is not None:
+                due[fid] = next_at
+        pipe = self.r.pipeline(transaction=False)
+        for key, fields in buckets.items():
+            pipe.hset(key, mapping=fields)
+        if due:
+            pipe.zadd(f"{self.p}due", due)
+        self._do(pipe.execute)
 
     def delete_feed(self, url: str) -> bool:
         fid = feed_id(url)

@@ -183,6 +183,17 @@ class SQLiteStore:
             if next_at is not None:
                 db.execute("INSERT OR REPLACE INTO due (url, next_at) VALUES (?, ?)", (url, next_at))
 
+    def put_feeds(self, items: list[tuple[str, dict[str, Any], float | None]]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO feeds (url, state) VALUES (?, ?)",
+                [(url, json.dumps(state)) for url, state, _ in items],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO due (url, next_at) VALUES (?, ?)",
+                [(url, at) for url, _, at in items if at is not None],
+            )
+
     def delete_feed(self, url: str) -> bool:
         with self._tx() as db:
             existed = db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
