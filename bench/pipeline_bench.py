@@ -1,0 +1,387 @@
+"""
+Measure the whole pipeline against the bare libraries it calls, on one local corpus.
+
+The corpus (distinct article pages and RSS feeds from `tests/support/corpus.py`)
+is served from 127.0.0.1 by a *separate process*, so the HTTP server's CPU time
+never counts against the pipeline: every CPU figure is `time.process_time()` of
+this process alone.  The pipeline runs through the same task code as `ingest`
+(Celery `Task.apply` in this process, follow-up tasks drained by
+`worker.cli.drain`), first embedded (SQLite state, JSONL), then against a
+private `redis-server` when one can be started.  On the same pages and texts it
+then times the bare libraries: trafilatura (the call `clean_html` makes), spaCy
+NER (same model, same components, one `nlp.pipe`), py3langid and YAKE.
+
+Run it alone with `python bench/pipeline_bench.py [--articles N] [--profile FILE]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# Pages of the warm-up feed: ids far from the measured corpus, so none is a duplicate.
+WARM_IDS = list(range(90_000, 90_008))
+# Goals of backbone issue 2, item 11.
+GOAL_OVERHEAD = 1.2
+GOAL_DUPLICATE = 0.1
+
+
+# -- the corpus server (a child process) --------------------------------------
+
+
+def serve(n: int) -> None:
+    """Serve the corpus, print the port, and stop when stdin closes (the parent went away)."""
+    from tests.integration.httpserver import HTTPTestServer, static
+    from tests.support.corpus import article_page, rss_feed
+
+    page_type = "text/html; charset=utf-8"
+    feed_type = "application/rss+xml"
+    with HTTPTestServer() as server:
+        base = server.url("").rstrip("/")
+        ids = list(range(n))
+        # /feed.xml: the corpus; /again.xml: the same article URLs under another
+        # feed; /copies.xml: new URLs whose pages are byte-identical copies.
+        server.route("/feed.xml", static(rss_feed(base, ids), content_type=feed_type))
+        server.route("/again.xml", static(rss_feed(base, ids), content_type=feed_type))
+        server.route("/copies.xml", static(rss_feed(f"{base}/copy", ids), content_type=feed_type))
+        server.route("/warm.xml", static(rss_feed(base, WARM_IDS), content_type=feed_type))
+        for i in [*ids, *WARM_IDS]:
+            page = static(article_page(i), content_type=page_type)
+            server.route(f"/article/{i}", page)
+            server.route(f"/copy/article/{i}", page)
+        print(server.port, flush=True)
+        sys.stdin.read()
+
+
+@contextmanager
+def corpus_server(n: int) -> Iterator[str]:
+    """Start the corpus server as a child process (its CPU is not ours); yield its base URL."""
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "--serve", str(n)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.isdigit():
+            raise RuntimeError(f"corpus server did not start: {line!r}")
+        yield f"http://127.0.0.1:{line}"
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+# -- a private redis-server ---------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def redis_server() -> Iterator[str | None]:
+    """Yield the URL of our own redis-server on a free port, or None when none can start."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        yield None
+        return
+    import redis
+
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-redis-") as d:
+        proc = subprocess.Popen(
+            [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", d],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            client = redis.Redis(port=port)
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    client.ping()
+                    break
+                except redis.ConnectionError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        yield None
+                        return
+                    time.sleep(0.05)
+            client.close()
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+# -- timing -------------------------------------------------------------------
+
+
+@dataclass
+class Timed:
+    """Wall and CPU seconds of one measured block."""
+
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+
+@contextmanager
+def timed() -> Iterator[Timed]:
+    """Time the block: wall clock and this process's CPU time."""
+    t = Timed()
+    w0, c0 = time.perf_counter(), time.process_time()
+    yield t
+    t.wall_s, t.cpu_s = time.perf_counter() - w0, time.process_time() - c0
+
+
+def per_item_ms(t: Timed, n: int) -> float:
+    """Return CPU milliseconds per item."""
+    return round(t.cpu_s * 1000 / max(n, 1), 3)
+
+
+# -- the pipeline, as `ingest` runs it -----------------------------------------
+
+
+def _quiet_logging() -> None:
+    """Configure logging as `ingest` does (JSON, INFO), but write the lines to /dev/null."""
+    import logging
+
+    from worker import logging as wlogging
+
+    wlogging.configure("INFO", json=True, force=True)
+    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(devnull)
+
+
+def ingest(feed_url: str, name: str) -> Counter[str]:
+    """Run one feed through the tasks in this process, exactly as `worker ingest URL` does."""
+    from worker import dispatch
+    from worker.cli import drain
+    from worker.sources import resolve
+
+    local = dispatch.LocalDispatcher()
+    local.send("worker.poll_source", resolve(feed_url, name=name).to_dict())
+    counts, errors = drain(local, progress=False)
+    if errors:
+        raise RuntimeError(f"ingest of {feed_url} failed: {errors}")
+    return counts
+
+
+def run_mode(
+    base: str, n: int, work: Path, redis_url: str | None, profile: cProfile.Profile | None
+) -> dict[str, Any]:
+    """Ingest the corpus, then its duplicates, in one mode; return figures and the emitted texts."""
+    from worker import config, runtime
+
+    settings = config.load().with_(
+        state_dir=work / "state",
+        out_dir=work / "out",
+        redis_url=redis_url,
+        allow_private_networks=True,
+    )
+    runtime.use_settings(settings)
+    try:
+        # Warm-up: model load, HTTP client, SQLite/Redis connections, Celery task lookup.
+        ingest(f"{base}/warm.xml", "warm")
+        if profile is not None:
+            profile.enable()
+        with timed() as new_t:
+            new = ingest(f"{base}/feed.xml", "bench")
+        if profile is not None:
+            profile.disable()
+        with timed() as seen_t:
+            seen = ingest(f"{base}/again.xml", "bench-again")
+        with timed() as copy_t:
+            copies = ingest(f"{base}/copies.xml", "bench-copies")
+    finally:
+        runtime.reset()
+    new_ms = per_item_ms(new_t, new["new"])
+    return {
+        "mode": "redis" if redis_url else "embedded",
+        "articles": new["new"],
+        "counts": dict(new),
+        "articles_per_s": round(new["new"] / new_t.wall_s, 1),
+        "cpu_ms_per_article": new_ms,
+        # Same article URLs under another feed: caught by the article id before the fetch.
+        "seen_url": {
+            "counts": dict(seen),
+            "cpu_ms_per_duplicate": per_item_ms(seen_t, seen["duplicate"]),
+            "ratio": round(per_item_ms(seen_t, seen["duplicate"]) / new_ms, 3),
+        },
+        # New URLs, identical pages: fetched and cleaned, caught by the content hash.
+        "same_content": {
+            "counts": dict(copies),
+            "cpu_ms_per_duplicate": per_item_ms(copy_t, copies["duplicate"]),
+            "ratio": round(per_item_ms(copy_t, copies["duplicate"]) / new_ms, 3),
+        },
+    }
+
+
+def emitted_texts(out_dir: Path) -> list[str]:
+    """Return the texts of the measured records (not the warm-up ones), in file order."""
+    texts = []
+    for f in sorted(out_dir.glob("*.jsonl")):
+        for line in f.read_text("utf-8").splitlines():
+            rec = json.loads(line)
+            if rec["source"]["name"] == "bench":
+                texts.append(rec["text"])
+    return texts
+
+
+# -- the bare libraries ----------------------------------------------------------
+
+
+def bare_trafilatura(pages: list[tuple[str, str]]) -> Callable[[], None]:
+    """Return a run of trafilatura over the pages with the arguments `clean_html` gives it."""
+    import trafilatura
+
+    from worker.clean.html import MIN_DATE
+
+    now = datetime.now(UTC)
+
+    def run() -> None:
+        for url, html in pages:
+            trafilatura.bare_extraction(
+                html,
+                url=url,
+                with_metadata=True,
+                include_comments=False,
+                include_tables=True,
+                deduplicate=False,
+                date_extraction_params={
+                    "extensive_search": True,
+                    "original_date": True,
+                    "min_date": MIN_DATE.strftime("%Y-%m-%d"),
+                    "max_date": now.strftime("%Y-%m-%d"),
+                },
+            )
+
+    return run
+
+
+def bare_libraries(pages: list[tuple[str, str]], texts: list[str]) -> dict[str, float]:
+    """Return CPU ms per article of each bare library over the same pages and texts."""
+    import yake
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from worker import config
+    from worker.enrich.entities import load_nlp
+
+    nlp = load_nlp(config.load().spacy_model, keep=("ner",))
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    extractor = yake.KeywordExtractor(lan="en", n=2, top=30)
+    runs: dict[str, Callable[[], object]] = {
+        "trafilatura": bare_trafilatura(pages),
+        "spacy_ner": lambda: list(nlp.pipe(texts)),
+        "py3langid": lambda: [identifier.rank(t) for t in texts],
+        "yake": lambda: [extractor.extract_keywords(t) for t in texts],
+    }
+    # Informational: the feed path hands NER one article per task, hence one text per pipe.
+    one_by_one: dict[str, Callable[[], object]] = {
+        "spacy_ner_one_per_pipe": lambda: [list(nlp.pipe([t])) for t in texts]
+    }
+    result: dict[str, float] = {}
+    for name, run in {**runs, **one_by_one}.items():
+        with timed() as t:
+            run()
+        result[name] = per_item_ms(t, len(texts))
+    result["sum"] = round(sum(result[k] for k in runs), 3)
+    return result
+
+
+def corpus_pages(base: str, n: int) -> list[tuple[str, str]]:
+    """Return (url, html) of the measured pages, as the fetcher decodes them."""
+    from tests.support.corpus import article_page
+
+    return [
+        (f"{base}/article/{i}?utm_source=rss&utm_medium=feed", article_page(i).decode()) for i in range(n)
+    ]
+
+
+def _top_functions(profile: cProfile.Profile, limit: int = 25) -> str:
+    import io
+
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(limit)
+    return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the bench; return its figures (printed as JSON when run as a script)."""
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0] if __doc__ else None)
+    parser.add_argument("--articles", type=int, default=200, help="distinct article pages (default 200)")
+    parser.add_argument("--no-redis", action="store_true", help="skip the Redis-mode run")
+    parser.add_argument("--profile", help="write cProfile stats of the embedded new-article run here")
+    parser.add_argument("--serve", type=int, metavar="N", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve is not None:
+        serve(args.serve)
+        return {}
+    n = args.articles
+    os.environ["INGEST_ALLOW_PRIVATE_NETWORKS"] = "1"
+    _quiet_logging()
+    profile = cProfile.Profile() if args.profile else None
+    result: dict[str, Any] = {
+        "articles": n,
+        "cpu_clock": "time.process_time of this process; the HTTP server runs in a separate process",
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp, corpus_server(n) as base:
+        work = Path(tmp)
+        # The Celery app reads these at import: its embedded broker folder goes here too.
+        os.environ["INGEST_STATE_DIR"] = str(work / "celery")
+        os.environ["INGEST_OUT_DIR"] = str(work / "celery-out")
+        embedded = run_mode(base, n, work / "embedded", None, profile)
+        result["embedded"] = embedded
+        texts = emitted_texts(work / "embedded" / "out")
+        if not args.no_redis:
+            with redis_server() as url:
+                result["redis"] = run_mode(base, n, work / "redis", url, None) if url else None
+        bare = bare_libraries(corpus_pages(base, n), texts)
+    result["bare_ms_per_article"] = bare
+    for mode in ("embedded", "redis"):
+        figures = result.get(mode)
+        if figures:
+            figures["ratio_to_bare"] = round(figures["cpu_ms_per_article"] / bare["sum"], 3)
+    result["goals"] = {"ratio_to_bare": GOAL_OVERHEAD, "duplicate_ratio": GOAL_DUPLICATE}
+    if profile is not None:
+        profile.dump_stats(args.profile)
+        result["profile"] = args.profile
+        print(_top_functions(profile), file=sys.stderr)
+    return result
+
+
+if __name__ == "__main__":
+    figures = main()
+    if figures:
+        print(json.dumps(figures, indent=2))
