@@ -105,11 +105,10 @@ def _after_fork(**_: Any) -> None:
 
 @signals.worker_init.connect
 def _before_pool(**_: Any) -> None:
-    """Prepare the metrics folder before the pool forks, and warn when Redis may evict our keys."""
+    """Prepare the metrics folder before the pool forks."""
     from worker import metrics
 
     metrics.prepare(settings)
-    _warn_on_eviction_policy()
 
 
 def _warn_on_eviction_policy() -> None:
@@ -133,9 +132,11 @@ def _warn_on_eviction_policy() -> None:
 
 @signals.worker_ready.connect
 def _serve_metrics(**_: Any) -> None:
-    """Serve Prometheus metrics from the main process once the pool is up."""
+    """Warn when Redis may evict our keys, and serve Prometheus metrics from the main process."""
     from worker import metrics
 
+    # Here rather than at init: logging is configured by now, so the warning is a JSON event.
+    _warn_on_eviction_policy()
     metrics.serve(settings)
 
 
