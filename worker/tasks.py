@@ -9,7 +9,7 @@ import structlog
 from celery import Task
 from structlog.contextvars import bound_contextvars
 
-from worker import dispatch, poll, runtime, scheduler
+from worker import dispatch, politeness, poll, runtime, scheduler
 from worker.celery_app import app
 from worker.errors import IngestError, PermanentError, StoreUnavailable, TransientError
 from worker.models import raw_from_dict, raw_to_dict
@@ -52,6 +52,26 @@ def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None 
         return result.as_dict()
 
 
+_POLICY = politeness.load_policy()
+
+
+def _polite_wait(task: Task, url: str, rt: runtime.Runtime) -> float:
+    """
+    Check robots.txt (raises BlockedURL) and take a slot of the host's shared rate.
+
+    Returns the seconds to wait when the host has no slot; in-process runs
+    (`ingest`) sleep instead, as nothing else is waiting for this process.
+    """
+    politeness.check_robots(
+        url, store=rt.store, fetcher=rt.fetcher, user_agent=rt.settings.user_agent, ttl_s=_POLICY.robots_ttl_s
+    )
+    wait = politeness.host_wait(url, store=rt.store, policy=_POLICY)
+    while wait > 0 and task.request.is_eager:
+        time.sleep(wait)
+        wait = politeness.host_wait(url, store=rt.store, policy=_POLICY)
+    return wait
+
+
 @app.task(name="worker.fetch_article", bind=True, **_STORE_RETRY)
 def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
     """Fetch one article page and queue it for processing; dead-letter it when it cannot be had."""
@@ -66,6 +86,12 @@ def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
             log.info("task_done", task="fetch_article", status="duplicate", article_id=aid)
             return {"status": "duplicate", "article_id": aid}
         try:
+            wait = _polite_wait(self, url, rt)
+            if wait > 0:
+                delay = politeness.defer_s(wait, _POLICY)
+                self.apply_async(args=[payload], countdown=delay)
+                log.info("task_done", task="fetch_article", status="deferred", delay_s=round(delay, 2))
+                return {"status": "deferred", "delay_s": delay}
             res = rt.fetcher.fetch_retrying(url)
         except (PermanentError, TransientError) as exc:
             if isinstance(exc, StoreUnavailable):
