@@ -193,41 +193,45 @@ def cmd_consume(args: argparse.Namespace) -> int:
 
 
 def cmd_sources(args: argparse.Namespace) -> int:
+    from worker import registry
+    from worker.fetch import Fetcher
+    from worker.state import open_store
+
     settings = _settings(args)
-    runtime.use_settings(settings)
-    store = runtime.get().store
-    if args.action == "add":
-        try:
-            spec = resolve(args.url, name=args.name, tz=args.tz or settings.default_tz)
-        except SourceError as exc:
-            return _err(str(exc))
-        if args.interval:
-            spec = SourceSpec(spec.kind, spec.location, spec.name, spec.tz, args.interval)
-        store.put_feed(spec.location, {**(store.get_feed(spec.location) or {}), "spec": spec.to_dict()})
-        store.schedule(spec.location, time.time())
-        print(f"added {spec.kind} {spec.location}")
-    elif args.action == "remove":
-        store.unschedule(args.url)
-        print(f"removed {args.url}")
-    else:
-        due = store.scheduled()
-        rows = []
-        for url in sorted(set(due) | set(store.feed_urls())):
-            st = store.get_feed(url) or {}
-            rows.append(
-                {
-                    "url": url,
-                    "kind": (st.get("spec") or {}).get("kind"),
-                    "last_status": st.get("last_status"),
-                    "etag": st.get("etag"),
-                    "next_check": due.get(url),
-                    "errors": st.get("errors", 0),
-                    "disabled": st.get("disabled"),
-                }
-            )
-        for row in rows:
-            print(json.dumps(row))
-    runtime.reset()
+    if args.action in {"add", "remove", "import-opml"} and not args.url:
+        return _err(f"sources {args.action} needs {'a FILE' if args.action == 'import-opml' else 'a URL'}")
+    store = open_store(settings)
+    try:
+        if args.action == "add":
+            with Fetcher(settings) as fetcher:
+                specs = registry.add(
+                    store,
+                    args.url,
+                    fetcher=None if args.no_check else fetcher,
+                    name=args.name,
+                    tz=args.tz or settings.default_tz,
+                    interval_s=args.interval,
+                )
+            for spec in specs:
+                print(f"added {spec.kind} {spec.location}")
+        elif args.action == "remove":
+            if not registry.remove(store, args.url):
+                return _err(f"{args.url}: no such source")
+            print(f"removed {args.url}")
+        elif args.action == "import-opml":
+            try:
+                data = Path(args.url).read_bytes()
+            except OSError as exc:
+                return _err(f"{args.url}: {exc.strerror}")
+            added = registry.import_opml(store, data, tz=args.tz or settings.default_tz)
+            print(f"imported {len(added)} feed(s)")
+        elif args.action == "export-opml":
+            sys.stdout.write(registry.export_opml(store))
+        else:
+            for row in registry.rows(store):
+                print(json.dumps(row))
+    finally:
+        store.close()
     return 0
 
 
@@ -327,12 +331,13 @@ def build_parser() -> argparse.ArgumentParser:
     con.add_argument("--min-idle-ms", type=int, default=60000, help="reclaim entries pending this long")
     con.set_defaults(fn=cmd_consume)
 
-    src = sub.add_parser("sources", help="manage scheduled sources")
-    src.add_argument("action", choices=["list", "add", "remove"])
-    src.add_argument("url", nargs="?")
+    src = sub.add_parser("sources", help="manage scheduled sources (embedded, or Redis with REDIS_URL)")
+    src.add_argument("action", choices=["list", "add", "remove", "import-opml", "export-opml"])
+    src.add_argument("url", nargs="?", metavar="URL|FILE", help="source to add/remove, OPML file to import")
     src.add_argument("--name")
     src.add_argument("--tz")
-    src.add_argument("--interval", type=float)
+    src.add_argument("--interval", type=float, help="fixed poll interval in seconds (default: adaptive)")
+    src.add_argument("--no-check", action="store_true", help="add the URL as a feed without fetching it")
     src.add_argument("--state-dir")
     src.set_defaults(fn=cmd_sources)
 
