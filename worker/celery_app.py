@@ -105,9 +105,10 @@ def _after_fork(**_: Any) -> None:
 
 @signals.worker_init.connect
 def _before_pool(**_: Any) -> None:
-    """Prepare the metrics folder before the pool forks."""
+    """Create the state folder (beat keeps its schedule there) and the metrics folder before forking."""
     from worker import metrics
 
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     metrics.prepare(settings)
 
 
