@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import signal
+import subprocess
+import sys
+import tarfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,10 +15,14 @@ from pathlib import Path
 import pytest
 from structlog.testing import capture_logs
 
+from tests.conftest import ROOT
+from tests.integration.conftest import wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, redirect, static
-from tests.support.corpus import rss_feed
+from tests.support.corpus import article_text, article_title, rss_feed
 from worker import dispatch, poll, scheduler
+from worker.archives import iter_archive
 from worker.config import Settings
+from worker.dedup import article_id
 from worker.errors import HTTPStatusError, ServerBusy
 from worker.fetch import Fetcher
 from worker.sources import SourceSpec
@@ -389,3 +398,107 @@ class TestDispatchTick:
 
         assert (2, 0, 2) == (result.claimed, result.dispatched, result.dropped)
         assert {} == store.scheduled()
+
+
+def seed_format(i: int) -> bytes:
+    """Return article `i` in the seed archive's text format (tags, title, date, body)."""
+    return (
+        f"Tags: world | test{i % 3}\n\n{article_title(i)}\n\n"
+        f"Monday, 09 Sep 2013 04:11 AM\n\n{article_text(i)}\n"
+    ).encode()
+
+
+def make_text_tar(path: Path, count: int) -> Path:
+    """Write a .tar.gz of `count` seed-format articles."""
+    with tarfile.open(path, "w:gz") as tf:
+        for i in range(count):
+            data = seed_format(i)
+            info = tarfile.TarInfo(f"dump/{i:04d}.txt")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def jsonl_ids(out: Path) -> list[str]:
+    """Return the id of every JSONL line under `out`, in file order."""
+    return [
+        json.loads(line)["id"]
+        for f in sorted(out.glob("*.jsonl"))
+        for line in f.read_text("utf-8").splitlines()
+    ]
+
+
+class TestArchives:
+    def test_registered_archive_is_read_in_chunks_and_rescheduled(
+        self, tmp_path: Path, settings, sqlite_store, queued
+    ) -> None:
+        """A chunk ends with a continuation; the last chunk clears the checkpoint and sets the next read."""
+        path = make_text_tar(tmp_path / "dump.tar.gz", 5)
+        spec = SourceSpec("archive", str(path), "dump", interval_s=3600)
+        sqlite_store.put_feed(spec.location, {"spec": spec.to_dict()})
+        small = settings.with_(batch_size=1)
+        poll.ARCHIVE_CHUNK_BATCHES, saved = 2, poll.ARCHIVE_CHUNK_BATCHES
+        try:
+            first = poll.read_archive(spec, settings=small, store=sqlite_store)
+            continuation = queued.queue[-1]
+            resume = continuation[1][1]
+            second = poll.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
+            checkpoint_mid = sqlite_store.get_checkpoint(f"archive:{spec.location}")
+            third = poll.read_archive(
+                spec, settings=small, store=sqlite_store, resume_after=queued.queue[-1][1][1]
+            )
+        finally:
+            poll.ARCHIVE_CHUNK_BATCHES = saved
+        start = time.time()
+
+        assert poll.TASK_POLL == continuation[0]
+        assert (2, 2, 1) == (first.seen, second.seen, third.seen)
+        assert resume == checkpoint_mid
+        assert "" == sqlite_store.get_checkpoint(f"archive:{spec.location}")
+        assert 3600 <= sqlite_store.scheduled()[spec.location] - start + 5 <= 3600 * 1.1 + 5
+        assert 5 == sum(len(args[0]) for task, args in queued.queue if task == poll.TASK_PROCESS)
+
+    def test_ingest_killed_halfway_resumes_with_nothing_missing_or_doubled(
+        self, cli, base_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """SIGKILL mid-archive, run again: every article is in the JSONL exactly once; the rerun resumed."""
+        count = 48
+        path = make_text_tar(tmp_path / "big.tar.gz", count)
+        out = tmp_path / "out"
+        env = {**base_env, "INGEST_BATCH_SIZE": "2"}
+        expected = sorted(
+            {
+                article_id(ai.item.url)
+                for ai in iter_archive(str(path), source=SourceSpec("archive", str(path), "big").ref())
+                if ai.item
+            }
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "worker", "ingest", str(path), "--out", str(out), "--quiet"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            assert wait_for(
+                lambda: len(jsonl_ids(out)) >= 24 if out.exists() else False, timeout=180, interval=0.02
+            )
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        written_before = len(jsonl_ids(out))
+        state = SQLiteStore(Path(base_env["INGEST_STATE_DIR"]) / "state.sqlite3")
+        checkpoint = state.get_checkpoint(f"archive:{path}")
+        state.close()
+
+        rerun = cli("ingest", str(path), "--out", str(out), "--json", env={"INGEST_BATCH_SIZE": "2"})
+        ids = jsonl_ids(out)
+
+        assert 0 == rerun.returncode, rerun.stderr[-2000:]
+        assert count == len(expected)
+        assert written_before < count, "the first run finished before it was killed"
+        assert checkpoint, "killed before any chunk was checkpointed"
+        assert json.loads(rerun.stdout.splitlines()[-1])["seen"] < count
+        assert len(ids) == len(set(ids))
+        assert expected == sorted(ids)
