@@ -52,6 +52,15 @@ def make_app(s: config.Settings) -> Celery:
     app.conf.update(
         broker_transport_options=options,
         broker_connection_retry_on_startup=True,
+        # A task that queues follow-up work while Redis restarts keeps trying for
+        # about a minute instead of failing (a failed task is acked: its work lost).
+        task_publish_retry=True,
+        task_publish_retry_policy={
+            "max_retries": 30,
+            "interval_start": 0.5,
+            "interval_step": 0.5,
+            "interval_max": 3.0,
+        },
         broker_connection_max_retries=None,
         task_serializer="json",
         result_serializer="json",
@@ -211,6 +220,11 @@ def _dead_letter_items(name: str, args: list[Any], exception: BaseException | No
         payload = args[0]
         store.dead_letter(reason, "fetch", (payload.get("spec") or {}).get("name", ""), payload)
         metrics.count_dead("fetch")
+    elif name == "worker.poll_source" and len(args) > 1:
+        # An archive continuation: without it the rest of the archive would never be read.
+        spec = args[0]
+        store.dead_letter(reason, "poll", spec.get("name", ""), {"url": spec.get("location"), "args": args})
+        metrics.count_dead("poll")
     else:
         return
     structlog.get_logger("worker.celery_app").error("task_dead_lettered", task=name, error=reason)

@@ -275,10 +275,12 @@ def cmd_dead(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retry_task(d: DeadLetter) -> tuple[str, Any]:
-    """Return the task (name, argument) that runs a dead letter again from its stage."""
+def _retry_task(d: DeadLetter) -> tuple[Any, ...]:
+    """Return the task name and arguments that run a dead letter again from its stage."""
     if d.stage == "fetch":
         return "worker.fetch_article", d.payload
+    if d.stage == "poll":
+        return ("worker.poll_source", *d.payload["args"])
     return "worker.process_items", [d.payload]
 
 
