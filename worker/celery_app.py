@@ -35,13 +35,15 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
             "retry_on_timeout": True,
         }
     folder = (s.state_dir / "broker").resolve()
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
         "store_processed": False,
+        # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
+        "control_folder": str(folder / "control"),
     }
 
 
