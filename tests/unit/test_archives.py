@@ -45,6 +45,13 @@ def files_under(root: Path) -> set[Path]:
     return set(root.rglob("*"))
 
 
+def nested(tmp_path: Path) -> Path:
+    """Return a folder two levels below tmp_path, so `../` members would land inside tmp_path."""
+    work = tmp_path / "outer" / "inner"
+    work.mkdir(parents=True)
+    return work
+
+
 # ---------------------------------------------------------------- builders
 
 
@@ -335,7 +342,7 @@ class TestContentArchives:
 class TestMemberSafety:
     def test_tar_never_follows_or_extracts_unsafe_members(self, tmp_path: Path) -> None:
         """Traversal, absolute, link and device members are skipped and logged; nothing is written."""
-        path = tmp_path / "evil.tar.gz"
+        path = nested(tmp_path) / "evil.tar.gz"
         with tarfile.open(path, "w:gz") as tf:
             for name in ["../escape.txt", "/abs.txt", "a/../../up.txt", "ok.txt"]:
                 info = tarfile.TarInfo(name)
@@ -350,7 +357,7 @@ class TestMemberSafety:
                 info.type = kind
                 info.linkname = "/etc/passwd"
                 tf.addfile(info)
-        before = files_under(tmp_path.parent)
+        before = files_under(tmp_path)
 
         with capture_logs() as logs:
             found = items(path)
@@ -365,11 +372,11 @@ class TestMemberSafety:
             "hard.txt": "hardlink",
             "dev.txt": "device",
         } == skipped
-        assert before == files_under(tmp_path.parent)
+        assert before == files_under(tmp_path)
 
     def test_zip_skips_traversal_and_symlinks(self, tmp_path: Path) -> None:
         """Zip members with unsafe names, link/device/fifo modes or encryption are skipped and logged."""
-        path = tmp_path / "evil.zip"
+        path = nested(tmp_path) / "evil.zip"
         with zipfile.ZipFile(path, "w") as zf:
             zf.writestr("../../escape.txt", "x")
             zf.writestr("..\\win.txt", "x")
@@ -392,7 +399,7 @@ class TestMemberSafety:
             entry = data.find(b"PK\x01\x02", entry + 4)
         data[entry + 8] |= 0x1
         path.write_bytes(bytes(data))
-        before = files_under(tmp_path.parent)
+        before = files_under(tmp_path)
 
         with capture_logs() as logs:
             found = items(path)
@@ -407,7 +414,7 @@ class TestMemberSafety:
             "fifo.txt": "fifo",
             "locked.txt": "encrypted",
         } == {e["member"]: e["reason"] for e in logs if e["event"] == "archive_member_skipped"}
-        assert before == files_under(tmp_path.parent)
+        assert before == files_under(tmp_path)
 
     def test_zip_bomb_read_only_up_to_cap(self, tmp_path: Path) -> None:
         """A highly compressed member larger than the cap is refused, not inflated."""
