@@ -18,7 +18,6 @@ simply sleeps for the wait instead.
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +26,8 @@ from urllib.parse import urlsplit
 import structlog
 from protego import Protego
 
+from worker import config
+from worker.config import Settings
 from worker.errors import BlockedURL, HTTPStatusError, PermanentError
 from worker.fetch import Fetcher
 from worker.state import StateStore
@@ -38,7 +39,7 @@ ROBOTS_ACCEPT = "text/plain, */*;q=0.1"
 
 @dataclass(frozen=True)
 class Policy:
-    """How polite to be; read from the environment by `load_policy`."""
+    """How polite to be; built from the settings by `policy_of`."""
 
     rate_per_s: float = 1.0  # INGEST_HOST_RATE: article requests per second per host
     burst: float = 3.0  # INGEST_HOST_BURST: requests a rested host may get at once
@@ -46,16 +47,14 @@ class Policy:
     max_defer_s: float = 10.0  # INGEST_MAX_DEFER_S: far below any sane visibility timeout
 
 
+def policy_of(settings: Settings) -> Policy:
+    """Return the politeness part of the settings."""
+    return Policy(settings.host_rate_per_s, settings.host_burst, settings.robots_ttl_s, settings.max_defer_s)
+
+
 def load_policy(env: Mapping[str, str] | None = None) -> Policy:
     """Build the policy from `INGEST_HOST_RATE`, `_HOST_BURST`, `_ROBOTS_TTL_S` and `_MAX_DEFER_S`."""
-    e = os.environ if env is None else env
-    d = Policy()
-    return Policy(
-        rate_per_s=max(0.001, float(e.get("INGEST_HOST_RATE", d.rate_per_s))),
-        burst=max(1.0, float(e.get("INGEST_HOST_BURST", d.burst))),
-        robots_ttl_s=int(e.get("INGEST_ROBOTS_TTL_S", d.robots_ttl_s)),
-        max_defer_s=float(e.get("INGEST_MAX_DEFER_S", d.max_defer_s)),
-    )
+    return policy_of(config.load(None if env is None else dict(env)))
 
 
 def robots_url(url: str) -> str | None:

@@ -52,9 +52,6 @@ def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None 
         return result.as_dict()
 
 
-_POLICY = politeness.load_policy()
-
-
 def _polite_wait(task: Task, url: str, rt: runtime.Runtime) -> float:
     """
     Check robots.txt (raises BlockedURL) and take a slot of the host's shared rate.
@@ -63,12 +60,16 @@ def _polite_wait(task: Task, url: str, rt: runtime.Runtime) -> float:
     (`ingest`) sleep instead, as nothing else is waiting for this process.
     """
     politeness.check_robots(
-        url, store=rt.store, fetcher=rt.fetcher, user_agent=rt.settings.user_agent, ttl_s=_POLICY.robots_ttl_s
+        url,
+        store=rt.store,
+        fetcher=rt.fetcher,
+        user_agent=rt.settings.user_agent,
+        ttl_s=rt.settings.robots_ttl_s,
     )
-    wait = politeness.host_wait(url, store=rt.store, policy=_POLICY)
+    wait = politeness.host_wait(url, store=rt.store, policy=politeness.policy_of(rt.settings))
     while wait > 0 and task.request.is_eager:
         time.sleep(wait)
-        wait = politeness.host_wait(url, store=rt.store, policy=_POLICY)
+        wait = politeness.host_wait(url, store=rt.store, policy=politeness.policy_of(rt.settings))
     return wait
 
 
@@ -88,7 +89,7 @@ def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
         try:
             wait = _polite_wait(self, url, rt)
             if wait > 0:
-                delay = politeness.defer_s(wait, _POLICY)
+                delay = politeness.defer_s(wait, politeness.policy_of(rt.settings))
                 self.apply_async(args=[payload], countdown=delay)
                 log.info("task_done", task="fetch_article", status="deferred", delay_s=round(delay, 2))
                 return {"status": "deferred", "delay_s": delay}
@@ -137,12 +138,13 @@ def process_items(self: Task, items: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 @app.task(name="worker.dispatch_tick", bind=True, **_STORE_RETRY)
-def dispatch_tick(self: Task, limit: int = 500, per_host: int = scheduler.HOST_CAP_PER_TICK) -> int:
+def dispatch_tick(self: Task, limit: int = 500, per_host: int | None = None) -> int:
     """Claim the sources that are due and queue a poll for each (the one beat entry)."""
     rt = runtime.get()
     with bound_contextvars(task_id=_task_id(self)):
         lease = max(rt.settings.task_time_limit_s * 2, 60)
-        result = scheduler.tick(rt.store, now=time.time(), limit=limit, lease_s=lease, per_host=per_host)
+        cap = per_host or rt.settings.host_cap_per_tick
+        result = scheduler.tick(rt.store, now=time.time(), limit=limit, lease_s=lease, per_host=cap)
         if result.claimed:
             log.info("task_done", task="dispatch_tick", **result.as_dict())
         return result.dispatched
