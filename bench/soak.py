@@ -140,6 +140,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         INGEST_TICK_S="1",
         INGEST_HOST_RATE="200",
         INGEST_HOST_BURST="50",
+        INGEST_HOST_CAP_PER_TICK="100",
         INGEST_LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
