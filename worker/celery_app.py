@@ -72,6 +72,9 @@ def make_app(s: config.Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        # Celery 6's default: on a lost broker connection, running tasks are cancelled and
+        # redelivered; every task is idempotent, so a rerun cannot double an article.
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         # Well below the visibility timeout, so a task is killed before Redis redelivers it.
         task_time_limit=s.task_time_limit_s,
         # The soft limit leaves the task time to give up cleanly (a fifth of the limit, at most 30 s).

@@ -61,6 +61,7 @@ class Settings:
     tick_s: float = 5.0  # INGEST_TICK_S: scheduler dispatch tick
     chrome_min_count: int = 5  # INGEST_CHROME_MIN_COUNT: repeats before a line is learned chrome
     log_level: str = "INFO"  # INGEST_LOG_LEVEL
+    metrics_port: int = 0  # INGEST_METRICS_PORT: Prometheus metrics of a worker; 0 is off
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
@@ -121,4 +122,5 @@ def load(env: dict[str, str] | None = None) -> Settings:
         tick_s=float(e.get("INGEST_TICK_S", d.tick_s)),
         chrome_min_count=int(e.get("INGEST_CHROME_MIN_COUNT", d.chrome_min_count)),
         log_level=e.get("INGEST_LOG_LEVEL", d.log_level).upper(),
+        metrics_port=max(0, int(e.get("INGEST_METRICS_PORT") or d.metrics_port)),
     )

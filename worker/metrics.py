@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger(__name__)
 
-PORT_ENV = "INGEST_METRICS_PORT"
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 QUEUES = ("poll", "fetch", "process")
 STAGES = {"worker.poll_source": "poll", "worker.fetch_article": "fetch", "worker.process_items": "process"}
@@ -39,14 +38,6 @@ STAGES = {"worker.poll_source": "poll", "worker.fetch_article": "fetch", "worker
 _BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 _metrics: dict[str, Any] = {}
-
-
-def port() -> int:
-    """Return the configured metrics port (0: metrics are not served)."""
-    try:
-        return max(0, int(os.environ.get(PORT_ENV, "0") or 0))
-    except ValueError:
-        return 0
 
 
 def _get() -> dict[str, Any]:
@@ -106,7 +97,7 @@ def prepare(settings: Settings) -> Path | None:
     Call in the worker's main process before the pool forks; returns the
     folder, or None when metrics are off.
     """
-    if port() == 0:
+    if settings.metrics_port == 0:
         return None
     folder = (settings.state_dir / "metrics" / str(os.getpid())).resolve()
     shutil.rmtree(folder, ignore_errors=True)
@@ -117,7 +108,7 @@ def prepare(settings: Settings) -> Path | None:
 
 def serve(settings: Settings) -> int | None:
     """Serve the metrics over HTTP from this (main) process; return the port, or None when off."""
-    p = port()
+    p = settings.metrics_port
     folder = os.environ.get(_MULTIPROC_ENV)
     if p == 0 or not folder:
         return None
