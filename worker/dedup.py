@@ -53,6 +53,11 @@ def normalise_for_hash(text: str) -> str:
     return " ".join(_WORD.findall(text))
 
 
+def raw_hash(content: str) -> str:
+    """Return the hash of a page exactly as fetched (32 hex digits): byte-identical copies only."""
+    return hashlib.blake2b(content.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def content_hash(text: str) -> str:
     """Return the exact-duplicate hash of an article text (32 hex digits)."""
     return hashlib.blake2b(normalise_for_hash(text).encode("utf-8"), digest_size=16).hexdigest()

@@ -153,6 +153,14 @@ class Pipeline:
         if w.raw.content_type == "record":
             self._take_record(w)
         else:
+            # A byte-identical page under another URL (mirrors, tracking redirects) is caught
+            # before cleaning, so it costs no extraction.  Emitted duplicates need the full path.
+            if not self.settings.emit_duplicates:
+                raw_key = "raw:" + dedup.raw_hash(w.raw.content)
+                owner = self.store.claim_content(raw_key, w.article_id, self.ttl_s)
+                if owner is not None:
+                    self._duplicate(w, owner, "exact")
+                    return
             ex = clean(w.raw)
             if ex.is_article and ex.text.strip():
                 ex = self._remove_learned_chrome(w.raw, ex)
@@ -169,13 +177,17 @@ class Pipeline:
             owner = self.store.near_claim(w.article_id, neardup.signature(w.ex.text), self.ttl_s)
             kind = "near"
         if owner is not None:
-            self.store.incr(f"duplicates_{kind}")
-            log.info("item_deduplicated", reason=kind, duplicate_of=owner)
-            if not self.settings.emit_duplicates:
-                self.store.mark_done(w.article_id, self.ttl_s)
-                w.outcome = Outcome("duplicate", w.raw.url, w.article_id, owner, reason=kind)
-                return
+            self._duplicate(w, owner, kind)
+
+    def _duplicate(self, w: _Work, owner: str, kind: str) -> None:
+        """Count and log a duplicate; finish it, or let it go on with `duplicate_of` set when emitted."""
+        self.store.incr(f"duplicates_{kind}")
+        log.info("item_deduplicated", reason=kind, duplicate_of=owner)
+        if self.settings.emit_duplicates:
             w.duplicate_of = owner
+            return
+        self.store.mark_done(w.article_id, self.ttl_s)
+        w.outcome = Outcome("duplicate", w.raw.url, w.article_id, owner, reason=kind)
 
     def _take_record(self, w: _Work) -> None:
         """Accept an `article/1` record from a `.jsonl` archive as it is, after validation."""

@@ -93,6 +93,23 @@ class TestNearDuplicates:
         assert outcomes[0].article_id == outcomes[1].duplicate_of
         assert "near" == outcomes[1].reason
 
+    def test_byte_identical_page_under_another_url_is_an_exact_duplicate(self, make_pipeline) -> None:
+        """The same bytes at a new URL are a duplicate of the first, found before cleaning."""
+        pipeline = make_pipeline(INGEST_NER_LANGUAGES="")
+        first = raw(5)
+        mirror = RawItem(
+            url="file:///mirror/5.txt", source=first.source, content=first.content, content_type="text"
+        )
+
+        outcomes = pipeline.process([first, mirror])
+
+        assert [("new", None), ("duplicate", outcomes[0].article_id)] == [
+            (o.status, o.duplicate_of) for o in outcomes
+        ]
+        assert {"duplicates_exact": 1} == {
+            k: v for k, v in pipeline.store.counters().items() if k.startswith("duplicates")
+        }
+
     def test_duplicates_can_be_emitted_with_duplicate_of_and_no_ner(
         self, make_pipeline, tmp_path: Path
     ) -> None:
