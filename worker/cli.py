@@ -95,7 +95,7 @@ def _one_line(exc: BaseException | Any) -> str:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args).with_(allow_file_urls=True)
+    settings = _settings(args)
     runtime.use_settings(settings)
     try:
         specs = [resolve(a, tz=args.tz or settings.default_tz) for a in args.sources]
@@ -144,10 +144,6 @@ def sync_schedules(settings: config.Settings) -> list[SourceSpec]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    if settings.embedded:
-        # Local sources in schedules/ are read through file: URLs.
-        settings = settings.with_(allow_file_urls=True)
-        os.environ["INGEST_ALLOW_FILE_URLS"] = "1"
     runtime.use_settings(settings)
     try:
         sync_schedules(settings)
@@ -236,7 +232,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_dead(args: argparse.Namespace) -> int:
-    settings = _settings(args).with_(allow_file_urls=True)
+    settings = _settings(args)
     runtime.use_settings(settings)
     store = runtime.get().store
     letters = store.dead_letters(args.limit)

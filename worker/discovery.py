@@ -104,7 +104,7 @@ def discover(url: str, fetcher: Fetcher) -> list[str]:
     Raises:
         IngestError: `url` itself cannot be fetched.
     """
-    res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT)
+    res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT, allow_file=True)  # the operator's own URL
     if _is_feed(res):
         return [res.url]
     declared = feed_links(res.text(), res.url)

@@ -424,10 +424,13 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        allow_file: bool = False,
     ) -> FetchResult:
         """Fetch with retries of transient errors (`settings.fetch_attempts`)."""
         policy = transient_retry(self.settings.fetch_attempts, self.settings.retry_max_wait_s)
-        return policy(self.fetch, url, etag=etag, last_modified=last_modified, accept=accept)
+        return policy(
+            self.fetch, url, etag=etag, last_modified=last_modified, accept=accept, allow_file=allow_file
+        )
 
     def fetch(
         self,
@@ -436,15 +439,18 @@ class Fetcher:
         etag: str | None = None,
         last_modified: str | None = None,
         accept: str | None = None,
+        allow_file: bool = False,
     ) -> FetchResult:
         """
         Fetch `url` once, following redirects.
 
         Args:
-            url: An http(s) URL, or `file:` when `settings.allow_file_urls`.
+            url: An http(s) URL, or `file:` when `allow_file` or `settings.allow_file_urls`.
             etag: The ETag of the last 200, sent as If-None-Match.
             last_modified: The Last-Modified of the last 200, sent as If-Modified-Since.
             accept: The Accept header (`FEED_ACCEPT`, `PAGE_ACCEPT`); `*/*` by default.
+            allow_file: The URL is a source the operator configured, so `file:` is fine;
+                never set it for URLs found in feeds or pages (they are untrusted).
 
         Returns:
             The final response, with status 2xx or 304.
@@ -455,7 +461,9 @@ class Fetcher:
                 UnsupportedContent, ParseError (corrupt coding), SourceError (file:).
         """
         check_url(
-            url, allow_private=self.settings.allow_private_networks, allow_file=self.settings.allow_file_urls
+            url,
+            allow_private=self.settings.allow_private_networks,
+            allow_file=allow_file or self.settings.allow_file_urls,
         )
         if urlsplit(url).scheme.lower() == "file":
             return self._fetch_file(url, last_modified)

@@ -150,6 +150,9 @@ def poll_feed(
             etag=state.get("etag"),
             last_modified=state.get("last_modified"),
             accept=FEED_ACCEPT,
+            # Sources are configured by the operator (CLI, schedules/, `sources add`): a local
+            # feed file is fine there, unlike a file: link found inside a feed.
+            allow_file=True,
         )
     except IngestError as exc:
         _record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)

@@ -162,6 +162,27 @@ class TestSourceErrors:
         assert url in proc.stderr
 
 
+class TestLocalFiles:
+    def test_a_local_feed_is_read_but_its_file_links_are_refused(self, cli, tmp_path: Path) -> None:
+        """A feed file named by the operator is read; a file: link inside it is untrusted, never fetched."""
+        feed = tmp_path / "local.xml"
+        feed.write_text(
+            '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            "<item><title>Secrets</title><link>file:///etc/passwd</link><guid>x1</guid></item>"
+            "</channel></rss>"
+        )
+
+        result = summary(cli("ingest", str(feed), "--out", str(tmp_path / "out"), "--json"))
+        dead = [json.loads(x) for x in cli("dead", "list").stdout.splitlines()]
+
+        assert (1, 0, 1) == (result["seen"], result["new"], result["failed"])
+        assert ["fetch"] == [d["stage"] for d in dead]
+        assert dead[0]["url"].startswith("file:")
+        assert dead[0]["url"].endswith("etc/passwd")
+        assert dead[0]["reason"].startswith("BlockedURL")
+        assert [] == read_jsonl(tmp_path / "out")
+
+
 class TestFeedOverHTTP:
     def test_feed_articles_are_fetched_cleaned_and_emitted(
         self, cli, http_server: HTTPTestServer, tmp_path: Path
