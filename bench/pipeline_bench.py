@@ -266,26 +266,15 @@ def bare_trafilatura(pages: list[tuple[str, str]]) -> Callable[[], None]:
     """Return a run of trafilatura over the pages with the arguments `clean_html` gives it."""
     import trafilatura
 
-    from worker.clean.html import MIN_DATE
+    from worker.clean.html import trafilatura_options
 
     now = datetime.now(UTC)
 
+    options = trafilatura_options(now)
+
     def run() -> None:
         for url, html in pages:
-            trafilatura.bare_extraction(
-                html,
-                url=url,
-                with_metadata=True,
-                include_comments=False,
-                include_tables=True,
-                deduplicate=False,
-                date_extraction_params={
-                    "extensive_search": True,
-                    "original_date": True,
-                    "min_date": MIN_DATE.strftime("%Y-%m-%d"),
-                    "max_date": now.strftime("%Y-%m-%d"),
-                },
-            )
+            trafilatura.bare_extraction(html, url=url, **options)
 
     return run
 
