@@ -72,9 +72,6 @@ def make_app(s: config.Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        # Celery 6's default: on a lost broker connection, running tasks are cancelled and
-        # redelivered; every task is idempotent, so a rerun cannot double an article.
-        worker_cancel_long_running_tasks_on_connection_loss=True,
         # Well below the visibility timeout, so a task is killed before Redis redelivers it.
         task_time_limit=s.task_time_limit_s,
         # The soft limit leaves the task time to give up cleanly (a fifth of the limit, at most 30 s).
@@ -100,6 +97,35 @@ def make_app(s: config.Settings) -> Celery:
     return app
 
 
+def _survive_kombu_reconnect_race() -> None:
+    """
+    Keep a worker alive through a kombu race when the Redis connection drops.
+
+    During a reconnect kombu may still use a channel whose connection it
+    already released (a late ack, or restoring unacked messages on close);
+    building a client then fails with `AttributeError` and Celery stops the
+    worker as "unrecoverable".  Raising a connection error instead lets
+    kombu's own handling log it and go on: the message stays in kombu's
+    unacked index and comes back with the visibility-timeout sweep, and every
+    task is idempotent (tests/integration/test_faults.py restarts Redis).
+    """
+    from kombu.transport import redis as kombu_redis
+
+    channel: Any = kombu_redis.Channel
+    original = channel._connparams
+    if getattr(original, "_survives_race", False):
+        return
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        if self.connection is None or self.connection.client is None:
+            raise redis.ConnectionError("kombu channel used after its connection was released")
+        return original(self, asynchronous=asynchronous)
+
+    _connparams._survives_race = True  # type: ignore[attr-defined]
+    channel._connparams = _connparams
+
+
+_survive_kombu_reconnect_race()
 app = make_app(settings)
 
 
