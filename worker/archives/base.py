@@ -158,6 +158,26 @@ def read_capped(stream: IO[bytes], cap: int) -> bytes | None:
     return None if len(data) > cap else data
 
 
+def admit_member(archive: Path, name: str, special: str | None, size: int, cap: int) -> ContentType | None:
+    """
+    Decide whether a tar or zip member is read, before any byte of it is.
+
+    Returns its content type, or None (logged) for an unsafe name, a link or
+    device (`special`), a file we do not read, or a declared size over `cap`.
+    """
+    reason = unsafe_reason(name) or special
+    if reason is not None:
+        warn_skipped(archive, name, reason)
+        return None
+    content_type = content_type_for(name)
+    if content_type is None:
+        return None
+    if size > cap:
+        warn_too_large(archive, name, cap, size)
+        return None
+    return content_type
+
+
 def warn_too_large(archive: Path, member: str, cap: int, size: int | None = None) -> None:
     """Log a member skipped for its size."""
     log.warning(

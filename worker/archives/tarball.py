@@ -11,15 +11,13 @@ from pathlib import Path
 
 from worker.archives.base import (
     ArchiveItem,
-    content_type_for,
+    admit_member,
     file_uri,
     int_position,
     make_item,
     member_uri,
     read_capped,
-    unsafe_reason,
     warn_skipped,
-    warn_too_large,
 )
 from worker.errors import SourceError
 from worker.models import SourceRef
@@ -83,15 +81,8 @@ def iter_tar(
 def _read_member(
     archive: tarfile.TarFile, member: tarfile.TarInfo, path: Path, source: SourceRef, cap: int, index: int
 ) -> ArchiveItem | None:
-    reason = unsafe_reason(member.name) or _special_reason(member)
-    if reason is not None:
-        warn_skipped(path, member.name, reason)
-        return None
-    content_type = content_type_for(member.name)
+    content_type = admit_member(path, member.name, _special_reason(member), member.size, cap)
     if content_type is None:
-        return None
-    if member.size > cap:
-        warn_too_large(path, member.name, cap, member.size)
         return None
     try:
         stream = archive.extractfile(member)

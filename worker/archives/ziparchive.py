@@ -12,13 +12,12 @@ from pathlib import Path
 
 from worker.archives.base import (
     ArchiveItem,
-    content_type_for,
+    admit_member,
     file_uri,
     int_position,
     make_item,
     member_uri,
     read_capped,
-    unsafe_reason,
     warn_skipped,
     warn_too_large,
 )
@@ -72,15 +71,8 @@ def iter_zip(
 def _read_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, source: SourceRef, cap: int, index: int
 ) -> ArchiveItem | None:
-    reason = unsafe_reason(info.filename) or _special_reason(info)
-    if reason is not None:
-        warn_skipped(path, info.filename, reason)
-        return None
-    content_type = content_type_for(info.filename)
+    content_type = admit_member(path, info.filename, _special_reason(info), info.file_size, cap)
     if content_type is None:
-        return None
-    if info.file_size > cap:
-        warn_too_large(path, info.filename, cap, info.file_size)
         return None
     try:
         with archive.open(info) as stream:
