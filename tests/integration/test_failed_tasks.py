@@ -13,14 +13,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 
 from tests.integration.conftest import CLI, ROOT, WorkerProcess, wait_for
-from tests.support.corpus import article_page
+from tests.integration.httpserver import HTTPTestServer, Request, Response, static
+from tests.support.corpus import article_page, rss_feed
 from worker.models import RawItem, SourceRef, raw_to_dict
 
 pytestmark = pytest.mark.integration
@@ -94,3 +96,46 @@ def test_failed_task_items_are_dead_lettered_and_retryable(
     left = r.xrange(DEAD)
     assert [malformed["url"]] == [json.loads(fields["payload"])["url"] for _, fields in left]
     assert left[0][1]["reason"].startswith("KeyError")
+
+
+def test_task_over_its_time_limit_is_dead_lettered(
+    redis_url: str,
+    http_server: HTTPTestServer,
+    start_worker: Callable[..., WorkerProcess],
+    cli: CLI,
+) -> None:
+    """A page trickling inside the fetch deadline but past the task's time limit ends as a dead letter."""
+
+    def trickle(_: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            for b in article_page(1):
+                yield bytes([b])
+                time.sleep(0.5)
+
+        return Response(body=body(), headers={"Content-Type": "text/html"})
+
+    base = http_server.url("").rstrip("/")
+    http_server.route("/feed.xml", static(rss_feed(base, [0, 1]), content_type="application/rss+xml"))
+    http_server.route("/article/0", static(article_page(0), content_type="text/html"))
+    http_server.route("/article/1", trickle)
+    env = {
+        "REDIS_URL": redis_url,
+        "INGEST_NER_LANGUAGES": "",
+        "INGEST_TASK_TIME_LIMIT_S": "4",
+        "INGEST_READ_TIMEOUT_S": "30",
+        "INGEST_TOTAL_TIMEOUT_S": "120",
+    }
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    start_worker("t1", env=env)
+
+    assert 0 == cli("ingest", "--enqueue", f"{base}/feed.xml", env=env).returncode
+    assert wait_for(lambda: r.xlen("articles") >= 1 and r.xlen(DEAD) >= 1, timeout=90)
+
+    (_, record), *others = r.xrange("articles")
+    assert [] == others
+    assert record["url"].startswith(f"{base}/article/0?")
+    (_, letter), *more = r.xrange(DEAD)
+    assert [] == more
+    assert "fetch" == letter["stage"]
+    assert "TimeLimit" in letter["reason"]
+    assert json.loads(letter["payload"])["url"].startswith(f"{base}/article/1")
