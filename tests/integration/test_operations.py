@@ -79,9 +79,8 @@ class TestHealth:
         assert 0 == report["dead_letters"]
 
     def test_redis_down_exits_non_zero(self, cli) -> None:
-        """Nothing listening at REDIS_URL: exit 1 and every Redis part reported down, within seconds."""
+        """Nothing listening at REDIS_URL: exit 1, every Redis part reported down, refused (not timed out)."""
         env = {"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
-        started = time.monotonic()
 
         code, report = health(cli, env)
 
@@ -92,7 +91,7 @@ class TestHealth:
             report["sink_stream"]["ok"],
         )
         assert report["state_store"]["ok"] is False
-        assert time.monotonic() - started < 45
+        assert "refused" in report["state_store"]["error"].lower()
 
 
 class TestMetrics:
