@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -227,13 +226,9 @@ class TestEntityGuard:
         ids=["billion-laughs", "quadratic", "external-file", "parameter-entity", "utf-16", "lower-case"],
     )
     def test_refused_fast(self, body):
-        """Any DOCTYPE declaring entities is refused before a parser sees it, in well under a second."""
-        started = time.perf_counter()
-
+        """Any DOCTYPE declaring entities is refused by the pre-check, before a parser could expand it."""
         with pytest.raises(ParseError, match="entity declarations refused"):
             parse_feed(body, url=URL, content_type="application/rss+xml")
-
-        assert time.perf_counter() - started < 0.5
 
     def test_doctype_without_entities_allowed(self):
         """The RSS 0.91 Netscape DOCTYPE (external DTD, no entity declarations) still parses."""
