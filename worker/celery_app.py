@@ -145,7 +145,12 @@ def _after_fork(**_: Any) -> None:
 
 @signals.worker_init.connect
 def _before_pool(**_: Any) -> None:
-    """Create the state folder (beat keeps its schedule there) and the metrics folder before forking."""
+    """
+    Create the state and metrics folders, and import the NLP stack, before forking.
+
+    Imported once in the parent, the pipeline's modules are shared by every pool child.
+    """
+    import worker.pipeline  # noqa: F401
     from worker import metrics
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from worker import config
 from worker.config import Settings
 from worker.fetch import Fetcher
-from worker.pipeline import Pipeline
 from worker.sinks import Sink, open_sinks
 from worker.state import StateStore, open_store
+
+if TYPE_CHECKING:
+    from worker.pipeline import Pipeline
 
 
 @dataclass
@@ -47,6 +50,9 @@ def get() -> Runtime:
     """Return this process's runtime, building it on first use (and again in a forked child)."""
     global _current, _pid
     if _current is None or _pid != os.getpid():
+        # Imported here: the NLP stack takes seconds to import, and admin commands never need it.
+        from worker.pipeline import Pipeline
+
         s = _settings or config.load()
         store = open_store(s)
         sinks = open_sinks(s)
