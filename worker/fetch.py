@@ -317,6 +317,10 @@ def _translated(url: str) -> Iterator[None]:
     """Turn network, HTTP and decoder exceptions into the worker's own."""
     try:
         yield
+    except BlockedURL as exc:
+        # The transport's connect-time refusal knows the host, not the URL.
+        exc.url = exc.url or url
+        raise
     except TimeoutError as exc:
         raise FetchTimeout(f"timed out: {exc or type(exc).__name__}", url=url) from exc
     except (OSError, http.client.HTTPException) as exc:
@@ -340,6 +344,8 @@ class Fetcher:
         self._owns_transport = transport is None
         self.transport = transport or Transport(allow_private=settings.allow_private_networks)
         self._headers = {"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
+        # Built once: tenacity keeps each call's state thread-local, so one policy serves every call.
+        self._retry = transient_retry(settings.fetch_attempts, settings.retry_max_wait_s)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -364,8 +370,7 @@ class Fetcher:
         allow_file: bool = False,
     ) -> FetchResult:
         """Fetch with retries of transient errors (`settings.fetch_attempts`)."""
-        policy = transient_retry(self.settings.fetch_attempts, self.settings.retry_max_wait_s)
-        return policy(
+        return self._retry(
             self.fetch, url, etag=etag, last_modified=last_modified, accept=accept, allow_file=allow_file
         )
 

@@ -46,6 +46,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import certifi
@@ -152,7 +153,12 @@ class _Wire:
             self.timeout = timeout
 
     def makefile(self, mode: str) -> io.BufferedReader:
-        """Give `http.client.HTTPResponse` a reader whose every receive is bounded (it asks for "rb")."""
+        """
+        Give `http.client.HTTPResponse` a reader whose every receive is bounded (it asks for "rb").
+
+        One reader per response: whatever a server sent past the end of an
+        answer is dropped with it, never read as the start of the next one.
+        """
         return io.BufferedReader(_BoundedReader(self))
 
     def dropped(self) -> bool:
@@ -164,6 +170,16 @@ class _Wire:
     def close(self) -> None:
         """Close the socket (idempotent)."""
         self.sock.close()
+
+
+class _Continued:
+    """Hand the reader of a 1xx answer to the answer after it: its buffer may hold that answer's start."""
+
+    def __init__(self, reader: Any) -> None:
+        self.reader = reader
+
+    def makefile(self, mode: str) -> Any:
+        return self.reader
 
 
 class _BoundedReader(io.RawIOBase):
@@ -284,7 +300,7 @@ class Transport:
             wire = self._connect(target.key, limits)
         try:
             return wire, self._send(wire, request, limits)
-        except (OSError, http.client.HTTPException) as exc:
+        except BaseException as exc:
             wire.close()
             # The server closed a kept-alive connection as we sent: nothing of
             # the answer came, so a GET may go again, once, on a new connection.
@@ -303,11 +319,14 @@ class Transport:
         wire.bound()
         wire.sock.sendall(request)
         raw = http.client.HTTPResponse(wire, method="GET")  # type: ignore[arg-type]
-        try:
+        raw.begin()
+        # `begin` skips 100 Continue only; another 1xx (103 Early Hints) is
+        # followed by the real answer on the same connection.
+        while raw.status < 200:
+            # Take the reader off the 1xx first, or closing that response would close it.
+            reader, raw.fp = raw.fp, None  # type: ignore[assignment]
+            raw = http.client.HTTPResponse(_Continued(reader), method="GET")  # type: ignore[arg-type]
             raw.begin()
-        except BaseException:
-            raw.close()
-            raise
         return Response(raw)
 
     def _connect(self, key: Key, limits: Limits) -> _Wire:

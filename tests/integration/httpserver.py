@@ -14,7 +14,8 @@ A handler is any `Callable[[Request], Response]`.  `Response.body` may be an
 iterable of chunks: each is written and flushed on its own, with no
 Content-Length, so a generator that sleeps between chunks makes a trickling or
 endless server.  `Response(reset=True)` drops the connection with a TCP RST,
-`Response(drop=True)` closes it without an answer.
+`Response(drop=True)` closes it without an answer, and
+`Response(early_hints=True)` sends a 103 before the answer.
 
 By default every answer closes its connection (HTTP/1.0).  With
 `HTTPTestServer(keep_alive=True)` the server speaks HTTP/1.1 and keeps the
@@ -60,6 +61,7 @@ class Response:
     reset: bool = False
     drop: bool = False
     close_after: bool = False
+    early_hints: bool = False
 
 
 Handler = Callable[[Request], Response]
@@ -153,6 +155,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _write(self, response: Response) -> None:
+        if response.early_hints:
+            self.send_response_only(103)
+            self.send_header("Link", "</style.css>; rel=preload")
+            self.end_headers()
         self.send_response(response.status)
         names = {k.lower() for k in response.headers}
         for name, value in response.headers.items():

@@ -602,6 +602,16 @@ class TestKeepAlive:
         expected = 1
         assert expected == len(keep_server.requests)
 
+    def test_early_hints_before_the_answer_are_skipped(self, keep_server, make_fetcher):
+        """A 103 Early Hints ahead of the 200 is skipped: the 200 body comes out; the connection is kept."""
+        keep_server.route("/feed", lambda _: Response(body=FEED, early_hints=True))
+        fetcher = make_fetcher()
+
+        results = [fetcher.fetch(keep_server.url("/feed")) for _ in range(2)]
+
+        expected = ([200, 200], [FEED, FEED], 1)
+        assert expected == ([r.status for r in results], [r.body for r in results], keep_server.connections)
+
     def test_pooled_connection_does_not_bypass_the_guard(self, keep_server, make_fetcher):
         """A fetcher that refuses loopback refuses it with a connection to the host pooled elsewhere."""
         keep_server.route("/feed", static(FEED))
