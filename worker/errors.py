@@ -1,7 +1,7 @@
 """
 The one exception tree of the worker.
 
-Third-party exceptions (httpx, redis, feedparser, archive readers) are
+Third-party exceptions (socket, http.client, redis, feedparser, archive readers) are
 translated at the boundary with ``raise X(...) from exc``, so code past the
 edges only ever sees these types::
 

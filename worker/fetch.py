@@ -1,12 +1,17 @@
 """
 Fetch one URL politely and safely; the only module that talks to the network.
 
-Every httpx error is translated here into the `worker.errors` tree, so no
-httpx type escapes.  Safety rules, each with its reason:
+It sends its requests through `worker.transport` (kept-alive `http.client`
+connections), and every error of the standard library's network and HTTP
+code is translated here into the `worker.errors` tree, so none escapes.
+Safety rules, each with its reason:
 
 * The address is checked by `netguard` after DNS resolution, at connect time,
   and the socket connects to exactly the address that was checked, so DNS
-  rebinding cannot swap in a private address between check and connect.
+  rebinding cannot swap in a private address between check and connect.  No
+  proxy is ever used (the environment is not read): through a proxy the check
+  would see the proxy, not the target.
+* TLS checks the certificate against the URL's host name, sent as SNI.
 * Redirects are followed by hand so each hop is re-checked; a loop or more
   than `max_redirects` hops is an `HTTPStatusError` carrying the last 3xx
   status (the server answers wrongly for good, so it is permanent, and it is
@@ -15,31 +20,30 @@ httpx type escapes.  Safety rules, each with its reason:
   `max_body_bytes` of *decoded* bytes, so a compression bomb stops at the cap.
 * A total deadline covers the whole fetch, so a server trickling one byte
   just inside the read timeout cannot hold a worker for ever.
+* A kept-alive connection is reused only after its response was read to the
+  end; a half-read one is closed (see `worker.transport`).
 """
 
 from __future__ import annotations
 
 import codecs
 import email.utils
-import ipaddress
+import http.client
 import mimetypes
 import re
-import socket
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import brotli
-import httpcore
-import httpx
 
 from worker.config import Settings
 from worker.errors import (
@@ -53,8 +57,9 @@ from worker.errors import (
     SourceError,
     UnsupportedContent,
 )
-from worker.netguard import check_ip, check_url
+from worker.netguard import check_url
 from worker.retry import transient_retry
+from worker.transport import Limits, Response, Transport, parse_target
 
 FEED_ACCEPT = (
     "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
@@ -231,75 +236,6 @@ def binary_reason(mime: str | None) -> str | None:
     return None
 
 
-class _GuardedBackend(httpcore.SyncBackend):
-    """
-    Resolve the host ourselves, check every address, connect to a checked one.
-
-    httpcore keeps the original host name for TLS (SNI and certificate
-    checks) and httpx for the Host header; only the socket address changes.
-    """
-
-    def __init__(self, allow_private: bool) -> None:
-        self.allow_private = allow_private
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError) as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        # All addresses must pass: a name that mixes public and private
-        # answers is exactly what a rebinding attack looks like.
-        for address in addresses:
-            try:
-                check_ip(ipaddress.ip_address(address.split("%", 1)[0]), self.allow_private)
-            except BlockedURL as exc:
-                raise BlockedURL(f"{host} resolves to a refused address: {exc}") from None
-        last: httpcore.ConnectError | None = None
-        for address in addresses:
-            try:
-                return super().connect_tcp(address, port, timeout, local_address, socket_options)
-            except httpcore.ConnectError as exc:
-                last = exc
-        raise last or httpcore.ConnectError(f"{host} has no address")
-
-
-class _GuardedTransport(httpx.HTTPTransport):
-    """An httpx transport whose connection pool uses `_GuardedBackend`."""
-
-    def __init__(self, allow_private: bool) -> None:
-        super().__init__(trust_env=False)
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
-            max_connections=100,
-            max_keepalive_connections=20,
-            keepalive_expiry=5.0,
-            network_backend=_GuardedBackend(allow_private),
-        )
-
-
-def build_client(settings: Settings) -> httpx.Client:
-    """
-    Build the one httpx client the worker uses.
-
-    `trust_env=False` ignores proxy variables: through a proxy the connect-time
-    address check would see the proxy, not the target.
-    """
-    return httpx.Client(
-        transport=_GuardedTransport(settings.allow_private_networks),
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-    )
-
-
 def _zlib_pieces(chunks: Iterator[bytes], wbits: int) -> Iterator[bytes]:
     decoder = zlib.decompressobj(wbits)
     for chunk in chunks:
@@ -378,14 +314,17 @@ def decode_stream(chunks: Iterator[bytes], content_encoding: str | None) -> Iter
 
 @contextmanager
 def _translated(url: str) -> Iterator[None]:
-    """Turn httpx and decoder exceptions into the worker's own."""
+    """Turn network, HTTP and decoder exceptions into the worker's own."""
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise FetchTimeout(f"timed out: {type(exc).__name__}", url=url) from exc
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise BlockedURL(f"invalid URL: {exc}", url=url) from exc
-    except httpx.HTTPError as exc:
+    except BlockedURL as exc:
+        # The transport's connect-time refusal knows the host, not the URL.
+        exc.url = exc.url or url
+        raise
+    except TimeoutError as exc:
+        raise FetchTimeout(f"timed out: {exc or type(exc).__name__}", url=url) from exc
+    except (OSError, http.client.HTTPException) as exc:
+        # OSError covers refused, reset, DNS and TLS (certificate) failures.
         raise FetchConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
     except (zlib.error, brotli.error) as exc:
         raise ParseError(f"corrupt content-encoding: {exc}", url=url) from exc
@@ -393,16 +332,20 @@ def _translated(url: str) -> Iterator[None]:
 
 class Fetcher:
     """
-    Fetch URLs with one httpx client, the settings' limits and the SSRF guard.
+    Fetch URLs with one transport, the settings' limits and the SSRF guard.
 
     `fetch` makes one attempt; `fetch_retrying` wraps it with the policy from
-    `worker.retry`.  Use as a context manager, or call `close()`.
+    `worker.retry`.  Use as a context manager, or call `close()`.  A
+    `transport` may be injected (tests give one trusting their own TLS CA).
     """
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: Settings, transport: Transport | None = None) -> None:
         self.settings = settings
-        self._owns_client = client is None
-        self.client = client if client is not None else build_client(settings)
+        self._owns_transport = transport is None
+        self.transport = transport or Transport(allow_private=settings.allow_private_networks)
+        self._headers = {"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING}
+        # Built once: tenacity keeps each call's state thread-local, so one policy serves every call.
+        self._retry = transient_retry(settings.fetch_attempts, settings.retry_max_wait_s)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -413,9 +356,9 @@ class Fetcher:
         self.close()
 
     def close(self) -> None:
-        """Close the client when this fetcher built it."""
-        if self._owns_client:
-            self.client.close()
+        """Close the transport's idle connections when this fetcher built it."""
+        if self._owns_transport:
+            self.transport.close()
 
     def fetch_retrying(
         self,
@@ -427,8 +370,7 @@ class Fetcher:
         allow_file: bool = False,
     ) -> FetchResult:
         """Fetch with retries of transient errors (`settings.fetch_attempts`)."""
-        policy = transient_retry(self.settings.fetch_attempts, self.settings.retry_max_wait_s)
-        return policy(
+        return self._retry(
             self.fetch, url, etag=etag, last_modified=last_modified, accept=accept, allow_file=allow_file
         )
 
@@ -467,7 +409,7 @@ class Fetcher:
         )
         if urlsplit(url).scheme.lower() == "file":
             return self._fetch_file(url, last_modified)
-        headers = {"Accept": accept or "*/*"}
+        headers = {**self._headers, "Accept": accept or "*/*"}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -476,46 +418,34 @@ class Fetcher:
         with _translated(url):
             return self._follow(url, headers, deadline)
 
-    def _timeout(self, deadline: float, url: str) -> httpx.Timeout:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise FetchTimeout("total deadline passed", url=url)
-        s = self.settings
-        return httpx.Timeout(
-            connect=min(s.connect_timeout_s, remaining),
-            read=min(s.read_timeout_s, remaining),
-            write=min(s.read_timeout_s, remaining),
-            pool=min(s.connect_timeout_s, remaining),
-        )
-
     def _follow(self, url: str, headers: dict[str, str], deadline: float) -> FetchResult:
         current, seen = url, {urldefrag(url).url}
         permanent: str | None = None
         still_permanent = True
+        s = self.settings
+        limits = Limits(s.connect_timeout_s, s.read_timeout_s, deadline)
         for _ in range(self.settings.max_redirects + 1):
-            with self.client.stream(
-                "GET", current, headers=headers, timeout=self._timeout(deadline, current)
-            ) as resp:
-                location = resp.headers.get("location") if resp.status_code in REDIRECT_STATUSES else None
+            with self.transport.stream(parse_target(current), headers, limits) as resp:
+                location = resp.headers.get("location") if resp.status in REDIRECT_STATUSES else None
                 if location is None:
-                    return self._finish(resp, current, permanent, deadline)
+                    return self._finish(resp, current, permanent)
             target = urldefrag(urljoin(current, location.strip())).url
             # Only an unbroken run of permanent hops from the start may move the source.
-            still_permanent = still_permanent and resp.status_code in PERMANENT_REDIRECTS
+            still_permanent = still_permanent and resp.status in PERMANENT_REDIRECTS
             if still_permanent:
                 permanent = target
             if target in seen:
-                raise HTTPStatusError("redirect loop", url=target, status=resp.status_code)
+                raise HTTPStatusError("redirect loop", url=target, status=resp.status)
             # A redirect may never lead to a local file, whatever the settings.
             check_url(target, allow_private=self.settings.allow_private_networks, allow_file=False)
             seen.add(target)
             current = target
         raise HTTPStatusError(
-            f"more than {self.settings.max_redirects} redirects", url=current, status=resp.status_code
+            f"more than {self.settings.max_redirects} redirects", url=current, status=resp.status
         )
 
-    def _finish(self, resp: httpx.Response, url: str, permanent: str | None, deadline: float) -> FetchResult:
-        status = resp.status_code
+    def _finish(self, resp: Response, url: str, permanent: str | None) -> FetchResult:
+        status = resp.status
         retry_after_s = parse_retry_after(resp.headers.get("retry-after"))
         if status == 429 or status >= 500:
             raise ServerBusy(f"HTTP {status}", url=url, status=status, retry_after_s=retry_after_s)
@@ -527,7 +457,7 @@ class Fetcher:
             reason = binary_reason(mime)
             if reason is not None:
                 raise UnsupportedContent(reason, url=url)
-            body = self._read_body(resp, url, deadline)
+            body = self._read_body(resp, url)
         return FetchResult(
             url=url,
             status=status,
@@ -543,21 +473,15 @@ class Fetcher:
             fetched_at=utc_now_iso(),
         )
 
-    def _read_body(self, resp: httpx.Response, url: str, deadline: float) -> bytes:
+    def _read_body(self, resp: Response, url: str) -> bytes:
         cap = self.settings.max_body_bytes
         encoding = resp.headers.get("content-encoding")
         declared = resp.headers.get("content-length", "")
         if not encoding and declared.isdigit() and int(declared) > cap:
             raise BodyTooLarge(f"content-length {declared} over {cap} bytes", url=url)
-
-        def raw() -> Iterator[bytes]:
-            for chunk in resp.iter_raw():
-                if time.monotonic() > deadline:
-                    raise FetchTimeout("body not complete within the total deadline", url=url)
-                yield chunk
-
+        # Every receive is cut at the total deadline by the transport.
         body = bytearray()
-        for piece in decode_stream(raw(), encoding):
+        for piece in decode_stream(resp.iter_raw(_PIECE), encoding):
             body += piece
             if len(body) > cap:
                 raise BodyTooLarge(f"body over {cap} bytes", url=url)

@@ -12,7 +12,7 @@ import structlog
 _configured = False
 
 # Libraries that log at INFO about every message they move; WARNING keeps the useful part.
-_NOISY = ("httpx", "httpcore", "kombu", "amqp", "celery.redirected", "trafilatura", "readability")
+_NOISY = ("kombu", "amqp", "celery.redirected", "trafilatura", "readability")
 
 
 def configure(level: str = "INFO", *, json: bool | None = None, force: bool = False) -> None:

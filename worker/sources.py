@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -53,7 +53,9 @@ class SourceSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe form for task arguments."""
-        return asdict(self)
+        # Every field is a scalar, so a flat copy is `asdict` without its
+        # recursive walk (it runs on every poll, see `poll_feed`).
+        return dict(vars(self))
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SourceSpec:

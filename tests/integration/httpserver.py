@@ -13,13 +13,23 @@ here.  Usage::
 A handler is any `Callable[[Request], Response]`.  `Response.body` may be an
 iterable of chunks: each is written and flushed on its own, with no
 Content-Length, so a generator that sleeps between chunks makes a trickling or
-endless server.  `Response(reset=True)` drops the connection with a TCP RST.
+endless server.  `Response(reset=True)` drops the connection with a TCP RST,
+`Response(drop=True)` closes it without an answer, and
+`Response(early_hints=True)` sends a 103 before the answer.
+
+By default every answer closes its connection (HTTP/1.0).  With
+`HTTPTestServer(keep_alive=True)` the server speaks HTTP/1.1 and keeps the
+connection open after an answer of known length, unless the answer says
+`close_after=True` (it then closes right after, unannounced, as a server whose
+keep-alive timeout ran out does); `connections` counts the connections accepted.
+`HTTPTestServer(tls=context)` serves HTTPS with a server-side SSL context.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +59,9 @@ class Response:
     body: bytes | Iterable[bytes] = b""
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False
+    drop: bool = False
+    close_after: bool = False
+    early_hints: bool = False
 
 
 Handler = Callable[[Request], Response]
@@ -105,6 +118,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.0"
 
+    def setup(self) -> None:
+        super().setup()
+        owner = self.server.owner
+        with owner.lock:
+            owner.connections += 1
+
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output clean."""
 
@@ -128,16 +147,26 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             return
+        if response.drop:
+            self.close_connection = True
+            return
         self._write(response)
+        if response.close_after:
+            self.close_connection = True
 
     def _write(self, response: Response) -> None:
+        if response.early_hints:
+            self.send_response_only(103)
+            self.send_header("Link", "</style.css>; rel=preload")
+            self.end_headers()
         self.send_response(response.status)
         names = {k.lower() for k in response.headers}
         for name, value in response.headers.items():
             self.send_header(name, value)
         if isinstance(response.body, bytes) and "content-length" not in names:
             self.send_header("Content-Length", str(len(response.body)))
-        self.send_header("Connection", "close")
+        if not self.server.owner.keep_alive or not isinstance(response.body, bytes):
+            self.send_header("Connection", "close")
         self.end_headers()
         try:
             if isinstance(response.body, bytes):
@@ -168,20 +197,35 @@ class _RequestHandler(BaseHTTPRequestHandler):
             super().finish()
 
 
+class _KeepAliveHandler(_RequestHandler):
+    protocol_version = "HTTP/1.1"
+    # An idle kept-alive connection ends its thread after this many seconds.
+    timeout = 30
+    # Headers and body go out in two writes: without TCP_NODELAY the second
+    # waits for the client's delayed ACK (40 ms) on a kept-alive connection.
+    disable_nagle_algorithm = True
+
+
 class HTTPTestServer:
     """
     Serve `routes` (path → handler) on 127.0.0.1 from a daemon thread.
 
     `requests` records every request in order, for assertions on the headers
-    a client sent.
+    a client sent; `connections` counts the connections accepted.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_alive: bool = False, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[Request] = []
+        self.connections = 0
+        self.keep_alive = keep_alive
         self.lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), _RequestHandler)
+        self._server = _Server(("127.0.0.1", 0), _KeepAliveHandler if keep_alive else _RequestHandler)
         self._server.owner = self
+        self.scheme = "http"
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05})
         self._thread.daemon = True
 
@@ -192,7 +236,7 @@ class HTTPTestServer:
 
     def url(self, path: str = "/", host: str = "127.0.0.1") -> str:
         """Return the absolute URL of `path` on this server."""
-        return f"http://{host}:{self.port}{path}"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def route(self, path: str, handler: Handler) -> None:
         """Serve `path` with `handler` from now on."""

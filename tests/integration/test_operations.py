@@ -6,10 +6,10 @@ import json
 import re
 import signal
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 
@@ -107,7 +107,8 @@ class TestMetrics:
         assert 0 == cli("ingest", "--enqueue", str(tmp_path / "archive"), env=env).returncode
         assert wait_for(lambda: r.xlen("articles") == 3 and idle(r), timeout=60)
 
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
+            text = resp.read().decode()
 
         assert 3.0 == sample(text, "ingest_items_total", stage="process", outcome="new")
         assert 1.0 == sample(text, "ingest_tasks_total", stage="poll", state="success")
