@@ -313,7 +313,7 @@ def decode_stream(chunks: Iterator[bytes], content_encoding: str | None) -> Iter
 
 
 @contextmanager
-def _translated(url: str) -> Iterator[None]:
+def _translated(url: str, deadline: float) -> Iterator[None]:
     """Turn network, HTTP and decoder exceptions into the worker's own."""
     try:
         yield
@@ -322,7 +322,9 @@ def _translated(url: str) -> Iterator[None]:
         exc.url = exc.url or url
         raise
     except TimeoutError as exc:
-        raise FetchTimeout(f"timed out: {exc or type(exc).__name__}", url=url) from exc
+        # Every receive waits at most until the deadline: say which limit ended the fetch.
+        which = "total deadline passed" if time.monotonic() >= deadline else "timed out"
+        raise FetchTimeout(f"{which}: {exc or type(exc).__name__}", url=url) from exc
     except (OSError, http.client.HTTPException) as exc:
         # OSError covers refused, reset, DNS and TLS (certificate) failures.
         raise FetchConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
@@ -415,7 +417,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.settings.total_timeout_s
-        with _translated(url):
+        with _translated(url, deadline):
             return self._follow(url, headers, deadline)
 
     def _follow(self, url: str, headers: dict[str, str], deadline: float) -> FetchResult:

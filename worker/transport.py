@@ -52,7 +52,7 @@ from urllib.parse import quote, urlsplit
 
 import certifi
 
-from worker.errors import BlockedURL
+from worker.errors import BlockedURL, PermanentError, ServerBusy
 from worker.netguard import check_ip
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -289,8 +289,10 @@ class Transport:
         try:
             yield response
         except BaseException as exc:
-            transport_failed = isinstance(exc, OSError | http.client.HTTPException)
-            self._release(wire, response, drain=not transport_failed)
+            # The caller's own refusals (a 5xx, a binary type, a body over the cap) leave a sound
+            # connection worth a small drain; a transport failure, the deadline, a task's time
+            # limit or an interrupt must not wait on the server any longer: closed, not drained.
+            self._release(wire, response, drain=isinstance(exc, PermanentError | ServerBusy))
             raise
         self._release(wire, response, drain=True)
 

@@ -334,12 +334,10 @@ class TestLimits:
                 time.sleep(0.2)
 
         server.route("/slow", lambda _: Response(body=trickle(), headers={"Content-Type": "text/plain"}))
-        started = time.monotonic()
 
-        with pytest.raises(FetchTimeout):
+        # Without the deadline this fetch would succeed after 20 s: no read ever waits 0.5 s.
+        with pytest.raises(FetchTimeout, match="deadline"):
             make_fetcher(total_timeout_s=1.0, read_timeout_s=0.5).fetch(server.url("/slow"))
-
-        assert time.monotonic() - started < 2.5
 
     def test_read_timeout(self, server, make_fetcher):
         """A server that accepts but does not answer raises FetchTimeout after the read timeout."""
