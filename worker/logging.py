@@ -12,7 +12,18 @@ import structlog
 _configured = False
 
 # Libraries that log at INFO about every message they move; WARNING keeps the useful part.
-_NOISY = ("kombu", "amqp", "celery.redirected", "trafilatura", "readability")
+# Celery's "Received task" and "Task … succeeded" lines repeat our own `task_done`
+# event (which carries the bound context) and cost a render per task; failures
+# are still logged by Celery at ERROR.
+_NOISY = (
+    "kombu",
+    "amqp",
+    "celery.redirected",
+    "celery.app.trace",
+    "celery.worker.strategy",
+    "trafilatura",
+    "readability",
+)
 
 
 def configure(level: str = "INFO", *, json: bool | None = None, force: bool = False) -> None:
