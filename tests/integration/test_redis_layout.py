@@ -104,3 +104,18 @@ class TestPreviousLayout:
         assert ({url: 500.0}, []) == (fresh.scheduled(), fresh.claim_due(100.0, 10, lease_s=5))
         store.close()
         fresh.close()
+
+
+class TestIndex:
+    def test_a_stale_index_entry_heals_on_the_next_claim(self, redis_url: str, raw: redis.Redis[str]) -> None:
+        """An index score earlier than its bucket's (or a bucket left empty) is corrected by a claim."""
+        store = RedisStore(redis_url, prefix="t:")
+        store.schedule("http://h/later", 100.0)
+        later = feed_id("http://h/later")[:4]
+        empty = next(b for b in ("0000", "0001") if b != later)
+        raw.zadd("t:due-index", {later: 0, empty: 0})
+
+        claimed = store.claim_due(50.0, 10, lease_s=5)
+
+        assert ([], [(later, 100.0)]) == (claimed, raw.zrange("t:due-index", 0, -1, withscores=True))
+        store.close()

@@ -3,7 +3,8 @@ Pack a feed's polling state into short strings, so a million feeds fit in little
 
 Pure functions.  A feed is stored as two values, each meant to stay within
 Redis's 64-byte listpack limit (`hash-max-listpack-value`), since one longer
-value turns its whole bucket hash into a real hash table (~4x the memory):
+value turns its whole bucket hash into a real hash table (about twice the
+memory per field):
 
 - the *spec value* (`pack_state`): the bare URL for a feed registered with
   default values, else compact JSON with one-letter keys;

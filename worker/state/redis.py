@@ -11,7 +11,8 @@ buckets `b`, the other 8 characters `m` name the feed inside its bucket:
   a bucket at a million, each value <= 64 bytes in the common case, so the
   hash stays listpack-encoded (up to 128 fields, 64 feeds);
 - `due:<b>` zset: member `<m>` scored by its next check, in whole seconds
-  rounded up (an integer score takes 5 bytes of a listpack, a fraction 18);
+  rounded up (an integral score takes 6 bytes of a listpack, one with a
+  fraction about 20);
   small enough to stay a listpack too (up to 128 members);
 - `due-index` zset: member `<b>` scored by the earliest next check in
   `due:<b>`, kept exact by every script that writes a `due:<b>`, so a claim
@@ -91,32 +92,45 @@ end
 _CLAIM_DUE = """
 local now, limit, until_, p = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local index = p .. 'due-index'
-local found, rest = {}, {}
+local found, rest, several, scores = {}, {}, false, {}
 for _, b in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', ARGV[1], 'LIMIT', 0, limit)) do
   -- Mostly one feed of a bucket is due: its first two members tell all (the second's score is
   -- the bucket's next earliest); read further only when both are due.
   local key = p .. 'due:' .. b
   local head = redis.call('ZRANGE', key, 0, 1, 'WITHSCORES')
-  if head[4] and tonumber(head[4]) <= now then head = redis.call('ZRANGE', key, 0, limit, 'WITHSCORES') end
+  if head[4] and tonumber(head[4]) <= now then
+    head = redis.call('ZRANGE', key, 0, limit, 'WITHSCORES')
+    several = true
+  end
   rest[b] = head
   for i = 1, #head, 2 do
     local score = tonumber(head[i + 1])
     if score > now then break end
-    found[#found + 1] = {score, b, head[i], (i + 1) / 2}
+    found[#found + 1] = {score, b, head[i]}
+  end
+  -- Never the case while every write keeps the index exact; if it were, the index heals here.
+  if not head[1] then
+    redis.call('ZREM', index, b)
+  elseif tonumber(head[2]) > now then
+    scores[#scores + 1] = head[2]
+    scores[#scores + 1] = b
   end
 end
-table.sort(found, function(x, y)
-  if x[1] ~= y[1] then return x[1] < y[1] end
-  if x[2] ~= y[2] then return x[2] < y[2] end
-  return x[3] < y[3]
-end)
+-- With one due feed a bucket, the index's order (by each bucket's earliest score) is already theirs.
+if several then
+  table.sort(found, function(x, y)
+    if x[1] ~= y[1] then return x[1] < y[1] end
+    if x[2] ~= y[2] then return x[2] < y[2] end
+    return x[3] < y[3]
+  end)
+end
 local order, taken = {}, {}
 for i = 1, math.min(limit, #found) do
   local b = found[i][2]
   if not taken[b] then taken[b] = 0; order[#order + 1] = b end
   taken[b] = taken[b] + 1
 end
-local values, scores = {}, {}
+local values = {}
 for _, b in ipairs(order) do
   -- The claimed feeds of a bucket are its first `taken[b]` members (the sort agrees with ZRANGE).
   local head, n = rest[b], taken[b]
