@@ -88,7 +88,8 @@ end
 # has a due feed at most as early as the bucket's score), so sorting their due feeds is exact.
 # Lua's redis.call is the cost here, so each bucket is read once (its due members and the one
 # after them, enough to know its new earliest score), written once and its states read once;
-# the index is written in one call at the end.
+# the index is written in one call at the end.  That is three calls a claimed feed where one
+# global zset took two: `bench/scheduler_bench.py` times it against that baseline (~2.4x).
 _CLAIM_DUE = """
 local now, limit, until_, p = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local index = p .. 'due-index'
