@@ -159,7 +159,8 @@ def poll_feed(
         raise
     if res.permanent_redirect_url and res.permanent_redirect_url != spec.location:
         spec = _move(spec, res.permanent_redirect_url, state, store)
-    state.update(errors=0, last_status=res.status, last_polled=now, last_error=None, disabled=None)
+    # Whole seconds: the Redis store keeps them in a few bytes (worker.state.codec), fractions in 18.
+    state.update(errors=0, last_status=res.status, last_polled=int(now), last_error=None, disabled=None)
     not_before: list[float | None] = [
         now + res.max_age_s if res.max_age_s else None,
         _expires_ts(res.expires),
@@ -189,7 +190,7 @@ def poll_feed(
             interval = spec.interval_s or schedule.adaptive_interval(
                 times, settings.poll_interval_s, settings.min_interval_s, settings.max_interval_s
             )
-            state["interval_s"] = interval
+            state["interval_s"] = float(round(interval))
     state["next_at"] = schedule.next_check(
         now, interval, not_before=not_before, max_s=settings.max_interval_s
     )
@@ -309,7 +310,7 @@ def _record_error(
 ) -> None:
     """Count the error, back off, and disable the feed when it is gone or keeps failing."""
     errors = int(state.get("errors", 0)) + 1
-    state.update(errors=errors, last_error=f"{type(exc).__name__}: {exc}", last_polled=now)
+    state.update(errors=errors, last_error=f"{type(exc).__name__}: {exc}", last_polled=int(now))
     if isinstance(exc, HTTPStatusError):
         state["last_status"] = exc.status
     gone = isinstance(exc, HTTPStatusError) and exc.status == 410
@@ -394,7 +395,9 @@ def _reschedule(spec: SourceSpec, store: StateStore, settings: Settings) -> None
         return
     now = time.time()
     interval = spec.interval_s or settings.poll_interval_s
-    state.update(last_polled=now, next_at=schedule.next_check(now, interval, max_s=settings.max_interval_s))
+    state.update(
+        last_polled=int(now), next_at=schedule.next_check(now, interval, max_s=settings.max_interval_s)
+    )
     store.put_feed(spec.location, state, next_at=state["next_at"])
 
 

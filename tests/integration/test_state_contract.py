@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from tests.support.corpus import article_text
 from worker.neardup import signature
 from worker.state import StateStore
+from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore
 
@@ -110,6 +112,28 @@ class TestDedupe:
         assert all(owner == winners[0] for a, owner in results if owner is not None)
 
 
+def same_bucket_urls(n: int) -> list[str]:
+    """Return `n` feed URLs stored in one bucket of the Redis layout (any URLs would do for SQLite)."""
+    seen: dict[str, list[str]] = {}
+    i = 0
+    while True:
+        url = f"http://h{i}.example/feed"
+        group = seen.setdefault(feed_id(url)[:4], [])
+        group.append(url)
+        if len(group) == n:
+            return group
+        i += 1
+
+
+def _race_due(kind: str, where: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    s = _open(kind, where)
+    barrier.wait()
+    claimed: list[str] = []
+    while batch := s.claim_due(1000.0, 7, lease_s=600):
+        claimed += batch
+    out.put(claimed)
+
+
 class TestFeedsAndArchives:
     def test_entries_are_new_once(self, store: StateStore) -> None:
         """add_entries returns only keys it has not seen for that feed."""
@@ -158,6 +182,90 @@ class TestChromeAndScheduler:
         assert ["a", "b"] == sorted(after_lease)
         store.unschedule("c")
         assert {"a", "b"} == set(store.scheduled())
+
+
+class TestDueSet:
+    def test_claims_follow_many_reschedules(self, store: StateStore) -> None:
+        """After random schedules, unschedules and leased claims, every claim takes the earliest due feeds."""
+        rng = random.Random(7)
+        urls = same_bucket_urls(6) + [f"http://other{i}/f" for i in range(30)]
+        model: dict[str, float] = {}
+        now = 1000
+        for step in range(300):
+            url = rng.choice(urls)
+            if rng.random() < 0.2:
+                store.unschedule(url)
+                model.pop(url, None)
+            else:
+                at = float(now + rng.randrange(-50, 50))
+                store.schedule(url, at)
+                model[url] = at
+            if step % 10 == 9:
+                now += 20
+                claimed = store.claim_due(now, 4, lease_s=30)
+                due = sorted(t for t in model.values() if t <= now)
+
+                assert due[:4] == [model[u] for u in claimed]
+                model.update({u: float(now + 30) for u in claimed})
+        assert model == store.scheduled()
+
+    def test_a_bucket_with_many_due_feeds_is_claimed_in_order(self, store: StateStore) -> None:
+        """Three due feeds of one bucket go over two claims; its later feed is claimed on its own time."""
+        a, b, c, later = same_bucket_urls(4)
+        for url, at in ((a, 10.0), (b, 11.0), (c, 12.0), (later, 30.0)):
+            store.schedule(url, at)
+
+        first = store.claim_due(20.0, 2, lease_s=100)
+        second = store.claim_due(20.0, 2, lease_s=100)
+        third = store.claim_due(30.0, 2, lease_s=100)
+
+        assert ([a, b], [c], [later]) == (first, second, third)
+
+    def test_unscheduling_the_earliest_feed_of_a_bucket(self, store: StateStore) -> None:
+        """The later feeds of a bucket are claimed at their own time, before or after the earliest leaves."""
+        a, b, c = same_bucket_urls(3)
+        store.schedule(a, 10.0)
+        store.schedule(b, 100.0)
+        store.unschedule(a)
+
+        early = store.claim_due(50.0, 10, lease_s=5)
+        store.schedule(c, 20.0)
+        lowered = store.claim_due(50.0, 10, lease_s=5)
+        store.unschedule(b)
+        store.unschedule(c)
+
+        assert ([], [c], {}) == (early, lowered, store.scheduled())
+        assert [] == store.claim_due(1e9, 10, lease_s=5)
+
+    def test_move_keeps_the_due_time_across_buckets(self, store: StateStore) -> None:
+        """A feed moved into a bucket whose other feed is due later is still claimed at its own time."""
+        late, new = same_bucket_urls(2)
+        store.put_feed(late, {"etag": "l"}, next_at=500.0)
+        store.put_feed("http://old/f", {"etag": "o"}, next_at=10.0)
+
+        store.move_feed("http://old/f", new, {"etag": "o"})
+
+        assert [(new, {"etag": "o"})] == store.claim_due_feeds(50.0, 10, lease_s=5)
+        assert {late: 500.0, new: 55.0} == store.scheduled()
+
+    def test_racing_claims_never_take_a_feed_twice(self, store_spec: tuple[str, str]) -> None:
+        """Four processes claim a due backlog in small batches: every feed is taken exactly once."""
+        s = _open(*store_spec)
+        urls = [f"http://h{i % 50}/f{i}" for i in range(300)]
+        s.put_feeds([(u, {}, float(i % 97)) for i, u in enumerate(urls)])
+        ctx = mp.get_context("spawn")
+        barrier = ctx.Barrier(4)
+        out = ctx.Queue()
+        procs = [ctx.Process(target=_race_due, args=(*store_spec, barrier, out)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        claimed = [u for _ in procs for u in out.get(timeout=120)]
+        for p in procs:
+            p.join(timeout=60)
+
+        assert sorted(urls) == sorted(claimed)
+        assert {1600.0} == set(s.scheduled().values())
+        s.close()
 
 
 class TestDeadLettersAndCounters:

@@ -87,7 +87,8 @@ class StateStore(Protocol):
         """
         Replace the stored polling state of a feed; with `next_at`, schedule it in the same step.
 
-        Values of None may be dropped (the Redis store does, to stay compact).
+        Values of None may be dropped, and `next_at` kept only as the due time
+        (the Redis store does both, to stay compact: `scheduled()` has it).
         """
         ...
 
@@ -137,7 +138,7 @@ class StateStore(Protocol):
 
     # -- scheduler --------------------------------------------------------
     def schedule(self, url: str, next_at: float) -> None:
-        """Put a source in the due-set at `next_at` (epoch seconds)."""
+        """Put a source in the due-set at `next_at` (epoch seconds; Redis keeps whole seconds, rounded up)."""
         ...
 
     def unschedule(self, url: str) -> None:
