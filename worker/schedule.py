@@ -6,7 +6,8 @@ import itertools
 import random
 import statistics
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+
+from worker.hosts import http_host
 
 
 def adaptive_interval(entry_times: Sequence[float], default_s: float, min_s: float, max_s: float) -> float:
@@ -54,8 +55,7 @@ def next_check(
 
 def host_of(location: str) -> str | None:
     """Return the host a source is fetched from, or None for local archives and files."""
-    parts = urlsplit(location)
-    return parts.hostname if parts.scheme in {"http", "https"} else None
+    return http_host(location)
 
 
 def cap_per_host(locations: Sequence[str], cap: int) -> tuple[list[str], list[str]]:

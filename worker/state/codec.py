@@ -29,6 +29,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from worker.hosts import http_host
+
 # Long state keys and their short stored forms; unknown keys are stored as they are.
 _SHORT = {
     "etag": "e",
@@ -60,8 +62,11 @@ def feed_id(url: str) -> str:
 
 
 def _default_name(url: str) -> str:
-    parts = urlsplit(url)
-    return (parts.hostname or url) if parts.scheme in {"http", "https"} else ""
+    host = http_host(url)
+    if host is not None:
+        return host
+    # An http(s) URL with no host is its own name, as `sources` names it.
+    return url if urlsplit(url).scheme in {"http", "https"} else ""
 
 
 def _pack_spec(url: str, spec: dict[str, Any]) -> dict[str, Any]:
