@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -52,8 +53,8 @@ def test_agrees_with_urlsplit(scheme: str, host: str, rest: str) -> None:
     url = f"{scheme}://{host}{rest}"
     try:
         expected = reference(url)
-    except ValueError:  # urlsplit refuses some bracketed hosts; the fast path must then fall back too
-        with pytest.raises(ValueError):
+    except ValueError as refused:  # urlsplit refuses some bracketed hosts: so must the fast path
+        with pytest.raises(ValueError, match=re.escape(str(refused))):
             http_host(url)
         return
     assert expected == http_host(url)
