@@ -258,7 +258,9 @@ class TestDeferral:
         assert all(c == 1 for c in first.values()), first
         assert len(first) >= n // 2, first
         assert {"countdown", "park"} == modes
-        assert again <= n, again
+        # A retry loop (the previous design) runs this backlog ~15 times per article; here a
+        # fetch runs again only when it ran late, which a loaded machine makes happen at times.
+        assert again <= 2 * n, again
         assert 0 == parked_left
         slack_s = 0.1
         for i in range(len(times)):
