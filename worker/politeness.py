@@ -34,14 +34,18 @@ again and again.  The dispatch tick (`scheduler.release_parked`) sends the
 parked fetches whose slot falls within the next two ticks, each with a
 countdown to its slot.  A slot older than `STALE_SLOT_S` (a dead letter
 retried hours later, a release that came back after a crash) is not
-honoured: the fetch reserves anew.  `ingest`, which runs tasks in-process,
-sleeps instead (nothing else waits for it).  RFC 5005 backfill pages go only
-when both the schedule and the gate are free now (`take_now`): they never
-jump the queue of scheduled article fetches.
+honoured: the fetch reserves anew.  Without a beat (no dispatch tick seen
+for three ticks) nothing would release a parked fetch, so a long wait is
+spent in capped countdowns instead ("hop"), each carrying the same slot:
+a few more task runs, still no second reservation.  `ingest`, which runs
+tasks in-process, sleeps instead (nothing else waits for it).  RFC 5005
+backfill pages go only when both the schedule and the gate are free now
+(`take_now`): they never jump the queue of scheduled article fetches.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +141,9 @@ def check_robots(url: str, *, store: StateStore, fetcher: Fetcher, user_agent: s
         raise BlockedURL("robots.txt disallows this URL", url=url)
 
 
+# Set by each dispatch tick (`mark_tick`): without a beat nothing releases parked fetches.
+TICK_ALIVE_KEY = "dispatch_tick_alive"
+
 # Fetches going at their slots arrive with a few milliseconds of timer jitter: the gate lets two
 # requests come this much closer than the rate (never more), so jitter alone never stops one.
 GATE_SLACK_S = 0.05
@@ -187,6 +194,21 @@ def reserved_slot(payload: Mapping[str, Any], now: float) -> float | None:
     return float(slot)
 
 
+def mark_tick(store: StateStore, tick_s: float) -> None:
+    """Say that a dispatch tick runs (it releases parked fetches), for three ticks."""
+    store.cache_set(TICK_ALIVE_KEY, "1", max(1, math.ceil(3 * tick_s)))
+
+
+def tick_alive(store: StateStore) -> bool:
+    """Return whether a dispatch tick ran lately: parking a fetch is only safe then."""
+    return store.cache_get(TICK_ALIVE_KEY) is not None
+
+
+def countdown_cap_s(policy: Policy) -> float:
+    """Return the longest countdown a deferred fetch is given: `max_defer_s`, or a tick if longer."""
+    return max(policy.max_defer_s, policy.tick_s)
+
+
 def defer_mode(wait_s: float, policy: Policy) -> str:
     """
     Return how a fetch whose slot is `wait_s` away waits: "now", "countdown" or "park".
@@ -196,4 +218,4 @@ def defer_mode(wait_s: float, policy: Policy) -> str:
     """
     if wait_s <= 0:
         return "now"
-    return "countdown" if wait_s <= max(policy.max_defer_s, policy.tick_s) else "park"
+    return "countdown" if wait_s <= countdown_cap_s(policy) else "park"

@@ -54,19 +54,21 @@ def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None 
 
 def _polite_wait(
     task: Task, payload: dict[str, Any], rt: runtime.Runtime
-) -> tuple[float, float | None, bool]:
+) -> tuple[float, float | None, bool, bool]:
     """
     Check robots.txt (raises BlockedURL), then the host's schedule and gate (`worker.politeness`).
 
     A fetch coming back from a deferral holds its slot: it goes to the gate
-    without reserving.  Stopped at the gate (it ran late, among others that
-    did), it reserves a new slot, behind the ones already handed out, rather
-    than retrying soon.  In-process runs (`ingest`) sleep instead of
-    deferring, as nothing else is waiting for this process.
+    without reserving (or, back early from a capped countdown, waits on).
+    Stopped at the gate (it ran late, among others that did), it reserves a
+    new slot, behind the ones already handed out, rather than retrying soon.
+    In-process runs (`ingest`) sleep instead of deferring, as nothing else
+    is waiting for this process.
 
     Returns:
-        The seconds to the fetch's (new) slot, 0.0 to go now; how late a
-        held slot was (None: none held); and whether a held slot was lost.
+        The seconds to the fetch's slot, 0.0 to go now; how late a held slot
+        was (None: none held); whether the slot waited for was reserved in
+        this run; and whether a held slot was lost (a second reservation).
     """
     url = payload["url"]
     politeness.check_robots(
@@ -80,33 +82,35 @@ def _polite_wait(
     now = time.time()
     slot = politeness.reserved_slot(payload, now)
     late = None if slot is None else now - slot
-    wait = 0.0 if slot is not None else politeness.reserve(url, store=rt.store, policy=policy)
-    again = False
+    wait = politeness.reserve(url, store=rt.store, policy=policy) if slot is None else max(0.0, slot - now)
+    reserved, again = slot is None, False
     while True:
         if wait > 0 and not task.request.is_eager:
-            return wait, late, again
+            return wait, late, reserved, again
         time.sleep(wait)
         stopped = politeness.gate(url, store=rt.store, policy=policy)
         if stopped == 0.0:
-            return 0.0, late, again
+            return 0.0, late, reserved, again
         wait = max(stopped, politeness.reserve(url, store=rt.store, policy=policy))
-        again = again or slot is not None
+        reserved, again = True, again or slot is not None
 
 
 def _defer(
-    task: Task, payload: dict[str, Any], aid: str, wait: float, again: bool, rt: runtime.Runtime
+    task: Task, payload: dict[str, Any], aid: str, wait: float, flags: dict[str, bool], rt: runtime.Runtime
 ) -> dict[str, Any]:
     """Send the fetch back with its slot: as a short countdown, or parked in the state store."""
+    policy = politeness.policy_of(rt.settings)
     slot = time.time() + wait
     deferred = {**payload, "slot": slot}
-    mode = politeness.defer_mode(wait, politeness.policy_of(rt.settings))
+    mode = politeness.defer_mode(wait, policy)
+    if mode == "park" and not politeness.tick_alive(rt.store):
+        # Nothing would release it: wait in capped countdowns, keeping the slot (see worker.politeness).
+        mode = "hop"
     if mode == "park":
         rt.store.park(aid, deferred, slot)
     else:
-        task.apply_async(args=[deferred], countdown=wait)
-    log.info(
-        "task_done", task="fetch_article", status="deferred", delay_s=round(wait, 2), mode=mode, again=again
-    )
+        task.apply_async(args=[deferred], countdown=min(wait, politeness.countdown_cap_s(policy)))
+    log.info("task_done", task="fetch_article", status="deferred", delay_s=round(wait, 2), mode=mode, **flags)
     return {"status": "deferred", "delay_s": wait, "mode": mode}
 
 
@@ -124,9 +128,9 @@ def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
             log.info("task_done", task="fetch_article", status="duplicate", article_id=aid)
             return {"status": "duplicate", "article_id": aid}
         try:
-            wait, late, again = _polite_wait(self, payload, rt)
+            wait, late, reserved, again = _polite_wait(self, payload, rt)
             if wait > 0:
-                return _defer(self, payload, aid, wait, again, rt)
+                return _defer(self, payload, aid, wait, {"reserved": reserved, "again": again}, rt)
             res = rt.fetcher.fetch_retrying(url)
         except (PermanentError, TransientError) as exc:
             if isinstance(exc, StoreUnavailable):
@@ -185,6 +189,7 @@ def dispatch_tick(self: Task, limit: int = 500, per_host: int | None = None) -> 
         result = scheduler.tick(
             rt.store, now=time.time(), limit=limit, lease_s=lease, per_host=cap, release_ahead_s=ahead
         )
+        politeness.mark_tick(rt.store, rt.settings.tick_s)
         if result.claimed or result.released:
             log.info("task_done", task="dispatch_tick", **result.as_dict())
         return result.dispatched

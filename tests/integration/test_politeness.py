@@ -236,13 +236,15 @@ class TestDeferral:
         start_worker("p1", env=env, queues="process")
         start_beat(env)
         r = redis.Redis.from_url(redis_url, decode_responses=True)
+        # Fetches park only once a tick has run (before, they wait in capped countdowns).
+        assert wait_for(lambda: r.exists(f"ingest:cache:{politeness.TICK_ALIVE_KEY}") == 1, timeout=120)
 
         assert 0 == cli("ingest", "--enqueue", url, env=env).returncode
         assert wait_for(lambda: r.xlen("articles") >= n, timeout=180), fetch_events(fetchers)[-5:]
         events = fetch_events(fetchers)
         first: dict[str, int] = {}
         for e in events:
-            if e["status"] == "deferred" and not e["again"]:
+            if e["status"] == "deferred" and e["reserved"] and not e["again"]:
                 first[e["url"]] = first.get(e["url"], 0) + 1
         modes = {e["mode"] for e in events if e["status"] == "deferred"}
         again = sum(1 for e in events if e.get("again"))

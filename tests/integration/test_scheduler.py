@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 from tests.integration.conftest import wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, redirect, static
 from tests.support.corpus import article_text, article_title, rss_feed
-from worker import dispatch, poll, scheduler
+from worker import dispatch, politeness, poll, scheduler
 from worker.archives import iter_archive
 from worker.config import Settings
 from worker.dedup import article_id
@@ -593,6 +593,15 @@ class TestParkedRelease:
         assert [-10.0, 3.0] == recorder.countdowns
         assert 1 == store.parked_count()
         assert 0 == scheduler.tick(store, now=now + 1, limit=10, lease_s=60, release_ahead_s=5.0).released
+
+    def test_fetches_park_only_while_a_tick_runs(self, store: StateStore) -> None:
+        """Parking is safe only when a dispatch tick releases: each tick says so for three ticks."""
+        before = politeness.tick_alive(store)
+        politeness.mark_tick(store, 1.0)
+        during = politeness.tick_alive(store)
+        time.sleep(3.2)
+
+        assert (False, True, False) == (before, during, politeness.tick_alive(store))
 
     def test_a_large_release_is_split_into_chunks(self, store: StateStore, recorder: Recorder) -> None:
         """2,500 due fetches go out in store calls of at most a chunk, each once, up to the per-tick limit."""
