@@ -47,10 +47,10 @@ class Settings:
     batch_size: int = 16  # INGEST_BATCH_SIZE: items per process task (one nlp.pipe, one sink write)
     max_errors: int = 10  # INGEST_MAX_ERRORS: consecutive poll errors before a feed is disabled
     min_interval_s: float = 300.0  # INGEST_MIN_INTERVAL_S
-    host_rate_per_s: float = 1.0  # INGEST_HOST_RATE: article requests per second per host
+    host_rate_per_s: float = 1.0  # INGEST_HOST_RATE: article (and backfill page) requests per second per host
     host_burst: float = 3.0  # INGEST_HOST_BURST: requests a rested host may get at once
     robots_ttl_s: int = 86400  # INGEST_ROBOTS_TTL_S: RFC 9309 §2.4 suggests at most a day
-    max_defer_s: float = 10.0  # INGEST_MAX_DEFER_S: longest countdown of a deferred fetch
+    max_defer_s: float = 10.0  # INGEST_MAX_DEFER_S: longest countdown of a deferred fetch; longer waits park
     host_cap_per_tick: int = 10  # INGEST_HOST_CAP_PER_TICK: polls queued per host per tick
     max_interval_s: float = 86400.0  # INGEST_MAX_INTERVAL_S
     emit_duplicates: bool = False  # INGEST_EMIT_DUPLICATES: emit near/exact dups with duplicate_of

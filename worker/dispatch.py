@@ -14,6 +14,10 @@ class Dispatcher(Protocol):
         """Queue `task` with JSON-safe `args`."""
         ...
 
+    def send_later(self, task: str, countdown_s: float, *args: Any) -> None:
+        """Queue `task` to run `countdown_s` from now (kept short: see `worker.politeness`)."""
+        ...
+
 
 class CeleryDispatcher:
     """Send to the broker, on the task's own queue (see `celery_app.task_routes`)."""
@@ -22,6 +26,11 @@ class CeleryDispatcher:
         from worker.celery_app import app
 
         app.send_task(task, args=list(args))
+
+    def send_later(self, task: str, countdown_s: float, *args: Any) -> None:
+        from worker.celery_app import app
+
+        app.send_task(task, args=list(args), countdown=countdown_s if countdown_s > 0 else None)
 
 
 class LocalDispatcher:
@@ -33,6 +42,10 @@ class LocalDispatcher:
     def send(self, task: str, *args: Any) -> None:
         self.queue.append((task, args))
 
+    def send_later(self, task: str, countdown_s: float, *args: Any) -> None:
+        # In order, at once: `ingest` sleeps until a fetch's slot itself.
+        self.queue.append((task, args))
+
 
 current: ContextVar[Dispatcher | None] = ContextVar("dispatcher", default=None)
 _celery = CeleryDispatcher()
@@ -41,3 +54,8 @@ _celery = CeleryDispatcher()
 def send(task: str, *args: Any) -> None:
     """Queue a task with whatever dispatcher is current (Celery unless `ingest` set its own)."""
     (current.get() or _celery).send(task, *args)
+
+
+def send_later(task: str, countdown_s: float, *args: Any) -> None:
+    """Queue a task to run `countdown_s` from now (at once when it is not positive)."""
+    (current.get() or _celery).send_later(task, countdown_s, *args)

@@ -7,20 +7,48 @@ robots.txt that is missing (4xx) allows everything, and an unreachable one
 (5xx, network) is not guessed at: the error goes to the caller, which
 dead-letters the article as a transient failure.
 
-The per-host rate is a token bucket in the state store (a Lua script in
-Redis, a transaction in SQLite).  When a host has no token, the article is
-deferred with a *short* countdown (at most `max_defer_s`, seconds): a Redis
-broker hands an ETA task to a worker, which holds it unacknowledged, and an
-ETA beyond the visibility timeout would be redelivered again and again, so
-long countdowns are never used.  `ingest`, which runs tasks in-process,
-simply sleeps for the wait instead.
+One per-host rate is shared by every worker, in two steps (both atomic in
+the state store: Lua scripts in Redis, transactions in SQLite):
+
+* the *schedule* (`reserve`: GCRA slots, `worker.slots`) says when a fetch
+  may go.  A fetch reserves its host's next slot once; when the slot is not
+  now it is deferred *once*, carrying its slot in the payload (`"slot"`,
+  epoch seconds), and never reserves again when it comes back.  A backlog of
+  ten thousand articles for one host thus costs ten thousand reservations
+  and as many deferrals, not a retry every few seconds for each;
+* the *gate* (`gate`: the token bucket of `StateStore.take_token`) is taken
+  when the request really goes.  A fetch comes back at or after its slot,
+  and one that ran late (a busy pool) could land right before the next
+  slot's fetch: the gate keeps the requests the host sees within the rate
+  (give or take `GATE_SLACK_S` of timer jitter) whatever the lateness.  A
+  fetch it stops has lost its slot and reserves a new one, behind those
+  handed out already (deferred again, once, rather than retrying soon,
+  which would only collide with the next slots).
+
+How a deferred fetch waits: a wait up to `max_defer_s` (INGEST_MAX_DEFER_S),
+or a dispatch tick (`tick_s`) if that is longer, is a broker countdown; a
+longer one is *parked* in the state store (`StateStore.park`), not in the
+broker: a Redis broker hands an ETA task to a worker, which holds it
+unacknowledged, and an ETA beyond the visibility timeout is redelivered
+again and again.  The dispatch tick (`scheduler.release_parked`) sends the
+parked fetches whose slot falls within the next two ticks, each with a
+countdown to its slot.  A slot older than `STALE_SLOT_S` (a dead letter
+retried hours later, a release that came back after a crash) is not
+honoured: the fetch reserves anew.  Without a beat (no dispatch tick seen
+for three ticks) nothing would release a parked fetch, so a long wait is
+spent in capped countdowns instead ("hop"), each carrying the same slot:
+a few more task runs, still no second reservation.  `ingest`, which runs
+tasks in-process, sleeps instead (nothing else waits for it).  RFC 5005
+backfill pages go only when both the schedule and the gate are free now
+(`take_now`): they never jump the queue of scheduled article fetches.
 """
 
 from __future__ import annotations
 
-import random
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import structlog
@@ -44,12 +72,19 @@ class Policy:
     rate_per_s: float = 1.0  # INGEST_HOST_RATE: article requests per second per host
     burst: float = 3.0  # INGEST_HOST_BURST: requests a rested host may get at once
     robots_ttl_s: int = 86400  # INGEST_ROBOTS_TTL_S: RFC 9309 §2.4 suggests at most a day
-    max_defer_s: float = 10.0  # INGEST_MAX_DEFER_S: far below any sane visibility timeout
+    max_defer_s: float = 10.0  # INGEST_MAX_DEFER_S: longest countdown; longer waits are parked
+    tick_s: float = 5.0  # INGEST_TICK_S: how often parked fetches are released
 
 
 def policy_of(settings: Settings) -> Policy:
     """Return the politeness part of the settings."""
-    return Policy(settings.host_rate_per_s, settings.host_burst, settings.robots_ttl_s, settings.max_defer_s)
+    return Policy(
+        settings.host_rate_per_s,
+        settings.host_burst,
+        settings.robots_ttl_s,
+        settings.max_defer_s,
+        settings.tick_s,
+    )
 
 
 def load_policy(env: Mapping[str, str] | None = None) -> Policy:
@@ -106,19 +141,81 @@ def check_robots(url: str, *, store: StateStore, fetcher: Fetcher, user_agent: s
         raise BlockedURL("robots.txt disallows this URL", url=url)
 
 
-def host_wait(url: str, *, store: StateStore, policy: Policy) -> float:
-    """Take a request slot for `url`'s host; return 0.0 when taken, else the seconds to wait."""
+# Set by each dispatch tick (`mark_tick`): without a beat nothing releases parked fetches.
+TICK_ALIVE_KEY = "dispatch_tick_alive"
+
+# Fetches going at their slots arrive with a few milliseconds of timer jitter: the gate lets two
+# requests come this much closer than the rate (never more), so jitter alone never stops one.
+GATE_SLACK_S = 0.05
+
+# A reserved slot further in the past is not honoured (see the module docstring): far above how
+# late a busy pool runs a released fetch, far below a dead letter's retry.
+STALE_SLOT_S = 300.0
+
+
+def host_bucket(url: str) -> str | None:
+    """Return the name of the rate shared by `url`'s host, or None when it has no host (file: URLs)."""
     host = urlsplit(url).hostname
-    if not host:
+    return f"host:{host}" if host else None
+
+
+def reserve(url: str, *, store: StateStore, policy: Policy, max_wait_s: float | None = None) -> float:
+    """
+    Reserve a request slot of `url`'s host; return the seconds until it (0.0: go now).
+
+    With `max_wait_s`, a slot further away is not reserved (the caller does not go).
+    """
+    bucket = host_bucket(url)
+    if bucket is None:
         return 0.0
-    return store.take_token(f"host:{host}", policy.rate_per_s, policy.burst)
+    return store.reserve_slot(bucket, policy.rate_per_s, policy.burst, max_wait_s)
 
 
-def defer_s(wait_s: float, policy: Policy, rng: random.Random | None = None) -> float:
+def gate(url: str, *, store: StateStore, policy: Policy) -> float:
+    """Take a token of `url`'s host as the request goes; return 0.0 when taken, else the seconds to wait."""
+    bucket = host_bucket(url)
+    if bucket is None:
+        return 0.0
+    return store.take_token(bucket, policy.rate_per_s, policy.burst + policy.rate_per_s * GATE_SLACK_S)
+
+
+def take_now(url: str, *, store: StateStore, policy: Policy) -> bool:
+    """Return True when `url`'s host has a slot free now and it was taken (schedule and gate)."""
+    if reserve(url, store=store, policy=policy, max_wait_s=0.0) > 0:
+        return False
+    return gate(url, store=store, policy=policy) == 0.0
+
+
+def reserved_slot(payload: Mapping[str, Any], now: float) -> float | None:
+    """Return the slot a deferred fetch reserved before, or None when it has none or it is stale."""
+    slot = payload.get("slot")
+    if not isinstance(slot, int | float) or now - slot > STALE_SLOT_S:
+        return None
+    return float(slot)
+
+
+def mark_tick(store: StateStore, tick_s: float) -> None:
+    """Say that a dispatch tick runs (it releases parked fetches), for three ticks."""
+    store.cache_set(TICK_ALIVE_KEY, "1", max(1, math.ceil(3 * tick_s)))
+
+
+def tick_alive(store: StateStore) -> bool:
+    """Return whether a dispatch tick ran lately: parking a fetch is only safe then."""
+    return store.cache_get(TICK_ALIVE_KEY) is not None
+
+
+def countdown_cap_s(policy: Policy) -> float:
+    """Return the longest countdown a deferred fetch is given: `max_defer_s`, or a tick if longer."""
+    return max(policy.max_defer_s, policy.tick_s)
+
+
+def defer_mode(wait_s: float, policy: Policy) -> str:
     """
-    Return the countdown of a deferred fetch: the wait plus a little jitter, capped.
+    Return how a fetch whose slot is `wait_s` away waits: "now", "countdown" or "park".
 
-    The jitter keeps deferred fetches of one host from all coming back in the same instant.
+    Waits up to a dispatch tick count down whatever `max_defer_s` says: parked,
+    they could only be released at the next tick, after their slot.
     """
-    r = rng or random
-    return min(policy.max_defer_s, wait_s + r.uniform(0, min(1.0, 0.25 * wait_s + 0.05)))
+    if wait_s <= 0:
+        return "now"
+    return "countdown" if wait_s <= countdown_cap_s(policy) else "park"

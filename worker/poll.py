@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import structlog
 
-from worker import dispatch, schedule
+from worker import dispatch, politeness, schedule
 from worker.archives import iter_archive
 from worker.config import Settings
 from worker.errors import HTTPStatusError, IngestError, TransientError
@@ -241,13 +241,67 @@ def _backfill(
     Archive documents (`prev-archive`) never change (RFC 5005 §4), and paged
     feeds (`next`/`previous`) are read for backfill only, so every page read is
     remembered and never fetched again: a later poll stops at the first known page.
+    Each page takes a slot of its host's shared rate (`worker.politeness`), only
+    when one is free now, so it never jumps the queue of article fetches:
+    otherwise, or at `limit`, or when a page fails, the backfill stops for
+    this poll and the pages not read yet (the frontier) are remembered, so
+    the next poll goes on from there.
     """
+    _read_pages(
+        _page_links(feed, spec.location),
+        spec,
+        result,
+        store=store,
+        settings=settings,
+        fetcher=fetcher,
+        limit=limit,
+    )
+
+
+def resume_backfill(
+    spec: SourceSpec,
+    result: ReadResult,
+    *,
+    store: StateStore,
+    settings: Settings,
+    fetcher: Fetcher,
+    limit: int,
+) -> None:
+    """
+    Go on with a backfill stopped at an earlier poll, without the feed itself (a 304, an unchanged body).
+
+    Costs one state read when no backfill is pending.
+    """
+    _read_pages([], spec, result, store=store, settings=settings, fetcher=fetcher, limit=limit)
+
+
+def _read_pages(
+    head: list[str],
+    spec: SourceSpec,
+    result: ReadResult,
+    *,
+    store: StateStore,
+    settings: Settings,
+    fetcher: Fetcher,
+    limit: int,
+) -> None:
+    """Read `head` and the pages a stopped backfill left (its frontier), following their links."""
     pages_key = f"pages:{spec.location}"
-    todo = _page_links(feed, spec.location)
+    frontier_key = f"backfill:{spec.location}"
+    saved = _frontier(store, frontier_key)
+    todo = list(dict.fromkeys([*head, *saved]))
+    policy = politeness.policy_of(settings)
+    stopped = "limit"
     while todo and result.pages < limit:
-        url = todo.pop(0)
+        url = todo[0]
         if url == spec.location or not store.add_entries(pages_key, [url]):
+            todo.pop(0)
             continue
+        if not politeness.take_now(url, store=store, policy=policy):
+            # Not read after all: the host has no slot free now; the next poll takes it.
+            store.forget_entries(pages_key, [url])
+            stopped = "host_rate"
+            break
         try:
             res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT)
             page = _parse(res)
@@ -255,12 +309,21 @@ def _backfill(
             # Not read after all: try again at the next poll.
             store.forget_entries(pages_key, [url])
             log.warning("feed_page_failed", source=spec.name, url=url, error=f"{type(exc).__name__}: {exc}")
-            return
+            stopped = "failed"
+            break
+        todo.pop(0)
         result.pages += 1
         _queue_entries(page, res, spec, result, store=store, settings=settings)
-        todo.extend(_page_links(page, url))
+        todo.extend(u for u in _page_links(page, url) if u not in todo)
+    if todo != saved:
+        store.set_checkpoint(frontier_key, "\n".join(todo))
     if todo:
-        log.info("feed_backfill_paused", source=spec.name, pages=result.pages, left=len(todo))
+        log.info("feed_backfill_paused", source=spec.name, pages=result.pages, left=len(todo), reason=stopped)
+
+
+def _frontier(store: StateStore, key: str) -> list[str]:
+    """Return the pages a paused backfill had still to read (one URL a line)."""
+    return [u for u in (store.get_checkpoint(key) or "").split("\n") if u]
 
 
 def _page_links(feed: ParsedFeed, base: str) -> list[str]:

@@ -1,4 +1,4 @@
-"""One dispatch tick: claim the due sources, hold back what a host cannot take, queue the polls."""
+"""One dispatch tick: claim the due sources, cap them per host, queue their polls, release parked fetches."""
 
 from __future__ import annotations
 
@@ -13,39 +13,66 @@ from worker.state import StateStore
 log = structlog.get_logger(__name__)
 
 TASK_POLL = "worker.poll_source"
+TASK_FETCH = "worker.fetch_article"
 
 # Polls sent to one host per tick; with a 5 s tick that is at most 2 feed requests a second per host.
 HOST_CAP_PER_TICK = 10
+# Items taken by one store call: one Lua script never blocks Redis for long (~1 ms per 1,000).
+CLAIM_CHUNK = 1000
+# Parked fetches released per tick: at a 5 s tick, 2,000 requests a second over all hosts.
+RELEASE_PER_TICK = 10_000
 
 
 @dataclass
 class TickResult:
-    """What one tick did: sources `claimed`, polls `dispatched`, `deferred` to the next tick, `dropped`."""
+    """What one tick did: sources `claimed`, polls `dispatched`, `deferred`, `dropped`; fetches `released`."""
 
     claimed: int = 0
     dispatched: int = 0
     deferred: int = 0
     dropped: int = 0
+    released: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the counts (the task's log line)."""
         return asdict(self)
 
 
+def claim_due_in_chunks(
+    store: StateStore, now: float, limit: int, lease_s: float, chunk: int = CLAIM_CHUNK
+) -> list[tuple[str, dict[str, Any]]]:
+    """Claim up to `limit` due sources in store calls of at most `chunk`; stop when one comes back short."""
+    claimed: list[tuple[str, dict[str, Any]]] = []
+    while len(claimed) < limit:
+        want = min(chunk, limit - len(claimed))
+        got = store.claim_due_feeds(now, want, lease_s)
+        claimed.extend(got)
+        if len(got) < want:
+            break
+    return claimed
+
+
 def tick(
-    store: StateStore, *, now: float, limit: int, lease_s: float, per_host: int = HOST_CAP_PER_TICK
+    store: StateStore,
+    *,
+    now: float,
+    limit: int,
+    lease_s: float,
+    per_host: int = HOST_CAP_PER_TICK,
+    release_ahead_s: float = 0.0,
 ) -> TickResult:
     """
-    Claim up to `limit` due sources and queue a poll for each, at most `per_host` per host.
+    Claim up to `limit` due sources and queue a poll for each (`per_host` at most); release parked fetches.
 
     The claim leases the sources (see `StateStore.claim_due`), so two ticks
     racing never queue one source twice; sources over the host cap are put
     back as due now, so the next tick takes them.  Sources with no spec or
-    disabled are dropped from the due-set.
+    disabled are dropped from the due-set.  Parked fetches whose slot falls
+    before `now + release_ahead_s` (the next tick) are sent, see `release_parked`.
     """
     result = TickResult()
     specs: dict[str, dict[str, Any]] = {}
-    for url, state in store.claim_due_feeds(now, limit, lease_s):
+    for url, state in claim_due_in_chunks(store, now, limit, lease_s):
         result.claimed += 1
         spec = state.get("spec")
         if spec is None or state.get("disabled"):
@@ -59,4 +86,40 @@ def tick(
     for url in later:
         store.schedule(url, now)
     result.dispatched, result.deferred = len(go), len(later)
+    result.released = release_parked(store, now=now, ahead_s=release_ahead_s, lease_s=lease_s)
     return result
+
+
+def release_parked(
+    store: StateStore,
+    *,
+    now: float,
+    ahead_s: float,
+    lease_s: float,
+    limit: int = RELEASE_PER_TICK,
+    chunk: int = CLAIM_CHUNK,
+) -> int:
+    """
+    Send the parked fetches whose slot is before `now + ahead_s`, each with a countdown to its slot.
+
+    Claim, send, then delete: the claim leases the items, so a tick that
+    dies before deleting leaves them to come back after `lease_s` (a second
+    send is harmless: the fetch finds the article done, or the pipeline
+    drops the duplicate).  The delete spares an item parked again meanwhile
+    (its fetch already ran and was deferred anew).  Countdowns are at most `ahead_s`, a tick, so
+    the broker never holds a long ETA.
+
+    Returns:
+        The number of fetches sent.
+    """
+    sent = 0
+    while sent < limit:
+        want = min(chunk, limit - sent)
+        items = store.claim_parked(now, want, lease_s, ahead_s=ahead_s)
+        for _, payload, at in items:
+            dispatch.send_later(TASK_FETCH, at - now, payload)
+        store.unpark([(item_id, at) for item_id, _, at in items])
+        sent += len(items)
+        if len(items) < want:
+            break
+    return sent

@@ -52,13 +52,25 @@ def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None 
         return result.as_dict()
 
 
-def _polite_wait(task: Task, url: str, rt: runtime.Runtime) -> float:
+def _polite_wait(
+    task: Task, payload: dict[str, Any], rt: runtime.Runtime
+) -> tuple[float, float | None, bool, bool]:
     """
-    Check robots.txt (raises BlockedURL) and take a slot of the host's shared rate.
+    Check robots.txt (raises BlockedURL), then the host's schedule and gate (`worker.politeness`).
 
-    Returns the seconds to wait when the host has no slot; in-process runs
-    (`ingest`) sleep instead, as nothing else is waiting for this process.
+    A fetch coming back from a deferral holds its slot: it goes to the gate
+    without reserving (or, back early from a capped countdown, waits on).
+    Stopped at the gate (it ran late, among others that did), it reserves a
+    new slot, behind the ones already handed out, rather than retrying soon.
+    In-process runs (`ingest`) sleep instead of deferring, as nothing else
+    is waiting for this process.
+
+    Returns:
+        The seconds to the fetch's slot, 0.0 to go now; how late a held slot
+        was (None: none held); whether the slot waited for was reserved in
+        this run; and whether a held slot was lost (a second reservation).
     """
+    url = payload["url"]
     politeness.check_robots(
         url,
         store=rt.store,
@@ -66,11 +78,40 @@ def _polite_wait(task: Task, url: str, rt: runtime.Runtime) -> float:
         user_agent=rt.settings.user_agent,
         ttl_s=rt.settings.robots_ttl_s,
     )
-    wait = politeness.host_wait(url, store=rt.store, policy=politeness.policy_of(rt.settings))
-    while wait > 0 and task.request.is_eager:
+    policy = politeness.policy_of(rt.settings)
+    now = time.time()
+    slot = politeness.reserved_slot(payload, now)
+    late = None if slot is None else now - slot
+    wait = politeness.reserve(url, store=rt.store, policy=policy) if slot is None else max(0.0, slot - now)
+    reserved, again = slot is None, False
+    while True:
+        if wait > 0 and not task.request.is_eager:
+            return wait, late, reserved, again
         time.sleep(wait)
-        wait = politeness.host_wait(url, store=rt.store, policy=politeness.policy_of(rt.settings))
-    return wait
+        stopped = politeness.gate(url, store=rt.store, policy=policy)
+        if stopped == 0.0:
+            return 0.0, late, reserved, again
+        wait = max(stopped, politeness.reserve(url, store=rt.store, policy=policy))
+        reserved, again = True, again or slot is not None
+
+
+def _defer(
+    task: Task, payload: dict[str, Any], aid: str, wait: float, flags: dict[str, bool], rt: runtime.Runtime
+) -> dict[str, Any]:
+    """Send the fetch back with its slot: as a short countdown, or parked in the state store."""
+    policy = politeness.policy_of(rt.settings)
+    slot = time.time() + wait
+    deferred = {**payload, "slot": slot}
+    mode = politeness.defer_mode(wait, policy)
+    if mode == "park" and not politeness.tick_alive(rt.store):
+        # Nothing would release it: wait in capped countdowns, keeping the slot (see worker.politeness).
+        mode = "hop"
+    if mode == "park":
+        rt.store.park(aid, deferred, slot)
+    else:
+        task.apply_async(args=[deferred], countdown=min(wait, politeness.countdown_cap_s(policy)))
+    log.info("task_done", task="fetch_article", status="deferred", delay_s=round(wait, 2), mode=mode, **flags)
+    return {"status": "deferred", "delay_s": wait, "mode": mode}
 
 
 @app.task(name="worker.fetch_article", bind=True, **_STORE_RETRY)
@@ -87,12 +128,9 @@ def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
             log.info("task_done", task="fetch_article", status="duplicate", article_id=aid)
             return {"status": "duplicate", "article_id": aid}
         try:
-            wait = _polite_wait(self, url, rt)
+            wait, late, reserved, again = _polite_wait(self, payload, rt)
             if wait > 0:
-                delay = politeness.defer_s(wait, politeness.policy_of(rt.settings))
-                self.apply_async(args=[payload], countdown=delay)
-                log.info("task_done", task="fetch_article", status="deferred", delay_s=round(delay, 2))
-                return {"status": "deferred", "delay_s": delay}
+                return _defer(self, payload, aid, wait, {"reserved": reserved, "again": again}, rt)
             res = rt.fetcher.fetch_retrying(url)
         except (PermanentError, TransientError) as exc:
             if isinstance(exc, StoreUnavailable):
@@ -103,7 +141,9 @@ def fetch_article(self: Task, payload: dict[str, Any]) -> dict[str, Any]:
             log.warning("task_done", task="fetch_article", status="failed", error=reason)
             return {"status": "failed", "reason": reason}
         dispatch.send(poll.TASK_PROCESS, [raw_to_dict(poll.raw_from_fetch(res, payload))])
-        log.info("task_done", task="fetch_article", status="fetched", body_bytes=len(res.body))
+        # `late_s`: how long after its reserved slot a deferred fetch went (a busy pool shows here).
+        timing = {} if late is None else {"late_s": round(late, 3)}
+        log.info("task_done", task="fetch_article", status="fetched", body_bytes=len(res.body), **timing)
         return {"status": "fetched", "article_id": aid}
 
 
@@ -139,13 +179,18 @@ def process_items(self: Task, items: list[dict[str, Any]]) -> list[dict[str, Any
 
 @app.task(name="worker.dispatch_tick", bind=True, **_STORE_RETRY)
 def dispatch_tick(self: Task, limit: int = 500, per_host: int | None = None) -> int:
-    """Claim the sources that are due and queue a poll for each (the one beat entry)."""
+    """Claim the due sources and queue a poll for each, and release parked fetches (the one beat entry)."""
     rt = runtime.get()
     with bound_contextvars(task_id=_task_id(self)):
         lease = max(rt.settings.task_time_limit_s * 2, 60)
         cap = per_host or rt.settings.host_cap_per_tick
-        result = scheduler.tick(rt.store, now=time.time(), limit=limit, lease_s=lease, per_host=cap)
-        if result.claimed:
+        # Two ticks ahead: a tick that runs late still releases parked fetches before their slot.
+        ahead = 2 * rt.settings.tick_s
+        result = scheduler.tick(
+            rt.store, now=time.time(), limit=limit, lease_s=lease, per_host=cap, release_ahead_s=ahead
+        )
+        politeness.mark_tick(rt.store, rt.settings.tick_s)
+        if result.claimed or result.released:
             log.info("task_done", task="dispatch_tick", **result.as_dict())
         return result.dispatched
 

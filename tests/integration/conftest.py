@@ -178,10 +178,16 @@ class WorkerProcess:
 
 @pytest.fixture
 def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
-    """Factory: start a Celery worker process on all queues; every one is stopped at the end."""
+    """Factory: start a Celery worker process (on all queues unless told); every one is stopped at the end."""
     started: list[WorkerProcess] = []
 
-    def start(name: str, *, env: dict[str, str] | None = None, concurrency: int = 1) -> WorkerProcess:
+    def start(
+        name: str,
+        *,
+        env: dict[str, str] | None = None,
+        concurrency: int = 1,
+        queues: str = "poll,fetch,process",
+    ) -> WorkerProcess:
         log = tmp_path / f"{name}.log"
         args = [
             sys.executable,
@@ -191,7 +197,7 @@ def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[
             "worker.celery_app",
             "worker",
             "-Q",
-            "poll,fetch,process",
+            queues,
             "--concurrency",
             str(concurrency),
             "--hostname",

@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 from tests.integration.conftest import wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, redirect, static
 from tests.support.corpus import article_text, article_title, rss_feed
-from worker import dispatch, poll, scheduler
+from worker import dispatch, politeness, poll, scheduler
 from worker.archives import iter_archive
 from worker.config import Settings
 from worker.dedup import article_id
@@ -37,9 +37,12 @@ INTERVAL_S = 600.0
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Settings for in-process polling of 127.0.0.1: one attempt, three errors to disable."""
+    """Settings for polling 127.0.0.1 in-process: one attempt, three errors to disable, a loose host rate."""
     return Settings(
         state_dir=tmp_path / "var",
+        # Backfill pages take the host's slots; TestBackfillRate sets a tight rate of its own.
+        host_rate_per_s=1000.0,
+        host_burst=1000.0,
         allow_private_networks=True,
         fetch_attempts=1,
         retry_max_wait_s=1,
@@ -333,21 +336,26 @@ class TestRFC5005:
     def test_paged_feed_backfill_stops_at_the_depth_limit(
         self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
     ) -> None:
-        """`next` pages are followed up to the page limit; the rest waits for the next poll."""
+        """`next` pages are followed up to the page limit; the next poll goes on where the first stopped."""
         for n in range(5):
             links = {"next": f"/page/{n + 1}"} if n < 4 else {}
             archive_page(http_server, f"/page/{n}", [n * 2, n * 2 + 1], links)
         spec = feed_spec(http_server.url("/page/0"))
 
         first = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher, backfill_pages=2)
+        not_yet = len(http_server.requests_to("/page/3"))
         archive_page(http_server, "/page/0", [0, 1, 100], {"next": "/page/1"})
         second = poll.poll_feed(
             spec, settings=settings, store=sqlite_store, fetcher=fetcher, backfill_pages=2
         )
+        third = poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher, backfill_pages=2)
 
         assert (2, 6) == (first.pages, first.queued)
-        assert (0, 1) == (second.pages, second.queued)
-        assert [] == http_server.requests_to("/page/3")
+        assert 0 == not_yet
+        assert (2, 5) == (second.pages, second.queued)
+        assert (0, 0) == (third.pages, third.queued)
+        assert [1, 1, 1, 1] == [len(http_server.requests_to(f"/page/{n}")) for n in range(1, 5)]
+        assert sorted(http_server.url(f"/a/{i}") for i in [*range(10), 100]) == sorted(urls_queued(queued))
 
     def test_failed_page_is_tried_again_next_poll(
         self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
@@ -502,3 +510,138 @@ class TestArchives:
         assert json.loads(rerun.stdout.splitlines()[-1])["seen"] < count
         assert len(ids) == len(set(ids))
         assert expected == sorted(ids)
+
+
+class CountingStore(SQLiteStore):
+    """A real SQLite store that remembers how much each `claim_due_feeds` call asked for."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.asked: list[int] = []
+
+    def claim_due_feeds(self, now: float, limit: int, lease_s: float) -> list[tuple[str, dict]]:
+        self.asked.append(limit)
+        return super().claim_due_feeds(now, limit, lease_s)
+
+
+class Recorder(dispatch.LocalDispatcher):
+    """Collect queued tasks with their countdowns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.countdowns: list[float] = []
+
+    def send_later(self, task: str, countdown_s: float, *args) -> None:
+        self.countdowns.append(countdown_s)
+        super().send_later(task, countdown_s, *args)
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    """Collect the tasks a tick queues, with their countdowns."""
+    local = Recorder()
+    token = dispatch.current.set(local)
+    yield local
+    dispatch.current.reset(token)
+
+
+class TestLargeClaims:
+    def test_a_large_claim_is_split_into_store_calls_of_at_most_a_chunk(self, tmp_path: Path, queued) -> None:
+        """2,100 due sources and a limit of 2,500: three store calls of at most 1,000, each source once."""
+        store = CountingStore(tmp_path / "state.sqlite3")
+        now = time.time()
+        urls = [f"http://h{i % 700}.example/{i}" for i in range(2100)]
+        store.put_feeds([(u, {"spec": feed_spec(u).to_dict()}, now - 10) for u in urls])
+
+        result = scheduler.tick(store, now=now, limit=2500, lease_s=300, per_host=10)
+        sent = [args[0]["location"] for _, args in queued.queue]
+        store.close()
+
+        assert [1000, 1000, 500] == store.asked
+        assert (2100, 2100) == (result.claimed, result.dispatched)
+        assert sorted(urls) == sorted(sent)
+
+    def test_a_claim_stops_at_the_limit(self, tmp_path: Path, queued) -> None:
+        """A limit below what is due takes exactly the limit, in chunks, leaving the rest due."""
+        store = CountingStore(tmp_path / "state.sqlite3")
+        urls = [f"http://h{i}.example/" for i in range(10)]
+        store.put_feeds([(u, {"spec": feed_spec(u).to_dict()}, 1.0) for u in urls])
+
+        claimed = scheduler.claim_due_in_chunks(store, 100.0, 7, 60, chunk=3)
+        left = [u for u, at in store.scheduled().items() if at <= 100.0]
+        store.close()
+
+        assert [3, 3, 1] == store.asked
+        assert 7 == len({u for u, _ in claimed})
+        assert 3 == len(left)
+
+
+class TestParkedRelease:
+    def test_tick_releases_what_falls_before_the_next_tick_with_countdowns(
+        self, store: StateStore, recorder: Recorder
+    ) -> None:
+        """Parked fetches due by the next tick are sent, counting down to their slot; later ones stay."""
+        now = 1000.0
+        for name, at in [("late", 990.0), ("soon", 1003.0), ("later", 1020.0)]:
+            store.park(name, {"url": f"http://h/{name}", "slot": at}, at)
+
+        result = scheduler.tick(store, now=now, limit=10, lease_s=60, release_ahead_s=5.0)
+        sent = [(task, args[0]["url"]) for task, args in recorder.queue]
+
+        assert 2 == result.released
+        assert [(scheduler.TASK_FETCH, "http://h/late"), (scheduler.TASK_FETCH, "http://h/soon")] == sent
+        assert [-10.0, 3.0] == recorder.countdowns
+        assert 1 == store.parked_count()
+        assert 0 == scheduler.tick(store, now=now + 1, limit=10, lease_s=60, release_ahead_s=5.0).released
+
+    def test_fetches_park_only_while_a_tick_runs(self, store: StateStore) -> None:
+        """Parking is safe only when a dispatch tick releases: each tick says so for three ticks."""
+        before = politeness.tick_alive(store)
+        politeness.mark_tick(store, 1.0)
+        during = politeness.tick_alive(store)
+        time.sleep(3.2)
+
+        assert (False, True, False) == (before, during, politeness.tick_alive(store))
+
+    def test_a_large_release_is_split_into_chunks(self, store: StateStore, recorder: Recorder) -> None:
+        """2,500 due fetches go out in store calls of at most a chunk, each once, up to the per-tick limit."""
+        for i in range(2500):
+            store.park(f"a{i}", {"url": f"http://h/{i}"}, 900.0 + i * 0.01)
+
+        sent = scheduler.release_parked(store, now=1000.0, ahead_s=0, lease_s=60, limit=2200, chunk=1000)
+        urls = [args[0]["url"] for _, args in recorder.queue]
+
+        assert 2200 == sent
+        assert 2200 == len(set(urls))
+        assert 300 == store.parked_count()
+
+
+class TestBackfillRate:
+    def test_backfill_pages_take_the_host_slot_and_go_on_at_the_next_poll(
+        self, http_server: HTTPTestServer, settings: Settings, sqlite_store, queued
+    ) -> None:
+        """At 1 request a second (burst 2) a poll reads the pages it has slots for; later polls go on."""
+        tight = settings.with_(host_rate_per_s=1.0, host_burst=2.0)
+        for n in range(5):
+            links = {"prev-archive": f"/arch/{n - 1}"} if n > 0 else {}
+            archive_page(http_server, f"/arch/{n}", [n * 2, n * 2 + 1], links)
+        archive_page(http_server, "/feed", [100], {"prev-archive": "/arch/4"})
+        spec = feed_spec(http_server.url("/feed"))
+        results = []
+        with Fetcher(tight) as fetcher, capture_logs() as logs:
+            results.append(poll.poll_feed(spec, settings=tight, store=sqlite_store, fetcher=fetcher))
+            time.sleep(2.1)  # two slots free again
+            archive_page(http_server, "/feed", [100, 101], {"prev-archive": "/arch/4"})
+            results.append(poll.poll_feed(spec, settings=tight, store=sqlite_store, fetcher=fetcher))
+            time.sleep(2.1)
+            # An unchanged feed is not parsed: the pending backfill goes on by itself.
+            last = poll.ReadResult(source=spec.name)
+            poll.resume_backfill(spec, last, store=sqlite_store, settings=tight, fetcher=fetcher, limit=20)
+        paused = [e["reason"] for e in logs if e["event"] == "feed_backfill_paused"]
+
+        assert [2, 2, 1] == [r.pages for r in [*results, last]]
+        assert ["host_rate", "host_rate"] == paused
+        assert [1, 1, 1, 1, 1] == [len(http_server.requests_to(f"/arch/{n}")) for n in range(5)]
+        assert sorted(http_server.url(f"/a/{i}") for i in [*range(10), 100, 101]) == sorted(
+            urls_queued(queued)
+        )

@@ -404,3 +404,101 @@ class TestSourcesAndPoliteness:
         time.sleep(wait + 0.05)
 
         assert 0.0 == store.take_token("host", 4.0, 1)
+
+
+def _race_release(kind: str, where: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    s = _open(kind, where)
+    s.parked_count()  # connected (and the tables made) before the race starts
+    barrier.wait()
+    taken: list[str] = []
+    while batch := s.claim_parked(time.time(), 7, 600):
+        taken.extend(item_id for item_id, _, _ in batch)
+        s.unpark([(item_id, at) for item_id, _, at in batch])
+    out.put(taken)
+
+
+class TestSlotsAndParking:
+    def test_slots_are_reserved_one_after_another(self, store: StateStore) -> None:
+        """`burst` slots are now, then each reservation gets the next slot, 1/rate later; hosts are apart."""
+        waits = [store.reserve_slot("host", 2.0, 3) for _ in range(6)]
+        other = store.reserve_slot("other-host", 2.0, 3)
+
+        assert [0.0, 0.0, 0.0, 0.5, 1.0, 1.5] == pytest.approx(waits, abs=0.05)
+        assert 0.0 == other
+
+    def test_max_wait_reserves_nothing_when_the_slot_is_later(self, store: StateStore) -> None:
+        """Take-or-leave: a slot beyond `max_wait_s` is not reserved, so the next caller gets it."""
+        first = store.reserve_slot("host", 1.0, 1, 0.0)
+        refused = [store.reserve_slot("host", 1.0, 1, 0.0) for _ in range(3)]
+        reserved = store.reserve_slot("host", 1.0, 1)
+
+        assert 0.0 == first
+        assert [1.0, 1.0, 1.0] == pytest.approx(refused, abs=0.05)
+        assert 1.0 == pytest.approx(reserved, abs=0.05)
+
+    def test_parked_items_are_claimed_by_due_time_and_leased(self, store: StateStore) -> None:
+        """A claim takes what is due by now + ahead, earliest first; a claimed item is not taken again."""
+        store.park("late", {"url": "http://h/late"}, 1100.0)
+        store.park("b", {"url": "http://h/b"}, 1004.0)
+        store.park("a", {"url": "http://h/a"}, 999.0)
+
+        first = store.claim_parked(1000.0, 10, 60, ahead_s=5)
+        again = store.claim_parked(1001.0, 10, 60, ahead_s=5)
+
+        assert [("a", {"url": "http://h/a"}, 999.0), ("b", {"url": "http://h/b"}, 1004.0)] == first
+        assert [] == again
+        assert 3 == store.parked_count()
+
+    def test_a_claim_never_unparked_comes_back_after_its_lease(self, store: StateStore) -> None:
+        """A releaser that died between claim and delete loses nothing: the item is due after the lease."""
+        store.park("a", {"url": "http://h/a"}, 999.0)
+        store.claim_parked(1000.0, 10, 60)
+
+        before_lease = store.claim_parked(1059.0, 10, 60)
+        after_lease = store.claim_parked(1061.0, 10, 60)
+        store.unpark([("a", 999.0)])
+
+        assert [] == before_lease
+        assert [("a", {"url": "http://h/a"}, 999.0)] == after_lease
+        assert (0, []) == (store.parked_count(), store.claim_parked(5000.0, 10, 60))
+
+    def test_an_item_parked_again_after_its_claim_outlives_the_old_release(self, store: StateStore) -> None:
+        """The released fetch ran and was parked anew before the release deleted it: the new one stays."""
+        store.park("a", {"url": "http://h/a"}, 999.0)
+        store.park("b", {"url": "http://h/b"}, 999.5)
+        claimed = store.claim_parked(1000.0, 10, 60)
+        store.park("a", {"url": "http://h/a", "slot": 1500.0}, 1500.0)
+
+        store.unpark([(item_id, at) for item_id, _, at in claimed])
+
+        assert [("a", {"url": "http://h/a", "slot": 1500.0}, 1500.0)] == store.claim_parked(1500.0, 10, 60)
+        assert 1 == store.parked_count()
+
+    def test_parking_an_id_again_replaces_it(self, store: StateStore) -> None:
+        """One article is parked once: a second park (a redelivered fetch) replaces the first."""
+        store.park("a", {"url": "http://h/a", "n": 1}, 1010.0)
+        store.park("a", {"url": "http://h/a", "n": 2}, 1020.0)
+
+        assert [("a", {"url": "http://h/a", "n": 2}, 1020.0)] == store.claim_parked(1030.0, 10, 60)
+        assert 1 == store.parked_count()
+
+    def test_two_processes_releasing_at_once_never_take_one_item_twice(
+        self, store: StateStore, store_spec: tuple[str, str]
+    ) -> None:
+        """Two releasers racing over 1,000 due items take each exactly once between them."""
+        ids = [f"i{n:04d}" for n in range(1000)]
+        for n, item_id in enumerate(ids):
+            store.park(item_id, {"url": f"http://h/{n}"}, time.time() - 1000 + n)
+        ctx = mp.get_context("spawn")
+        barrier = ctx.Barrier(2)
+        out = ctx.Queue()
+        procs = [ctx.Process(target=_race_release, args=(*store_spec, barrier, out)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        taken = [out.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=60)
+
+        assert sorted(ids) == sorted(taken[0] + taken[1])
+        assert all(taken), [len(t) for t in taken]
+        assert 0 == store.parked_count()

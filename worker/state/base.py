@@ -203,3 +203,54 @@ class StateStore(Protocol):
     def counters(self) -> dict[str, int]:
         """Return all counters."""
         ...
+
+    # -- reserved slots and parked fetches ---------------------------------
+    def reserve_slot(
+        self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
+    ) -> float:
+        """
+        Reserve the next request slot of a rate shared by every worker (`worker.slots`).
+
+        Unlike `take_token` a reservation does not fail: each call gets its
+        own slot, `1 / rate_per_s` after the previous one (`burst` at once
+        after a rest), so a deferred request knows when it may go and never
+        has to ask again.
+
+        Returns:
+            The seconds until the reserved slot (0.0: go now).  With
+            `max_wait_s`, a wait above it reserves nothing (take-or-leave).
+        """
+        ...
+
+    def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
+        """Keep a payload until `at` (epoch seconds); parking the same id again replaces it."""
+        ...
+
+    def claim_parked(
+        self, now: float, limit: int, lease_s: float, *, ahead_s: float = 0.0
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """
+        Atomically take up to `limit` parked items due by `now + ahead_s`, earliest first.
+
+        A taken item stays stored, leased until `now + lease_s`: it is removed
+        by `unpark` once released, and comes back to a later claim if the
+        releaser died first.  Two processes claiming at once never take the
+        same item.
+
+        Returns:
+            (id, payload, at) of each item taken.
+        """
+        ...
+
+    def unpark(self, items: list[tuple[str, float]]) -> None:
+        """
+        Delete parked items (id, at) after their release was sent.
+
+        An id parked again since its claim (with another `at`: the fetch came
+        back and was deferred anew) is left alone.
+        """
+        ...
+
+    def parked_count(self) -> int:
+        """Return how many items are parked (leased ones included)."""
+        ...

@@ -38,11 +38,13 @@ from typing import Any, TypeVar
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import Script
 from redis.retry import Retry
 
 from worker import neardup
 from worker.errors import StoreUnavailable
 from worker.neardup import Signature
+from worker.slots import RESERVE_LUA
 from worker.state.base import DeadLetter
 from worker.state.codec import feed_id, pack_feed, pack_state, unpack_feed
 
@@ -566,3 +568,82 @@ class RedisStore:
     def counters(self) -> dict[str, int]:
         raw = self._do(lambda: self.r.hgetall(f"{self.p}counters"))
         return {str(k): int(v) for k, v in raw.items()}
+
+    # -- reserved slots and parked fetches ---------------------------------
+    # Parked fetches: a zset of ids scored by when they are due (or by their lease's end
+    # once claimed) and a hash of id -> {"at": slot time, "p": payload}.
+    def _deferral_script(self, lua: str) -> Script:
+        # Registered on first use, so the constructor is left as it is.
+        scripts: dict[str, Script] = self.__dict__.setdefault("_deferral_scripts", {})
+        if lua not in scripts:
+            scripts[lua] = self.r.register_script(lua)
+        return scripts[lua]
+
+    def reserve_slot(
+        self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
+    ) -> float:
+        script = self._deferral_script(RESERVE_LUA)
+        limit = "" if max_wait_s is None else repr(float(max_wait_s))
+        wait = self._do(lambda: script(keys=[f"{self.p}slot:{bucket}"], args=[rate_per_s, burst, limit]))
+        return float(wait)
+
+    def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(f"{self.p}parked:items", item_id, json.dumps({"at": at, "p": payload}))
+        pipe.zadd(f"{self.p}parked", {item_id: at})
+        self._do(pipe.execute)
+
+    def claim_parked(
+        self, now: float, limit: int, lease_s: float, *, ahead_s: float = 0.0
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        script = self._deferral_script(_CLAIM_PARKED)
+        keys = [f"{self.p}parked", f"{self.p}parked:items"]
+        flat = self._do(lambda: script(keys=keys, args=[repr(now + ahead_s), limit, repr(now + lease_s)]))
+        out: list[tuple[str, dict[str, Any], float]] = []
+        for item_id, raw in zip(flat[::2], flat[1::2], strict=True):
+            if raw:
+                doc = json.loads(raw)
+                out.append((str(item_id), doc["p"], float(doc["at"])))
+        return out
+
+    def unpark(self, items: list[tuple[str, float]]) -> None:
+        if not items:
+            return
+        script = self._deferral_script(_UNPARK)
+        args = [x for item_id, at in items for x in (item_id, repr(at))]
+        self._do(lambda: script(keys=[f"{self.p}parked", f"{self.p}parked:items"], args=args))
+
+    def parked_count(self) -> int:
+        return int(self._do(lambda: self.r.zcard(f"{self.p}parked")))
+
+
+# KEYS[1] parked zset, KEYS[2] parked payloads; ARGV id, at, id, at, ...
+# Deletes an id only while it still holds that `at`: one parked again since its claim stays.
+_UNPARK = """
+for i = 1, #ARGV, 2 do
+  local raw = redis.call('HGET', KEYS[2], ARGV[i])
+  if raw and cjson.decode(raw)['at'] == tonumber(ARGV[i + 1]) then
+    redis.call('HDEL', KEYS[2], ARGV[i])
+    redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+return 1
+"""
+
+# KEYS[1] parked zset, KEYS[2] parked payloads; ARGV due by, limit, lease end.
+# Returns id, payload, id, payload, ...; an id without a payload (a torn write) is dropped.
+_CLAIM_PARKED = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local out = {}
+for i, id in ipairs(ids) do
+  local raw = redis.call('HGET', KEYS[2], id)
+  if raw then
+    redis.call('ZADD', KEYS[1], 'XX', ARGV[3], id)
+    out[#out + 1] = id
+    out[#out + 1] = raw
+  else
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return out
+"""

@@ -17,6 +17,7 @@ from typing import Any
 from worker import neardup
 from worker.errors import StoreUnavailable
 from worker.neardup import Signature
+from worker.slots import reserve
 from worker.state.base import DeadLetter
 
 _SCHEMA = """
@@ -339,3 +340,64 @@ class SQLiteStore:
 
     def counters(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self._conn().execute("SELECT name, n FROM counters").fetchall()}
+
+    # -- reserved slots and parked fetches ---------------------------------
+    @contextmanager
+    def _deferral_tx(self) -> Iterator[sqlite3.Connection]:
+        # The tables are created on first use, so the constructor's schema is left as it is.
+        if not self.__dict__.get("_deferral_ready"):
+            try:
+                self._conn().executescript(_DEFERRAL_SCHEMA)
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"state store busy or unavailable: {exc}") from exc
+            self._deferral_ready = True
+        with self._tx() as db:
+            yield db
+
+    def reserve_slot(
+        self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
+    ) -> float:
+        # BEGIN IMMEDIATE serialises the read-modify-write across every process on this file.
+        with self._deferral_tx() as db:
+            now = time.time()
+            row = db.execute("SELECT tat FROM slots WHERE name = ?", (bucket,)).fetchone()
+            wait, tat = reserve(None if row is None else float(row[0]), now, rate_per_s, burst)
+            if max_wait_s is None or wait <= max_wait_s:
+                db.execute("INSERT OR REPLACE INTO slots (name, tat) VALUES (?, ?)", (bucket, tat))
+        return wait
+
+    def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
+        with self._deferral_tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO parked (id, due, at, payload) VALUES (?, ?, ?, ?)",
+                (item_id, at, at, json.dumps(payload)),
+            )
+
+    def claim_parked(
+        self, now: float, limit: int, lease_s: float, *, ahead_s: float = 0.0
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        with self._deferral_tx() as db:
+            rows = db.execute(
+                "SELECT id, payload, at FROM parked WHERE due <= ? ORDER BY due LIMIT ?",
+                (now + ahead_s, limit),
+            ).fetchall()
+            db.executemany("UPDATE parked SET due = ? WHERE id = ?", [(now + lease_s, r[0]) for r in rows])
+        return [(str(r[0]), dict(json.loads(r[1])), float(r[2])) for r in rows]
+
+    def unpark(self, items: list[tuple[str, float]]) -> None:
+        with self._deferral_tx() as db:
+            db.executemany("DELETE FROM parked WHERE id = ? AND at = ?", items)
+
+    def parked_count(self) -> int:
+        with self._deferral_tx() as db:
+            return int(db.execute("SELECT COUNT(*) FROM parked").fetchone()[0])
+
+
+# `slots` holds each host's theoretical arrival time (worker.slots); `parked` the deferred fetches,
+# `due` being their slot time, or their lease's end once claimed.
+_DEFERRAL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS slots (name TEXT PRIMARY KEY, tat REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS parked (id TEXT PRIMARY KEY, due REAL NOT NULL, at REAL NOT NULL,
+                                   payload TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS parked_due ON parked (due);
+"""
