@@ -181,9 +181,10 @@ def poll_feed(
             parsed = True
             _queue_entries(feed, res, spec, result, store=store, settings=settings)
             if backfill_pages > 0:
-                _backfill(
+                pending = _backfill(
                     feed, spec, result, store=store, settings=settings, fetcher=fetcher, limit=backfill_pages
                 )
+                state["backfill_pending"] = pending or None
             if feed.ttl_s:
                 not_before.append(now + feed.ttl_s)
             times = [_entry_time(e) for e in feed.entries]
@@ -191,6 +192,13 @@ def poll_feed(
                 times, settings.poll_interval_s, settings.min_interval_s, settings.max_interval_s
             )
             state["interval_s"] = float(round(interval))
+    if result.not_modified and state.get("backfill_pending") and backfill_pages > 0:
+        # The feed did not change, but a backfill stopped earlier (host busy, page limit) goes on;
+        # the flag in the state keeps this free for every other unchanged poll.
+        pending = resume_backfill(
+            spec, result, store=store, settings=settings, fetcher=fetcher, limit=backfill_pages
+        )
+        state["backfill_pending"] = pending or None
     state["next_at"] = schedule.next_check(
         now, interval, not_before=not_before, max_s=settings.max_interval_s
     )
@@ -234,9 +242,11 @@ def _backfill(
     settings: Settings,
     fetcher: Fetcher,
     limit: int,
-) -> None:
+) -> bool:
     """
     Read the older documents an RFC 5005 feed links to, once each, at most `limit` per poll.
+
+    Returns True when pages are left for a later poll.
 
     Archive documents (`prev-archive`) never change (RFC 5005 §4), and paged
     feeds (`next`/`previous`) are read for backfill only, so every page read is
@@ -247,7 +257,7 @@ def _backfill(
     this poll and the pages not read yet (the frontier) are remembered, so
     the next poll goes on from there.
     """
-    _read_pages(
+    return _read_pages(
         _page_links(feed, spec.location),
         spec,
         result,
@@ -266,13 +276,13 @@ def resume_backfill(
     settings: Settings,
     fetcher: Fetcher,
     limit: int,
-) -> None:
+) -> bool:
     """
     Go on with a backfill stopped at an earlier poll, without the feed itself (a 304, an unchanged body).
 
-    Costs one state read when no backfill is pending.
+    Returns True when pages are still left (the feed state remembers it as `backfill_pending`).
     """
-    _read_pages([], spec, result, store=store, settings=settings, fetcher=fetcher, limit=limit)
+    return _read_pages([], spec, result, store=store, settings=settings, fetcher=fetcher, limit=limit)
 
 
 def _read_pages(
@@ -284,8 +294,8 @@ def _read_pages(
     settings: Settings,
     fetcher: Fetcher,
     limit: int,
-) -> None:
-    """Read `head` and the pages a stopped backfill left (its frontier), following their links."""
+) -> bool:
+    """Read `head` and the pages a stopped backfill left (its frontier); return True if some are left."""
     pages_key = f"pages:{spec.location}"
     frontier_key = f"backfill:{spec.location}"
     saved = _frontier(store, frontier_key)
@@ -319,6 +329,7 @@ def _read_pages(
         store.set_checkpoint(frontier_key, "\n".join(todo))
     if todo:
         log.info("feed_backfill_paused", source=spec.name, pages=result.pages, left=len(todo), reason=stopped)
+    return bool(todo)
 
 
 def _frontier(store: StateStore, key: str) -> list[str]:

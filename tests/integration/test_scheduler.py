@@ -634,12 +634,16 @@ class TestBackfillRate:
             archive_page(http_server, "/feed", [100, 101], {"prev-archive": "/arch/4"})
             results.append(poll.poll_feed(spec, settings=tight, store=sqlite_store, fetcher=fetcher))
             time.sleep(2.1)
-            # An unchanged feed is not parsed: the pending backfill goes on by itself.
-            last = poll.ReadResult(source=spec.name)
-            poll.resume_backfill(spec, last, store=sqlite_store, settings=tight, fetcher=fetcher, limit=20)
+            # The feed is unchanged, so not parsed: the pending backfill goes on all the same.
+            results.append(poll.poll_feed(spec, settings=tight, store=sqlite_store, fetcher=fetcher))
+            time.sleep(1.1)
+            # Nothing is pending any more: an unchanged poll reads no page.
+            results.append(poll.poll_feed(spec, settings=tight, store=sqlite_store, fetcher=fetcher))
         paused = [e["reason"] for e in logs if e["event"] == "feed_backfill_paused"]
 
-        assert [2, 2, 1] == [r.pages for r in [*results, last]]
+        assert [False, False, True, True] == [r.not_modified for r in results]
+        assert [2, 2, 1, 0] == [r.pages for r in results]
+        assert sqlite_store.get_feed(spec.location).get("backfill_pending") is None
         assert ["host_rate", "host_rate"] == paused
         assert [1, 1, 1, 1, 1] == [len(http_server.requests_to(f"/arch/{n}")) for n in range(5)]
         assert sorted(http_server.url(f"/a/{i}") for i in [*range(10), 100, 101]) == sorted(

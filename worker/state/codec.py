@@ -45,6 +45,7 @@ _SHORT = {
     "disabled": "d",
     "redirected_from": "f",
     "backfilled": "b",
+    "backfill_pending": "B",
 }
 _LONG = {v: k for k, v in _SHORT.items()}
 
