@@ -405,7 +405,10 @@ class RedisStore:
         self._due_migrated = True
 
     def get_feed(self, url: str) -> dict[str, Any] | None:
-        return self.get_feeds([url]).get(url)
+        # One plain HMGET: a pipeline's own bookkeeping costs more than the command (every poll asks).
+        fid = feed_id(url)
+        spec, poll = self._do(lambda: self.r.hmget(self._bucket(fid), [fid, f"+{fid[4:]}"]))
+        return None if spec is None else unpack_feed(spec, poll)[1]
 
     def get_feeds(self, urls: list[str]) -> dict[str, dict[str, Any]]:
         pipe = self.r.pipeline(transaction=False)
