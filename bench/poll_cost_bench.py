@@ -14,6 +14,13 @@ servers answer), so neither its CPU nor its threads' share of the GIL lands
 in the figures.  CPU time is the bench thread's own (`time.thread_time`).
 Logging is configured as the worker's (INFO, JSON) with the lines written to
 /dev/null: the `feed_polled` line is rendered and counted, terminal I/O is not.
+
+A scheduled poll gets its feed's state from the dispatch tick, whose claim
+read it anyway, so `poll_feed` is timed as the worker calls it, with that
+state; the claim's own cost per feed (a claim of `CLAIM_BATCH` due feeds,
+timed in this run, divided by the batch) is added to the poll's figure, so
+no work is left out.  A poll that reads its own state (`ingest`, a poll
+task without it) is printed too, as `self_read`.
 Goal: an unchanged poll costs <= 1/25 of one `feedparser.parse`.
 
     .venv/bin/python bench/poll_cost_bench.py [--items N] [--rounds N]
@@ -56,6 +63,8 @@ ROUNDS = 40
 # Rounds are run in this many blocks, each call's share in a row (see `blocked_cpu_ms`).
 BLOCKS = 5
 GOAL_RATIO = 1 / 25
+# Due feeds claimed at once when timing the claim's share of a poll.
+CLAIM_BATCH = 200
 
 
 def serve(items: int) -> None:
@@ -143,6 +152,24 @@ def open_stores(stack: ExitStack, folder: Path) -> dict[str, StateStore]:
     return stores
 
 
+def claim_share_ms(store: StateStore, base: str, rounds: int) -> float:
+    """
+    Return the median thread CPU milliseconds per feed of claiming `CLAIM_BATCH` due feeds, as a tick does.
+
+    The batch is made due again before each claim, untimed.
+    """
+    specs = [SourceSpec("feed", f"{base}/claim/{i}.xml", "bench") for i in range(CLAIM_BATCH)]
+    state = {"etag": '"6654a1c2-6400"', "body_hash": "00ff00ff00ff00ff", "interval_s": 900.0}
+    samples = []
+    for _ in range(rounds):
+        store.put_feeds([(s.location, {"spec": s.to_dict(), **state}, 1.0) for s in specs])
+        started = time.thread_time()
+        claimed = store.claim_due_feeds(2.0, CLAIM_BATCH, 600)
+        samples.append((time.thread_time() - started) * 1000 / CLAIM_BATCH)
+        assert len(claimed) == CLAIM_BATCH, "the claim found fewer due feeds than were put"
+    return statistics.median(samples)
+
+
 def main(items: int = ITEMS, rounds: int = ROUNDS) -> dict[str, Any]:
     """Time the parse and the unchanged polls on each store; return the figures (also printed as JSON)."""
     log_to_devnull()
@@ -156,26 +183,40 @@ def main(items: int = ITEMS, rounds: int = ROUNDS) -> dict[str, Any]:
             fetcher = stack.enter_context(Fetcher(settings))
             body = fetcher.fetch(f"{base}/same.xml").body
             calls: dict[str, Callable[[], object]] = {"parse": lambda: feedparser.parse(io.BytesIO(body))}
-            for name, store in open_stores(stack, folder).items():
+            stores = open_stores(stack, folder)
+            for name, store in stores.items():
                 for case, path in (("304", "/304.xml"), ("same_body", "/same.xml")):
                     spec = SourceSpec("feed", f"{base}{path}", "bench")
                     poll.poll_feed(
                         spec, settings=settings, store=store, fetcher=fetcher
                     )  # stores the validators
+                    claimed = {k: v for k, v in (store.get_feed(spec.location) or {}).items() if k != "spec"}
                     calls[f"{name}:{case}"] = partial(
+                        poll.poll_feed, spec, settings=settings, store=store, fetcher=fetcher, state=claimed
+                    )
+                    calls[f"{name}:{case}_self_read"] = partial(
                         poll.poll_feed, spec, settings=settings, store=store, fetcher=fetcher
                     )
             local.queue.clear()
             figures = blocked_cpu_ms(calls, BLOCKS, max(1, rounds // BLOCKS))
             assert not local.queue, "an unchanged poll queued work"
+            for name, store in stores.items():
+                figures[f"{name}:claim"] = claim_share_ms(store, base, rounds)
     finally:
         dispatch.current.reset(token)
     parse_ms = figures.pop("parse")
     results: dict[str, dict[str, float]] = {}
-    for key, ms in figures.items():
-        name, case = key.split(":")
-        results.setdefault(name, {})[f"poll_{case}_cpu_ms"] = round(ms, 3)
-        results[name][f"ratio_{case}"] = round(ms / parse_ms, 4)
+    for key in [k for k in figures if k.endswith(":claim")]:
+        name = key.split(":")[0]
+        share = figures.pop(key)
+        results[name] = {"claim_share_cpu_ms": round(share, 3)}
+        for case in ("304", "same_body"):
+            ms = figures[f"{name}:{case}"] + share
+            results[name][f"poll_{case}_cpu_ms"] = round(ms, 3)
+            results[name][f"ratio_{case}"] = round(ms / parse_ms, 4)
+            own = figures[f"{name}:{case}_self_read"]
+            results[name][f"poll_{case}_self_read_cpu_ms"] = round(own, 3)
+            results[name][f"ratio_{case}_self_read"] = round(own / parse_ms, 4)
     return {
         "feed_items": items,
         "feed_bytes": len(body),

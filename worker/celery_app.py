@@ -256,7 +256,7 @@ def _dead_letter_items(name: str, args: list[Any], exception: BaseException | No
         payload = args[0]
         store.dead_letter(reason, "fetch", (payload.get("spec") or {}).get("name", ""), payload)
         metrics.count_dead("fetch")
-    elif name == "worker.poll_source" and len(args) > 1:
+    elif name == "worker.poll_source" and len(args) > 1 and args[1] is not None:
         # An archive continuation: without it the rest of the archive would never be read.
         spec = args[0]
         store.dead_letter(reason, "poll", spec.get("name", ""), {"url": spec.get("location"), "args": args})

@@ -127,9 +127,13 @@ def poll_feed(
     store: StateStore,
     fetcher: Fetcher,
     backfill_pages: int = BACKFILL_MAX_PAGES,
+    state: dict[str, Any] | None = None,
 ) -> ReadResult:
     """
     Poll one feed politely and queue its new entries.
+
+    `state` is the feed's stored state when the caller already holds it (the
+    dispatch tick's claim read it); otherwise it is read from the store.
 
     Sends the stored ETag/Last-Modified (a 304 is no work), skips the parse
     when the body hash is unchanged, follows a permanent redirect by moving
@@ -140,7 +144,7 @@ def poll_feed(
         IngestError: the feed could not be read (after the state is updated).
     """
     result = ReadResult(source=spec.name)
-    state = store.get_feed(spec.location) or {}
+    state = dict(state) if state is not None else (store.get_feed(spec.location) or {})
     state["spec"] = spec.to_dict()
     now = time.time()
     interval = spec.interval_s or state.get("interval_s") or settings.poll_interval_s

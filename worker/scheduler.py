@@ -71,18 +71,19 @@ def tick(
     before `now + release_ahead_s` (the next tick) are sent, see `release_parked`.
     """
     result = TickResult()
-    specs: dict[str, dict[str, Any]] = {}
+    claimed: dict[str, dict[str, Any]] = {}
     for url, state in claim_due_in_chunks(store, now, limit, lease_s):
         result.claimed += 1
-        spec = state.get("spec")
-        if spec is None or state.get("disabled"):
+        if state.get("spec") is None or state.get("disabled"):
             store.unschedule(url)
             result.dropped += 1
             continue
-        specs[url] = spec
-    go, later = schedule.cap_per_host(list(specs), per_host)
+        claimed[url] = state
+    go, later = schedule.cap_per_host(list(claimed), per_host)
     for url in go:
-        dispatch.send(TASK_POLL, specs[url])
+        # The state goes along (validators, body hash, counts): the poll need not read it again.
+        spec = claimed[url]["spec"]
+        dispatch.send(TASK_POLL, spec, None, {k: v for k, v in claimed[url].items() if k != "spec"})
     for url in later:
         store.schedule(url, now)
     result.dispatched, result.deferred = len(go), len(later)

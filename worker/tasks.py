@@ -33,8 +33,18 @@ def _task_id(task: Task) -> str | None:
 
 
 @app.task(name="worker.poll_source", bind=True, **_STORE_RETRY)
-def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None = None) -> dict[str, Any]:
-    """Poll a feed or read (a chunk of) an archive; queue what it holds."""
+def poll_source(
+    self: Task,
+    spec_dict: dict[str, Any],
+    resume_after: str | None = None,
+    claimed_state: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """
+    Poll a feed or read (a chunk of) an archive; queue what it holds.
+
+    `claimed_state` is the feed's state as the dispatch tick's claim read it
+    (under the claim's lease), which spares the poll a second read.
+    """
     spec = SourceSpec.from_dict(spec_dict)
     rt = runtime.get()
     started = time.monotonic()
@@ -42,7 +52,9 @@ def poll_source(self: Task, spec_dict: dict[str, Any], resume_after: str | None 
         if spec.kind == "archive":
             result = poll.read_archive(spec, settings=rt.settings, store=rt.store, resume_after=resume_after)
         else:
-            result = poll.poll_feed(spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher)
+            result = poll.poll_feed(
+                spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher, state=claimed_state
+            )
         log.info(
             "task_done",
             task="poll_source",

@@ -395,6 +395,30 @@ class TestDispatchTick:
         assert (3, 2, 1) == (second.claimed, second.dispatched, second.deferred)
         assert (1, 1, 0) == (third.claimed, third.dispatched, third.deferred)
 
+    def test_the_claimed_state_rides_with_the_poll_and_its_validators_are_sent(
+        self, http_server: HTTPTestServer, settings, store: StateStore, fetcher, queued
+    ) -> None:
+        """The tick hands each poll the state its claim read; the poll sends those validators unread."""
+        http_server.route("/feed.xml", static(b"", status=304, etag='"v7"'))
+        url = http_server.url("/feed.xml")
+        stored = {"spec": feed_spec(url).to_dict(), "etag": '"v7"', "body_hash": "00ff00ff00ff00ff"}
+        store.put_feed(url, {**stored, "last_polled": 1_700_000_000, "interval_s": 900.0}, next_at=1)
+
+        scheduler.tick(store, now=10, limit=10, lease_s=60)
+        [(task, (spec_dict, resume_after, claimed))] = list(queued.queue)
+        # What the poll then does with it: the store's copy is gone, the claimed one still serves.
+        store.put_feed(url, {"spec": spec_dict})
+        result = poll.poll_feed(
+            SourceSpec.from_dict(spec_dict), settings=settings, store=store, fetcher=fetcher, state=claimed
+        )
+
+        assert (poll.TASK_POLL, None) == (task, resume_after)
+        assert ('"v7"', "00ff00ff00ff00ff", 900) == (claimed["etag"], claimed["body_hash"], claimed["interval_s"])
+        assert "spec" not in claimed
+        assert '"v7"' == http_server.requests_to("/feed.xml")[-1].headers.get("if-none-match")
+        assert result.not_modified
+        assert '"v7"' == store.get_feed(url)["etag"]
+
     def test_disabled_and_specless_sources_are_dropped(self, store: StateStore, queued) -> None:
         """A disabled source found due is removed from the due-set, not polled."""
         store.put_feed(
