@@ -16,6 +16,7 @@ alternately with ours on the same server.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import shutil
 import socket
@@ -42,7 +43,7 @@ from worker.state.redis import RedisStore
 FEEDS = 1_000_000
 DUE_SHARE = 0.01
 TICK_LIMIT = 500
-TICKS = 50
+TICKS = 200  # enough for a p99 that is not just the slowest tick
 HOSTS = 50_000
 CHUNK = 20_000
 
@@ -216,6 +217,10 @@ def main(feeds: int = FEEDS, ticks: int = TICKS, polled: bool = True) -> dict[st
         registered = used_memory(client) - base
         due_count = len(range(0, feeds, round(1 / DUE_SHARE)))
         due_structure = due_bytes(client, "ingest:")
+        # As the worker does before forking its pool (worker/celery_app.py): what exists now is
+        # kept out of the collector's full passes, which otherwise show up as tick outliers.
+        gc.collect()
+        gc.freeze()
         tick_ms = time_ticks(store, now, ticks, TICK_LIMIT)
         claim_ms = []
         for _ in range(5):
@@ -229,6 +234,7 @@ def main(feeds: int = FEEDS, ticks: int = TICKS, polled: bool = True) -> dict[st
             "register_s": round(register_s, 1),
             "tick_limit": TICK_LIMIT,
             "tick_ms_p50": round(statistics.median(tick_ms), 2),
+            "tick_ms_p90": round(percentile(tick_ms, 0.90), 2),
             "tick_ms_p99": round(percentile(tick_ms, 0.99), 2),
             "claim_all_due_ms_p50": round(statistics.median(claim_ms), 1),
             **{
