@@ -2,7 +2,7 @@
 Run every bench (`make bench`) and print its figures next to the baselines of the same run.
 
 Each bench module exposes `main() -> dict`.  Optional benches
-(`scheduler_bench`, `poll_cost_bench`) run only when their file exists, and a
+(`scheduler_bench`, `poll_cost_bench`, `defer_bench`) run only when their file exists, and a
 bench that fails is reported and skipped, so one broken bench never hides the
 others.  Nothing here asserts on timings: the table states the goals and
 whether this run met them, for a person to read.
@@ -23,7 +23,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 BENCHES = ("pipeline_bench", "sink_bench")
-OPTIONAL = ("scheduler_bench", "poll_cost_bench")
+# Optional benches and the argv their `main` takes (None: keyword defaults, called bare).
+OPTIONAL: dict[str, list[str] | None] = {"scheduler_bench": None, "poll_cost_bench": None, "defer_bench": []}
 
 
 def run_bench(name: str, argv: list[str] | None) -> dict[str, Any]:
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for name in names:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        bench_argv: list[str] | None = None
+        bench_argv = OPTIONAL.get(name)
         if name in BENCHES:
             bench_argv = ["--articles", str(args.articles)] if name == "pipeline_bench" else []
         results[name] = run_bench(name, bench_argv)
