@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.children import server_child  # noqa: E402 - after the path is set
+
 # Pages of the warm-up feed: ids far from the measured corpus, so none is a duplicate.
 WARM_IDS = list(range(90_000, 90_008))
 # Goals of backbone issue 2, item 11.
@@ -76,26 +78,8 @@ def serve(n: int) -> None:
 @contextmanager
 def corpus_server(n: int) -> Iterator[str]:
     """Start the corpus server as a child process (its CPU is not ours); yield its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(n)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.isdigit():
-            raise RuntimeError(f"corpus server did not start: {line!r}")
-        yield f"http://127.0.0.1:{line}"
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with server_child(Path(__file__).resolve(), "--serve", str(n)) as base:
+        yield base
 
 
 # -- a private redis-server ---------------------------------------------------

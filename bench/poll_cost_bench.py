@@ -34,7 +34,6 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.children import server_child
 from bench.scheduler_bench import private_redis
 from worker import dispatch, poll
 from worker import logging as wlogging
@@ -89,26 +89,8 @@ def serve(items: int) -> None:
 @contextmanager
 def feed_server(items: int) -> Iterator[str]:
     """Start the feed server as a child process; yield its base URL."""
-    proc = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), "--serve", str(items)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.isdigit():
-            raise RuntimeError(f"feed server did not start: {line!r}")
-        yield f"http://127.0.0.1:{line}"
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.terminate()
-            proc.wait(timeout=10)
+    with server_child(Path(__file__).resolve(), "--serve", str(items)) as base:
+        yield base
 
 
 def blocked_cpu_ms(calls: dict[str, Callable[[], object]], blocks: int, per_block: int) -> dict[str, float]:
