@@ -21,9 +21,6 @@ import cProfile
 import json
 import os
 import pstats
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.children import server_child  # noqa: E402 - after the path is set
+from bench.harness import log_to_devnull, redis_server, server_child  # noqa: E402 - after the path is set
 
 # Pages of the warm-up feed: ids far from the measured corpus, so none is a duplicate.
 WARM_IDS = list(range(90_000, 90_008))
@@ -82,51 +79,6 @@ def corpus_server(n: int) -> Iterator[str]:
         yield base
 
 
-# -- a private redis-server ---------------------------------------------------
-
-
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def redis_server() -> Iterator[str | None]:
-    """Yield the URL of our own redis-server on a free port, or None when none can start."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        yield None
-        return
-    import redis
-
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="bench-redis-") as d:
-        proc = subprocess.Popen(
-            [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", d],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            client = redis.Redis(port=port)
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        yield None
-                        return
-                    time.sleep(0.05)
-            client.close()
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=10)
-
-
 # -- timing -------------------------------------------------------------------
 
 
@@ -153,19 +105,6 @@ def per_item_ms(t: Timed, n: int) -> float:
 
 
 # -- the pipeline, as `ingest` runs it -----------------------------------------
-
-
-def _quiet_logging() -> None:
-    """Configure logging as `ingest` does (JSON, INFO), but write the lines to /dev/null."""
-    import logging
-
-    from worker import logging as wlogging
-
-    wlogging.configure("INFO", json=True, force=True)
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(devnull)
 
 
 def ingest(feed_url: str, name: str) -> Counter[str]:
@@ -327,7 +266,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     # this a bench of `time.sleep`.  The robots.txt and rate checks still run.
     os.environ["INGEST_HOST_RATE"] = "1000000"
     os.environ["INGEST_HOST_BURST"] = "1000000"
-    _quiet_logging()
+    log_to_devnull()
     profile = cProfile.Profile() if args.profile else None
     result: dict[str, Any] = {
         "articles": n,

@@ -5,7 +5,7 @@ Two unchanged cases are timed through the real `poll_feed` (HTTP over
 127.0.0.1): a server that answers 304 to the stored ETag, and one that ignores
 validators and sends the same body again (the body hash skips the parse).
 Each runs against the SQLite state store and, when `redis-server` can be
-started (a private one on a free port, `scheduler_bench.private_redis`), the
+started (a private one on a free port, `harness.private_redis`), the
 Redis store.  The baseline is `feedparser.parse` of the very bytes the server
 sends, timed in the same run.
 
@@ -31,8 +31,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import logging
-import os
 import statistics
 import sys
 import tempfile
@@ -47,10 +45,8 @@ import feedparser
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.children import server_child
-from bench.scheduler_bench import private_redis
+from bench.harness import log_to_devnull, private_redis, server_child
 from worker import dispatch, poll
-from worker import logging as wlogging
 from worker.config import Settings
 from worker.fetch import Fetcher
 from worker.sources import SourceSpec
@@ -109,15 +105,6 @@ def blocked_cpu_ms(calls: dict[str, Callable[[], object]], blocks: int, per_bloc
                 fn()
                 samples[name].append((time.thread_time() - started) * 1000)
     return {name: statistics.median(values) for name, values in samples.items()}
-
-
-def log_to_devnull() -> None:
-    """Configure logging as the worker does (INFO, JSON), writing to /dev/null."""
-    wlogging.configure("INFO", json=True, force=True)
-    devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler):
-            handler.setStream(devnull)
 
 
 def open_stores(stack: ExitStack, folder: Path) -> dict[str, StateStore]:

@@ -18,15 +18,9 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any
@@ -35,6 +29,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.harness import private_redis
 from worker import dispatch, scheduler
 from worker.feeds import body_hash
 from worker.state.codec import feed_id, unpack_feed
@@ -46,35 +41,6 @@ TICK_LIMIT = 500
 TICKS = 200  # enough for a p99 that is not just the slowest tick
 HOSTS = 50_000
 CHUNK = 20_000
-
-
-@contextmanager
-def private_redis() -> Iterator[str]:
-    """Start a redis-server of our own on a free port; yield its URL."""
-    if shutil.which("redis-server") is None:
-        raise SystemExit("redis-server is not installed")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as folder:
-        proc = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-        )
-        try:
-            client = redis.Redis(port=port)
-            for _ in range(200):
-                try:
-                    client.ping()
-                    break
-                except redis.ConnectionError:
-                    time.sleep(0.05)
-            client.close()
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 def feed_url(i: int) -> str:
@@ -206,6 +172,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def main(feeds: int = FEEDS, ticks: int = TICKS, polled: bool = True) -> dict[str, Any]:
     """Run the simulation; return the figures (also printed as JSON)."""
+    if feeds * DUE_SHARE < TICK_LIMIT:
+        least = round(TICK_LIMIT / DUE_SHARE)
+        raise SystemExit(f"--feeds must be at least {least}: every tick claims {TICK_LIMIT} due feeds")
     with private_redis() as url:
         store = RedisStore(url, prefix="ingest:")
         client: redis.Redis[str] = redis.Redis.from_url(url, decode_responses=True)

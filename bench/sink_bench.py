@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.pipeline_bench import redis_server  # noqa: E402
+from bench.harness import redis_server  # noqa: E402
 
 BATCHES = (1, 16, 100)
 
