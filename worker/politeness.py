@@ -58,6 +58,7 @@ from worker import config
 from worker.config import Settings
 from worker.errors import BlockedURL, HTTPStatusError, PermanentError
 from worker.fetch import Fetcher
+from worker.hosts import http_host
 from worker.state import StateStore
 
 log = structlog.get_logger(__name__)
@@ -155,7 +156,7 @@ STALE_SLOT_S = 300.0
 
 def host_bucket(url: str) -> str | None:
     """Return the name of the rate shared by `url`'s host, or None when it has no host (file: URLs)."""
-    host = urlsplit(url).hostname
+    host = http_host(url)
     return f"host:{host}" if host else None
 
 
