@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import redis
 import structlog
-from celery import Celery, signals
+from celery import Celery, bootsteps, signals, states
 
-from worker import config
+from worker import config, ledger
 from worker import logging as wlogging
 
 settings = config.load()
-
-QUEUES = ("poll", "fetch", "process")
 
 
 def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
@@ -34,7 +33,7 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
             "unacked_restore_throttle": 1,
             "retry_on_timeout": True,
         }
-    folder = (s.state_dir / "broker").resolve()
+    folder = _broker_folder(s)
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
@@ -45,6 +44,11 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
         # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
         "control_folder": str(folder / "control"),
     }
+
+
+def _broker_folder(s: config.Settings) -> Path:
+    """Return the folder of the embedded mode's filesystem broker."""
+    return (s.state_dir / "broker").resolve()
 
 
 def make_app(s: config.Settings) -> Celery:
@@ -125,8 +129,38 @@ def _survive_kombu_reconnect_race() -> None:
     channel._connparams = _connparams
 
 
+class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
+    """
+    Send again the task messages the broker lost (worker.ledger), from the worker's main process.
+
+    With Redis, a sweep every few seconds (as often as kombu restores a dead
+    worker's unacked messages); with the filesystem broker, once at start.
+    """
+
+    requires: ClassVar[set[str]] = {"celery.worker.components:Timer"}
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.tref: Any = None
+
+    def start(self, parent: Any) -> None:
+        if settings.redis_url:
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+            self.tref = parent.timer.call_repeatedly(
+                ledger.sweep_interval_s(settings), ledger.sweep_safely, (settings, client), priority=10
+            )
+        else:
+            ledger.recover_filesystem(ledger.store_of(settings), _broker_folder(settings) / "queue")
+
+    def stop(self, parent: Any) -> None:
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None
+
+
 _survive_kombu_reconnect_race()
 app = make_app(settings)
+app.steps["worker"].add(LedgerSweep)
 
 
 @signals.setup_logging.connect
@@ -215,19 +249,43 @@ def _child_shutdown(**_: Any) -> None:
 _started: dict[str, float] = {}
 
 
+@signals.before_task_publish.connect
+def _record_sent(
+    sender: str | None = None, body: Any = None, routing_key: str | None = None, headers: Any = None, **_: Any
+) -> None:
+    """Write the task to the ledger before the broker has it (see worker.ledger)."""
+    if sender and routing_key and isinstance(headers, dict) and "id" in headers:
+        ledger.on_publish(settings, sender, body, routing_key, headers)
+
+
+def _ledger_queue(task: Any) -> str | None:
+    """Return the queue a task came from; None for a task run in-process (`ingest`), never recorded."""
+    request = getattr(task, "request", None)
+    if request is None or request.is_eager:
+        return None
+    return (request.delivery_info or {}).get("routing_key")
+
+
 @signals.task_prerun.connect
-def _task_started(task_id: str | None = None, **_: Any) -> None:
+def _task_started(task_id: str | None = None, task: Any = None, **_: Any) -> None:
+    """Give the task's ledger entry a sign of life; start its timer for the metrics."""
     if task_id:
         _started[task_id] = time.monotonic()
+        queue = _ledger_queue(task)
+        if queue:
+            ledger.on_start(settings, queue, task_id)
 
 
 @signals.task_postrun.connect
 def _task_finished(
     task_id: str | None = None, task: Any = None, retval: Any = None, state: str | None = None, **_: Any
 ) -> None:
-    """Record the task in the per-stage metrics."""
+    """Forget the task's ledger entry (unless a retry of it is queued); record it in the metrics."""
     from worker import metrics
 
+    queue = _ledger_queue(task)
+    if task_id and queue and state != states.RETRY:
+        ledger.on_end(settings, queue, task_id)
     began = _started.pop(task_id or "", None)
     if began is not None and task is not None:
         metrics.observe_task(task.name, time.monotonic() - began, state or "unknown", retval)

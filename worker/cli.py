@@ -150,7 +150,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SourceError as exc:
         return _err(str(exc))
     runtime.reset()
-    from worker.celery_app import QUEUES, app
+    from worker.celery_app import app
+    from worker.dispatch import QUEUES
 
     argv = [
         "worker",

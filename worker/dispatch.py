@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol
+
+# The broker's queues, one per stage (`celery_app.task_routes` sends each task to its own).
+QUEUES = ("poll", "fetch", "process")
 
 
 class Dispatcher(Protocol):
@@ -59,3 +64,21 @@ def send(task: str, *args: Any) -> None:
 def send_later(task: str, countdown_s: float, *args: Any) -> None:
     """Queue a task to run `countdown_s` from now (at once when it is not positive)."""
     (current.get() or _celery).send_later(task, countdown_s, *args)
+
+
+_leased: ContextVar[bool] = ContextVar("dispatch_leased", default=False)
+
+
+@contextmanager
+def leased() -> Iterator[None]:
+    """Send work that a lease in the state store brings back if it is lost: `worker.ledger` skips it."""
+    token = _leased.set(True)
+    try:
+        yield
+    finally:
+        _leased.reset(token)
+
+
+def is_leased() -> bool:
+    """Return True inside `leased()`."""
+    return _leased.get()

@@ -7,11 +7,11 @@ from typing import Any
 
 import redis
 
+from worker import dispatch
 from worker.config import Settings
 from worker.state import open_store
 from worker.state.redis import connect
 
-QUEUES = ("poll", "fetch", "process")
 # Only this policy guarantees Redis never drops a queued task, a dedupe marker or a feed's state.
 SAFE_POLICY = "noeviction"
 
@@ -29,7 +29,7 @@ def queue_depths(settings: Settings) -> dict[str, int]:
     if settings.redis_url:
         r = _client(settings)
         try:
-            return {q: int(r.llen(q)) for q in QUEUES}
+            return {q: int(r.llen(q)) for q in dispatch.QUEUES}
         finally:
             r.close()
     folder = settings.state_dir / "broker" / "queue"
@@ -114,7 +114,7 @@ def _redis_parts(settings: Settings) -> dict[str, Any]:
         return {
             "broker": {
                 "ok": True,
-                "queue_depths": {q: int(r.llen(q)) for q in QUEUES},
+                "queue_depths": {q: int(r.llen(q)) for q in dispatch.QUEUES},
                 "unacked": int(r.hlen("unacked")),
                 "maxmemory_policy": policy,
                 "eviction_safe": policy == SAFE_POLICY,

@@ -90,10 +90,12 @@ def tick(
             continue
         claimed[url] = state
     go, later = schedule.cap_per_host(list(claimed), per_host)
-    for url in go:
-        # The state goes along (validators, body hash, counts): the poll need not read it again.
-        spec = claimed[url]["spec"]
-        dispatch.send(TASK_POLL, spec, None, {k: v for k, v in claimed[url].items() if k != "spec"})
+    # A lost poll needs no ledger entry (worker.ledger): its source comes due again when the lease ends.
+    with dispatch.leased():
+        for url in go:
+            # The state goes along (validators, body hash, counts): the poll need not read it again.
+            spec = claimed[url]["spec"]
+            dispatch.send(TASK_POLL, spec, None, {k: v for k, v in claimed[url].items() if k != "spec"})
     for url in later:
         store.schedule(url, now)
     result.dispatched, result.deferred = len(go), len(later)

@@ -7,6 +7,7 @@ tests may flush, stop and restart it; each test gets a fresh database.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -16,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -168,6 +170,16 @@ class WorkerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """Return the JSON log events called `name` (Celery's banner lines are not JSON)."""
+        found = []
+        for line in self.log.read_text(errors="replace").splitlines():
+            if line.startswith("{") and f'"{name}"' in line:
+                event = json.loads(line)
+                if event.get("event") == name:
+                    found.append(event)
+        return found
 
     def kill(self) -> None:
         """SIGKILL the whole process group: the main process and its pool children."""

@@ -25,11 +25,10 @@ from tests.integration.conftest import RedisServer, free_port, wait_for
 from tests.integration.test_ingest_e2e import read_jsonl
 from tests.support.corpus import article_page
 from worker.dedup import article_id
+from worker.dispatch import QUEUES
 from worker.sinks.jsonl import JsonlSink, SinkFull
 
 pytestmark = pytest.mark.integration
-
-QUEUES = ("poll", "fetch", "process")
 
 # Small enough that Kombu hands a dead worker's unacked tasks back within
 # seconds; the task time limit stays below it, as production settings must.
@@ -61,6 +60,17 @@ def idle(r: redis.Redis) -> bool:
     return all(r.llen(q) == 0 for q in QUEUES) and r.hlen("unacked") == 0
 
 
+def progress(r: redis.Redis) -> dict[str, object]:
+    """Say where a run stands: what a timed-out wait shows instead of a bare False."""
+    return {
+        "emitted": r.xlen("articles"),
+        **{f"queued:{q}": r.llen(q) for q in QUEUES},
+        "unacked": r.hlen("unacked"),
+        "unacked_mutex_ttl": r.ttl("unacked_mutex"),
+        "dead": r.xlen("articles:dead") if r.exists("articles:dead") else 0,
+    }
+
+
 def assert_exactly_once(expected: set[str], r: redis.Redis, out: Path) -> None:
     """Every expected article is in the stream and in JSONL, once each, and nothing else is."""
     in_stream = stream_ids(r)
@@ -89,7 +99,8 @@ class TestKilledWorkers:
         assert emitted_at_kill < len(expected)
         for n in (3, 4):
             start_worker(f"k{n}", env=env, concurrency=2)
-        assert wait_for(lambda: r.xlen("articles") >= len(expected) and idle(r), timeout=150)
+        finished = wait_for(lambda: r.xlen("articles") >= len(expected) and idle(r), timeout=150)
+        assert finished, progress(r)
         time.sleep(1)  # a doubled entry would come from a straggler: give it the chance
 
         assert_exactly_once(expected, r, tmp_path / "out")

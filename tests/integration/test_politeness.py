@@ -161,14 +161,7 @@ def timed_articles(server: HTTPTestServer, paths: list[str]) -> tuple[str, dict[
 
 def fetch_events(workers: list[WorkerProcess], task: str = "fetch_article") -> list[dict[str, Any]]:
     """Return the `task_done` events of `task` from the workers' JSON logs."""
-    events = []
-    for w in workers:
-        for line in w.log.read_text(errors="replace").splitlines():
-            if line.startswith("{") and f'"{task}"' in line:
-                event = json.loads(line)
-                if event.get("event") == "task_done" and event.get("task") == task:
-                    events.append(event)
-    return events
+    return [e for w in workers for e in w.events("task_done") if e.get("task") == task]
 
 
 @pytest.fixture

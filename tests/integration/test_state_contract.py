@@ -502,3 +502,69 @@ class TestSlotsAndParking:
         assert sorted(ids) == sorted(taken[0] + taken[1])
         assert all(taken), [len(t) for t in taken]
         assert 0 == store.parked_count()
+
+
+class TestLedger:
+    def test_a_recorded_task_is_stale_until_touched_and_gone_when_done(self, store: StateStore) -> None:
+        """Entries come back oldest first while silent; a sign of life or the end takes one out."""
+        store.ledger_put("fetch", "t1", 100.0, "m1")
+        store.ledger_put("fetch", "t2", 90.0, "m2")
+        store.ledger_put("process", "t3", 80.0, "m3")
+
+        assert [("t2", 90.0), ("t1", 100.0)] == store.ledger_stale("fetch", 150.0, 10)
+        assert [("t2", 90.0)] == store.ledger_stale("fetch", 100.0, 10)  # `before` is exclusive
+        assert [("t2", 90.0)] == store.ledger_stale("fetch", 150.0, 1)
+        store.ledger_touch("fetch", "t2", 200.0)
+        assert [("t1", 100.0)] == store.ledger_stale("fetch", 150.0, 10)
+        store.ledger_done("fetch", "t1")
+        assert [] == store.ledger_stale("fetch", 150.0, 10)
+        assert {"t2": "m2", "t3": "m3"} == store.ledger_messages(["t1", "t2", "t3"])
+        assert (1, 1) == (store.ledger_count("fetch"), store.ledger_count("process"))
+
+    def test_touching_a_task_never_recorded_records_nothing(self, store: StateStore) -> None:
+        """A task sent without an entry (a leased poll) stays without one when it starts."""
+        store.ledger_touch("poll", "never", 100.0)
+
+        assert ([], {}) == (store.ledger_stale("poll", 1e12, 10), store.ledger_messages(["never"]))
+
+    def test_recording_an_id_again_replaces_its_message_and_time(self, store: StateStore) -> None:
+        """A retry is published under the same task id: its entry is refreshed, not doubled."""
+        store.ledger_put("fetch", "t1", 100.0, "first")
+        store.ledger_put("fetch", "t1", 300.0, "retry")
+
+        assert [("t1", 300.0)] == store.ledger_stale("fetch", 1e12, 10)
+        assert {"t1": "retry"} == store.ledger_messages(["t1"])
+
+    def test_a_suspect_is_confirmed_only_after_the_wait_and_only_once(self, store: StateStore) -> None:
+        """First sighting starts the clock; confirmed after `confirm_s`, it is handed out once."""
+        for t in ("a", "b"):
+            store.ledger_put("fetch", t, 10.0, t)
+
+        assert [] == store.ledger_suspect("fetch", ["a", "b"], 100.0, 20.0)
+        assert [] == store.ledger_suspect("fetch", ["a", "b"], 119.0, 20.0)
+        assert ["a", "b"] == store.ledger_suspect("fetch", ["a", "b"], 120.0, 20.0)
+        # Handed out: a second sweeper seeing them sees a first sighting.
+        assert [] == store.ledger_suspect("fetch", ["a", "b"], 121.0, 20.0)
+
+    def test_a_sign_of_life_or_no_longer_missing_clears_a_suspicion(self, store: StateStore) -> None:
+        """A suspect that started, was sent again, or dropped out of the missing list starts over."""
+        for t in ("a", "b", "c"):
+            store.ledger_put("fetch", t, 10.0, t)
+        assert [] == store.ledger_suspect("fetch", ["a", "b", "c"], 100.0, 20.0)
+
+        store.ledger_touch("fetch", "a", 105.0)
+        store.ledger_put("fetch", "b", 106.0, "b again")
+        assert [] == store.ledger_suspect("fetch", ["a", "b"], 110.0, 20.0)  # c not listed: cleared
+
+        assert [] == store.ledger_suspect("fetch", ["a", "b", "c"], 125.0, 20.0)
+        assert ["a", "b", "c"] == sorted(store.ledger_suspect("fetch", ["a", "b", "c"], 145.0, 20.0))
+
+    def test_queues_keep_their_suspects_apart(self, store: StateStore) -> None:
+        """A sweep of one queue leaves the suspects of another alone."""
+        store.ledger_put("fetch", "f", 10.0, "f")
+        store.ledger_put("process", "p", 10.0, "p")
+        store.ledger_suspect("fetch", ["f"], 100.0, 20.0)
+        store.ledger_suspect("process", ["p"], 100.0, 20.0)
+
+        assert [] == store.ledger_suspect("process", [], 110.0, 20.0)
+        assert ["f"] == store.ledger_suspect("fetch", ["f"], 130.0, 20.0)

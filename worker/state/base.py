@@ -254,3 +254,38 @@ class StateStore(Protocol):
     def parked_count(self) -> int:
         """Return how many items are parked (leased ones included)."""
         ...
+
+    # -- the ledger of sent tasks (worker.ledger) ----------------------------
+    def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
+        """Record a task message about to be published; `at` is its last sign of life."""
+        ...
+
+    def ledger_touch(self, queue: str, task_id: str, at: float) -> None:
+        """Give a recorded task a sign of life (it started); a task not recorded stays unrecorded."""
+        ...
+
+    def ledger_done(self, queue: str, task_id: str) -> None:
+        """Forget a recorded task (it ended)."""
+        ...
+
+    def ledger_stale(self, queue: str, before: float, limit: int) -> list[tuple[str, float]]:
+        """Return up to `limit` recorded tasks (id, last sign of life) silent since `before`, oldest first."""
+        ...
+
+    def ledger_suspect(self, queue: str, task_ids: list[str], now: float, confirm_s: float) -> list[str]:
+        """
+        Note that these tasks look lost now; return the ones that have for `confirm_s`.
+
+        Atomically: suspects of the queue not in `task_ids` are cleared, and
+        the returned ones too, so two sweepers never both confirm a task.
+        A sign of life, a new record or the end of a task clears it as well.
+        """
+        ...
+
+    def ledger_messages(self, task_ids: list[str]) -> dict[str, str]:
+        """Return the recorded messages of these tasks (those still recorded)."""
+        ...
+
+    def ledger_count(self, queue: str) -> int:
+        """Return how many tasks of a queue are recorded (sent and not ended)."""
+        ...

@@ -619,6 +619,73 @@ class RedisStore:
     def parked_count(self) -> int:
         return int(self._do(lambda: self.r.zcard(f"{self.p}parked")))
 
+    # -- the ledger of sent tasks: per queue a zset of ids by last sign of life and a hash of
+    # suspects (id -> first seen lost); one hash of id -> message for all queues.
+    def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hset(f"{self.p}ledger-msg", task_id, message)
+        pipe.zadd(f"{self.p}ledger:{queue}", {task_id: at})
+        pipe.hdel(f"{self.p}ledger-suspect:{queue}", task_id)
+        self._do(pipe.execute)
+
+    def ledger_touch(self, queue: str, task_id: str, at: float) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zadd(f"{self.p}ledger:{queue}", {task_id: at}, xx=True)
+        pipe.hdel(f"{self.p}ledger-suspect:{queue}", task_id)
+        self._do(pipe.execute)
+
+    def ledger_done(self, queue: str, task_id: str) -> None:
+        pipe = self.r.pipeline(transaction=True)
+        pipe.zrem(f"{self.p}ledger:{queue}", task_id)
+        pipe.hdel(f"{self.p}ledger-msg", task_id)
+        pipe.hdel(f"{self.p}ledger-suspect:{queue}", task_id)
+        self._do(pipe.execute)
+
+    def ledger_stale(self, queue: str, before: float, limit: int) -> list[tuple[str, float]]:
+        key = f"{self.p}ledger:{queue}"
+        upto = f"({before!r}"  # exclusive
+        rows = self._do(lambda: self.r.zrangebyscore(key, "-inf", upto, start=0, num=limit, withscores=True))
+        return [(str(task_id), float(at)) for task_id, at in rows]
+
+    def ledger_suspect(self, queue: str, task_ids: list[str], now: float, confirm_s: float) -> list[str]:
+        script = self._deferral_script(_LEDGER_SUSPECT)
+        key = f"{self.p}ledger-suspect:{queue}"
+        confirmed = self._do(lambda: script(keys=[key], args=[repr(now), repr(confirm_s), *task_ids]))
+        return [str(x) for x in confirmed]
+
+    def ledger_messages(self, task_ids: list[str]) -> dict[str, str]:
+        if not task_ids:
+            return {}
+        values = self._do(lambda: self.r.hmget(f"{self.p}ledger-msg", task_ids))
+        return {task_id: v for task_id, v in zip(task_ids, values, strict=True) if v is not None}
+
+    def ledger_count(self, queue: str) -> int:
+        return int(self._do(lambda: self.r.zcard(f"{self.p}ledger:{queue}")))
+
+
+# KEYS[1] the queue's suspects (id -> first seen); ARGV now, confirm seconds, ids that look lost.
+# Returns the ids first seen at least `confirm` ago, and clears them and every suspect not listed.
+_LEDGER_SUSPECT = """
+local now, confirm = tonumber(ARGV[1]), tonumber(ARGV[2])
+local listed = {}
+for i = 3, #ARGV do listed[ARGV[i]] = true end
+local known = redis.call('HGETALL', KEYS[1])
+for i = 1, #known, 2 do
+  if not listed[known[i]] then redis.call('HDEL', KEYS[1], known[i]) end
+end
+local confirmed = {}
+for i = 3, #ARGV do
+  local first = redis.call('HGET', KEYS[1], ARGV[i])
+  if not first then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+  elseif now - tonumber(first) >= confirm then
+    confirmed[#confirmed + 1] = ARGV[i]
+    redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return confirmed
+"""
+
 
 # KEYS[1] parked zset, KEYS[2] parked payloads; ARGV id, at, id, at, ...
 # Deletes an id only while it still holds that `at`: one parked again since its claim stays.

@@ -37,6 +37,9 @@ CREATE TABLE IF NOT EXISTS dead (id TEXT PRIMARY KEY, at TEXT NOT NULL, reason T
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, ts REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ledger (id TEXT PRIMARY KEY, queue TEXT NOT NULL, at REAL NOT NULL,
+                                   message TEXT NOT NULL, suspect REAL);
+CREATE INDEX IF NOT EXISTS ledger_at ON ledger (queue, at);
 """
 
 # Upserts rather than INSERT OR REPLACE: REPLACE deletes the row and inserts it
@@ -391,6 +394,58 @@ class SQLiteStore:
     def parked_count(self) -> int:
         with self._deferral_tx() as db:
             return int(db.execute("SELECT COUNT(*) FROM parked").fetchone()[0])
+
+    # -- the ledger of sent tasks (worker.ledger) ------------------------------
+    def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO ledger (id, queue, at, message, suspect) VALUES (?, ?, ?, ?, NULL)",
+                (task_id, queue, at, message),
+            )
+
+    def ledger_touch(self, queue: str, task_id: str, at: float) -> None:
+        with self._tx() as db:
+            db.execute(
+                "UPDATE ledger SET at = ?, suspect = NULL WHERE id = ? AND queue = ?", (at, task_id, queue)
+            )
+
+    def ledger_done(self, queue: str, task_id: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM ledger WHERE id = ? AND queue = ?", (task_id, queue))
+
+    def ledger_stale(self, queue: str, before: float, limit: int) -> list[tuple[str, float]]:
+        with self._tx() as db:
+            rows = db.execute(
+                "SELECT id, at FROM ledger WHERE queue = ? AND at < ? ORDER BY at, id LIMIT ?",
+                (queue, before, limit),
+            ).fetchall()
+        return [(str(r[0]), float(r[1])) for r in rows]
+
+    def ledger_suspect(self, queue: str, task_ids: list[str], now: float, confirm_s: float) -> list[str]:
+        listed = set(task_ids)
+        with self._tx() as db:
+            known = dict(
+                db.execute("SELECT id, suspect FROM ledger WHERE queue = ? AND suspect IS NOT NULL", (queue,))
+            )
+            cleared = [(i,) for i in known if i not in listed]
+            confirmed = [i for i in task_ids if i in known and now - known[i] >= confirm_s]
+            fresh = [(now, i, queue) for i in task_ids if i not in known]
+            cleared += [(i,) for i in confirmed]
+            db.executemany("UPDATE ledger SET suspect = NULL WHERE id = ?", cleared)
+            db.executemany("UPDATE ledger SET suspect = ? WHERE id = ? AND queue = ?", fresh)
+        return confirmed
+
+    def ledger_messages(self, task_ids: list[str]) -> dict[str, str]:
+        with self._tx() as db:
+            return {
+                str(r[0]): str(r[1])
+                for i in task_ids
+                for r in db.execute("SELECT id, message FROM ledger WHERE id = ?", (i,)).fetchall()
+            }
+
+    def ledger_count(self, queue: str) -> int:
+        with self._tx() as db:
+            return int(db.execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()[0])
 
 
 # `slots` holds each host's theoretical arrival time (worker.slots); `parked` the deferred fetches,
