@@ -24,7 +24,12 @@ if str(ROOT) not in sys.path:
 
 BENCHES = ("pipeline_bench", "sink_bench")
 # Optional benches and the argv their `main` takes (None: keyword defaults, called bare).
-OPTIONAL: dict[str, list[str] | None] = {"scheduler_bench": None, "poll_cost_bench": None, "defer_bench": []}
+OPTIONAL: dict[str, list[str] | None] = {
+    "scheduler_bench": None,
+    "poll_cost_bench": None,
+    "defer_bench": [],
+    "ledger_bench": [],
+}
 
 
 def run_bench(name: str, argv: list[str] | None) -> dict[str, Any]:

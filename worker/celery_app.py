@@ -145,7 +145,7 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
 
     def start(self, parent: Any) -> None:
         if settings.redis_url:
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+            client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=10)
             self.tref = parent.timer.call_repeatedly(
                 ledger.sweep_interval_s(settings), ledger.sweep_safely, (settings, client), priority=10
             )

@@ -99,7 +99,11 @@ def _store_part(settings: Settings) -> dict[str, Any]:
         store = open_store(settings)
         try:
             ok = store.ping()
-            return {"state_store": {"ok": ok}, "counters": store.counters() if ok else {}}
+            if not ok:
+                return {"state_store": {"ok": False}, "counters": {}}
+            # Sent and not ended, per queue (worker.ledger): queued, running, or lost and soon sent again.
+            in_flight = {q: store.ledger_count(q) for q in dispatch.QUEUES}
+            return {"state_store": {"ok": True, "tasks_in_flight": in_flight}, "counters": store.counters()}
         finally:
             store.close()
     except Exception as exc:  # noqa: BLE001 - a health check reports every failure

@@ -66,12 +66,12 @@ Send = Callable[..., Any]
 def encode(task: str, args: Any, kwargs: Any) -> str:
     """Pack what it takes to send a task again (zlib, as a process batch holds whole pages; then text)."""
     packed = zlib.compress(json.dumps({"task": task, "args": args, "kwargs": kwargs}).encode(), 1)
-    return base64.b85encode(packed).decode("ascii")
+    return base64.b64encode(packed).decode("ascii")
 
 
 def decode(message: str) -> tuple[str, list[Any], dict[str, Any]]:
     """Unpack `encode`'s text into the task name, args and kwargs."""
-    doc = json.loads(zlib.decompress(base64.b85decode(message)))
+    doc = json.loads(zlib.decompress(base64.b64decode(message)))
     return str(doc["task"]), list(doc["args"]), dict(doc["kwargs"] or {})
 
 
@@ -208,6 +208,9 @@ def recover_filesystem(store: StateStore, folder: Path, send: Send | None = None
 def sweep_safely(settings: Settings, client: redis.Redis[bytes]) -> None:
     """Run one sweep from the worker's timer: an error is logged, never raised into the event loop."""
     try:
+        # One fast try first: the store's client rides out a Redis restart for seconds, which would
+        # stall the worker's event loop on every sweep while Redis is down.
+        client.ping()
         sweep(settings, store_of(settings), client)
     except (StoreUnavailable, redis.RedisError) as exc:
         log.warning("ledger_sweep_failed", error=str(exc))

@@ -60,7 +60,7 @@ class TestHealth:
 
         assert 0 == code
         assert (True, "embedded") == (report["ok"], report["mode"])
-        assert {"ok": True} == report["state_store"]
+        assert {"ok": True, "tasks_in_flight": {"poll": 0, "fetch": 0, "process": 0}} == report["state_store"]
         assert {"ok": True, "dir": str(tmp_path / "out")} == report["sink_jsonl"]
         assert {"all": 0} == report["broker"]["queue_depths"]
 
@@ -74,6 +74,8 @@ class TestHealth:
 
         assert 0 == code
         assert {"poll": 1, "fetch": 0, "process": 0} == report["broker"]["queue_depths"]
+        # The ledger holds the queued poll until it ends (worker.ledger).
+        assert {"poll": 1, "fetch": 0, "process": 0} == report["state_store"]["tasks_in_flight"]
         assert (True, True) == (report["broker"]["ok"], report["broker"]["eviction_safe"])
         assert {"ok": True, "stream": "articles", "length": 0} == report["sink_stream"]
         assert 0 == report["dead_letters"]
