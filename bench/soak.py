@@ -10,6 +10,12 @@ given time to drain, and the script prints throughput, the RSS memory of the
 worker's process tree at start and end, and the lost and doubled article
 counts, which must both be 0 (exit code 1 otherwise).
 
+With `--kill-every S` the whole service (main process, pool, beat) gets a
+SIGKILL every S seconds and is started again: what each kill held comes back
+through acks-late redelivery and the ledger of sent tasks (`worker.ledger`),
+whose re-sends the figures count.  The visibility timeout is then 30 s, so
+that the run shows recovery rather than waits for it.
+
 Usage: `.venv/bin/python bench/soak.py --minutes 1 --feeds 100`.
 """
 
@@ -112,6 +118,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--period", type=float, default=120.0, help="seconds between new articles of a feed")
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--drain-minutes", type=float, default=5.0, help="time allowed to catch up at the end")
+    ap.add_argument("--kill-every", type=float, default=0.0, help="SIGKILL, restart the service every S s")
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     (work / "redis").mkdir()
@@ -144,15 +151,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         INGEST_LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
+    if args.kill_every:
+        env.update(INGEST_VISIBILITY_TIMEOUT_S="30", INGEST_TASK_TIME_LIMIT_S="20")
     log = open(work / "service.log", "w")  # noqa: SIM115 - closed in the finally below
-    service = subprocess.Popen(
-        [sys.executable, "-m", "worker", "run", "--concurrency", str(args.concurrency)],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+
+    def start_service() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "worker", "run", "--concurrency", str(args.concurrency)],
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    service = start_service()
+    kills = 0
     r = redis.Redis.from_url(server_redis.url, decode_responses=True)
     try:
         started = time.monotonic()
@@ -165,9 +179,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         end = started + args.minutes * 60
         peak = rss_start
+        step = min(15.0, args.kill_every) if args.kill_every else 15.0
+        last_kill = time.monotonic()
         while time.monotonic() < end:
-            time.sleep(min(15.0, max(0.0, end - time.monotonic())))
+            time.sleep(min(step, max(0.0, end - time.monotonic())))
             peak = max(peak, tree_rss_kib(service.pid))
+            if args.kill_every and time.monotonic() - last_kill >= args.kill_every and time.monotonic() < end:
+                last_kill = time.monotonic()
+                os.killpg(service.pid, signal.SIGKILL)
+                service.wait()
+                service = start_service()
+                kills += 1
             print(f"  {(time.monotonic() - started) / 60:4.1f} min: {r.xlen('articles')} records", flush=True)
         emitted_in_run = r.xlen("articles")
         run_s = time.monotonic() - started
@@ -205,6 +227,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "doubled_stream": sum(n - 1 for n in Counter(stream).values()),
             "doubled_jsonl": sum(n - 1 for n in Counter(jsonl).values()),
             "dead_letters": r.xlen("articles:dead"),
+            "kills": kills,
+            "tasks_resent": int(r.hget("ingest:counters", "tasks_resent") or 0),
         }
     finally:
         if service.poll() is None:

@@ -112,10 +112,10 @@ def on_publish(settings: Settings, task: str, body: Any, queue: str, headers: di
     """Stamp the message with its send time and record it before it goes to the broker."""
     at = time.time()
     headers["sent_at"] = at
-    if task in UNRECORDED or dispatch.is_leased():
+    # Celery's message protocol 2 makes the body (args, kwargs, embed); nothing else could be sent again.
+    if task in UNRECORDED or dispatch.is_leased() or not isinstance(body, list | tuple):
         return
-    args, kwargs = (body[0], body[1]) if isinstance(body, list | tuple) else (headers.get("argsrepr"), {})
-    store_of(settings).ledger_put(queue, headers["id"], at, encode(task, args, kwargs))
+    store_of(settings).ledger_put(queue, headers["id"], at, encode(task, body[0], body[1]))
 
 
 def on_start(settings: Settings, queue: str, task_id: str) -> None:
