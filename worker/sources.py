@@ -9,6 +9,7 @@ from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from worker.errors import SourceError
+from worker.hosts import http_host
 from worker.models import SourceRef
 
 SpecKind = Literal["feed", "archive"]
@@ -63,7 +64,11 @@ class SourceSpec:
         return cls(**d)
 
 
-def _name_from(location: str) -> str:
+def default_name(location: str) -> str:
+    """Name a source given none: an http(s) URL by its host, anything else by its file name."""
+    host = http_host(location)  # the fast path: the dispatch tick names every feed it claims
+    if host is not None:
+        return host
     parts = urlsplit(location)
     if parts.scheme in {"http", "https"}:
         return parts.hostname or location
@@ -82,7 +87,7 @@ def resolve(arg: str, *, name: str | None = None, tz: str = "UTC", kind: str | N
     """
     parts = urlsplit(arg)
     if parts.scheme in {"http", "https"}:
-        return SourceSpec("feed", arg, name or _name_from(arg), tz)
+        return SourceSpec("feed", arg, name or default_name(arg), tz)
     path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(arg)
     if not path.exists():
         raise SourceError(f"{arg}: no such file or directory", url=arg)

@@ -166,6 +166,23 @@ class TestCompatibility:
         assert (URL, None) == pack_feed(URL, {"spec": SPEC})
         assert URL == pack_state(URL, {"spec": SPEC})
 
+    def test_a_scheduled_archive_stores_no_name_it_would_be_given_anyway(self) -> None:
+        """The default name comes from `sources.default_name`, for files as for feeds."""
+        path = "/data/cc-news/2024-05.warc.gz"
+        spec = {**SPEC, "kind": "archive", "location": path, "name": "2024-05.warc.gz"}
+
+        spec_raw, _ = pack_feed(path, {"spec": spec})
+
+        assert '"n"' not in spec_raw
+        assert (path, {"spec": spec}) == unpack_feed(spec_raw, None)
+
+    def test_an_archive_stored_with_its_name_spelled_out_reads_the_same(self) -> None:
+        """Values written when only http(s) names were left out keep reading as they were."""
+        path = "/data/cc-news/2024-05.warc.gz"
+        old = json.dumps({"u": path, "s": {"k": "archive", "n": "2024-05.warc.gz"}})
+
+        assert "2024-05.warc.gz" == unpack_feed(old, None)[1]["spec"]["name"]
+
     def test_ids_keep_their_shape(self) -> None:
         """Ids stay 12 characters with a 4-hex-digit bucket: stored data keeps its keys."""
         fid = feed_id(URL)

@@ -27,9 +27,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-from worker.hosts import http_host
+from worker.sources import default_name
 
 # Long state keys and their short stored forms; unknown keys are stored as they are.
 _SHORT = {
@@ -62,21 +61,13 @@ def feed_id(url: str) -> str:
     return digest[:2].hex() + base64.urlsafe_b64encode(digest[2:]).decode("ascii")
 
 
-def _default_name(url: str) -> str:
-    host = http_host(url)
-    if host is not None:
-        return host
-    # An http(s) URL with no host is its own name, as `sources` names it.
-    return url if urlsplit(url).scheme in {"http", "https"} else ""
-
-
 def _pack_spec(url: str, spec: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if spec.get("kind", "feed") != "feed":
         out["k"] = spec["kind"]
     if spec.get("location", url) != url:
         out["l"] = spec["location"]
-    if spec.get("name") != _default_name(url):
+    if spec.get("name") != default_name(url):
         out["n"] = spec.get("name")
     if spec.get("tz", "UTC") != "UTC":
         out["z"] = spec["tz"]
@@ -89,7 +80,7 @@ def _unpack_spec(url: str, packed: dict[str, Any]) -> dict[str, Any]:
     return {
         "kind": packed.get("k", "feed"),
         "location": packed.get("l", url),
-        "name": packed["n"] if "n" in packed else _default_name(url),
+        "name": packed["n"] if "n" in packed else default_name(url),
         "tz": packed.get("z", "UTC"),
         "interval_s": packed.get("i"),
     }
