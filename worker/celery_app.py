@@ -259,9 +259,9 @@ def _record_sent(
 
 
 def _ledger_queue(task: Any) -> str | None:
-    """Return the queue a task came from; None for a task run in-process (`ingest`), never recorded."""
+    """Return the queue of a task the ledger holds; None for others (a leased poll, an `ingest` run)."""
     request = getattr(task, "request", None)
-    if request is None or request.is_eager:
+    if request is None or request.is_eager or not getattr(request, "recorded", False):
         return None
     return (request.delivery_info or {}).get("routing_key")
 

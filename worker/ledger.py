@@ -116,6 +116,8 @@ def on_publish(settings: Settings, task: str, body: Any, queue: str, headers: di
     if task in UNRECORDED or dispatch.is_leased() or not isinstance(body, list | tuple):
         return
     store_of(settings).ledger_put(queue, headers["id"], at, encode(task, body[0], body[1]))
+    # Read back as `task.request.recorded`: the start and end hooks of others cost no round trip.
+    headers["recorded"] = True
 
 
 def on_start(settings: Settings, queue: str, task_id: str) -> None:
