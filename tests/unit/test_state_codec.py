@@ -23,6 +23,7 @@ from worker.state.codec import (
 
 URL = "https://news1.example.com/feeds/section-1.xml"
 SPEC = {"kind": "feed", "location": URL, "name": "news1.example.com", "tz": "UTC", "interval_s": None}
+MD5 = '"d41d8cd98f00b204e9800998ecf8427e"'  # S3's ETag of an empty object
 POLLED = {
     "etag": '"6654a1c2-6400"',
     "last_modified": "Mon, 27 May 2024 14:05:22 GMT",
@@ -102,12 +103,51 @@ class TestPackPoll:
 
         assert ("\tnwk7eo\t\t\t\t-", "\tWed, 21 Oct 2015 07:28:00 +0000\t\t\t\t-") == (gmt, numeric)
 
+    def test_an_md5_etag_is_kept_as_bytes_so_a_typical_state_still_fits_a_listpack_value(self) -> None:
+        """S3's quoted MD5 ETag (34 characters) would push the poll value past 64 bytes verbatim."""
+        state = {**POLLED, "etag": MD5}
+        packed = pack_poll(state)
+        weak = pack_poll({**POLLED, "etag": "W/" + MD5})
+
+        assert packed is not None
+        assert weak is not None
+        assert (packed[:1], weak[:2]) == ("#", "w#")
+        assert len(packed.encode()) <= 64
+        assert (state, {**POLLED, "etag": "W/" + MD5}) == (unpack_poll(packed), unpack_poll(weak))
+
+    @pytest.mark.parametrize("etag", ["#abc", "w#abc", "=x", MD5.upper(), '"' + "ab" * 15 + '"'])
+    def test_etags_that_are_not_packed_stay_verbatim(self, etag: str) -> None:
+        """Uppercase or short hex stays as sent; a value that looks packed is escaped."""
+        packed = pack_poll({"etag": etag, "errors": 0})
+
+        assert packed is not None
+        assert {"etag": etag, "errors": 0} == unpack_poll(packed)
+
     def test_nothing_learned_packs_to_none(self) -> None:
         """A state of only a spec, None values and next_at has no poll value."""
         assert None is pack_poll({"spec": SPEC, "etag": None, "next_at": 5.0})
 
 
-ODD = ['"6654a1c2-6400"', 'W/"x"', "{", "=", "=abc", "abc", "-", "~1", "a\tb", "", "é\n\u2028"]
+ODD = [
+    '"6654a1c2-6400"',
+    'W/"x"',
+    "{",
+    "=",
+    "=abc",
+    "abc",
+    "-",
+    "~1",
+    "a\tb",
+    "",
+    "é\n\u2028",
+    MD5,
+    "W/" + MD5,
+    MD5.upper(),
+    '"' + "ab" * 15 + '"',
+    "#" + MD5,
+    "#abc",
+    "w#abc",
+]
 ETAGS = st.sampled_from(ODD) | st.text(max_size=30)
 NUMBERS = st.none() | st.integers() | st.floats(allow_nan=False)
 HTTP_DATES = st.integers(0, 4_000_000_000).map(lambda s: formatdate(s, usegmt=True))

@@ -211,13 +211,38 @@ def _unpack_hash(s: str) -> str:
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4)).hex()
 
 
+# A quoted hex digest of 16 bytes or more (S3's MD5, many CDNs), strong or weak: too long verbatim
+# for a 64-byte listpack value beside the rest, so it is kept as base64url bytes behind '#'.
+_HEX_ETAG = re.compile(r'(W/)?"((?:[0-9a-f]{2}){16,})"')
+
+
+def _pack_etag(v: Any) -> str:
+    """Return a quoted hex ETag as '#' (strong) or 'w#' (weak) + base64url; anything else verbatim."""
+    text = _pack_text(v)
+    m = _HEX_ETAG.fullmatch(text)
+    if m:
+        return ("w#" if m.group(1) else "#") + _pack_hash(m.group(2))
+    # '=' escapes a verbatim ETag that would read as a packed one (never a valid ETag anyway).
+    return "=" + text if text.startswith(("#", "w#", "=")) else text
+
+
+def _unpack_etag(s: str) -> str:
+    if s.startswith("="):
+        return s[1:]
+    if s.startswith("#"):
+        return f'"{_unpack_hash(s[1:])}"'
+    if s.startswith("w#"):
+        return f'W/"{_unpack_hash(s[2:])}"'
+    return s
+
+
 _PACK: dict[str, Callable[[Any], str]] = {
-    "etag": _pack_text,
+    "etag": _pack_etag,
     "last_modified": _pack_last_modified,
     "body_hash": _pack_hash,
 }
 _UNPACK: dict[str, Callable[[str], Any]] = {
-    "etag": str,
+    "etag": _unpack_etag,
     "last_modified": _unpack_last_modified,
     "body_hash": _unpack_hash,
 }
@@ -244,8 +269,10 @@ def pack_poll(state: dict[str, Any]) -> str | None:
     """
     Return the stored form of what polling learned (the state minus spec and `next_at`), or None.
 
-    The common case is positional: ETag verbatim (sent back byte for byte),
-    Last-Modified as base36 epoch seconds when that reproduces the header
+    The common case is positional: ETag verbatim (sent back byte for byte;
+    a quoted lowercase hex digest of 16+ bytes as its bytes in base64url,
+    which gives back the same string), Last-Modified as base36 epoch
+    seconds when that reproduces the header
     exactly, the body hash in base64url, numbers in base36, status 200 and
     0 errors as empty slots.  A typical polled feed packs to about 45 bytes.
     Anything else (an error text, a disabled reason, an unknown key, a value
