@@ -162,7 +162,7 @@ def _store_stats(settings: Settings) -> dict[str, int]:
 
     store = open_store(settings)
     try:
-        disabled = sum(1 for u in store.feed_urls() if (store.get_feed(u) or {}).get("disabled"))
+        disabled = store.disabled_count()
         if settings.redis_url:
             from worker.health import dead_count
 

@@ -105,6 +105,21 @@ class TestPreviousLayout:
         store.close()
         fresh.close()
 
+    def test_disabled_feeds_stored_before_the_count_existed_are_counted_once(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """Feeds disabled by a version without the `disabled` set are found by one scan, then kept."""
+        store = RedisStore(redis_url, prefix="t:")
+        gone = {"disabled": "410 Gone"}
+        store.put_feeds([(f"http://h{n}/feed", gone if n % 3 == 0 else {}, None) for n in range(9)])
+        raw.delete("t:disabled", "t:disabled-counted")  # as that version left them
+
+        assert 3 == store.disabled_count()
+        assert 1 == raw.exists("t:disabled-counted")
+        store.put_feed("http://h1/feed", {"disabled": "too many errors"})
+        assert 4 == store.disabled_count()
+        store.close()
+
 
 class TestIndex:
     def test_a_stale_index_entry_heals_on_the_next_claim(self, redis_url: str, raw: redis.Redis[str]) -> None:

@@ -151,6 +151,24 @@ class TestFeedsAndArchives:
         assert ["http://x/feed"] == store.feed_urls()
         assert None is store.get_feed("http://y/feed")
 
+    def test_disabled_feeds_are_counted_through_every_kind_of_write(self, store: StateStore) -> None:
+        """Disabling, re-enabling, moving and deleting keep the count a metrics scrape reads."""
+        store.put_feeds([(f"http://h{n}/feed", {"errors": n}, None) for n in range(4)])
+        store.put_feed("http://h0/feed", {"disabled": "410 Gone", "last_status": 410})
+        failing = {"disabled": "too many errors", "errors": 9}
+        store.put_feeds([(f"http://h{n}/feed", failing, None) for n in (1, 2)])
+        assert 3 == store.disabled_count()
+
+        store.put_feed("http://h1/feed", {"errors": 0})  # enabled again (`sources add`)
+        store.delete_feed("http://h2/feed")
+        assert 1 == store.disabled_count()
+
+        store.move_feed("http://h0/feed", "http://moved/feed", {"disabled": "410 Gone"})
+        store.move_feed("http://h3/feed", "http://moved3/feed", {"errors": 0})
+        assert 1 == store.disabled_count()
+        store.put_feed("http://moved/feed", {"errors": 0})
+        assert 0 == store.disabled_count()
+
     def test_checkpoints_round_trip(self, store: StateStore) -> None:
         """The last position of an archive is kept."""
         store.set_checkpoint("archive:/a", "12")

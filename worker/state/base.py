@@ -118,6 +118,10 @@ class StateStore(Protocol):
         ...
 
     # -- archives ---------------------------------------------------------
+    def disabled_count(self) -> int:
+        """Return how many stored feeds are disabled (cheap: a metrics scrape asks at every scrape)."""
+        ...
+
     def get_checkpoint(self, key: str) -> str | None:
         """Return the last position processed in an archive."""
         ...

@@ -165,14 +165,19 @@ end
 return out
 """
 
-# ARGV prefix, then (id, spec value, poll value or '', score or '') per feed.
+# ARGV prefix, then (id, spec value, poll value or '', score or '', '1' when disabled else '') per feed.
 _PUT_FEEDS = (
     _FIX
     + """
 local p = ARGV[1]
 local touched = {}
-for i = 2, #ARGV, 4 do
+for i = 2, #ARGV, 5 do
   local id, score = ARGV[i], ARGV[i + 3]
+  if ARGV[i + 4] == '1' then
+    redis.call('SADD', p .. 'disabled', id)
+  else
+    redis.call('SREM', p .. 'disabled', id)
+  end
   local b, m = string.sub(id, 1, 4), string.sub(id, 5)
   local bucket = p .. 'feed:' .. b
   redis.call('HSET', bucket, id, ARGV[i + 1])
@@ -214,6 +219,7 @@ _DELETE_FEED = (
 local b, m = string.sub(ARGV[1], 1, 4), string.sub(ARGV[1], 5)
 local existed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[1], '+' .. m)
+redis.call('SREM', KEYS[5], ARGV[1])
 redis.call('ZREM', KEYS[2], m)
 fix(KEYS[2], KEYS[3], b)
 redis.call('DEL', KEYS[4])
@@ -221,8 +227,8 @@ return existed
 """
 )
 
-# KEYS old bucket, new bucket, old due, new due, index, old entries, new entries;
-# ARGV old id, new id, new spec value, new poll value or ''.
+# KEYS old bucket, new bucket, old due, new due, index, old entries, new entries, disabled set;
+# ARGV old id, new id, new spec value, new poll value or '', '1' when the new state is disabled.
 _MOVE_FEED = (
     _FIX
     + """
@@ -238,6 +244,8 @@ else
   redis.call('HSET', KEYS[2], '+' .. nm, ARGV[4])
 end
 if score then redis.call('ZADD', KEYS[4], score, nm) end
+redis.call('SREM', KEYS[8], ARGV[1])
+if ARGV[5] == '1' then redis.call('SADD', KEYS[8], ARGV[2]) end
 fix(KEYS[3], KEYS[5], ob)
 fix(KEYS[4], KEYS[5], nb)
 if redis.call('EXISTS', KEYS[6]) == 1 then
@@ -433,13 +441,20 @@ class RedisStore:
             args: list[str] = [self.p]
             for url, state, next_at in items[start : start + 1000]:
                 spec, poll = pack_feed(url, state)
-                args += [feed_id(url), spec, poll or "", "" if next_at is None else str(_score(next_at))]
+                score = "" if next_at is None else str(_score(next_at))
+                args += [feed_id(url), spec, poll or "", score, "1" if state.get("disabled") else ""]
             self._do(partial(self._put_feeds, keys=[], args=args))
 
     def delete_feed(self, url: str) -> bool:
         self._ensure_due_layout()
         fid = feed_id(url)
-        keys = [self._bucket(fid), self._due(fid), f"{self.p}due-index", f"{self.p}entries:{url}"]
+        keys = [
+            self._bucket(fid),
+            self._due(fid),
+            f"{self.p}due-index",
+            f"{self.p}entries:{url}",
+            f"{self.p}disabled",
+        ]
         return bool(self._do(lambda: self._delete_feed(keys=keys, args=[fid])))
 
     def move_feed(self, old: str, new: str, state: dict[str, Any]) -> None:
@@ -453,9 +468,11 @@ class RedisStore:
             f"{self.p}due-index",
             f"{self.p}entries:{old}",
             f"{self.p}entries:{new}",
+            f"{self.p}disabled",
         ]
         spec, poll = pack_feed(new, state)
-        self._do(lambda: self._move_feed(keys=keys, args=[old_id, new_id, spec, poll or ""]))
+        flag = "1" if state.get("disabled") else ""
+        self._do(lambda: self._move_feed(keys=keys, args=[old_id, new_id, spec, poll or "", flag]))
 
     def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
         if entry_keys:
@@ -476,6 +493,20 @@ class RedisStore:
 
     def feed_urls(self) -> list[str]:
         return sorted(self._all_feeds().values())
+
+    def disabled_count(self) -> int:
+        # Every feed write keeps the `disabled` set; data written before it had one is counted once.
+        if not self._do(lambda: self.r.exists(f"{self.p}disabled-counted")):
+            feeds = self._all_feeds()
+            states = self.get_feeds(list(feeds.values()))
+            ids = [fid for fid, url in feeds.items() if (states.get(url) or {}).get("disabled")]
+            pipe = self.r.pipeline(transaction=True)
+            pipe.delete(f"{self.p}disabled")
+            if ids:
+                pipe.sadd(f"{self.p}disabled", *ids)
+            pipe.set(f"{self.p}disabled-counted", 1)
+            self._do(pipe.execute)
+        return int(self._do(lambda: self.r.scard(f"{self.p}disabled")))
 
     def get_checkpoint(self, key: str) -> str | None:
         raw = self._do(lambda: self.r.hget(f"{self.p}checkpoints", key))

@@ -227,6 +227,14 @@ class SQLiteStore:
         return [str(r[0]) for r in self._conn().execute("SELECT url FROM feeds ORDER BY url").fetchall()]
 
     # -- archives ---------------------------------------------------------
+    def disabled_count(self) -> int:
+        row = (
+            self._conn()
+            .execute("SELECT COUNT(*) FROM feeds WHERE json_extract(state, '$.disabled') IS NOT NULL")
+            .fetchone()
+        )
+        return int(row[0])
+
     def get_checkpoint(self, key: str) -> str | None:
         row = self._conn().execute("SELECT position FROM checkpoints WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
