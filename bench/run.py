@@ -81,6 +81,11 @@ def pipeline_table(p: dict[str, Any]) -> list[str]:
             f"  {mode:<10}{m['articles_per_s']:>11.1f}{m['cpu_ms_per_article']:>12.2f}"
             f"{m['bare_ms_per_article']['sum']:>10.2f}{m['ratio_to_bare']:>8.2f}"
             f"  {verdict(m['ratio_to_bare'], goals['ratio_to_bare'])}"
+            + (
+                f"  (rounds: {', '.join(f'{r:.2f}' for r in m['ratio_every_round'])})"
+                if "ratio_every_round" in m
+                else ""
+            )
         )
         if m["counts"].get("failed"):
             lines.append(f"  {'':<10}WARNING: {m['counts']['failed']} article(s) failed in this run")
