@@ -169,7 +169,7 @@ def poll_feed(
         now + res.max_age_s if res.max_age_s else None,
         _expires_ts(res.expires),
     ]
-    parsed = False
+    parsed, links = False, []
     if res.status == 304:
         result.not_modified = True
         # RFC 9110 §15.4.5: a 304 may carry an updated validator.
@@ -184,11 +184,7 @@ def poll_feed(
             feed = _parse(res)
             parsed = True
             _queue_entries(feed, res, spec, result, store=store, settings=settings)
-            if backfill_pages > 0:
-                pending = _backfill(
-                    feed, spec, result, store=store, settings=settings, fetcher=fetcher, limit=backfill_pages
-                )
-                state["backfill_pending"] = pending or None
+            links = _page_links(feed, spec.location)
             if feed.ttl_s:
                 not_before.append(now + feed.ttl_s)
             times = [_entry_time(e) for e in feed.entries]
@@ -196,11 +192,17 @@ def poll_feed(
                 times, settings.poll_interval_s, settings.min_interval_s, settings.max_interval_s
             )
             state["interval_s"] = float(round(interval))
-    if result.not_modified and state.get("backfill_pending") and backfill_pages > 0:
-        # The feed did not change, but a backfill stopped earlier (host busy, page limit) goes on;
-        # the flag in the state keeps this free for every other unchanged poll.
-        pending = resume_backfill(
-            spec, result, store=store, settings=settings, fetcher=fetcher, limit=backfill_pages
+    # A changed feed backfills from the pages it links to.  An unchanged one goes on with a backfill
+    # stopped earlier (host busy, page limit); the flag in the state keeps every other one free.
+    if backfill_pages > 0 and (parsed or state.get("backfill_pending")):
+        pending = backfill(
+            links,
+            spec,
+            result,
+            store=store,
+            settings=settings,
+            fetcher=fetcher,
+            limit=backfill_pages,
         )
         state["backfill_pending"] = pending or None
     state["next_at"] = schedule.next_check(
@@ -237,8 +239,8 @@ def _move(spec: SourceSpec, new_url: str, state: dict[str, Any], store: StateSto
     return moved
 
 
-def _backfill(
-    feed: ParsedFeed,
+def backfill(
+    head: list[str],
     spec: SourceSpec,
     result: ReadResult,
     *,
@@ -250,7 +252,11 @@ def _backfill(
     """
     Read the older documents an RFC 5005 feed links to, once each, at most `limit` per poll.
 
-    Returns True when pages are left for a later poll.
+    `head` holds the pages the feed just read links to; the pages a stopped
+    backfill left (its frontier) come after them, so an unchanged poll (a
+    304, the same body) passes none and goes on where the last one stopped.
+    Returns True when pages are left for a later poll (the feed state
+    remembers it as `backfill_pending`).
 
     Archive documents (`prev-archive`) never change (RFC 5005 §4), and paged
     feeds (`next`/`previous`) are read for backfill only, so every page read is
@@ -261,45 +267,6 @@ def _backfill(
     this poll and the pages not read yet (the frontier) are remembered, so
     the next poll goes on from there.
     """
-    return _read_pages(
-        _page_links(feed, spec.location),
-        spec,
-        result,
-        store=store,
-        settings=settings,
-        fetcher=fetcher,
-        limit=limit,
-    )
-
-
-def resume_backfill(
-    spec: SourceSpec,
-    result: ReadResult,
-    *,
-    store: StateStore,
-    settings: Settings,
-    fetcher: Fetcher,
-    limit: int,
-) -> bool:
-    """
-    Go on with a backfill stopped at an earlier poll, without the feed itself (a 304, an unchanged body).
-
-    Returns True when pages are still left (the feed state remembers it as `backfill_pending`).
-    """
-    return _read_pages([], spec, result, store=store, settings=settings, fetcher=fetcher, limit=limit)
-
-
-def _read_pages(
-    head: list[str],
-    spec: SourceSpec,
-    result: ReadResult,
-    *,
-    store: StateStore,
-    settings: Settings,
-    fetcher: Fetcher,
-    limit: int,
-) -> bool:
-    """Read `head` and the pages a stopped backfill left (its frontier); return True if some are left."""
     pages_key = f"pages:{spec.location}"
     frontier_key = f"backfill:{spec.location}"
     saved = _frontier(store, frontier_key)
