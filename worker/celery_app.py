@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 import redis
@@ -33,7 +32,7 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
             "unacked_restore_throttle": 1,
             "retry_on_timeout": True,
         }
-    folder = _broker_folder(s)
+    folder = s.broker_dir
     for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
@@ -44,11 +43,6 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
         # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
         "control_folder": str(folder / "control"),
     }
-
-
-def _broker_folder(s: config.Settings) -> Path:
-    """Return the folder of the embedded mode's filesystem broker."""
-    return (s.state_dir / "broker").resolve()
 
 
 def make_app(s: config.Settings) -> Celery:
@@ -150,7 +144,7 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
                 ledger.sweep_interval_s(settings), ledger.sweep_safely, (settings, client), priority=10
             )
         else:
-            ledger.recover_filesystem(ledger.store_of(settings), _broker_folder(settings) / "queue")
+            ledger.recover_filesystem(ledger.store_of(settings), settings.broker_dir / "queue")
 
     def stop(self, parent: Any) -> None:
         if self.tref is not None:

@@ -69,6 +69,11 @@ class Settings:
         """True when no Redis is configured."""
         return not self.redis_url
 
+    @property
+    def broker_dir(self) -> Path:
+        """The embedded mode's filesystem broker (messages wait in its `queue` folder)."""
+        return (self.state_dir / "broker").resolve()
+
     def with_(self, **changes: object) -> Settings:
         """Return a copy with some settings changed."""
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -32,7 +32,7 @@ def queue_depths(settings: Settings) -> dict[str, int]:
             return {q: int(r.llen(q)) for q in dispatch.QUEUES}
         finally:
             r.close()
-    folder = settings.state_dir / "broker" / "queue"
+    folder = settings.broker_dir / "queue"
     n = len(list(folder.glob("*.msg"))) if folder.exists() else 0
     return {"all": n}
 

@@ -137,18 +137,15 @@ def resend(store: StateStore, queue: str, ids: list[str], *, reason: str, send: 
         from worker.celery_app import app
 
         send = app.send_task
+    # Those that ended meanwhile have no message left.
     messages = store.ledger_messages(ids)
-    for task_id in ids:
-        message = messages.get(task_id)
-        if message is None:  # ended meanwhile
-            continue
+    for task_id, message in messages.items():
         task, args, kwargs = decode(message)
         send(task, args=args, kwargs=kwargs, task_id=task_id, queue=queue)
         log.warning("task_resent", task=task, task_id=task_id, queue=queue, reason=reason)
-    sent = sum(1 for task_id in ids if task_id in messages)
-    if sent:
-        store.incr("tasks_resent", sent)
-    return sent
+    if messages:
+        store.incr("tasks_resent", len(messages))
+    return len(messages)
 
 
 def oldest_queued_at(client: redis.Redis[bytes], queue: str) -> float | None:

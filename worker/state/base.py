@@ -117,11 +117,11 @@ class StateStore(Protocol):
         """Return every source with stored state (disabled ones included)."""
         ...
 
-    # -- archives ---------------------------------------------------------
     def disabled_count(self) -> int:
         """Return how many stored feeds are disabled (cheap: a metrics scrape asks at every scrape)."""
         ...
 
+    # -- archives ---------------------------------------------------------
     def get_checkpoint(self, key: str) -> str | None:
         """Return the last position processed in an archive."""
         ...
