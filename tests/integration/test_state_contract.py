@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,24 @@ def store(store_spec: tuple[str, str]) -> Iterator[StateStore]:
     s = _open(*store_spec)
     yield s
     s.close()
+
+
+def race(target: Any, args_each: list[tuple[Any, ...]], timeout: float) -> list[Any]:
+    """
+    Run `target(*args, barrier, out)` in one spawned process per `args`, all let go at once.
+
+    Returns what each process put on `out`, in the order they came.
+    """
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(len(args_each))
+    out = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args, barrier, out)) for args in args_each]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=timeout) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    return results
 
 
 def _race_claim(kind: str, where: str, article: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
@@ -94,18 +113,10 @@ class TestDedupe:
 
         assert None is store.claim_content("h", "a2", 60)
 
-    @pytest.mark.parametrize("race", [_race_claim, _race_bands], ids=["content", "bands"])
-    def test_racing_processes_see_exactly_one_winner(self, store_spec: tuple[str, str], race) -> None:
+    @pytest.mark.parametrize("racer", [_race_claim, _race_bands], ids=["content", "bands"])
+    def test_racing_processes_see_exactly_one_winner(self, store_spec: tuple[str, str], racer) -> None:
         """Four processes claim the same key at once: exactly one gets None."""
-        ctx = mp.get_context("spawn")
-        barrier = ctx.Barrier(4)
-        out = ctx.Queue()
-        procs = [ctx.Process(target=race, args=(*store_spec, f"a{i}", barrier, out)) for i in range(4)]
-        for p in procs:
-            p.start()
-        results = [out.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join(timeout=60)
+        results = race(racer, [(*store_spec, f"a{i}") for i in range(4)], timeout=60)
         winners = [a for a, owner in results if owner is None]
 
         assert 1 == len(winners)
@@ -271,15 +282,7 @@ class TestDueSet:
         s = _open(*store_spec)
         urls = [f"http://h{i % 50}/f{i}" for i in range(300)]
         s.put_feeds([(u, {}, float(i % 97)) for i, u in enumerate(urls)])
-        ctx = mp.get_context("spawn")
-        barrier = ctx.Barrier(4)
-        out = ctx.Queue()
-        procs = [ctx.Process(target=_race_due, args=(*store_spec, barrier, out)) for _ in range(4)]
-        for p in procs:
-            p.start()
-        claimed = [u for _ in procs for u in out.get(timeout=120)]
-        for p in procs:
-            p.join(timeout=60)
+        claimed = [u for batch in race(_race_due, [store_spec] * 4, timeout=120) for u in batch]
 
         assert sorted(urls) == sorted(claimed)
         assert {1600.0} == set(s.scheduled().values())
@@ -507,15 +510,7 @@ class TestSlotsAndParking:
         ids = [f"i{n:04d}" for n in range(1000)]
         for n, item_id in enumerate(ids):
             store.park(item_id, {"url": f"http://h/{n}"}, time.time() - 1000 + n)
-        ctx = mp.get_context("spawn")
-        barrier = ctx.Barrier(2)
-        out = ctx.Queue()
-        procs = [ctx.Process(target=_race_release, args=(*store_spec, barrier, out)) for _ in range(2)]
-        for p in procs:
-            p.start()
-        taken = [out.get(timeout=120) for _ in procs]
-        for p in procs:
-            p.join(timeout=60)
+        taken = race(_race_release, [store_spec] * 2, timeout=120)
 
         assert sorted(ids) == sorted(taken[0] + taken[1])
         assert all(taken), [len(t) for t in taken]
