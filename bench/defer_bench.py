@@ -3,7 +3,7 @@ Deferral cost of a one-host backlog: fetch task runs until every article has gon
 
 Compares the previous design (take a token or re-send yourself with a
 countdown of at most `INGEST_MAX_DEFER_S`, the baseline) with reserved slots
-(`worker.slots`: each article deferred once to its slot), using the same
+(`worker.state.slots`: each article deferred once to its slot), using the same
 arithmetic as the stores.  Pure simulation: workers are never the bottleneck.
 
     .venv/bin/python bench/defer_bench.py [--articles N] [--rate R] [--burst B]
@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from worker import slots
+from worker.state import slots
 
 
 def token_bucket_runs(n: int, rate: float, burst: float, max_defer_s: float, seed: int = 1) -> int:

@@ -19,7 +19,7 @@ from trafilatura.utils import decode_file
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from worker.clean.html import clean_html  # noqa: E402
+from worker.process.clean.html import clean_html  # noqa: E402
 
 DEFAULT_DIR = REPO.parent / "shared" / "data" / "extraction-dev"
 WHERE = (

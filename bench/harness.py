@@ -107,7 +107,7 @@ def private_redis() -> Iterator[str]:
 
 def log_to_devnull() -> None:
     """Configure logging as the worker does (INFO, JSON), lines to /dev/null: rendering counts, I/O not."""
-    from worker import logging as wlogging
+    from worker.app import logging as wlogging
 
     wlogging.configure("INFO", json=True, force=True)
     devnull = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process

@@ -1,5 +1,5 @@
 """
-What the ledger of sent tasks (`worker.ledger`) costs a task, against publishing without it.
+What the ledger of sent tasks (`worker.app.ledger`) costs a task, against publishing without it.
 
 Publishes fetch tasks and process batches (four pages of about 40 kB) to a
 private redis-server through the worker's own Celery app, first without a
@@ -40,8 +40,9 @@ def _cpu_ms_each(n: int, fn: Any) -> float:
 def child(n: int) -> dict[str, Any]:
     """Measure in this process (REDIS_URL set by the parent); return CPU ms per operation."""
     from tests.support.corpus import article_page
-    from worker import dispatch, ledger
-    from worker.celery_app import app, settings
+    from worker import dispatch
+    from worker.app import ledger
+    from worker.app.celery_app import app, settings
 
     fetch = {
         "url": "https://example.org/news/1",

@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from worker import neardup as nd
+from worker.process import neardup as nd
 
 SEED = 20240607
 ROOT = Path(__file__).resolve().parents[1]

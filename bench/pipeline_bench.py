@@ -6,7 +6,7 @@ is served from 127.0.0.1 by a *separate process*, so the HTTP server's CPU time
 never counts against the pipeline: every CPU figure is `time.process_time()` of
 this process alone.  The pipeline runs through the same task code as `ingest`
 (Celery `Task.apply` in this process, follow-up tasks drained by
-`worker.cli.drain`), first embedded (SQLite state, JSONL), then against a
+`worker.app.cli.drain`), first embedded (SQLite state, JSONL), then against a
 private `redis-server` when one can be started.  On the same pages and texts it
 then times the bare libraries: trafilatura (the call `clean_html` makes), spaCy
 NER (same model, same components, one `nlp.pipe`), py3langid and YAKE.  Each
@@ -112,8 +112,8 @@ def per_item_ms(t: Timed, n: int) -> float:
 def ingest(feed_url: str, name: str) -> Counter[str]:
     """Run one feed through the tasks in this process, exactly as `worker ingest URL` does."""
     from worker import dispatch
-    from worker.cli import drain
-    from worker.sources import resolve
+    from worker.app.cli import drain
+    from worker.sources.spec import resolve
 
     local = dispatch.LocalDispatcher()
     local.send("worker.poll_source", resolve(feed_url, name=name).to_dict())
@@ -127,7 +127,8 @@ def run_mode(
     base: str, n: int, work: Path, redis_url: str | None, profile: cProfile.Profile | None
 ) -> dict[str, Any]:
     """Ingest the corpus, then its duplicates, in one mode; return figures and the emitted texts."""
-    from worker import config, runtime
+    from worker import config
+    from worker.app import runtime
 
     settings = config.load().with_(
         state_dir=work / "state",
@@ -191,7 +192,7 @@ def bare_trafilatura(pages: list[tuple[str, str]]) -> Callable[[], None]:
     """Return a run of trafilatura over the pages with the arguments `clean_html` gives it."""
     import trafilatura
 
-    from worker.clean.html import trafilatura_options
+    from worker.process.clean.html import trafilatura_options
 
     now = datetime.now(UTC)
 
@@ -210,7 +211,7 @@ def bare_libraries(pages: list[tuple[str, str]], texts: list[str]) -> dict[str, 
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     from worker import config
-    from worker.enrich.entities import load_nlp
+    from worker.process.enrich.entities import load_nlp
 
     nlp = load_nlp(config.load().spacy_model, keep=("ner",))
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)

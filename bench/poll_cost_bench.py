@@ -46,10 +46,11 @@ import feedparser
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import log_to_devnull, private_redis, server_child
-from worker import dispatch, poll
+from worker import dispatch
 from worker.config import Settings
-from worker.fetch import Fetcher
-from worker.sources import SourceSpec
+from worker.fetch.client import Fetcher
+from worker.poll import feed as poll
+from worker.sources.spec import SourceSpec
 from worker.state import StateStore
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore

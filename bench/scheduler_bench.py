@@ -31,8 +31,9 @@ import redis
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import private_redis
-from worker import dispatch, scheduler
-from worker.feeds import body_hash
+from worker import dispatch
+from worker.schedule import tick as scheduler
+from worker.sources.feeds import body_hash
 from worker.state.codec import feed_id, unpack_feed
 from worker.state.redis import RedisStore
 

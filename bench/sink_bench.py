@@ -64,7 +64,7 @@ def bench_redis(url: str, n: int) -> dict[str, float]:
     """Return XADD records/s: redis-py alone, then `RedisStreamSink.write` per batch size."""
     import redis
 
-    from worker.sinks.redis_stream import RedisStreamSink
+    from worker.delivery.redis_stream import RedisStreamSink
 
     client = redis.Redis.from_url(url)
     recs = make_records(n, "raw")
@@ -103,7 +103,7 @@ def _write_all(sink: Any, records: list[dict[str, Any]], size: int) -> None:
 
 def bench_jsonl(n: int) -> dict[str, float]:
     """Return JSONL sink records/s per batch size (each batch fsynced, as in production)."""
-    from worker.sinks.jsonl import JsonlSink
+    from worker.delivery.jsonl import JsonlSink
 
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench-jsonl-") as d:

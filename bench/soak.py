@@ -12,7 +12,7 @@ counts, which must both be 0 (exit code 1 otherwise).
 
 With `--kill-every S` the whole service (main process, pool, beat) gets a
 SIGKILL every S seconds and is started again: what each kill held comes back
-through acks-late redelivery and the ledger of sent tasks (`worker.ledger`),
+through acks-late redelivery and the ledger of sent tasks (`worker.app.ledger`),
 whose re-sends the figures count.  The visibility timeout is then 30 s, so
 that the run shows recovery rather than waits for it.
 
@@ -44,7 +44,7 @@ import redis  # noqa: E402 - after the path set-up above
 from tests.integration.conftest import RedisServer, free_port  # noqa: E402
 from tests.integration.httpserver import HTTPTestServer, Request, Response  # noqa: E402
 from tests.support.corpus import article_page, rss_feed  # noqa: E402
-from worker.dedup import article_id  # noqa: E402
+from worker.process.dedup import article_id  # noqa: E402
 
 WINDOW = 3  # articles a feed lists at once
 

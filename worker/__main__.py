@@ -1,5 +1,5 @@
 """`python -m worker`: the command line."""
 
-from worker.cli import main
+from worker.app.cli import main
 
 raise SystemExit(main())

@@ -20,7 +20,7 @@ class Dispatcher(Protocol):
         ...
 
     def send_later(self, task: str, countdown_s: float, *args: Any) -> None:
-        """Queue `task` to run `countdown_s` from now (kept short: see `worker.politeness`)."""
+        """Queue `task` to run `countdown_s` from now (kept short: see `worker.schedule.politeness`)."""
         ...
 
 
@@ -28,12 +28,12 @@ class CeleryDispatcher:
     """Send to the broker, on the task's own queue (see `celery_app.task_routes`)."""
 
     def send(self, task: str, *args: Any) -> None:
-        from worker.celery_app import app
+        from worker.app.celery_app import app
 
         app.send_task(task, args=list(args))
 
     def send_later(self, task: str, countdown_s: float, *args: Any) -> None:
-        from worker.celery_app import app
+        from worker.app.celery_app import app
 
         app.send_task(task, args=list(args), countdown=countdown_s if countdown_s > 0 else None)
 
@@ -71,7 +71,7 @@ _leased: ContextVar[bool] = ContextVar("dispatch_leased", default=False)
 
 @contextmanager
 def leased() -> Iterator[None]:
-    """Send work that a lease in the state store brings back if it is lost: `worker.ledger` skips it."""
+    """Send work that a lease in the state store brings back if it is lost: `worker.app.ledger` skips it."""
     token = _leased.set(True)
     try:
         yield

@@ -206,7 +206,7 @@ def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[
             "-m",
             "celery",
             "-A",
-            "worker.celery_app",
+            "worker.app.celery_app",
             "worker",
             "-Q",
             queues,

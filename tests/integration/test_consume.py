@@ -9,8 +9,8 @@ import pytest
 import redis
 
 from worker import config
-from worker.consume import consume, ensure_group
-from worker.sinks.redis_stream import RedisStreamSink
+from worker.delivery.consume import consume, ensure_group
+from worker.delivery.redis_stream import RedisStreamSink
 
 pytestmark = pytest.mark.integration
 

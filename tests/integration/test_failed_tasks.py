@@ -34,7 +34,7 @@ def send_batch(items: list[dict[str, Any]], env: dict[str, str]) -> None:
     """Queue one `worker.process_items` task from another process, as any producer would."""
     code = (
         "import json, sys\n"
-        "from worker.celery_app import app\n"
+        "from worker.app.celery_app import app\n"
         "app.send_task('worker.process_items', args=[json.load(sys.stdin)])\n"
     )
     subprocess.run(

@@ -24,9 +24,9 @@ from tests.conftest import ROOT
 from tests.integration.conftest import RedisServer, free_port, wait_for
 from tests.integration.test_ingest_e2e import read_jsonl
 from tests.support.corpus import article_page
-from worker.dedup import article_id
+from worker.delivery.jsonl import JsonlSink, SinkFull
 from worker.dispatch import QUEUES
-from worker.sinks.jsonl import JsonlSink, SinkFull
+from worker.process.dedup import article_id
 
 pytestmark = pytest.mark.integration
 
@@ -185,7 +185,7 @@ def whole_lines(out: Path) -> list[str]:
 # Run in a subprocess because RLIMIT_FSIZE would otherwise limit pytest itself.
 _RLIMIT_SCRIPT = """
 import json, resource, signal, sys
-from worker.sinks.jsonl import JsonlSink, SinkFull
+from worker.delivery.jsonl import JsonlSink, SinkFull
 
 def big(i):
     return {"id": f"{i:016x}", "url": f"http://example.org/{i}", "text": f"article {i} " * 2000}

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from worker.errors import ParseError
-from worker.feeds import ParsedFeed, parse_feed
+from worker.sources.feeds import ParsedFeed, parse_feed
 
 pytestmark = pytest.mark.integration
 

@@ -30,8 +30,8 @@ from worker.errors import (
     ServerBusy,
     UnsupportedContent,
 )
-from worker.fetch import Fetcher, parse_max_age, parse_retry_after, split_content_type
-from worker.transport import Transport
+from worker.fetch.client import Fetcher, parse_max_age, parse_retry_after, split_content_type
+from worker.fetch.transport import Transport
 
 pytestmark = pytest.mark.integration
 

@@ -1,5 +1,5 @@
 """
-The ledger of sent tasks (worker.ledger): a message the broker loses is sent again.
+The ledger of sent tasks (worker.app.ledger): a message the broker loses is sent again.
 
 The loss is made the way it happens: a message taken off its queue (what
 kombu's BRPOP does) and never recorded as unacked (the worker died before
@@ -19,7 +19,7 @@ import redis
 from tests.integration.conftest import wait_for
 from tests.integration.test_faults import FAST_REDELIVERY, assert_exactly_once, idle, write_archive
 from tests.integration.test_ingest_e2e import read_jsonl
-from worker import ledger
+from worker.app import ledger
 from worker.config import Settings
 from worker.dispatch import QUEUES
 from worker.state import StateStore

@@ -74,7 +74,7 @@ class TestHealth:
 
         assert 0 == code
         assert {"poll": 1, "fetch": 0, "process": 0} == report["broker"]["queue_depths"]
-        # The ledger holds the queued poll until it ends (worker.ledger).
+        # The ledger holds the queued poll until it ends (worker.app.ledger).
         assert {"poll": 1, "fetch": 0, "process": 0} == report["state_store"]["tasks_in_flight"]
         assert (True, True) == (report["broker"]["ok"], report["broker"]["eviction_safe"])
         assert {"ok": True, "stream": "articles", "length": 0} == report["sink_stream"]

@@ -20,10 +20,12 @@ from tests.conftest import ROOT
 from tests.integration.conftest import WorkerProcess, wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, static
 from tests.support.corpus import article_page, article_title
-from worker import dispatch, politeness, scheduler
+from worker import dispatch
 from worker.config import Settings
-from worker.dedup import article_id
-from worker.sources import SourceSpec
+from worker.process.dedup import article_id
+from worker.schedule import politeness
+from worker.schedule import tick as scheduler
+from worker.sources.spec import SourceSpec
 from worker.state.redis import RedisStore
 
 pytestmark = pytest.mark.integration
@@ -170,7 +172,7 @@ def start_beat(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[[d
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(env: dict[str, str]) -> None:
-        args = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "beat", "--loglevel", "INFO"]
+        args = [sys.executable, "-m", "celery", "-A", "worker.app.celery_app", "beat", "--loglevel", "INFO"]
         args += ["--schedule", str(tmp_path / "beat-schedule")]
         with open(tmp_path / "beat.log", "wb") as fh:
             procs.append(
@@ -191,7 +193,7 @@ class BrokerDispatcher:
     """Send tasks to the test's Redis broker from this process, as a tick in a worker would."""
 
     def __init__(self, redis_url: str, state_dir: Path) -> None:
-        from worker.celery_app import make_app
+        from worker.app.celery_app import make_app
 
         self.app = make_app(Settings(redis_url=redis_url, state_dir=state_dir))
 

@@ -11,9 +11,9 @@ import redis
 from tests.integration.conftest import wait_for
 from tests.support.corpus import article_text
 from worker import config
+from worker.delivery.jsonl import JsonlSink
 from worker.models import RawItem, SourceRef
-from worker.pipeline import Pipeline
-from worker.sinks.jsonl import JsonlSink
+from worker.process.pipeline import Pipeline
 from worker.state.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ import pytest
 import redis
 
 from tests.integration.test_state_contract import same_bucket_urls
-from worker.feeds import body_hash
+from worker.sources.feeds import body_hash
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
 

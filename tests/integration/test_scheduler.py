@@ -19,13 +19,16 @@ from tests.conftest import ROOT
 from tests.integration.conftest import wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, redirect, static
 from tests.support.corpus import article_text, article_title, rss_feed
-from worker import dispatch, politeness, poll, scheduler
-from worker.archives import iter_archive
+from worker import dispatch
 from worker.config import Settings
-from worker.dedup import article_id
 from worker.errors import HTTPStatusError, ServerBusy
-from worker.fetch import Fetcher
-from worker.sources import SourceSpec
+from worker.fetch.client import Fetcher
+from worker.poll import feed as poll
+from worker.process.dedup import article_id
+from worker.schedule import politeness
+from worker.schedule import tick as scheduler
+from worker.sources.archives import iter_archive
+from worker.sources.spec import SourceSpec
 from worker.state import StateStore
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore

@@ -87,7 +87,7 @@ class TestService:
                 "-m",
                 "celery",
                 "-A",
-                "worker.celery_app",
+                "worker.app.celery_app",
                 "beat",
                 "--loglevel",
                 "INFO",

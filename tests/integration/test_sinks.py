@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from worker.sinks.jsonl import JsonlSink
-from worker.sinks.redis_stream import RedisStreamSink
+from worker.delivery.jsonl import JsonlSink
+from worker.delivery.redis_stream import RedisStreamSink
 
 pytestmark = pytest.mark.integration
 

@@ -11,12 +11,13 @@ import pytest
 
 from tests.integration.httpserver import HTTPTestServer, static
 from tests.support.corpus import rss_feed
-from worker import poll, registry
 from worker.config import Settings
 from worker.errors import IngestError, ParseError, SourceError
-from worker.fetch import Fetcher
-from worker.opml import parse_opml
-from worker.sources import resolve
+from worker.fetch.client import Fetcher
+from worker.poll import feed as poll
+from worker.sources import registry
+from worker.sources.opml import parse_opml
+from worker.sources.spec import resolve
 from worker.state import StateStore
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore

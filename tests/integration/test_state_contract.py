@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.corpus import article_text
-from worker.neardup import signature
+from worker.process.neardup import signature
 from worker.state import StateStore
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore

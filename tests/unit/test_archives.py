@@ -22,9 +22,9 @@ from structlog.testing import capture_logs
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from worker.archives import ArchiveItem, SitemapEntry, detect_kind, iter_archive, iter_sitemap_urls
 from worker.errors import BodyTooLarge, ParseError, SourceError
 from worker.models import RawItem, SourceRef
+from worker.sources.archives import ArchiveItem, SitemapEntry, detect_kind, iter_archive, iter_sitemap_urls
 
 SEED = Path(__file__).parent.parent / "fixtures" / "000_df02527578575e69.txt"
 SEED_BYTES = SEED.read_bytes()

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.clean.chrome import (
+from worker.process.clean.chrome import (
     candidate_lines,
     cut_tail_block,
     fingerprint,

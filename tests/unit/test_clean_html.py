@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from worker.clean.chrome import fingerprint
-from worker.clean.html import clean_html, valid_date
+from worker.process.clean.chrome import fingerprint
+from worker.process.clean.html import clean_html, valid_date
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
 URL = "https://ledger.example/news/harbour-ferry"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.clean.text import (
+from worker.process.clean.text import (
     clean_text,
     is_date_line,
     parse_byline,
@@ -229,7 +229,7 @@ class TestDegrades:
 
     def test_learned_chrome_removed(self):
         """A footer learned for the source is removed though no rule knows it."""
-        from worker.clean.chrome import fingerprint
+        from worker.process.clean.chrome import fingerprint
 
         raw = "The story itself.\n\nBrought to you by the Gazette team"
         learned = frozenset({fingerprint("Brought to you by the Gazette team")})

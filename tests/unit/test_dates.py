@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.enrich.dates import EARLIEST, to_utc_iso
+from worker.process.enrich.dates import EARLIEST, to_utc_iso
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

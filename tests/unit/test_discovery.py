@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.discovery import COMMON_PATHS, common_candidates, feed_links
+from worker.sources.discovery import COMMON_PATHS, common_candidates, feed_links
 
 
 class TestFeedLinks:

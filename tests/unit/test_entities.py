@@ -14,7 +14,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from worker.config import Settings
-from worker.enrich.entities import (
+from worker.models import Entity
+from worker.process.enrich.entities import (
     LABELS,
     EntityLabel,
     canonical_entities,
@@ -23,7 +24,6 @@ from worker.enrich.entities import (
     extract_entities,
     load_nlp,
 )
-from worker.models import Entity
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "000_df02527578575e69.txt"
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from worker.errors import ParseError
-from worker.feeds import ParsedFeed, body_hash, parse_feed
+from worker.sources.feeds import ParsedFeed, body_hash, parse_feed
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 URL = "https://news.example.org/feed"

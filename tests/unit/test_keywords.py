@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.enrich.keywords import extract_keywords
+from worker.process.enrich.keywords import extract_keywords
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "000_df02527578575e69.txt"
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.enrich.language import detect_language
+from worker.process.enrich.language import detect_language
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "000_df02527578575e69.txt"
 

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker import ledger
+from worker.app import ledger
 from worker.config import Settings
 
 JSON = st.recursive(

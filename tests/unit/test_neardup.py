@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker import neardup as nd
+from worker.process import neardup as nd
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WIRE = (FIXTURES / "000_df02527578575e69.txt").read_text()
@@ -101,7 +101,7 @@ class TestSignature:
     def test_deterministic_across_processes(self):
         """Two interpreters with different hash seeds compute the same signature."""
         code = (
-            "import sys; from worker import neardup as nd; "
+            "import sys; from worker.process import neardup as nd; "
             "sys.stdout.write(nd.pack(nd.signature(sys.stdin.read())).hex())"
         )
         root = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from worker.errors import BlockedURL
-from worker.netguard import check_ip, check_url, parse_host_ip
+from worker.fetch.netguard import check_ip, check_url, parse_host_ip
 
 BLOCKED = {
     "loopback-v4": "127.0.0.1",

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from worker.errors import ParseError
-from worker.opml import OpmlFeed, parse_opml, render_opml
+from worker.sources.opml import OpmlFeed, parse_opml, render_opml
 
 
 class TestParse:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker import schedule
+from worker.schedule import intervals as schedule
 
 
 class TestNextCheck:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker import politeness, slots
+from worker.schedule import politeness
+from worker.state import slots
 
 
 def reserve_many(n: int, rate: float, burst: float, *, now: float = 1000.0) -> list[float]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.feeds import body_hash
+from worker.sources.feeds import body_hash
 from worker.state.codec import (
     feed_id,
     pack_feed,

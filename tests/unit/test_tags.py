@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.enrich.tags import normalise_tag, normalise_tags, split_tags
+from worker.process.enrich.tags import normalise_tag, normalise_tags, split_tags
 
 
 class TestSplitTags:

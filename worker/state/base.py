@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from worker.neardup import Signature
+from worker.process.neardup import Signature
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class StateStore(Protocol):
         Look the signature up in the MinHash-LSH index and insert it, atomically.
 
         Candidates share an LSH band; one is a near-duplicate when its stored
-        sketch agrees enough (`worker.neardup`).  Texts too short for a
+        sketch agrees enough (`worker.process.neardup`).  Texts too short for a
         signature are never near-duplicates.
 
         Returns:
@@ -213,7 +213,7 @@ class StateStore(Protocol):
         self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
     ) -> float:
         """
-        Reserve the next request slot of a rate shared by every worker (`worker.slots`).
+        Reserve the next request slot of a rate shared by every worker (`worker.state.slots`).
 
         Unlike `take_token` a reservation does not fail: each call gets its
         own slot, `1 / rate_per_s` after the previous one (`burst` at once
@@ -259,7 +259,7 @@ class StateStore(Protocol):
         """Return how many items are parked (leased ones included)."""
         ...
 
-    # -- the ledger of sent tasks (worker.ledger) ----------------------------
+    # -- the ledger of sent tasks (worker.app.ledger) ----------------------------
     def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
         """Record a task message about to be published; `at` is its last sign of life."""
         ...

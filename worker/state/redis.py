@@ -41,12 +41,12 @@ from redis.backoff import ExponentialBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
-from worker import neardup
 from worker.errors import StoreUnavailable
-from worker.neardup import Signature
-from worker.slots import RESERVE_LUA
+from worker.process import neardup
+from worker.process.neardup import Signature
 from worker.state.base import DeadLetter
 from worker.state.codec import feed_id, pack_feed, pack_state, unpack_feed
+from worker.state.slots import RESERVE_LUA
 
 T = TypeVar("T")
 
@@ -331,7 +331,7 @@ class RedisStore:
         self.p = prefix
         self.dead_stream = dead_stream
         self._claim_content = self.r.register_script(_CLAIM_CONTENT)
-        # Layout and script in worker.neardup: ~250 bytes per remembered article.
+        # Layout and script in worker.process.neardup: ~250 bytes per remembered article.
         self._near_claim = self.r.register_script(neardup.CHECK_AND_INSERT_LUA)
         self.nd_shard_bits = neardup.shard_bits(nd_articles_per_generation)
         self.nd_threshold = nd_threshold

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from worker import neardup
 from worker.errors import StoreUnavailable
-from worker.neardup import Signature
-from worker.slots import reserve
+from worker.process import neardup
+from worker.process.neardup import Signature
 from worker.state.base import DeadLetter
+from worker.state.slots import reserve
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS done (id TEXT PRIMARY KEY, expires REAL NOT NULL);
@@ -403,7 +403,7 @@ class SQLiteStore:
         with self._deferral_tx() as db:
             return int(db.execute("SELECT COUNT(*) FROM parked").fetchone()[0])
 
-    # -- the ledger of sent tasks (worker.ledger) ------------------------------
+    # -- the ledger of sent tasks (worker.app.ledger) ------------------------------
     def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
         with self._tx() as db:
             db.execute(
@@ -456,7 +456,7 @@ class SQLiteStore:
             return int(db.execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()[0])
 
 
-# `slots` holds each host's theoretical arrival time (worker.slots); `parked` the deferred fetches,
+# `slots` holds each host's theoretical arrival time (worker.state.slots); `parked` the deferred fetches,
 # `due` being their slot time, or their lease's end once claimed.
 _DEFERRAL_SCHEMA = """
 CREATE TABLE IF NOT EXISTS slots (name TEXT PRIMARY KEY, tat REAL NOT NULL);

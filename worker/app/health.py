@@ -1,0 +1,133 @@
+"""`python -m worker health`: is the broker, the state store and every sink usable?"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import redis
+
+from worker import dispatch
+from worker.config import Settings
+from worker.state import open_store
+from worker.state.redis import connect
+
+# Only this policy guarantees Redis never drops a queued task, a dedupe marker or a feed's state.
+SAFE_POLICY = "noeviction"
+
+
+def _client(settings: Settings) -> redis.Redis[str]:
+    """Return a client that fails fast: a health check must answer even when Redis is gone."""
+    assert settings.redis_url
+    return redis.Redis.from_url(
+        settings.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
+    )
+
+
+def queue_depths(settings: Settings) -> dict[str, int]:
+    """Return the number of tasks waiting in each queue (filesystem broker: messages in its folder)."""
+    if settings.redis_url:
+        r = _client(settings)
+        try:
+            return {q: int(r.llen(q)) for q in dispatch.QUEUES}
+        finally:
+            r.close()
+    folder = settings.broker_dir / "queue"
+    n = len(list(folder.glob("*.msg"))) if folder.exists() else 0
+    return {"all": n}
+
+
+def dead_count(settings: Settings) -> int:
+    """Return the length of the dead-letter stream (Redis mode)."""
+    r = _client(settings)
+    try:
+        return int(r.xlen(settings.dead_stream))
+    finally:
+        r.close()
+
+
+def eviction_policy(settings: Settings) -> str | None:
+    """Return Redis's `maxmemory-policy` (None in the embedded mode)."""
+    if not settings.redis_url:
+        return None
+    r = connect(settings.redis_url)
+    try:
+        return str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
+    finally:
+        r.close()
+
+
+def check(settings: Settings) -> dict[str, Any]:
+    """Return a JSON-safe report; `ok` is False when anything needed is down."""
+    report: dict[str, Any] = {"mode": "embedded" if settings.embedded else "redis"}
+    down = _redis_down(settings)
+    if down is not None:
+        # The store's own client retries for seconds (it rides out restarts); a health check must not.
+        report["state_store"] = {"ok": False, "error": down}
+    else:
+        report.update(_store_part(settings))
+    out = settings.out_dir
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        report["sink_jsonl"] = {"ok": os.access(out, os.W_OK), "dir": str(out)}
+    except OSError as exc:
+        report["sink_jsonl"] = {"ok": False, "error": str(exc)}
+    if settings.redis_url:
+        report.update(_redis_parts(settings))
+    else:
+        report["broker"] = {"ok": True, "transport": "filesystem", "queue_depths": queue_depths(settings)}
+    report["ok"] = all(v.get("ok", True) for v in report.values() if isinstance(v, dict))
+    return report
+
+
+def _redis_down(settings: Settings) -> str | None:
+    """Return why Redis cannot be reached with one fast attempt, or None (also in the embedded mode)."""
+    if not settings.redis_url:
+        return None
+    r = _client(settings)
+    try:
+        r.ping()
+        return None
+    except redis.RedisError as exc:
+        return str(exc)
+    finally:
+        r.close()
+
+
+def _store_part(settings: Settings) -> dict[str, Any]:
+    try:
+        store = open_store(settings)
+        try:
+            ok = store.ping()
+            if not ok:
+                return {"state_store": {"ok": False}, "counters": {}}
+            # Sent and not ended, per queue (worker.app.ledger): queued, running, or lost and soon sent again.
+            in_flight = {q: store.ledger_count(q) for q in dispatch.QUEUES}
+            return {"state_store": {"ok": True, "tasks_in_flight": in_flight}, "counters": store.counters()}
+        finally:
+            store.close()
+    except Exception as exc:  # noqa: BLE001 - a health check reports every failure
+        return {"state_store": {"ok": False, "error": str(exc)}}
+
+
+def _redis_parts(settings: Settings) -> dict[str, Any]:
+    r = _client(settings)
+    try:
+        r.ping()
+        policy = str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
+        return {
+            "broker": {
+                "ok": True,
+                "queue_depths": {q: int(r.llen(q)) for q in dispatch.QUEUES},
+                "unacked": int(r.hlen("unacked")),
+                "maxmemory_policy": policy,
+                "eviction_safe": policy == SAFE_POLICY,
+            },
+            "sink_stream": {"ok": True, "stream": settings.stream, "length": int(r.xlen(settings.stream))},
+            "dead_letters": int(r.xlen(settings.dead_stream)),
+        }
+    except redis.RedisError as exc:
+        down = {"ok": False, "error": str(exc)}
+        return {"broker": down, "sink_stream": dict(down)}
+    finally:
+        r.close()

@@ -1,0 +1,277 @@
+"""Extract an HTML page's article text and metadata: trafilatura, a readability fallback, chrome rules."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import trafilatura
+from dateutil import parser as date_parser
+from dateutil.parser import UnknownTimezoneWarning
+from lxml import html as lxml_html
+from lxml.etree import ParserError, XMLSyntaxError
+from readability import Document as ReadabilityDocument
+from trafilatura.utils import load_html
+
+from worker.models import Extracted
+from worker.process.clean.chrome import is_date_line
+from worker.process.clean.text import clean_paragraphs, join_paragraphs, split_paragraphs
+
+# News archives start with the web; anything older is a parse of some other number.
+MIN_DATE = datetime(1990, 1, 1, tzinfo=UTC)
+# A naive date is read as UTC, so a page written east of UTC may look up to a
+# day ahead: that much of "future" is tolerated.
+FUTURE_SLACK = timedelta(days=1)
+# Below this many characters trafilatura may have missed the body: ask readability too.
+SHORT_TEXT = 500
+# Pages shorter than this after cleaning are not articles (teasers, stubs, errors).
+MIN_ARTICLE_TEXT = 300
+# Share of text made of whole link texts above which output is a list of links.
+LINK_HEAVY = 0.5
+_ARTICLE_TYPES = re.compile(r"article|posting|report|review", re.IGNORECASE)
+_LIST_TYPES = frozenset(
+    {"collectionpage", "itemlist", "searchresultspage", "website", "webpage", "profilepage"}
+)
+_DATE_XPATH = (
+    "//meta[@property='article:published_time' or @name='article:published_time'"
+    " or @property='og:published_time' or @itemprop='datePublished' or @name='pubdate'"
+    " or @name='publishdate' or @name='date' or @name='DC.date.issued' or @name='dcterms.created'"
+    " or @name='sailthru.date' or @name='parsely-pub-date']/@content"
+    " | //*[@itemprop='datePublished']/@datetime"
+)
+_BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption")
+
+
+def _empty(url: str) -> Extracted:
+    return Extracted(title=None, text="", canonical_url=url or None, is_article=False)
+
+
+def _text_of(element: Any) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def _json_ld_types(tree: Any) -> tuple[set[str], list[str]]:
+    """Return the schema.org types and `datePublished` values of a page's JSON-LD."""
+    types: set[str] = set()
+    dates: list[str] = []
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        text = script.text or ""
+        types.update(t.casefold() for t in re.findall(r'"@type"\s*:\s*"([^"]{1,60})"', text))
+        for found in re.findall(r'"@type"\s*:\s*\[([^\]]{1,200})\]', text):
+            types.update(t.casefold() for t in re.findall(r'"([^"]+)"', found))
+        dates.extend(re.findall(r'"datePublished"\s*:\s*"([^"]{4,40})"', text))
+    return types, dates
+
+
+def _anchor_texts(tree: Any) -> set[str]:
+    return {t for t in (_text_of(a) for a in tree.iter("a")) if t}
+
+
+def link_ratio(paragraphs: list[str], anchors: set[str]) -> float:
+    """Return the share of characters in paragraphs that are whole link texts."""
+    total = sum(len(p) for p in paragraphs)
+    if not total:
+        return 0.0
+    linked = sum(len(p) for p in paragraphs if p.lstrip("-• ") in anchors)
+    return linked / total
+
+
+def valid_date(value: str | None, now: datetime) -> str | None:
+    """Return the date string when it parses to a date from 1990 up to now, else None."""
+    if not value or len(value) > 60:
+        return None
+    try:
+        # Zone names dateutil does not know (CET, MESZ) still leave a usable
+        # date for the range check; enrichment resolves zones properly.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnknownTimezoneWarning)
+            parsed = date_parser.parse(value)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    if parsed < MIN_DATE or parsed > now + FUTURE_SLACK:
+        return None
+    return value.strip()
+
+
+def _published(tree: Any, ld_dates: list[str], fallback: str | None, now: datetime) -> str | None:
+    candidates = [str(v) for v in tree.xpath(_DATE_XPATH)] + ld_dates + [fallback or ""]
+    for value in candidates:
+        if (date := valid_date(value, now)) is not None:
+            return date
+    return None
+
+
+def _readability_paragraphs(html: str) -> list[str]:
+    """Extract paragraphs with readability-lxml, the second opinion."""
+    summary = ReadabilityDocument(html).summary(html_partial=True)
+    tree = lxml_html.fromstring(summary)
+    paragraphs: list[str] = []
+    for element in tree.iter(*_BLOCK_TAGS):
+        # Nested blocks (a `p` in an `li`) are read once, at the outer block.
+        if any(a.tag in _BLOCK_TAGS for a in element.iterancestors()):
+            continue
+        if text := _text_of(element):
+            paragraphs.append(text)
+    return paragraphs
+
+
+def _choose(first: list[str], anchors: set[str], html: str) -> tuple[list[str], str]:
+    """
+    Keep trafilatura's paragraphs unless they look unsure and readability does better.
+
+    Unsure means short or link-heavy; readability wins only with clearly more
+    text that is less link-heavy, since on short pages both can be right.
+    """
+    length = sum(len(p) for p in first)
+    first_links = link_ratio(first, anchors)
+    if length >= SHORT_TEXT and first_links <= LINK_HEAVY:
+        return first, "trafilatura"
+    try:
+        second = _readability_paragraphs(html)
+    except (ValueError, TypeError, ParserError, XMLSyntaxError, AttributeError):
+        return first, "trafilatura"
+    second_length = sum(len(p) for p in second)
+    second_links = link_ratio(second, anchors)
+    if second_length > 2 * length and second_links < max(first_links, 0.3):
+        return second, "readability"
+    return first, "trafilatura"
+
+
+def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
+    if (
+        paragraphs
+        and title
+        and " ".join(paragraphs[0].split()).casefold() == " ".join(title.split()).casefold()
+    ):
+        return paragraphs[1:]
+    return paragraphs
+
+
+def _drop_date_lines(paragraphs: list[str]) -> list[str]:
+    # Stand-alone dates above or below the body are page furniture: the date
+    # itself is kept in `published`.
+    edge = 3
+    n = len(paragraphs)
+    return [p for i, p in enumerate(paragraphs) if not ((i < edge or i >= n - edge) and is_date_line(p))]
+
+
+def is_article_page(
+    paragraphs: list[str], *, anchors: set[str], ld_types: set[str], og_type: str, teaser_count: int
+) -> bool:
+    """
+    Tell an article from an index, list or stub page.
+
+    An explicit article type wins when there is some text; otherwise list
+    markers (list types in JSON-LD, many teaser cards, link-heavy or
+    fragmentary text) make it a list page.
+    """
+    length = sum(len(p) for p in paragraphs)
+    if length < MIN_ARTICLE_TEXT:
+        return False
+    declared_article = og_type == "article" or any(_ARTICLE_TYPES.search(t) for t in ld_types)
+    if link_ratio(paragraphs, anchors) > LINK_HEAVY:
+        return False
+    if declared_article:
+        return True
+    if ld_types & _LIST_TYPES and teaser_count >= 3:
+        return False
+    if teaser_count >= 4:
+        return False
+    short = sum(1 for p in paragraphs if len(p) < 100)
+    return not (len(paragraphs) >= 8 and short / len(paragraphs) > 0.8)
+
+
+def _teaser_count(tree: Any) -> int:
+    """Count teaser cards: `article` elements, or headings that are links."""
+    articles = len(tree.xpath("//article"))
+    linked_headings = len(tree.xpath("//h2[.//a] | //h3[.//a]"))
+    return max(articles, linked_headings // 2)
+
+
+def trafilatura_options(now: datetime) -> dict[str, Any]:
+    """Return the options of our `trafilatura.bare_extraction` call (the bench times the same call)."""
+    return {
+        "with_metadata": True,
+        "include_comments": False,
+        "include_tables": True,
+        "deduplicate": False,
+        "date_extraction_params": {
+            "extensive_search": True,
+            "original_date": True,
+            "min_date": MIN_DATE.strftime("%Y-%m-%d"),
+            "max_date": now.strftime("%Y-%m-%d"),
+        },
+    }
+
+
+def _extract(html: str, url: str, learned: frozenset[str], now: datetime) -> Extracted:
+    tree = load_html(html)
+    if tree is None:
+        return _empty(url)
+    found = trafilatura.bare_extraction(html, url=url or None, **trafilatura_options(now))
+    meta: dict[str, Any] = {} if found is None else found if isinstance(found, dict) else found.as_dict()
+    anchors = _anchor_texts(tree)
+    first = split_paragraphs("\n\n".join(str(meta.get("text") or "").splitlines()))
+    paragraphs, extractor = _choose(first, anchors, html)
+    title = _str(meta.get("title"))
+    paragraphs = _drop_date_lines(_drop_title(paragraphs, title))
+    body = clean_paragraphs(paragraphs, learned_chrome=learned)
+    ld_types, ld_dates = _json_ld_types(tree)
+    og_values = tree.xpath("//meta[@property='og:type']/@content")
+    og_type = str(og_values[0]).strip().casefold() if og_values else ""
+    kept = list(body.paragraphs)
+    is_article = is_article_page(
+        kept, anchors=anchors, ld_types=ld_types, og_type=og_type, teaser_count=_teaser_count(tree)
+    )
+    meta_authors = tuple(a.strip() for a in str(meta.get("author") or "").split(";") if a.strip())
+    tags = tuple(dict.fromkeys(str(t) for t in [*(meta.get("categories") or []), *(meta.get("tags") or [])]))
+    return Extracted(
+        title=title,
+        text=join_paragraphs(kept),
+        summary=_str(meta.get("description")),
+        published=_published(tree, ld_dates, _str(meta.get("date")), now),
+        authors=tuple(dict.fromkeys(meta_authors + body.authors)),
+        dateline=body.dateline,
+        credit=body.credit,
+        tags=tags,
+        canonical_url=_str(meta.get("url")) or url or None,
+        image=_str(meta.get("image")),
+        site_name=_str(meta.get("sitename")),
+        is_article=is_article,
+        extra={"extractor": extractor},
+    )
+
+
+def _str(value: object) -> str | None:
+    return str(value).strip() or None if value else None
+
+
+def clean_html(
+    html: str, url: str, *, learned_chrome: frozenset[str] = frozenset(), now: datetime | None = None
+) -> Extracted:
+    """
+    Extract an HTML page's article text and metadata; never fetch, never raise.
+
+    Args:
+        html: the decoded page.
+        url: where it was fetched from, for relative links and the date in the URL.
+        learned_chrome: fingerprints of lines learned as chrome for the source.
+        now: the reference time for rejecting future dates (default: the clock).
+
+    Returns:
+        The extracted article; on pages with no readable text, an empty text
+        and `is_article=False`.
+    """
+    if not isinstance(html, str) or not html.strip():
+        return _empty(url)
+    now = now or datetime.now(UTC)
+    try:
+        return _extract(html, url, learned_chrome, now)
+    # Parsers of arbitrary web pages fail in many library-specific ways
+    # (lxml, htmldate, readability); a page that breaks them is just not an article.
+    except Exception:  # noqa: BLE001
+        return _empty(url)
