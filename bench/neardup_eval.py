@@ -35,6 +35,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from worker.process import neardup as nd
+from worker.state import nearindex as ni
+from worker.state import scripts
 
 SEED = 20240607
 ROOT = Path(__file__).resolve().parents[1]
@@ -393,15 +395,15 @@ def measure_redis(pages: list[Page], articles: int) -> None:
         print(f"redis: not measured ({exc.__class__.__name__})")
         return
     prefix = f"neardup-bench-{uuid.uuid4().hex[:8]}:"
-    script = client.register_script(nd.CHECK_AND_INSERT_LUA)
-    bits = nd.shard_bits(articles)
+    script = client.register_script(scripts.source("near_claim"))
+    bits = ni.shard_bits(articles)
     rng = random.Random(SEED)
     texts = [p.text for p in pages]
     now_s = time.time()  # EXPIREAT in the past would delete the keys at once
 
     def run(sig: nd.Signature, record_id: str) -> list[Any]:
-        args = nd.check_and_insert_args(
-            sig, record_id, prefix=prefix, now_s=now_s, retention_days=30, shard_bits=bits
+        args = ni.check_and_insert_args(
+            nd.near_key(sig), record_id, prefix=prefix, now_s=now_s, retention_days=30, shard_bits=bits
         )
         return list(script(args=args))
 

@@ -49,8 +49,8 @@ from bench.harness import log_to_devnull, private_redis, server_child
 from worker import dispatch
 from worker.config import Settings
 from worker.fetch.client import Fetcher
+from worker.models import SourceSpec
 from worker.poll import feed as poll
-from worker.sources.spec import SourceSpec
 from worker.state import StateStore
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore

@@ -44,7 +44,7 @@ import redis  # noqa: E402 - after the path set-up above
 from tests.integration.conftest import RedisServer, free_port  # noqa: E402
 from tests.integration.httpserver import HTTPTestServer, Request, Response  # noqa: E402
 from tests.support.corpus import article_page, rss_feed  # noqa: E402
-from worker.process.dedup import article_id  # noqa: E402
+from worker.ids import article_id  # noqa: E402
 
 WINDOW = 3  # articles a feed lists at once
 

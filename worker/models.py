@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+from worker.hosts import http_host
 
 SourceKind = Literal["feed", "archive", "page"]
 ContentType = Literal["html", "text", "record"]
+SpecKind = Literal["feed", "archive"]
 
 
 @dataclass(frozen=True)
@@ -118,3 +123,47 @@ def raw_from_dict(d: dict[str, Any]) -> RawItem:
         authors=tuple(d.get("authors") or ()),
         tags=tuple(d.get("tags") or ()),
     )
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """
+    One configured source: a feed (http(s) or local file) or an archive.
+
+    `location` is a URL for feeds and a filesystem path for archives.
+    """
+
+    kind: SpecKind
+    location: str
+    name: str
+    tz: str = "UTC"
+    interval_s: float | None = None
+
+    def ref(self) -> SourceRef:
+        """Return the `source` of the records this source yields."""
+        url = self.location if self.kind == "feed" else Path(self.location).resolve().as_uri()
+        return SourceRef(
+            kind="feed" if self.kind == "feed" else "archive", name=self.name, url=url, tz=self.tz
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe form for task arguments."""
+        # Every field is a scalar, so a flat copy is `asdict` without its
+        # recursive walk (it runs on every poll, see `poll_feed`).
+        return dict(vars(self))
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SourceSpec:
+        """Rebuild a spec from `to_dict` output."""
+        return cls(**d)
+
+
+def default_name(location: str) -> str:
+    """Name a source given none: an http(s) URL by its host, anything else by its file name."""
+    host = http_host(location)  # the fast path: the dispatch tick names every feed it claims
+    if host is not None:
+        return host
+    parts = urlsplit(location)
+    if parts.scheme in {"http", "https"}:
+        return parts.hostname or location
+    return Path(unquote(parts.path) if parts.scheme == "file" else location).name or location

@@ -28,7 +28,7 @@ from tests.integration.httpserver import (
 )
 from tests.integration.test_ingest_e2e import read_jsonl, summary
 from tests.support.corpus import article_page, rss_feed
-from worker.process.dedup import article_id
+from worker.ids import article_id
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ from tests.integration.test_ingest_e2e import read_jsonl
 from tests.support.corpus import article_page
 from worker.delivery.jsonl import JsonlSink, SinkFull
 from worker.dispatch import QUEUES
-from worker.process.dedup import article_id
+from worker.ids import article_id
 
 pytestmark = pytest.mark.integration
 

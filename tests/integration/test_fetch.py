@@ -30,7 +30,8 @@ from worker.errors import (
     ServerBusy,
     UnsupportedContent,
 )
-from worker.fetch.client import Fetcher, parse_max_age, parse_retry_after, split_content_type
+from worker.fetch.client import Fetcher
+from worker.fetch.decode import parse_max_age, parse_retry_after, split_content_type
 from worker.fetch.transport import Transport
 
 pytestmark = pytest.mark.integration

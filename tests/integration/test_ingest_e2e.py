@@ -15,8 +15,8 @@ from tests.conftest import SEED
 from tests.integration.conftest import wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, static
 from tests.support.corpus import article_page, article_text, rss_feed
+from worker.ids import article_id
 from worker.process import record
-from worker.process.dedup import article_id
 
 pytestmark = pytest.mark.integration
 

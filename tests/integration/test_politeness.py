@@ -22,10 +22,10 @@ from tests.integration.httpserver import HTTPTestServer, Request, Response, stat
 from tests.support.corpus import article_page, article_title
 from worker import dispatch
 from worker.config import Settings
-from worker.process.dedup import article_id
+from worker.ids import article_id
+from worker.models import SourceSpec
 from worker.schedule import politeness
 from worker.schedule import tick as scheduler
-from worker.sources.spec import SourceSpec
 from worker.state.redis import RedisStore
 
 pytestmark = pytest.mark.integration

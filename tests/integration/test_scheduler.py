@@ -23,12 +23,12 @@ from worker import dispatch
 from worker.config import Settings
 from worker.errors import HTTPStatusError, ServerBusy
 from worker.fetch.client import Fetcher
+from worker.ids import article_id
+from worker.models import SourceSpec
 from worker.poll import feed as poll
-from worker.process.dedup import article_id
 from worker.schedule import politeness
 from worker.schedule import tick as scheduler
 from worker.sources.archives import iter_archive
-from worker.sources.spec import SourceSpec
 from worker.state import StateStore
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.corpus import article_text
-from worker.process.neardup import signature
+from worker.process.neardup import near_key, signature
 from worker.state import StateStore
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
@@ -76,7 +76,7 @@ def _race_bands(kind: str, where: str, article: str, barrier: mp.synchronize.Bar
     s = _open(kind, where)
     sig = signature(copy_of(article_text(1), int(article[1:])))
     barrier.wait()
-    out.put((article, s.near_claim(article, sig, 86400)))
+    out.put((article, s.near_claim(article, near_key(sig), 86400)))
 
 
 class TestDedupe:
@@ -98,11 +98,11 @@ class TestDedupe:
     def test_near_claim_finds_syndicated_copies_only(self, store: StateStore) -> None:
         """A copy with other chrome and an edited word is a near-duplicate; another story is not."""
         text = article_text(1)
-        first = store.near_claim("a1", signature(text), 86400)
-        mine = store.near_claim("a1", signature(text), 86400)
-        copy = store.near_claim("a2", signature(copy_of(text, 1)), 86400)
-        other = store.near_claim("a3", signature(article_text(2)), 86400)
-        short = store.near_claim("a4", signature("too short to sign"), 86400)
+        first = store.near_claim("a1", near_key(signature(text)), 86400)
+        mine = store.near_claim("a1", near_key(signature(text)), 86400)
+        copy = store.near_claim("a2", near_key(signature(copy_of(text, 1))), 86400)
+        other = store.near_claim("a3", near_key(signature(article_text(2))), 86400)
+        short = store.near_claim("a4", near_key(signature("too short to sign")), 86400)
 
         assert (None, None, "a1", None, None) == (first, mine, copy, other, short)
 

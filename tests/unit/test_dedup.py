@@ -6,10 +6,11 @@ import random
 from urllib.parse import urlencode
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from worker.process.dedup import article_id, canonical_url, content_hash
+from worker.ids import article_id, canonical_url
+from worker.process.dedup import content_hash
 
 _SEGMENT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.~%", min_size=0, max_size=12)
 _PARAM = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=8).filter(
@@ -93,6 +94,8 @@ class TestContentHash:
     @settings(max_examples=100, deadline=None)
     def test_ignores_case_and_spacing(self, text: str) -> None:
         """Re-spacing and upper-casing the words keeps the hash."""
+        # Upper-casing is lossy for a few letters (dotless ı becomes I, which folds to i): not a case change.
+        assume(text.upper().casefold() == text.casefold())
         respaced = "  ".join(text.split()).upper()
 
         assert content_hash(text.casefold()) == content_hash(respaced.casefold())

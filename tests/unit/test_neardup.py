@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from worker.process import neardup as nd
+from worker.state import nearindex as ni
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WIRE = (FIXTURES / "000_df02527578575e69.txt").read_text()
@@ -173,10 +174,10 @@ class TestBandKeys:
     @given(st.text("0123456789abcdef", min_size=12, max_size=12), st.integers(0, 16))
     def test_slot_is_in_range(self, key, bits):
         """A slot's shard fits in shard_bits and its field in BAND_FIELD_BITS."""
-        shard, field = nd.band_slot(key, bits)
+        shard, field = ni.band_slot(key, bits)
 
         assert 0 <= shard < 2**bits
-        assert 0 <= field < 2**nd.BAND_FIELD_BITS
+        assert 0 <= field < 2**ni.BAND_FIELD_BITS
 
     @pytest.mark.parametrize(
         ("articles", "expected"),
@@ -185,7 +186,7 @@ class TestBandKeys:
     )
     def test_shard_bits_keep_buckets_near_64_entries(self, articles, expected):
         """Shards grow with volume so the mean bucket holds at most 64 entries."""
-        bits = nd.shard_bits(articles)
+        bits = ni.shard_bits(articles)
 
         assert expected == bits
         assert articles * nd.BANDS / 2**bits <= 64
@@ -196,15 +197,15 @@ class TestSketch:
         """A sketch agrees with itself on every slot and estimates Jaccard 1."""
         sketch = nd.sketch(nd.signature(WIRE))
 
-        assert (32, nd.SKETCH_SIZE, 1.0) == (len(sketch), nd.sketch_matches(sketch, sketch), 1.0)
+        assert (32, nd.SKETCH_SIZE, 1.0) == (len(sketch), ni.sketch_matches(sketch, sketch), 1.0)
         assert 1.0 == nd.sketch_similarity(sketch, sketch)
 
     @given(st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32))
     def test_matches_are_symmetric_and_bounded(self, a, b):
         """Agreement counts are symmetric and between 0 and SKETCH_SIZE."""
-        matches = nd.sketch_matches(a, b)
+        matches = ni.sketch_matches(a, b)
 
-        assert matches == nd.sketch_matches(b, a)
+        assert matches == ni.sketch_matches(b, a)
         assert 0 <= matches <= nd.SKETCH_SIZE
 
     @given(st.floats(0.0, 1.0), st.floats(0.0, 1.0))
@@ -212,16 +213,16 @@ class TestSketch:
         """A higher Jaccard threshold never needs fewer agreeing slots."""
         low, high = sorted((low, high))
 
-        assert nd.match_threshold(low) <= nd.match_threshold(high) <= nd.SKETCH_SIZE
+        assert ni.match_threshold(low) <= ni.match_threshold(high) <= nd.SKETCH_SIZE
 
     def test_threshold_agrees_with_the_estimate(self):
         """The integer the Lua script compares means the same as the float estimate."""
-        need = nd.match_threshold()
+        need = ni.match_threshold()
         below = bytes(32)
         at = bytes([0b11] * ((nd.SKETCH_SIZE - need) // 4 + 1) + [0] * 31)[:32]
 
         assert nd.sketch_similarity(below, below) >= nd.DEFAULT_THRESHOLD
-        assert (nd.sketch_matches(below, at) >= need) == (
+        assert (ni.sketch_matches(below, at) >= need) == (
             nd.sketch_similarity(below, at) >= nd.DEFAULT_THRESHOLD - 1e-9
         )
 
@@ -257,16 +258,18 @@ class TestCheckAndInsertArgs:
         """ARGV holds the fixed header then one (shard, field) pair a band."""
         sig = nd.signature(WIRE)
 
-        args = nd.check_and_insert_args(
-            sig, "rec-1", prefix="p:", now_s=86400.0 * 100, retention_days=30, shard_bits=8
+        args = ni.check_and_insert_args(
+            nd.near_key(sig), "rec-1", prefix="p:", now_s=86400.0 * 100, retention_days=30, shard_bits=8
         )
 
-        expected_head = ["p:", 10, 4, 110 * 86400 + 30 * 86400, nd.match_threshold(), nd.sketch(sig), "rec-1"]
+        expected_head = ["p:", 10, 4, 110 * 86400 + 30 * 86400, ni.match_threshold(), nd.sketch(sig), "rec-1"]
         assert expected_head == args[:7]
-        assert [nd.band_slot(k, 8)[i] for k in nd.band_keys(sig) for i in (0, 1)] == args[7:]
+        assert [ni.band_slot(k, 8)[i] for k in nd.band_keys(sig) for i in (0, 1)] == args[7:]
 
     def test_short_text_has_no_args(self):
         """A short text is not checked, so there is nothing to send."""
         sig = nd.signature("Too short to check.")
 
-        assert [] == nd.check_and_insert_args(sig, "r", prefix="p:", now_s=0, retention_days=30, shard_bits=4)
+        assert [] == ni.check_and_insert_args(
+            nd.near_key(sig), "r", prefix="p:", now_s=0, retention_days=30, shard_bits=4
+        )

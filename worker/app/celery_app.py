@@ -2,24 +2,36 @@
 The Celery app: Redis broker when `REDIS_URL` is set, else kombu's filesystem transport.
 
 Delivery is at-least-once (`acks_late`, `task_reject_on_worker_lost`); every
-task is idempotent, so a redelivery cannot produce a second record.
+task is idempotent, so a redelivery cannot produce a second record.  Importing
+this module only builds the app object (`celery -A worker.app.celery_app`
+names it); `install` prepares the process that runs it: broker folders, the
+kombu patch, the dispatcher the stages send through.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 import redis
 import structlog
 from celery import Celery, bootsteps, signals, states
 
-from worker import config
-from worker.app import ledger
+from worker import config, dispatch
+from worker.app import ledger, metrics, runtime
 from worker.app import logging as wlogging
+from worker.app.health import SAFE_POLICY, eviction_policy
 
 settings = config.load()
+
+
+def broker_folders(s: config.Settings) -> list[Path]:
+    """Return the folders of the embedded mode's filesystem broker (none with Redis)."""
+    if s.redis_url:
+        return []
+    return [s.broker_dir / sub for sub in ("queue", "processed", "control")]
 
 
 def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
@@ -34,8 +46,6 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
             "retry_on_timeout": True,
         }
     folder = s.broker_dir
-    for sub in ("queue", "processed", "control"):
-        (folder / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
@@ -46,59 +56,62 @@ def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
     }
 
 
-def make_app(s: config.Settings) -> Celery:
-    """Build the Celery app for the given settings."""
+def app_config(s: config.Settings) -> dict[str, Any]:
+    """Return the Celery configuration for the given settings (pure)."""
     broker, options = _broker(s)
-    app = Celery("worker", broker=broker, include=["worker.app.tasks"])
-    app.conf.update(
-        broker_transport_options=options,
-        broker_connection_retry_on_startup=True,
+    return {
+        "broker_url": broker,
+        "broker_transport_options": options,
+        "broker_connection_retry_on_startup": True,
         # A task that queues follow-up work while Redis restarts keeps trying for
         # about a minute instead of failing (a failed task is acked: its work lost).
-        task_publish_retry=True,
-        task_publish_retry_policy={
+        "task_publish_retry": True,
+        "task_publish_retry_policy": {
             "max_retries": 30,
             "interval_start": 0.5,
             "interval_step": 0.5,
             "interval_max": 3.0,
         },
-        broker_connection_max_retries=None,
-        task_serializer="json",
-        result_serializer="json",
-        accept_content=["json"],
-        task_ignore_result=True,
-        result_backend=None,
-        task_acks_late=True,
-        task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        "broker_connection_max_retries": None,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
         # Well below the visibility timeout, so a task is killed before Redis redelivers it.
-        task_time_limit=s.task_time_limit_s,
+        "task_time_limit": s.task_time_limit_s,
         # The soft limit leaves the task time to give up cleanly (a fifth of the limit, at most 30 s).
-        task_soft_time_limit=max(1, s.task_time_limit_s - min(30, max(1, s.task_time_limit_s // 5))),
-        task_default_queue="process",
-        task_routes={
-            "worker.poll_source": {"queue": "poll"},
-            "worker.dispatch_tick": {"queue": "poll"},
-            "worker.fetch_article": {"queue": "fetch"},
-            "worker.process_items": {"queue": "process"},
+        "task_soft_time_limit": max(1, s.task_time_limit_s - min(30, max(1, s.task_time_limit_s // 5))),
+        "task_default_queue": "process",
+        "task_routes": {task: {"queue": queue} for task, queue in dispatch.QUEUE_OF.items()},
+        "beat_schedule": {
+            "dispatch-due-sources": {"task": dispatch.TASK_TICK, "schedule": s.tick_s},
         },
-        beat_schedule={
-            "dispatch-due-sources": {"task": "worker.dispatch_tick", "schedule": s.tick_s},
-        },
-        beat_schedule_filename=str((s.state_dir / "celerybeat-schedule").resolve()),
-        worker_hijack_root_logger=False,
-        worker_redirect_stdouts=False,
-        worker_send_task_events=True,
-        task_send_sent_event=True,
-        enable_utc=True,
-        timezone="UTC",
-    )
+        "beat_schedule_filename": str((s.state_dir / "celerybeat-schedule").resolve()),
+        "worker_hijack_root_logger": False,
+        "worker_redirect_stdouts": False,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "enable_utc": True,
+        "timezone": "UTC",
+    }
+
+
+def make_app(s: config.Settings) -> Celery:
+    """Build the Celery app for the given settings (nothing is created or connected yet)."""
+    app = Celery("worker", include=["worker.app.tasks"])
+    app.conf.update(app_config(s))
     return app
 
 
 def _survive_kombu_reconnect_race() -> None:
     """
-    Keep a worker alive through a kombu race when the Redis connection drops.
+    Keep a worker alive through a kombu race when the Redis connection drops (applied by `install`).
+
+    Upstream: celery/kombu#659 (a channel's connection is set to None while it is still in use).
 
     During a reconnect kombu may still use a channel whose connection it
     already released (a late ack, or restoring unacked messages on close);
@@ -142,10 +155,13 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
         if settings.redis_url:
             client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=10)
             self.tref = parent.timer.call_repeatedly(
-                ledger.sweep_interval_s(settings), ledger.sweep_safely, (settings, client), priority=10
+                ledger.sweep_interval_s(settings),
+                ledger.sweep_safely,
+                (settings, client, app.send_task),
+                priority=10,
             )
         else:
-            ledger.recover_filesystem(ledger.store_of(settings), settings.broker_dir / "queue")
+            ledger.recover_filesystem(ledger.store_of(settings), settings.broker_dir / "queue", app.send_task)
 
     def stop(self, parent: Any) -> None:
         if self.tref is not None:
@@ -153,9 +169,39 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
             self.tref = None
 
 
-_survive_kombu_reconnect_race()
 app = make_app(settings)
 app.steps["worker"].add(LedgerSweep)
+_prepared: set[int] = set()
+
+
+def configure(s: config.Settings) -> None:
+    """Rebuild the app's configuration from `s` (the CLI's `--state-dir`, `--out`), before it connects."""
+    global settings
+    settings = s
+    app.conf.update(app_config(s))
+    _prepared.clear()
+
+
+def install() -> None:
+    """
+    Prepare this process to run or send tasks: broker folders, the kombu patch, the dispatcher.
+
+    Idempotent and cheap; the CLI calls it, and the worker and beat signals below.
+    """
+    if os.getpid() in _prepared:
+        return
+    for folder in broker_folders(settings):
+        folder.mkdir(parents=True, exist_ok=True)
+    if settings.redis_url:
+        _survive_kombu_reconnect_race()
+    dispatch.install(dispatch.BrokerDispatcher(app.send_task))
+    _prepared.add(os.getpid())
+
+
+@signals.beat_init.connect
+def _beat_init(**_: Any) -> None:
+    """Prepare a beat process (`celery -A worker.app.celery_app beat`)."""
+    install()
 
 
 @signals.setup_logging.connect
@@ -167,7 +213,6 @@ def _setup_logging(**_: Any) -> None:
 @signals.worker_process_init.connect
 def _after_fork(**_: Any) -> None:
     """Drop resources inherited from the parent: connections must not cross a fork."""
-    from worker.app import runtime
 
     runtime.reset()
 
@@ -187,8 +232,8 @@ def _before_pool(**_: Any) -> None:
     import gc
 
     import worker.process.pipeline  # noqa: F401
-    from worker.app import metrics
 
+    install()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     metrics.prepare(settings)
     gc.collect()
@@ -197,7 +242,6 @@ def _before_pool(**_: Any) -> None:
 
 def _warn_on_eviction_policy() -> None:
     """Log `redis_eviction_unsafe` when Redis could evict a queued task or a state key."""
-    from worker.app.health import SAFE_POLICY, eviction_policy
 
     log = structlog.get_logger("worker.app.celery_app")
     try:
@@ -217,7 +261,6 @@ def _warn_on_eviction_policy() -> None:
 @signals.worker_ready.connect
 def _serve_metrics(**_: Any) -> None:
     """Warn when Redis may evict our keys, and serve Prometheus metrics from the main process."""
-    from worker.app import metrics
 
     # Here rather than at init: logging is configured by now, so the warning is a JSON event.
     _warn_on_eviction_policy()
@@ -227,7 +270,6 @@ def _serve_metrics(**_: Any) -> None:
 @signals.worker_shutdown.connect
 def _main_shutdown(**_: Any) -> None:
     """Remove this worker's metrics folder."""
-    from worker.app import metrics
 
     metrics.cleanup()
 
@@ -235,7 +277,6 @@ def _main_shutdown(**_: Any) -> None:
 @signals.worker_process_shutdown.connect
 def _child_shutdown(**_: Any) -> None:
     """Flush and close the sinks and connections of a pool child that is exiting."""
-    from worker.app import runtime
 
     runtime.reset()
     structlog.get_logger("worker.app.celery_app").info("worker_process_stopped", pid=os.getpid())
@@ -249,6 +290,7 @@ def _record_sent(
     sender: str | None = None, body: Any = None, routing_key: str | None = None, headers: Any = None, **_: Any
 ) -> None:
     """Write the task to the ledger before the broker has it (see worker.app.ledger)."""
+    install()  # the filesystem broker's folders, for a process that only sends (a script, a test)
     if sender and routing_key and isinstance(headers, dict) and "id" in headers:
         ledger.on_publish(settings, sender, body, routing_key, headers)
 
@@ -276,7 +318,6 @@ def _task_finished(
     task_id: str | None = None, task: Any = None, retval: Any = None, state: str | None = None, **_: Any
 ) -> None:
     """Forget the task's ledger entry (unless a retry of it is queued); record it in the metrics."""
-    from worker.app import metrics
 
     queue = _ledger_queue(task)
     if task_id and queue and state != states.RETRY:
@@ -306,19 +347,18 @@ def _dead_letter_failed_task(
 
 
 def _dead_letter_items(name: str, args: list[Any], exception: BaseException | None) -> None:
-    from worker.app import metrics, runtime
 
     reason = f"{type(exception).__name__}: {exception}"
     store = runtime.get().store
-    if name == "worker.process_items" and args:
+    if name == dispatch.TASK_PROCESS and args:
         for item in args[0]:
             store.dead_letter(reason, "process", (item.get("source") or {}).get("name", ""), item)
         metrics.count_dead("process", len(args[0]))
-    elif name == "worker.fetch_article" and args:
+    elif name == dispatch.TASK_FETCH and args:
         payload = args[0]
         store.dead_letter(reason, "fetch", (payload.get("spec") or {}).get("name", ""), payload)
         metrics.count_dead("fetch")
-    elif name == "worker.poll_source" and len(args) > 1 and args[1] is not None:
+    elif name == dispatch.TASK_POLL and len(args) > 1 and args[1] is not None:
         # An archive continuation: without it the rest of the archive would never be read.
         spec = args[0]
         store.dead_letter(reason, "poll", spec.get("name", ""), {"url": spec.get("location"), "args": args})

@@ -24,7 +24,8 @@ from worker import config, dispatch
 from worker.app import logging as wlogging
 from worker.app import runtime
 from worker.errors import IngestError, SourceError
-from worker.sources.spec import SourceSpec, load_schedules, resolve
+from worker.models import SourceSpec
+from worker.sources.spec import load_schedules, resolve
 from worker.state import DeadLetter
 
 log = structlog.get_logger("worker.app.cli")
@@ -37,6 +38,15 @@ def _settings(args: argparse.Namespace) -> config.Settings:
     if getattr(args, "state_dir", None):
         s = s.with_(state_dir=Path(args.state_dir))
     return s
+
+
+def _celery(settings: config.Settings) -> Any:
+    """Return the Celery app configured with `settings` and this process prepared to send tasks."""
+    from worker.app import celery_app  # imported on use: admin commands never need Celery
+
+    celery_app.configure(settings)
+    celery_app.install()
+    return celery_app.app
 
 
 def _err(message: str) -> int:
@@ -66,21 +76,21 @@ def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[s
             result = app.tasks[name].apply(args=list(args))
             value: Any = result.result
             if result.failed():
-                if name == "worker.poll_source":
+                if name == dispatch.TASK_POLL:
                     spec = SourceSpec.from_dict(args[0])
                     source_errors.append(f"{spec.location}: {_one_line(value)}")
                 else:
-                    counts["failed"] += len(args[0]) if name == "worker.process_items" else 1
+                    counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
                 continue
-            if name == "worker.poll_source":
+            if name == dispatch.TASK_POLL:
                 counts["seen"] += value["seen"]
                 counts["duplicate"] += value["seen"] - value["queued"]
                 bar.total += value["queued"]
                 bar.refresh()
-            elif name == "worker.fetch_article" and value["status"] != "fetched":
+            elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
                 counts[value["status"]] += 1
                 bar.update(1)
-            elif name == "worker.process_items":
+            elif name == dispatch.TASK_PROCESS:
                 for o in value:
                     counts[o["status"]] += 1
                 bar.update(len(value))
@@ -103,13 +113,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     except SourceError as exc:
         return _err(str(exc))
     if args.enqueue:
+        _celery(settings)
         for spec in specs:
-            dispatch.send("worker.poll_source", spec.to_dict())
+            dispatch.send(dispatch.TASK_POLL, spec.to_dict())
         print(f"queued {len(specs)} source(s)")
         return 0
     local = dispatch.LocalDispatcher()
     for spec in specs:
-        local.send("worker.poll_source", spec.to_dict())
+        local.send(dispatch.TASK_POLL, spec.to_dict())
     started = time.monotonic()
     counts, source_errors = drain(local, progress=sys.stderr.isatty() and not args.quiet)
     runtime.reset()
@@ -151,13 +162,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SourceError as exc:
         return _err(str(exc))
     runtime.reset()
-    from worker.app.celery_app import app
-    from worker.dispatch import QUEUES
-
+    app = _celery(settings)
     argv = [
         "worker",
         "-Q",
-        ",".join(args.queues or QUEUES),
+        ",".join(args.queues or dispatch.QUEUES),
         "--concurrency",
         str(args.concurrency),
         "--loglevel",
@@ -254,6 +263,7 @@ def cmd_dead(args: argparse.Namespace) -> int:
             )
         return 0
     if args.enqueue:
+        _celery(settings)
         for d in letters:
             dispatch.send(*_retry_task(d))
             # The broker holds the task now: the letter may go.
@@ -276,10 +286,10 @@ def cmd_dead(args: argparse.Namespace) -> int:
 def _retry_task(d: DeadLetter) -> tuple[Any, ...]:
     """Return the task name and arguments that run a dead letter again from its stage."""
     if d.stage == "fetch":
-        return "worker.fetch_article", d.payload
+        return dispatch.TASK_FETCH, d.payload
     if d.stage == "poll":
-        return ("worker.poll_source", *d.payload["args"])
-    return "worker.process_items", [d.payload]
+        return (dispatch.TASK_POLL, *d.payload["args"])
+    return dispatch.TASK_PROCESS, [d.payload]
 
 
 def cmd_health(args: argparse.Namespace) -> int:

@@ -1,32 +1,15 @@
 """
 A ledger of sent tasks, so that a task message the broker loses is sent again.
 
-Kombu's Redis transport pops a message (BRPOP) before it records it as
-unacked: a worker killed between the two loses that message for good
-(kombu #1836, celery #7950; measured here, about one task in each SIGKILL
-of a busy worker).  The filesystem transport of the embedded mode deletes a
-message file as it hands the message over, so a killed worker loses all it
-held.  Acks-late redelivery covers neither.
-
-So every task message is written to the state store before it is
-published, touched when its task starts (a sign of life) and deleted when
-it ends.  What is lost is then found by what must be true of a live one:
-
-- Redis: a message is queued, or held by a worker (running, or waiting its
-  turn or its countdown).  Queues are FIFO, so an entry published well
-  before the oldest message still queued was popped; silent for the
-  visibility timeout, it is not running either (a dead worker's unacked
-  messages come back after that time, and touch the entry again when they
-  start).  Still so after the task time limit (a popped message waiting for
-  a pool process has started by then), it is sent again.
-- Filesystem: at worker start nothing is held, so an entry whose message
-  file is not in the queue folder is sent again.
-
-A false alarm (a message restored by kombu behind newer ones, a countdown
-longer than the visibility timeout) costs one duplicate run, which the
-pipeline absorbs: every task is idempotent.  Polls sent by the dispatch
-tick are not recorded (`dispatch.leased`): their source's lease brings
-them back.
+Every task message is recorded in the state store before it is published,
+touched when its task starts and forgotten when it ends.  With Redis, an
+entry silent for the visibility timeout, published before the oldest message
+still queued (queues are FIFO), and still so after a task time limit, is sent
+again (`sweep`); with the filesystem broker, at worker start, every entry whose
+message file is gone (`recover_filesystem`).  A false alarm costs one duplicate
+run, which the idempotent tasks absorb.  Polls sent by the dispatch tick are
+not recorded (`dispatch.leased`): their source's lease brings them back.
+README "Delivery guarantees" says why (kombu #1836, celery #7950).
 """
 
 from __future__ import annotations
@@ -37,7 +20,6 @@ import math
 import os
 import time
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,21 +28,19 @@ import structlog
 
 from worker import dispatch
 from worker.config import Settings
+from worker.dispatch import SendTask
 from worker.errors import StoreUnavailable
 from worker.state import StateStore, open_store
 
 log = structlog.get_logger(__name__)
 
 # The dispatch tick is sent every few seconds by beat: a lost one is replaced by the next.
-UNRECORDED = frozenset({"worker.dispatch_tick"})
+UNRECORDED = frozenset({dispatch.TASK_TICK})
 # Slack for clocks of different hosts when comparing an entry with its queue's oldest message.
 CLOCK_SLACK_S = 5.0
 SWEEP_LIMIT = 1000
 
 _stores: dict[int, StateStore] = {}
-
-# Celery's `app.send_task`, or what a test puts in its place.
-Send = Callable[..., Any]
 
 
 def encode(task: str, args: Any, kwargs: Any) -> str:
@@ -131,12 +111,8 @@ def on_end(settings: Settings, queue: str, task_id: str) -> None:
 
 
 # -- finding and re-sending lost messages ---------------------------------
-def resend(store: StateStore, queue: str, ids: list[str], *, reason: str, send: Send | None = None) -> int:
-    """Send recorded messages again, under their own task ids; return how many went."""
-    if send is None:
-        from worker.app.celery_app import app
-
-        send = app.send_task
+def resend(store: StateStore, queue: str, ids: list[str], *, reason: str, send: SendTask) -> int:
+    """Send recorded messages again with `send` (Celery's `send_task`), under their own task ids."""
     # Those that ended meanwhile have no message left.
     messages = store.ledger_messages(ids)
     for task_id, message in messages.items():
@@ -164,8 +140,9 @@ def sweep(
     settings: Settings,
     store: StateStore,
     client: redis.Redis[bytes],
+    *,
+    send: SendTask,
     now: float | None = None,
-    send: Send | None = None,
 ) -> int:
     """Send again the messages the Redis broker lost (see the module's docstring); return how many."""
     now = time.time() if now is None else now
@@ -192,7 +169,7 @@ def queued_ids(folder: Path) -> set[str]:
     return ids
 
 
-def recover_filesystem(store: StateStore, folder: Path, send: Send | None = None) -> int:
+def recover_filesystem(store: StateStore, folder: Path, send: SendTask) -> int:
     """At worker start, send again every recorded message missing from the queue folder."""
     queued = queued_ids(folder)
     sent = 0
@@ -204,12 +181,12 @@ def recover_filesystem(store: StateStore, folder: Path, send: Send | None = None
     return sent
 
 
-def sweep_safely(settings: Settings, client: redis.Redis[bytes]) -> None:
+def sweep_safely(settings: Settings, client: redis.Redis[bytes], send: SendTask) -> None:
     """Run one sweep from the worker's timer: an error is logged, never raised into the event loop."""
     try:
         # One fast try first: the store's client rides out a Redis restart for seconds, which would
         # stall the worker's event loop on every sweep while Redis is down.
         client.ping()
-        sweep(settings, store_of(settings), client)
+        sweep(settings, store_of(settings), client, send=send)
     except (StoreUnavailable, redis.RedisError) as exc:
         log.warning("ledger_sweep_failed", error=str(exc))

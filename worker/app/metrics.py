@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from worker import dispatch
 from worker.config import Settings
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-STAGES = {"worker.poll_source": "poll", "worker.fetch_article": "fetch", "worker.process_items": "process"}
+STAGES = {dispatch.TASK_POLL: "poll", dispatch.TASK_FETCH: "fetch", dispatch.TASK_PROCESS: "process"}
 # Seconds: a fetch is ~0.05-30 s, a process batch ~0.1-10 s with NER.
 _BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 

@@ -26,20 +26,17 @@ Safety rules, each with its reason:
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import http.client
 import mimetypes
-import re
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import cast
 from urllib.parse import urldefrag, urljoin, urlsplit
 from urllib.request import url2pathname
 
@@ -57,6 +54,18 @@ from worker.errors import (
     SourceError,
     UnsupportedContent,
 )
+from worker.fetch.decode import (
+    ACCEPT_ENCODING,
+    PIECE,
+    binary_reason,
+    decode_body,
+    decode_stream,
+    http_date_to_iso,
+    parse_max_age,
+    parse_retry_after,
+    split_content_type,
+    utc_now_iso,
+)
 from worker.fetch.netguard import check_url
 from worker.fetch.retry import transient_retry
 from worker.fetch.transport import Limits, Response, Transport, parse_target
@@ -69,43 +78,6 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml, text/plain;q=0.9, */*;q=0.1"
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
-
-# Only codings we can decode in bounded pieces; zstd is not advertised.
-ACCEPT_ENCODING = "gzip, deflate, br"
-
-# Largest decoded piece handed on at once: bounds memory while decoding.
-_PIECE = 64 * 1024
-
-_BINARY_TYPES = frozenset(
-    {
-        "application/octet-stream",
-        "application/pdf",
-        "application/zip",
-        "application/gzip",
-        "application/x-gzip",
-        "application/x-tar",
-        "application/x-bzip2",
-        "application/x-xz",
-        "application/x-7z-compressed",
-        "application/x-rar-compressed",
-        "application/vnd.rar",
-        "application/java-archive",
-        "application/wasm",
-        "application/msword",
-        "application/x-shockwave-flash",
-        "application/x-msdownload",
-    }
-)
-_BINARY_PREFIXES = (
-    "image/",
-    "video/",
-    "audio/",
-    "font/",
-    "application/vnd.openxmlformats",
-    "application/vnd.ms-",
-)
-
-_MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -136,180 +108,6 @@ class FetchResult:
     def text(self) -> str:
         """Decode the body: declared charset, then BOM, then UTF-8, then cp1252."""
         return decode_body(self.body, self.charset)
-
-
-def decode_body(body: bytes, charset: str | None) -> str:
-    """
-    Decode bytes to text with the most trustworthy encoding available.
-
-    A BOM beats a declared charset (WHATWG encoding sniffing does the same);
-    without either, strict UTF-8 is tried and cp1252, the usual mislabel, is
-    the fallback.
-    """
-    for bom, name in (
-        (codecs.BOM_UTF8, "utf-8-sig"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if body.startswith(bom):
-            return body.decode(name, errors="replace")
-    if charset:
-        return body.decode(charset, errors="replace")
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
-
-
-def utc_now_iso() -> str:
-    """Return the current time as ISO 8601 UTC with a `Z`."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """
-    Return the delay a `Retry-After` header asks for, in seconds.
-
-    RFC 9110 §10.2.3 allows delay-seconds or an HTTP date; a date in the past
-    means "now" (0.0).  Anything unreadable gives None.
-    """
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def parse_max_age(cache_control: str | None) -> int | None:
-    """Return `max-age` from a Cache-Control header, in seconds."""
-    match = _MAX_AGE.search(cache_control or "")
-    return int(match.group(1)) if match else None
-
-
-def http_date_to_iso(value: str | None) -> str | None:
-    """Return an HTTP date (Expires) as ISO UTC, or None when unreadable."""
-    if not value:
-        return None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def split_content_type(value: str | None) -> tuple[str | None, str | None]:
-    """
-    Return (mime type, charset) from a Content-Type header.
-
-    An unknown charset (`charset=utf-99`) is dropped rather than trusted, and
-    a known one is normalised to Python's codec name.
-    """
-    if not value:
-        return None, None
-    mime, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            try:
-                charset = codecs.lookup(val.strip().strip("\"'")).name
-            except LookupError:
-                charset = None
-    return (mime.strip().lower() or None), charset
-
-
-def binary_reason(mime: str | None) -> str | None:
-    """Return why a content type cannot be ingested, or None when it may be text."""
-    if mime is None:
-        return None
-    if mime in _BINARY_TYPES or mime.startswith(_BINARY_PREFIXES):
-        return f"binary content type {mime}"
-    return None
-
-
-def _zlib_pieces(chunks: Iterator[bytes], wbits: int) -> Iterator[bytes]:
-    decoder = zlib.decompressobj(wbits)
-    for chunk in chunks:
-        data = chunk
-        while True:
-            out = decoder.decompress(data, _PIECE)
-            if out:
-                yield out
-            data = decoder.unconsumed_tail
-            if (not data and len(out) < _PIECE) or decoder.eof:
-                break
-        if decoder.eof:
-            return
-    tail = decoder.flush()
-    if tail:
-        yield tail
-
-
-def _deflate_pieces(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    # "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2), but some
-    # servers send raw deflate; a zlib header is recognisable by its checksum.
-    first = next(chunks, b"")
-    zlib_wrapped = len(first) >= 2 and first[0] & 0x0F == 8 and (first[0] * 256 + first[1]) % 31 == 0
-
-    def again() -> Iterator[bytes]:
-        yield first
-        yield from chunks
-
-    yield from _zlib_pieces(again(), zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
-
-
-def _brotli_pieces(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    decoder = brotli.Decompressor()
-    for chunk in chunks:
-        out = cast(bytes, decoder.process(chunk, output_buffer_limit=_PIECE))
-        if out:
-            yield out
-        while not decoder.can_accept_more_data():
-            out = cast(bytes, decoder.process(b"", output_buffer_limit=_PIECE))
-            if not out:
-                break
-            yield out
-    while not decoder.is_finished():
-        out = cast(bytes, decoder.process(b"", output_buffer_limit=_PIECE))
-        if not out:
-            break
-        yield out
-
-
-_DECODERS: dict[str, Callable[[Iterator[bytes]], Iterator[bytes]]] = {
-    "identity": lambda chunks: chunks,
-    "gzip": lambda chunks: _zlib_pieces(chunks, 16 + zlib.MAX_WBITS),
-    "x-gzip": lambda chunks: _zlib_pieces(chunks, 16 + zlib.MAX_WBITS),
-    "deflate": _deflate_pieces,
-    "br": _brotli_pieces,
-}
-
-
-def decode_stream(chunks: Iterator[bytes], content_encoding: str | None) -> Iterator[bytes]:
-    """
-    Undo the Content-Encoding codings, in order, yielding bounded pieces.
-
-    Raises:
-        UnsupportedContent: A coding we did not ask for.
-    """
-    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-    stream = chunks
-    # Codings are listed in the order they were applied: undo the last first.
-    for coding in reversed(codings):
-        decoder = _DECODERS.get(coding)
-        if decoder is None:
-            raise UnsupportedContent(f"content-encoding {coding} is not supported")
-        stream = decoder(stream)
-    return stream
 
 
 @contextmanager
@@ -483,7 +281,7 @@ class Fetcher:
             raise BodyTooLarge(f"content-length {declared} over {cap} bytes", url=url)
         # Every receive is cut at the total deadline by the transport.
         body = bytearray()
-        for piece in decode_stream(resp.iter_raw(_PIECE), encoding):
+        for piece in decode_stream(resp.iter_raw(PIECE), encoding):
             body += piece
             if len(body) > cap:
                 raise BodyTooLarge(f"body over {cap} bytes", url=url)

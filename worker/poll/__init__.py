@@ -1,1 +1,1 @@
-"""poll"""
+"""Read a source: poll a feed (`feed`) or read an archive in chunks (`archive`)."""

@@ -27,23 +27,7 @@ Measured (bench, 986 real articles, 1974 perturbed copies, 3109 distinct
 pairs): precision 1.000, recall 0.992; about 1 CPU ms a signature; 244
 bytes an article in Redis (MEMORY USAGE, listpack-encoded hashes).
 
-STORAGE_LAYOUT (for the Redis state store; SQLite mirrors it in tables)::
-
-    {p}nd:seq                      INCR counter giving each article its number n
-    {p}nd:b:{gen}:{shard}          HASH  field = band field (int < 2**23)
-                                          value = n        (HSETNX: oldest wins)
-    {p}nd:s:{n // 100}             HASH  field = n % 100
-                                          value = sketch (32 B) + record id
-
-    gen   = unix_days // GENERATION_DAYS; buckets of a generation expire
-            (EXPIRE on the whole key) once retention has passed its end;
-    shard = band_slot(key, shard_bits)[0], field = band_slot(...)[1].
-
-Check-and-insert (one Lua script): for every band slot and every live
-generation HGET the bucket; for each distinct candidate n, HGET its sketch and
-count equal 2-bit slots (`sketch_matches`); if the best count reaches
-`match_threshold()`, return that record id; otherwise INCR the counter,
-HSETNX every band slot in the current generation and HSET the sketch.
+The state store keeps the band keys and sketch (`worker.state.nearindex`).
 """
 
 from __future__ import annotations
@@ -58,16 +42,20 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from worker.state.nearindex import (
+    BANDS,
+    DEFAULT_THRESHOLD,
+    SKETCH_BITS,
+    SKETCH_SIZE,
+    NearKey,
+    match_threshold,
+    sketch_matches,
+)
+
 SHINGLE_WORDS: Final = 3
 MIN_WORDS: Final = 30
-BANDS: Final = 16
 ROWS: Final = 3
-SKETCH_SIZE: Final = 128
-SKETCH_BITS: Final = 2
 NUM_PERM: Final = BANDS * ROWS + SKETCH_SIZE
-DEFAULT_THRESHOLD: Final = 0.5
-GENERATION_DAYS: Final = 10
-BAND_FIELD_BITS: Final = 23  # a signed 24-bit integer: 4 bytes + 1 in a Redis listpack
 
 _SEED: Final = 0x6E65_6172_6475_7031  # "neardup1": fixed so signatures agree across processes
 # Scripts written without spaces (Han, kana, Thai) count one character as one word,
@@ -197,20 +185,6 @@ def band_keys(sig: Signature) -> list[str]:
     return keys
 
 
-def band_slot(key: str, shard_bits: int) -> tuple[int, int]:
-    """
-    Split a band key into a bucket shard and an integer field.
-
-    The shard picks one of 2**shard_bits small Redis hashes (kept small so
-    Redis stores them as compact listpacks); the field is an integer below
-    2**BAND_FIELD_BITS so Redis stores it in 4 bytes.
-    """
-    value = int(key, 16)
-    shard = value & ((1 << shard_bits) - 1)
-    field = (value >> shard_bits) & ((1 << BAND_FIELD_BITS) - 1)
-    return shard, field
-
-
 def sketch(sig: Signature) -> bytes:
     """
     Return the stored sketch: the low `SKETCH_BITS` bits of the sketch minima, packed.
@@ -223,26 +197,10 @@ def sketch(sig: Signature) -> bytes:
     return packed.astype(np.uint8).tobytes()
 
 
-def sketch_matches(a: bytes, b: bytes) -> int:
-    """Count the 2-bit slots on which two sketches agree."""
-    x = np.frombuffer(a, dtype=np.uint8) ^ np.frombuffer(b, dtype=np.uint8)
-    agree = 0
-    for shift in (0, 2, 4, 6):
-        agree += int(np.count_nonzero(((x >> shift) & 0b11) == 0))
-    return agree
-
-
 def sketch_similarity(a: bytes, b: bytes) -> float:
     """Estimate the Jaccard similarity of two texts from their sketches (may be below 0)."""
     chance = 1 / (1 << SKETCH_BITS)
     return (sketch_matches(a, b) / SKETCH_SIZE - chance) / (1 - chance)
-
-
-def match_threshold(threshold: float = DEFAULT_THRESHOLD) -> int:
-    """Return the least number of agreeing slots that means Jaccard ≥ `threshold`: what Lua compares."""
-    chance = 1 / (1 << SKETCH_BITS)
-    need = SKETCH_SIZE * (threshold + (1 - threshold) * chance)
-    return int(np.ceil(need - 1e-9))
 
 
 def similarity(a: Signature, b: Signature) -> float:
@@ -275,106 +233,6 @@ def unpack(data: bytes) -> Signature:
     return Signature(values, int.from_bytes(data[:4], "little"))
 
 
-def shard_bits(articles_per_generation: int) -> int:
-    """
-    Return how many band-bucket shards (as a power of two) suit the expected volume.
-
-    Aim at 64 entries per bucket hash on average, so that even the fullest
-    stays under Redis' default `hash-max-listpack-entries` of 128 and keeps
-    the compact encoding (10-11 bytes an entry instead of about 60).
-    """
-    entries = max(1, articles_per_generation) * BANDS
-    return max(0, int(np.ceil(np.log2(entries / 64))))
-
-
-def generation(now_s: float) -> int:
-    """Return the generation a time falls in: band buckets expire a generation at a time."""
-    return int(now_s // 86400) // GENERATION_DAYS
-
-
-def check_and_insert_args(
-    sig: Signature,
-    record_id: str,
-    *,
-    prefix: str,
-    now_s: float,
-    retention_days: int,
-    shard_bits: int,
-    threshold: float = DEFAULT_THRESHOLD,
-) -> list[str | bytes | int]:
-    """
-    Build the ARGV of `CHECK_AND_INSERT_LUA` for one article (empty for a short text).
-
-    Args:
-        sig: the article's signature.
-        record_id: what a later duplicate's `duplicate_of` should name.
-        prefix: the state key prefix (`Settings.key_prefix`).
-        now_s: the current unix time, which picks the generation.
-        retention_days: how long an article stays remembered (at least).
-        shard_bits: from `shard_bits()`; fixed for the life of a deployment.
-        threshold: the Jaccard estimate that makes a duplicate.
-    """
-    keys = band_keys(sig)
-    if not keys:
-        return []
-    gen = generation(now_s)
-    live = -(-retention_days // GENERATION_DAYS) + 1
-    expire_at = (gen + 1) * GENERATION_DAYS * 86400 + retention_days * 86400
-    args: list[str | bytes | int] = [
-        prefix,
-        gen,
-        live,
-        expire_at,
-        match_threshold(threshold),
-        sketch(sig),
-        record_id,
-    ]
-    for key in keys:
-        shard, field = band_slot(key, shard_bits)
-        args += [shard, field]
-    return args
-
-
-# Returns {1, record_id, matches} for a duplicate, else {0, n} after inserting.
-# Every key derives from ARGV[1]: fine for one Redis; a cluster would need a hash tag.
-CHECK_AND_INSERT_LUA: Final = """
-local prefix, gen, live = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local expire_at, need, sketch, record_id = ARGV[4], tonumber(ARGV[5]), ARGV[6], ARGV[7]
-local zeros = {}
-for x = 0, 255 do
-  local c = 0
-  for s = 0, 6, 2 do
-    if bit.band(bit.rshift(x, s), 3) == 0 then c = c + 1 end
-  end
-  zeros[x] = c
-end
-local seen, best, best_id = {}, -1, nil
-for g = gen - live + 1, gen do
-  for i = 8, #ARGV, 2 do
-    local n = redis.call('HGET', prefix .. 'nd:b:' .. g .. ':' .. ARGV[i], ARGV[i + 1])
-    if n and not seen[n] then
-      seen[n] = true
-      local num = tonumber(n)
-      local stored = redis.call('HGET', prefix .. 'nd:s:' .. math.floor(num / 100), num % 100)
-      if stored then
-        local m = 0
-        for j = 1, #sketch do
-          m = m + zeros[bit.bxor(string.byte(sketch, j), string.byte(stored, j))]
-        end
-        if m > best then best, best_id = m, string.sub(stored, #sketch + 1) end
-      end
-    end
-  end
-end
-if best >= need then return {1, best_id, best} end
-local n = redis.call('INCR', prefix .. 'nd:seq')
-for i = 8, #ARGV, 2 do
-  local key = prefix .. 'nd:b:' .. gen .. ':' .. ARGV[i]
-  redis.call('HSETNX', key, ARGV[i + 1], n)
-  redis.call('EXPIREAT', key, expire_at)
-end
-local skey = prefix .. 'nd:s:' .. math.floor(n / 100)
-redis.call('HSET', skey, n % 100, sketch .. record_id)
-redis.call('EXPIREAT', skey, expire_at)
-return {0, n}
-"""
+def near_key(sig: Signature) -> NearKey:
+    """Return what the state store indexes for a text: its band keys and sketch (no bands: too short)."""
+    return NearKey(tuple(band_keys(sig)), sketch(sig))

@@ -21,6 +21,7 @@ import jsonschema
 import structlog
 from structlog.contextvars import bound_contextvars
 
+from worker import ids
 from worker.config import Settings
 from worker.delivery import Sink
 from worker.errors import ParseError, PermanentError
@@ -102,7 +103,7 @@ class Pipeline:
     def process(self, raws: Sequence[RawItem]) -> list[Outcome]:
         """Process a batch; per-item failures become `failed` outcomes (and dead letters)."""
         started = time.process_time()
-        work = [_Work(raw=r, article_id=dedup.article_id(r.url)) for r in raws]
+        work = [_Work(raw=r, article_id=ids.article_id(r.url)) for r in raws]
         for w in work:
             with bound_contextvars(source=w.raw.source.name, url=w.raw.url, article_id=w.article_id):
                 self._guard(w, "clean", self._clean_and_dedupe)
@@ -174,7 +175,9 @@ class Pipeline:
         owner = self.store.claim_content(w.content_hash, w.article_id, self.ttl_s)
         kind = "exact"
         if owner is None:
-            owner = self.store.near_claim(w.article_id, neardup.signature(w.ex.text), self.ttl_s)
+            owner = self.store.near_claim(
+                w.article_id, neardup.near_key(neardup.signature(w.ex.text)), self.ttl_s
+            )
             kind = "near"
         if owner is not None:
             self._duplicate(w, owner, kind)
@@ -236,7 +239,7 @@ class Pipeline:
                 raw,
                 ex,
                 article_id=w.article_id,
-                canonical_url=dedup.canonical_url(ex.canonical_url or raw.url),
+                canonical_url=ids.canonical_url(ex.canonical_url or raw.url),
                 content_hash=w.content_hash,
                 fetched_at=raw.fetched_at or self.clock(),
                 published_at=to_utc_iso(ex.published or raw.published, tz=raw.source.tz),

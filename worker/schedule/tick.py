@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -9,13 +10,14 @@ from typing import Any, TypeVar
 import structlog
 
 from worker import dispatch
+from worker.config import Settings
+from worker.dispatch import TASK_FETCH, TASK_POLL
 from worker.schedule import intervals as schedule
+from worker.schedule import politeness
 from worker.state import StateStore
 
 log = structlog.get_logger(__name__)
 
-TASK_POLL = "worker.poll_source"
-TASK_FETCH = "worker.fetch_article"
 
 T = TypeVar("T")
 
@@ -133,3 +135,24 @@ def release_parked(
         store.unpark([(item_id, at) for item_id, _, at in items])
         sent += len(items)
     return sent
+
+
+def run(
+    store: StateStore, settings: Settings, *, limit: int = 500, per_host: int | None = None
+) -> TickResult:
+    """
+    Run the beat's tick now: claim and poll due sources, release parked fetches, say the tick is alive.
+
+    A claim is leased for two task time limits (at least a minute); parked fetches
+    are released two ticks ahead, so a tick that runs late still sends them before their slot.
+    """
+    result = tick(
+        store,
+        now=time.time(),
+        limit=limit,
+        lease_s=max(settings.task_time_limit_s * 2, 60),
+        per_host=per_host or settings.host_cap_per_tick,
+        release_ahead_s=2 * settings.tick_s,
+    )
+    politeness.mark_tick(store, settings.tick_s)
+    return result

@@ -9,9 +9,10 @@ from typing import Any
 
 from worker.errors import SourceError
 from worker.fetch.client import Fetcher
+from worker.models import SourceSpec
 from worker.sources.discovery import discover
 from worker.sources.opml import OpmlFeed, parse_opml, render_opml
-from worker.sources.spec import SourceSpec, resolve
+from worker.sources.spec import resolve
 from worker.state import StateStore
 
 # Cleared when a source is added again, so re-adding a disabled feed revives it.

@@ -1,11 +1,18 @@
-"""The state-store contract every implementation passes (tests/integration/test_state_contract.py)."""
+"""
+The state-store contract, as small role protocols (tests/integration/test_state_contract.py).
+
+Each stage asks for the role it uses (`Dedupe`, `FeedStore`, `DueSet`, ...);
+`StateStore` is every role at once, which both stores (`RedisStore`,
+`SQLiteStore`) implement.  Every check-and-set is atomic across processes:
+two workers racing on the same key see exactly one winner.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from worker.process.neardup import Signature
+from worker.state.nearindex import NearKey
 
 
 @dataclass(frozen=True)
@@ -20,23 +27,9 @@ class DeadLetter:
     at: str
 
 
-class StateStore(Protocol):
-    """
-    What the pipeline remembers between tasks and runs.
+class Dedupe(Protocol):
+    """Which articles and contents were emitted already (process stage)."""
 
-    Every check-and-set is atomic across processes: two workers racing on the
-    same key see exactly one winner.
-    """
-
-    def ping(self) -> bool:
-        """Return True when the store answers."""
-        ...
-
-    def close(self) -> None:
-        """Release connections."""
-        ...
-
-    # -- dedupe -----------------------------------------------------------
     def is_done(self, article_id: str) -> bool:
         """Return True when the article went through every sink already."""
         ...
@@ -55,13 +48,13 @@ class StateStore(Protocol):
         """
         ...
 
-    def near_claim(self, article_id: str, sig: Signature, ttl_s: int) -> str | None:
+    def near_claim(self, article_id: str, key: NearKey, ttl_s: int) -> str | None:
         """
-        Look the signature up in the MinHash-LSH index and insert it, atomically.
+        Look the text's band keys up in the MinHash-LSH index and insert them, atomically.
 
         Candidates share an LSH band; one is a near-duplicate when its stored
-        sketch agrees enough (`worker.process.neardup`).  Texts too short for a
-        signature are never near-duplicates.
+        sketch agrees enough (`worker.state.nearindex`).  A key without bands
+        (a text too short) is never a near-duplicate.
 
         Returns:
             None when no earlier article is near enough (the signature is now
@@ -70,9 +63,16 @@ class StateStore(Protocol):
         """
         ...
 
-    # -- feeds ------------------------------------------------------------
+
+class FeedStore(Protocol):
+    """What polling learned of each feed and which entries it has seen (poll stage, sources)."""
+
     def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
         """Record entry keys as seen; return those that were not seen before."""
+        ...
+
+    def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
+        """Mark entry keys as not seen (undo `add_entries` after a failed read)."""
         ...
 
     def get_feed(self, url: str) -> dict[str, Any] | None:
@@ -109,10 +109,6 @@ class StateStore(Protocol):
         """
         ...
 
-    def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
-        """Mark entry keys as not seen (undo `add_entries` after a failed read)."""
-        ...
-
     def feed_urls(self) -> list[str]:
         """Return every source with stored state (disabled ones included)."""
         ...
@@ -121,26 +117,10 @@ class StateStore(Protocol):
         """Return how many stored feeds are disabled (cheap: a metrics scrape asks at every scrape)."""
         ...
 
-    # -- archives ---------------------------------------------------------
-    def get_checkpoint(self, key: str) -> str | None:
-        """Return the last position processed in an archive."""
-        ...
 
-    def set_checkpoint(self, key: str, position: str) -> None:
-        """Store the last position processed in an archive."""
-        ...
+class DueSet(Protocol):
+    """When each source is polled next, claimed under a lease (schedule stage)."""
 
-    # -- learned chrome ---------------------------------------------------
-    def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
-        """
-        Count each fingerprint once more for `source`.
-
-        Returns:
-            The fingerprints of this call seen in at least `min_count` articles.
-        """
-        ...
-
-    # -- scheduler --------------------------------------------------------
     def schedule(self, url: str, next_at: float) -> None:
         """Put a source in the due-set at `next_at` (epoch seconds; Redis keeps whole seconds, rounded up)."""
         ...
@@ -166,7 +146,35 @@ class StateStore(Protocol):
         """Return every scheduled source with its next check."""
         ...
 
-    # -- politeness -------------------------------------------------------
+
+class Checkpoints(Protocol):
+    """How far an archive was read (poll stage)."""
+
+    def get_checkpoint(self, key: str) -> str | None:
+        """Return the last position processed in an archive."""
+        ...
+
+    def set_checkpoint(self, key: str, position: str) -> None:
+        """Store the last position processed in an archive."""
+        ...
+
+
+class ChromeMemory(Protocol):
+    """Lines learned as site chrome per source (process stage)."""
+
+    def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
+        """
+        Count each fingerprint once more for `source`.
+
+        Returns:
+            The fingerprints of this call seen in at least `min_count` articles.
+        """
+        ...
+
+
+class Cache(Protocol):
+    """Small values with a lifetime: robots.txt, the tick's sign of life."""
+
     def cache_get(self, key: str) -> str | None:
         """Return a cached value (robots.txt of a host), or None when absent or expired."""
         ...
@@ -174,6 +182,10 @@ class StateStore(Protocol):
     def cache_set(self, key: str, value: str, ttl_s: int) -> None:
         """Cache a value for `ttl_s` seconds."""
         ...
+
+
+class HostRate(Protocol):
+    """One request rate per host shared by every worker: slots and the gate (schedule stage)."""
 
     def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
         """
@@ -187,28 +199,6 @@ class StateStore(Protocol):
         """
         ...
 
-    # -- dead letters and counters ---------------------------------------
-    def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
-        """Store a failed item; return its id."""
-        ...
-
-    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
-        """Return the oldest dead letters."""
-        ...
-
-    def remove_dead(self, dead_id: str) -> bool:
-        """Remove one dead letter (after a retry); True when it existed."""
-        ...
-
-    def incr(self, counter: str, by: int = 1) -> None:
-        """Add to a named counter."""
-        ...
-
-    def counters(self) -> dict[str, int]:
-        """Return all counters."""
-        ...
-
-    # -- reserved slots and parked fetches ---------------------------------
     def reserve_slot(
         self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
     ) -> float:
@@ -225,6 +215,10 @@ class StateStore(Protocol):
             `max_wait_s`, a wait above it reserves nothing (take-or-leave).
         """
         ...
+
+
+class Parking(Protocol):
+    """Fetches waiting for a slot too far off for a broker countdown (schedule stage)."""
 
     def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
         """Keep a payload until `at` (epoch seconds); parking the same id again replaces it."""
@@ -259,7 +253,38 @@ class StateStore(Protocol):
         """Return how many items are parked (leased ones included)."""
         ...
 
-    # -- the ledger of sent tasks (worker.app.ledger) ----------------------------
+
+class DeadLetters(Protocol):
+    """Items that failed for good, with the reason and what to retry them with."""
+
+    def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
+        """Store a failed item; return its id."""
+        ...
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """Return the oldest dead letters."""
+        ...
+
+    def remove_dead(self, dead_id: str) -> bool:
+        """Remove one dead letter (after a retry); True when it existed."""
+        ...
+
+
+class Counters(Protocol):
+    """Named counters shown by `health`."""
+
+    def incr(self, counter: str, by: int = 1) -> None:
+        """Add to a named counter."""
+        ...
+
+    def counters(self) -> dict[str, int]:
+        """Return all counters."""
+        ...
+
+
+class Ledger(Protocol):
+    """Task messages sent and not ended (`worker.app.ledger`)."""
+
     def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
         """Record a task message about to be published; `at` is its last sign of life."""
         ...
@@ -292,4 +317,29 @@ class StateStore(Protocol):
 
     def ledger_count(self, queue: str) -> int:
         """Return how many tasks of a queue are recorded (sent and not ended)."""
+        ...
+
+
+class StateStore(
+    Dedupe,
+    FeedStore,
+    DueSet,
+    Checkpoints,
+    ChromeMemory,
+    Cache,
+    HostRate,
+    Parking,
+    DeadLetters,
+    Counters,
+    Ledger,
+    Protocol,
+):
+    """Every role at once: what one worker process opens (`worker.state.open_store`)."""
+
+    def ping(self) -> bool:
+        """Return True when the store answers."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
         ...

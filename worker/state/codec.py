@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from worker.sources.spec import default_name
+from worker.models import default_name
 
 # Long state keys and their short stored forms; unknown keys are stored as they are.
 _SHORT = {

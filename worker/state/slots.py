@@ -1,5 +1,5 @@
 """
-Reserve request slots of a shared per-host rate (GCRA): pure arithmetic, and the same in Lua for Redis.
+Reserve request slots of a shared per-host rate (GCRA): pure arithmetic, mirrored by `lua/reserve_slot.lua`.
 
 The generic cell rate algorithm keeps one number per host, its theoretical
 arrival time (TAT): the time at which the host would be rested again if every
@@ -15,8 +15,6 @@ burst + rate * (t2 - t1) (tests/unit/test_slots.py checks it).
 """
 
 from __future__ import annotations
-
-from typing import Final
 
 
 def reserve(tat: float | None, now: float, rate_per_s: float, burst: float) -> tuple[float, float]:
@@ -41,19 +39,3 @@ def reserve(tat: float | None, now: float, rate_per_s: float, burst: float) -> t
 def keep_s(new_tat: float, now: float) -> float:
     """Return how long the TAT matters: once it has passed the host is rested and the key can go."""
     return max(0.0, new_tat - now) + 1.0
-
-
-# KEYS[1] slot key; ARGV rate per second, burst, max wait ('' = none).  Returns the wait in seconds;
-# a wait above the max reserves nothing.  The clock is Redis's own, so workers with skewed clocks
-# share one sequence of slots.  Mirrors `reserve` and `keep_s` above.
-RESERVE_LUA: Final = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local interval = 1 / tonumber(ARGV[1])
-local start = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
-local wait = math.max(0, start - (tonumber(ARGV[2]) - 1) * interval - now)
-if ARGV[3] ~= '' and wait > tonumber(ARGV[3]) then return tostring(wait) end
-local tat = start + interval
-redis.call('SET', KEYS[1], string.format('%.6f', tat), 'PX', math.ceil((tat - now + 1) * 1000))
-return tostring(wait)
-"""

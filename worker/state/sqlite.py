@@ -11,36 +11,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from worker.errors import StoreUnavailable
-from worker.process import neardup
-from worker.process.neardup import Signature
+from worker.state import nearindex
 from worker.state.base import DeadLetter
+from worker.state.nearindex import NearKey
 from worker.state.slots import reserve
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS done (id TEXT PRIMARY KEY, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS content (hash TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS nd_band (band TEXT PRIMARY KEY, id TEXT NOT NULL, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS nd_sketch (id TEXT PRIMARY KEY, sketch BLOB NOT NULL, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS entries (feed TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (feed, key));
-CREATE TABLE IF NOT EXISTS feeds (url TEXT PRIMARY KEY, state TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoints (key TEXT PRIMARY KEY, position TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS chrome (source TEXT NOT NULL, fp TEXT NOT NULL, n INTEGER NOT NULL,
-                                   PRIMARY KEY (source, fp));
-CREATE TABLE IF NOT EXISTS due (url TEXT PRIMARY KEY, next_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS due_next ON due (next_at);
-CREATE TABLE IF NOT EXISTS dead (id TEXT PRIMARY KEY, at TEXT NOT NULL, reason TEXT, stage TEXT,
-                                 source TEXT, payload TEXT);
-CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, n INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, ts REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS ledger (id TEXT PRIMARY KEY, queue TEXT NOT NULL, at REAL NOT NULL,
-                                   message TEXT NOT NULL, suspect REAL);
-CREATE INDEX IF NOT EXISTS ledger_at ON ledger (queue, at);
-"""
 
 # Upserts rather than INSERT OR REPLACE: REPLACE deletes the row and inserts it
 # again (index updates twice), an upsert updates it in place; every poll writes
@@ -62,13 +41,15 @@ class SQLiteStore:
     check-and-set atomic across processes.
     """
 
-    def __init__(self, path: Path | str, *, nd_threshold: float = neardup.DEFAULT_THRESHOLD) -> None:
+    def __init__(self, path: Path | str, *, nd_threshold: float = nearindex.DEFAULT_THRESHOLD) -> None:
         self.path = Path(path)
         self.nd_threshold = nd_threshold
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         try:
-            self._conn().executescript(_SCHEMA)
+            self._conn().executescript(
+                resources.files("worker.state").joinpath("sqlite.sql").read_text("utf-8")
+            )
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"cannot create state store {self.path}: {exc}") from exc
 
@@ -144,13 +125,13 @@ class SQLiteStore:
             )
         return None
 
-    def near_claim(self, article_id: str, sig: Signature, ttl_s: int) -> str | None:
-        bands = neardup.band_keys(sig)
+    def near_claim(self, article_id: str, key: NearKey, ttl_s: int) -> str | None:
+        bands = list(key.bands)
         if not bands:
             return None
         now = time.time()
-        mine = neardup.sketch(sig)
-        need = neardup.match_threshold(self.nd_threshold)
+        mine = key.sketch
+        need = nearindex.match_threshold(self.nd_threshold)
         marks = ",".join("?" * len(bands))
         with self._tx() as db:
             rows = db.execute(
@@ -158,8 +139,8 @@ class SQLiteStore:
                 f"WHERE b.band IN ({marks}) AND b.expires > ? AND s.expires > ?",
                 (*bands, now, now),
             ).fetchall()
-            best = max(rows, key=lambda r: neardup.sketch_matches(mine, bytes(r[1])), default=None)
-            if best is not None and neardup.sketch_matches(mine, bytes(best[1])) >= need:
+            best = max(rows, key=lambda r: nearindex.sketch_matches(mine, bytes(r[1])), default=None)
+            if best is not None and nearindex.sketch_matches(mine, bytes(best[1])) >= need:
                 return None if best[0] == article_id else str(best[0])
             # The oldest article keeps a band, as HSETNX does in the Redis store.
             db.execute("DELETE FROM nd_band WHERE expires <= ?", (now,))
@@ -353,23 +334,11 @@ class SQLiteStore:
         return {str(k): int(v) for k, v in self._conn().execute("SELECT name, n FROM counters").fetchall()}
 
     # -- reserved slots and parked fetches ---------------------------------
-    @contextmanager
-    def _deferral_tx(self) -> Iterator[sqlite3.Connection]:
-        # The tables are created on first use, so the constructor's schema is left as it is.
-        if not self.__dict__.get("_deferral_ready"):
-            try:
-                self._conn().executescript(_DEFERRAL_SCHEMA)
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"state store busy or unavailable: {exc}") from exc
-            self._deferral_ready = True
-        with self._tx() as db:
-            yield db
-
     def reserve_slot(
         self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
     ) -> float:
         # BEGIN IMMEDIATE serialises the read-modify-write across every process on this file.
-        with self._deferral_tx() as db:
+        with self._tx() as db:
             now = time.time()
             row = db.execute("SELECT tat FROM slots WHERE name = ?", (bucket,)).fetchone()
             wait, tat = reserve(None if row is None else float(row[0]), now, rate_per_s, burst)
@@ -378,7 +347,7 @@ class SQLiteStore:
         return wait
 
     def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
-        with self._deferral_tx() as db:
+        with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO parked (id, due, at, payload) VALUES (?, ?, ?, ?)",
                 (item_id, at, at, json.dumps(payload)),
@@ -387,7 +356,7 @@ class SQLiteStore:
     def claim_parked(
         self, now: float, limit: int, lease_s: float, *, ahead_s: float = 0.0
     ) -> list[tuple[str, dict[str, Any], float]]:
-        with self._deferral_tx() as db:
+        with self._tx() as db:
             rows = db.execute(
                 "SELECT id, payload, at FROM parked WHERE due <= ? ORDER BY due LIMIT ?",
                 (now + ahead_s, limit),
@@ -396,11 +365,11 @@ class SQLiteStore:
         return [(str(r[0]), dict(json.loads(r[1])), float(r[2])) for r in rows]
 
     def unpark(self, items: list[tuple[str, float]]) -> None:
-        with self._deferral_tx() as db:
+        with self._tx() as db:
             db.executemany("DELETE FROM parked WHERE id = ? AND at = ?", items)
 
     def parked_count(self) -> int:
-        with self._deferral_tx() as db:
+        with self._tx() as db:
             return int(db.execute("SELECT COUNT(*) FROM parked").fetchone()[0])
 
     # -- the ledger of sent tasks (worker.app.ledger) ------------------------------
@@ -454,13 +423,3 @@ class SQLiteStore:
     def ledger_count(self, queue: str) -> int:
         with self._tx() as db:
             return int(db.execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()[0])
-
-
-# `slots` holds each host's theoretical arrival time (worker.state.slots); `parked` the deferred fetches,
-# `due` being their slot time, or their lease's end once claimed.
-_DEFERRAL_SCHEMA = """
-CREATE TABLE IF NOT EXISTS slots (name TEXT PRIMARY KEY, tat REAL NOT NULL);
-CREATE TABLE IF NOT EXISTS parked (id TEXT PRIMARY KEY, due REAL NOT NULL, at REAL NOT NULL,
-                                   payload TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS parked_due ON parked (due);
-"""

@@ -1,0 +1,88 @@
+"""Read an archive (folder, tarball, zip, JSONL, WARC, sitemap) in resumable chunks."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+
+from worker import dispatch
+from worker.config import Settings
+from worker.dispatch import TASK_FETCH, TASK_POLL, TASK_PROCESS
+from worker.models import SourceSpec, raw_to_dict
+from worker.poll.result import ReadResult
+from worker.schedule import intervals as schedule
+from worker.sources.archives import iter_archive
+from worker.state import StateStore
+
+log = structlog.get_logger(__name__)
+
+# Process batches read per archive task: bounds the task's run time and the memory `ingest` queues.
+ARCHIVE_CHUNK_BATCHES = 8
+
+
+def read_archive(
+    spec: SourceSpec, *, settings: Settings, store: StateStore, resume_after: str | None = None
+) -> ReadResult:
+    """
+    Stream one chunk of an archive into process batches; queue a continuation for the rest.
+
+    The checkpoint is the position up to which every item is safe: written by
+    the continuation when it starts, because by then the chunk before it is
+    either processed (`ingest` runs tasks in order) or held by the broker
+    (at-least-once).  A restart resumes there; the items of the interrupted
+    chunk that were already done are re-read and dropped by dedupe, so
+    nothing is missed or emitted twice.  At the end the checkpoint is
+    cleared and a scheduled archive gets its next check.
+    """
+    result = ReadResult(source=spec.name)
+    key = f"archive:{spec.location}"
+    if resume_after is not None:
+        store.set_checkpoint(key, resume_after)
+    start = resume_after or store.get_checkpoint(key) or None
+    if start:
+        log.info("archive_resumed", source=spec.name, start_after=start)
+    chunk = settings.batch_size * ARCHIVE_CHUNK_BATCHES
+    batch: list[dict[str, Any]] = []
+    for ai in iter_archive(
+        spec.location, source=spec.ref(), start_after=start, max_member_bytes=settings.max_body_bytes
+    ):
+        result.seen += 1
+        if ai.item is not None:
+            batch.append(raw_to_dict(ai.item))
+        elif ai.fetch is not None:
+            payload = {"url": ai.fetch.url, "spec": spec.to_dict(), "hints": {"title": ai.fetch.title}}
+            dispatch.send(TASK_FETCH, payload)
+            result.queued += 1
+        if len(batch) >= settings.batch_size or (batch and result.seen >= chunk):
+            _send_batch(batch, result)
+            batch = []
+        if result.seen >= chunk:
+            dispatch.send(TASK_POLL, spec.to_dict(), ai.position)
+            log.info("archive_chunk_read", source=spec.name, seen=result.seen, position=ai.position)
+            return result
+    if batch:
+        _send_batch(batch, result)
+    store.set_checkpoint(key, "")
+    _reschedule(spec, store, settings)
+    log.info("archive_read", source=spec.name, seen=result.seen, queued=result.queued)
+    return result
+
+
+def _send_batch(batch: list[dict[str, Any]], result: ReadResult) -> None:
+    dispatch.send(TASK_PROCESS, batch)
+    result.queued += len(batch)
+
+
+def _reschedule(spec: SourceSpec, store: StateStore, settings: Settings) -> None:
+    """Give a registered archive (one that `sources add` scheduled) its next read; leave others alone."""
+    state = store.get_feed(spec.location)
+    if state is None or state.get("disabled"):
+        return
+    now = time.time()
+    interval = spec.interval_s or settings.poll_interval_s
+    state.update(
+        last_polled=int(now), next_at=schedule.next_check(now, interval, max_s=settings.max_interval_s)
+    )
+    store.put_feed(spec.location, state, next_at=state["next_at"])

@@ -1,0 +1,136 @@
+"""
+Where near-duplicate sketches are kept and how a candidate is verified (MinHash-LSH storage).
+
+The process stage computes a text's band keys and sketch (`worker.process.neardup`);
+the state store keeps them and answers "is an earlier article near enough?"
+atomically (`lua/near_claim.lua` in Redis, tables in SQLite).
+
+Layout in Redis (SQLite mirrors it in tables)::
+
+    {p}nd:seq                      INCR counter giving each article its number n
+    {p}nd:b:{gen}:{shard}          HASH  field = band field (int < 2**23)
+                                          value = n        (HSETNX: oldest wins)
+    {p}nd:s:{n // 100}             HASH  field = n % 100
+                                          value = sketch (32 B) + record id
+
+    gen   = unix_days // GENERATION_DAYS; buckets of a generation expire
+            (EXPIRE on the whole key) once retention has passed its end;
+    shard = band_slot(key, shard_bits)[0], field = band_slot(...)[1].
+
+Check-and-insert (one Lua script): for every band slot and every live
+generation HGET the bucket; for each distinct candidate n, HGET its sketch and
+count equal 2-bit slots (`sketch_matches`); if the best count reaches
+`match_threshold()`, return that record id; otherwise INCR the counter,
+HSETNX every band slot in the current generation and HSET the sketch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+
+BANDS: Final = 16
+SKETCH_SIZE: Final = 128
+SKETCH_BITS: Final = 2
+DEFAULT_THRESHOLD: Final = 0.5
+GENERATION_DAYS: Final = 10
+BAND_FIELD_BITS: Final = 23  # a signed 24-bit integer: 4 bytes + 1 in a Redis listpack
+
+
+@dataclass(frozen=True)
+class NearKey:
+    """What the index keeps of one text: its LSH band keys (12 hex digits each) and its 2-bit sketch."""
+
+    bands: tuple[str, ...]
+    sketch: bytes
+
+
+def band_slot(key: str, shard_bits: int) -> tuple[int, int]:
+    """
+    Split a band key into a bucket shard and an integer field.
+
+    The shard picks one of 2**shard_bits small Redis hashes (kept small so
+    Redis stores them as compact listpacks); the field is an integer below
+    2**BAND_FIELD_BITS so Redis stores it in 4 bytes.
+    """
+    value = int(key, 16)
+    shard = value & ((1 << shard_bits) - 1)
+    field = (value >> shard_bits) & ((1 << BAND_FIELD_BITS) - 1)
+    return shard, field
+
+
+def sketch_matches(a: bytes, b: bytes) -> int:
+    """Count the 2-bit slots on which two sketches agree."""
+    x = np.frombuffer(a, dtype=np.uint8) ^ np.frombuffer(b, dtype=np.uint8)
+    agree = 0
+    for shift in (0, 2, 4, 6):
+        agree += int(np.count_nonzero(((x >> shift) & 0b11) == 0))
+    return agree
+
+
+def match_threshold(threshold: float = DEFAULT_THRESHOLD) -> int:
+    """Return the least number of agreeing slots that means Jaccard ≥ `threshold`: what Lua compares."""
+    chance = 1 / (1 << SKETCH_BITS)
+    need = SKETCH_SIZE * (threshold + (1 - threshold) * chance)
+    return int(np.ceil(need - 1e-9))
+
+
+def shard_bits(articles_per_generation: int) -> int:
+    """
+    Return how many band-bucket shards (as a power of two) suit the expected volume.
+
+    Aim at 64 entries per bucket hash on average, so that even the fullest
+    stays under Redis' default `hash-max-listpack-entries` of 128 and keeps
+    the compact encoding (10-11 bytes an entry instead of about 60).
+    """
+    entries = max(1, articles_per_generation) * BANDS
+    return max(0, int(np.ceil(np.log2(entries / 64))))
+
+
+def generation(now_s: float) -> int:
+    """Return the generation a time falls in: band buckets expire a generation at a time."""
+    return int(now_s // 86400) // GENERATION_DAYS
+
+
+def check_and_insert_args(
+    key: NearKey,
+    record_id: str,
+    *,
+    prefix: str,
+    now_s: float,
+    retention_days: int,
+    shard_bits: int,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> list[str | bytes | int]:
+    """
+    Build the ARGV of `lua/near_claim.lua` for one article (empty for a short text).
+
+    Args:
+        key: the article's band keys and sketch (`worker.process.neardup.near_key`).
+        record_id: what a later duplicate's `duplicate_of` should name.
+        prefix: the state key prefix (`Settings.key_prefix`).
+        now_s: the current unix time, which picks the generation.
+        retention_days: how long an article stays remembered (at least).
+        shard_bits: from `shard_bits()`; fixed for the life of a deployment.
+        threshold: the Jaccard estimate that makes a duplicate.
+    """
+    if not key.bands:
+        return []
+    gen = generation(now_s)
+    live = -(-retention_days // GENERATION_DAYS) + 1
+    expire_at = (gen + 1) * GENERATION_DAYS * 86400 + retention_days * 86400
+    args: list[str | bytes | int] = [
+        prefix,
+        gen,
+        live,
+        expire_at,
+        match_threshold(threshold),
+        key.sketch,
+        record_id,
+    ]
+    for band in key.bands:
+        shard, field = band_slot(band, shard_bits)
+        args += [shard, field]
+    return args
