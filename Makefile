@@ -34,6 +34,7 @@ lint: install
 	$(VENV)/bin/ruff check worker tests bench
 	$(VENV)/bin/ruff format --check worker tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 bench: install
@@ -48,7 +49,7 @@ soak: install
 ## Re-resolve the pinned dependencies after editing pyproject.toml.
 lock: install
 	$(VENV)/bin/pip install -q uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 -o requirements.lock
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

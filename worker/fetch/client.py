@@ -1,27 +1,9 @@
 """
-Fetch one URL politely and safely; the only module that talks to the network.
+Fetch one URL politely and safely: redirects re-checked hop by hop, bodies decoded and capped.
 
-It sends its requests through `worker.fetch.transport` (kept-alive `http.client`
-connections), and every error of the standard library's network and HTTP
-code is translated here into the `worker.errors` tree, so none escapes.
-Safety rules, each with its reason:
-
-* The address is checked by `netguard` after DNS resolution, at connect time,
-  and the socket connects to exactly the address that was checked, so DNS
-  rebinding cannot swap in a private address between check and connect.  No
-  proxy is ever used (the environment is not read): through a proxy the check
-  would see the proxy, not the target.
-* TLS checks the certificate against the URL's host name, sent as SNI.
-* Redirects are followed by hand so each hop is re-checked; a loop or more
-  than `max_redirects` hops is an `HTTPStatusError` carrying the last 3xx
-  status (the server answers wrongly for good, so it is permanent, and it is
-  not our policy refusing it, so it is not a `BlockedURL`).
-* The body is decoded (gzip, deflate, br) by us in bounded pieces and cut at
-  `max_body_bytes` of *decoded* bytes, so a compression bomb stops at the cap.
-* A total deadline covers the whole fetch, so a server trickling one byte
-  just inside the read timeout cannot hold a worker for ever.
-* A kept-alive connection is reused only after its response was read to the
-  end; a half-read one is closed (see `worker.fetch.transport`).
+Every error of the network and HTTP code is translated here into the
+`worker.errors` tree, so none escapes.  The safety rules and their reasons are
+in docs/architecture.md ("The network boundary").
 """
 
 from __future__ import annotations

@@ -1,35 +1,11 @@
 """
 Send one GET over a kept-alive, SSRF-guarded HTTP/1.1 connection; used by `worker.fetch.client` only.
 
-Built on the standard library's `http.client` response parser with a small
-pool of idle connections per (scheme, host, port).  Why not httpx or urllib3:
-an unchanged feed poll is a 304 of a few hundred bytes, and there the client
-machinery *is* the cost.  CPU per kept-alive 304 request, measured here
-against a server in another process: httpx
-1.12 ms, urllib3's PoolManager 0.52 ms, its HTTPConnectionPool 0.39 ms,
-`http.client` 0.21 ms.  The goal (a poll of an unchanged feed at most 1/25 of
-one feedparser parse, `bench/poll_cost_bench.py`) leaves under 1 ms for the
-whole poll, so only `http.client` leaves a margin.  Owning the connection also
-makes each guarantee below plain code rather than a library hook:
-
-* The host is resolved here, every resolved address passes
-  `netguard.check_ip` (a name mixing public and private answers is refused),
-  and the socket connects to exactly a checked address.  No proxy, no
-  environment variable is ever read.
-* TLS verifies the certificate against the URL's host name, sent as SNI.
-* Each connect, send and receive has its own timeout, and every receive is
-  also cut at the request's total deadline, so a server trickling one byte a
-  second (headers or body) cannot hold a worker past it.
-* Bodies come out raw: content codings are undone by the caller's bounded
-  decoders, never here.
-* A connection goes back to the pool only after its response was read to the
-  end and the server did not ask to close it; anything else is closed.  An idle
-  connection the server closed is noticed before reuse, and a reused
-  connection that fails before the first byte of the answer (the server closed
-  it as we sent) is retried once on a new connection: GET is idempotent.
-
-Errors are the standard library's (`OSError`, `TimeoutError`,
-`http.client.HTTPException`) plus `BlockedURL`; `worker.fetch.client` translates them.
+Each resolved address passes `netguard.check_ip` and the socket connects to
+exactly that address; TLS checks the host name; every receive is cut at the
+request's total deadline; a connection is pooled again only after a whole
+response.  Errors are the standard library's plus `BlockedURL`, translated by
+`worker.fetch.client`.  Why `http.client` and not httpx: docs/architecture.md.
 """
 
 from __future__ import annotations
