@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from structlog.testing import capture_logs
 
+from tests.conftest import ROOT
 from worker import config
 from worker.config import Settings
 from worker.errors import ConfigError, IngestError
@@ -17,6 +22,16 @@ def load_error(env: dict[str, str]) -> str:
     with pytest.raises(ConfigError) as info:
         config.load(env)
     return str(info.value)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """Return this process's environment without any setting, plus `extra`."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("INGEST_") and k not in {"REDIS_URL", "BROKER_URL"}
+    }
+    return {**env, **extra}
 
 
 class TestBadValues:
@@ -283,3 +298,41 @@ class TestReference:
         assert {"env": "REDIS_URL", "value": "redis://:***@redis:6379/0", "source": "env"} == rows[
             "REDIS_URL"
         ]
+
+
+class TestCommandLine:
+    def run(self, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """Run `python -m worker ARGS`; a bad setting stops it before any service is touched."""
+        return subprocess.run(
+            [sys.executable, "-m", "worker", *args],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    def test_a_bad_setting_exits_2_with_one_line(self) -> None:
+        """`INGEST_STREAM_MAXLEN=1e6x` stops `health` with exit code 2 and one `error:` line, no traceback."""
+        proc = self.run("health", env=clean_env(INGEST_STREAM_MAXLEN="1e6x"))
+
+        assert 2 == proc.returncode
+        assert 1 == len(proc.stderr.splitlines()), proc.stderr
+        assert proc.stderr.startswith("error: INGEST_STREAM_MAXLEN='1e6x': ")
+        assert "Traceback" not in proc.stderr + proc.stdout
+
+    def test_config_prints_values_and_sources(self, tmp_path: Path) -> None:
+        """`config --json` lists each effective value and its source; warnings go to stderr, not stdout."""
+        proc = self.run(
+            "config", "--json", env=clean_env(INGEST_STATE_DIR=str(tmp_path), INGEST_STREAM_MAXLNE="5")
+        )
+
+        rows = {row["env"]: row for row in json.loads(proc.stdout)}
+        assert 0 == proc.returncode, proc.stderr
+        assert {"env": "INGEST_STATE_DIR", "value": str(tmp_path), "source": "env"} == rows[
+            "INGEST_STATE_DIR"
+        ]
+        assert {"env": "INGEST_STREAM", "value": "articles", "source": "default"} == rows["INGEST_STREAM"]
+        assert "unknown_setting" in proc.stderr
+        assert "INGEST_STREAM_MAXLEN" in proc.stderr
