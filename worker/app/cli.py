@@ -1,5 +1,5 @@
 """
-The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`.
+The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `config`.
 
 `ingest` runs the same Celery tasks as the service, in this process
 (`Task.apply`), draining the follow-up tasks they queue until nothing is left;
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import time
 from collections import Counter
@@ -23,7 +24,7 @@ import structlog
 from worker import config, dispatch
 from worker.app import logging as wlogging
 from worker.app import runtime
-from worker.errors import IngestError, SourceError
+from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
 from worker.sources.spec import load_schedules, resolve
 from worker.state import DeadLetter
@@ -32,7 +33,8 @@ log = structlog.get_logger("worker.app.cli")
 
 
 def _settings(args: argparse.Namespace) -> config.Settings:
-    s = config.load()
+    """Return the settings `main` loaded, with `--out` and `--state-dir` applied."""
+    s: config.Settings = args.settings
     if getattr(args, "out", None):
         s = s.with_(out_dir=Path(args.out))
     if getattr(args, "state_dir", None):
@@ -184,7 +186,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_consume(args: argparse.Namespace) -> int:
     from worker.delivery.consume import consume
 
-    settings = config.load()
+    settings = _settings(args)
     if not settings.redis_url:
         return _err("consume reads the Redis stream: set REDIS_URL")
     n = consume(
@@ -300,6 +302,16 @@ def cmd_health(args: argparse.Namespace) -> int:
     return 0 if report["ok"] else 1
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    rows = config.effective(args.settings, os.environ)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    for row in rows:
+        print(f"{row['env']}={shlex.quote(row['value'])}  # {row['source']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (one sub-command per verb)."""
     p = argparse.ArgumentParser(
@@ -362,13 +374,22 @@ def build_parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="check broker, state store and sinks")
     health.add_argument("--compact", action="store_true")
     health.set_defaults(fn=cmd_health)
+
+    conf = sub.add_parser("config", help="print the effective settings and where each came from")
+    conf.add_argument("--json", action="store_true", help="print them as one JSON list")
+    conf.set_defaults(fn=cmd_config)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = build_parser().parse_args(argv)
-    wlogging.configure(config.load().log_level)
+    wlogging.configure()  # first, so that load()'s warnings about unknown names are log events
+    try:
+        args.settings = config.load()
+    except ConfigError as exc:
+        return _err(str(exc))
+    wlogging.configure(args.settings.log_level, force=True)
     if args.command in {"sources"} and args.action in {"add", "remove"} and not args.url:
         return _err(f"sources {args.action} needs a URL")
     try:
