@@ -393,6 +393,15 @@ class TestSourcesAndPoliteness:
         assert ["e4"] == store.add_entries("http://new/f", ["e1", "e2", "e3", "e4"])
         assert ["http://new/f"] == store.feed_urls()
 
+    def test_unseen_entries_reads_without_recording(self, store: StateStore) -> None:
+        """unseen_entries names the keys not seen, in order, and records none of them."""
+        store.add_entries("f", ["a", "b"])
+
+        assert ["c", "d"] == store.unseen_entries("f", ["a", "c", "b", "d", "c"])
+        assert ["c", "d"] == store.unseen_entries("f", ["c", "d"])
+        assert [] == store.unseen_entries("f", [])
+        assert ["x"] == store.unseen_entries("other", ["x"])
+
     def test_forgotten_entries_are_new_again(self, store: StateStore) -> None:
         """forget_entries undoes add_entries for the keys given only."""
         store.add_entries("f", ["a", "b"])

@@ -256,26 +256,25 @@ def backfill(
     stopped = "limit"
     while todo and result.pages < limit:
         url = todo[0]
-        if url == spec.location or not store.add_entries(pages_key, [url]):
+        if url == spec.location or not store.unseen_entries(pages_key, [url]):
             todo.pop(0)
             continue
         if not politeness.take_now(url, store=store, policy=policy):
-            # Not read after all: the host has no slot free now; the next poll takes it.
-            store.forget_entries(pages_key, [url])
+            # The host has no slot free now; the next poll takes it.
             stopped = "host_rate"
             break
         try:
             res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT)
             page = _parse(res)
         except IngestError as exc:
-            # Not read after all: try again at the next poll.
-            store.forget_entries(pages_key, [url])
             log.warning("feed_page_failed", source=spec.name, url=url, error=f"{type(exc).__name__}: {exc}")
             stopped = "failed"
             break
         todo.pop(0)
         result.pages += 1
         _queue_entries(page, res, spec, result, store=store, settings=settings)
+        # Recorded once its entries are sent: a poll killed before reads the page again.
+        store.add_entries(pages_key, [url])
         todo.extend(u for u in _page_links(page, url) if u not in todo)
     if todo != saved:
         store.set_checkpoint(frontier_key, "\n".join(todo))
@@ -302,9 +301,15 @@ def _queue_entries(
     store: StateStore,
     settings: Settings,
 ) -> None:
+    """
+    Send the work of the entries not seen before, then record them as seen (send, then mark).
+
+    A poll killed between the two sends them again on its next run; downstream
+    drops what was done already (an emitted article is skipped by id).
+    """
     ref = spec.ref()
     result.seen += len(feed.entries)
-    fresh = set(store.add_entries(spec.location, [e.key for e in feed.entries]))
+    fresh = set(store.unseen_entries(spec.location, [e.key for e in feed.entries]))
     batch: list[dict[str, Any]] = []
     for entry in feed.entries:
         if entry.key not in fresh:
@@ -322,6 +327,8 @@ def _queue_entries(
         result.queued += 1
     if batch:
         dispatch.send(TASK_PROCESS, batch)
+    # Entries without work (no link, no content) are recorded too: they never get any.
+    store.add_entries(spec.location, list(fresh))
 
 
 def _record_error(

@@ -71,6 +71,15 @@ class FeedStore(Protocol):
         """Record entry keys as seen; return those that were not seen before."""
         ...
 
+    def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        """
+        Return the entry keys not recorded as seen, in order, without recording them.
+
+        A poll sends the work of these first and records them (`add_entries`) after:
+        a poll that dies between the two sends them again, never loses them.
+        """
+        ...
+
     def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
         """Mark entry keys as not seen (undo `add_entries` after a failed read)."""
         ...

@@ -164,6 +164,20 @@ class SQLiteStore:
                     fresh.append(key)
         return fresh
 
+    def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        keys = list(dict.fromkeys(entry_keys))
+        seen: set[str] = set()
+        db = self._conn()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT key FROM entries WHERE feed = ? AND key IN ({marks})",  # noqa: S608
+                (feed_key, *chunk),
+            ).fetchall()
+            seen.update(str(r[0]) for r in rows)
+        return [k for k in keys if k not in seen]
+
     def get_feed(self, url: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT state FROM feeds WHERE url = ?", (url,)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
