@@ -326,6 +326,19 @@ class TestLimits:
 
         assert original == result.body
 
+    def test_thousands_of_stacked_codings_are_refused_in_one_line(self, server, make_fetcher):
+        """2,000 `gzip` values in Content-Encoding: UnsupportedContent naming the URL, no RecursionError."""
+        codings = ", ".join(["gzip"] * 2_000)
+        body = gzip.compress(gzip.compress(b"<p>news</p>"))
+        server.route("/stacked", static(body, content_type="text/html", Content_Encoding=codings))
+
+        with pytest.raises(UnsupportedContent) as caught:
+            make_fetcher().fetch(server.url("/stacked"))
+
+        expected = ("2000 content codings stacked, more than 5", server.url("/stacked"))
+        assert expected == (str(caught.value), caught.value.url)
+        assert caught.value.__cause__ is None
+
     def test_trickling_server_is_cut_by_the_total_deadline(self, server, make_fetcher):
         """One byte every 0.2 s never trips the read timeout, but the 1 s total deadline stops it."""
 
