@@ -168,12 +168,37 @@ class TestStatus:
 
     def test_retries_stop_after_attempts(self, server, make_fetcher):
         """An always-failing server gets exactly `fetch_attempts` requests, then the error surfaces."""
-        server.route("/down", static(status=503))
+        server.route("/down", static(status=502))
 
         with pytest.raises(ServerBusy):
             make_fetcher().fetch_retrying(server.url("/down"))
 
         assert SETTINGS.fetch_attempts == len(server.requests_to("/down"))
+
+    @pytest.mark.parametrize(
+        ("status", "retry_after"),
+        [(429, None), (503, None), (429, "1"), (503, "0"), (500, "3600")],
+        ids=["429", "503", "429-short-wait", "503-now", "500-long-wait"],
+    )
+    def test_a_server_asking_to_wait_is_not_retried_here(self, server, make_fetcher, status, retry_after):
+        """429, 503 and any long Retry-After are raised after one request: the caller's schedule waits."""
+        headers = {} if retry_after is None else {"Retry_After": retry_after}
+        server.route("/wait", static(b"busy", status=status, **headers))
+
+        with pytest.raises(ServerBusy) as caught:
+            make_fetcher().fetch_retrying(server.url("/wait"))
+
+        assert (status, 1) == (caught.value.status, len(server.requests_to("/wait")))
+
+    def test_a_short_retry_after_on_a_500_is_honoured(self, server, make_fetcher):
+        """A 500 with a Retry-After within the retry wait cap is retried after that wait."""
+        server.route("/flaky", sequence(static(status=500, Retry_After="1"), static(FEED)))
+        started = time.monotonic()
+
+        result = make_fetcher(retry_max_wait_s=2.0).fetch_retrying(server.url("/flaky"))
+
+        assert (FEED, 2) == (result.body, len(server.requests_to("/flaky")))
+        assert time.monotonic() - started >= 1.0
 
     def test_long_retry_after_is_left_to_the_scheduler(self, server, make_fetcher):
         """A Retry-After longer than the retry wait cap is not waited out: one attempt, error raised."""
