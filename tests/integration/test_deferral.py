@@ -1,5 +1,5 @@
 """
-A host asking us to wait gets a deferral, not a dead letter: 429 and 503 (issue 12).
+A host asking us to wait gets a deferral, not a dead letter: 429/503 and robots.txt outages (issue 12).
 
 Against a real HTTP server on 127.0.0.1 and real state stores.  The service
 path calls the fetch stage as a worker does (`in_process=False`) with a
@@ -28,7 +28,7 @@ from tests.integration.test_ingest_e2e import read_jsonl, summary
 from tests.support.corpus import article_page, rss_feed
 from worker import dispatch
 from worker.config import Settings
-from worker.fetch import article
+from worker.fetch import article, robots
 from worker.fetch.client import Fetcher
 from worker.ids import article_id
 from worker.models import SourceSpec
@@ -40,6 +40,7 @@ from worker.state.sqlite import SQLiteStore
 pytestmark = pytest.mark.integration
 
 PAGE = {"content_type": "text/html; charset=utf-8"}
+ALLOW_ALL = b"User-agent: *\nAllow: /\n"
 FAST = {"INGEST_NER_LANGUAGES": ""}
 
 
@@ -107,6 +108,13 @@ def http_date(seconds_ahead: float) -> str:
 
 
 class TestServerAsksToWait:
+    @pytest.fixture(autouse=True)
+    def robots_known(self, http_server: HTTPTestServer, store: StateStore) -> None:
+        """Have the host's robots.txt (a 404: no restriction) cached, as after its first article."""
+        s = settings()
+        with Fetcher(s) as fetcher:
+            robots.refresh(http_server.url("/"), store=store, fetcher=fetcher, settings=s)
+
     @pytest.mark.parametrize("status", [429, 503])
     def test_the_fetch_is_deferred_to_a_slot_after_the_wait(
         self, http_server: HTTPTestServer, store: StateStore, recorder: Recorder, status: int
@@ -213,6 +221,51 @@ class TestServerAsksToWait:
         assert 2 == len(http_server.requests_to("/article/1"))
 
 
+class TestRobotsOutage:
+    def test_a_5xx_robots_txt_is_requested_once_and_every_article_deferred(
+        self, http_server: HTTPTestServer, store: StateStore, recorder: Recorder
+    ) -> None:
+        """Ten articles on a host whose robots.txt answers 503: one robots request, ten deferrals, no page."""
+        http_server.route("/robots.txt", static(b"down", status=503))
+        paths = [f"/article/{i}" for i in range(10)]
+        for p in paths:
+            http_server.route(p, static(article_page(1), **PAGE))
+        started = time.time()
+
+        results = [run_fetch(payload_of(http_server, p), store, settings()) for p in paths]
+        slots = [args[0]["slot"] for _, _, args in recorder.later]
+
+        assert 1 == len(http_server.requests_to("/robots.txt"))
+        assert [] == [r for r in http_server.requests if r.path != "/robots.txt"]
+        assert [("deferred", "robots_unavailable", 1)] * 10 == [
+            (r["status"], r["cause"], r["deferrals"]) for r in results
+        ]
+        assert [] == store.dead_letters()
+        # RFC 9309 §2.3.1.4: disallowed for INGEST_ROBOTS_ERROR_TTL_S (600 s), then asked for again.
+        assert all(600.0 <= slot - started < 610.0 for slot in slots), slots
+        assert len(set(slots)) == len(slots)
+
+    def test_after_the_error_ttl_robots_txt_is_asked_again_and_the_articles_fetched(
+        self, http_server: HTTPTestServer, store: StateStore, recorder: Recorder
+    ) -> None:
+        """Once the cached outage expires, the next slot asks for robots.txt again; allowed, it fetches."""
+        http_server.route("/robots.txt", sequence(static(b"down", status=500), static(ALLOW_ALL)))
+        paths = [f"/article/{i}" for i in range(3)]
+        for p in paths:
+            http_server.route(p, static(article_page(1), **PAGE))
+        s = settings(robots_error_ttl_s=1)
+
+        first = [run_fetch(payload_of(http_server, p), store, s) for p in paths]
+        deferred = [args[0] for _, _, args in recorder.later]
+        time.sleep(max(0.0, max(d["slot"] for d in deferred) - time.time()))
+        then = [run_fetch(d, store, s, in_process=True) for d in deferred]
+
+        assert ["deferred"] * 3 == [r["status"] for r in first]
+        assert ["fetched"] * 3 == [r["status"] for r in then]
+        assert 2 == len(http_server.requests_to("/robots.txt"))
+        assert [] == store.dead_letters()
+
+
 class TestIngest:
     @pytest.mark.parametrize("form", ["seconds", "http-date"])
     def test_429_with_retry_after_then_200_ends_as_a_record(
@@ -241,6 +294,25 @@ class TestIngest:
         assert "" == dead
         assert 2 == len(stamps)
         assert stamps[1] - stamps[0] >= 1.9
+
+    def test_a_robots_txt_outage_is_waited_out(
+        self, cli, http_server: HTTPTestServer, tmp_path: Path
+    ) -> None:
+        """robots.txt answering 503 once: `ingest` waits the error TTL, asks again, writes every record."""
+        base = http_server.url("").rstrip("/")
+        http_server.route("/feed.xml", static(rss_feed(base, [1, 2, 3]), content_type="application/rss+xml"))
+        for i in (1, 2, 3):
+            http_server.route(f"/article/{i}", static(article_page(i), **PAGE))
+        http_server.route("/robots.txt", sequence(static(b"down", status=503), static(ALLOW_ALL)))
+
+        proc = cli(
+            "ingest", http_server.url("/feed.xml"), "--json", env={**FAST, "INGEST_ROBOTS_ERROR_TTL_S": "1"}
+        )
+        result = summary(proc)
+
+        assert (3, 0) == (result["new"], result["failed"])
+        assert 2 == len(http_server.requests_to("/robots.txt"))
+        assert 3 == len(read_jsonl(tmp_path / "out"))
 
 
 class TestService:

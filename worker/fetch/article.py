@@ -5,8 +5,8 @@ Fetch one article page politely and hand it to the process stage.
 skip an article already emitted, obey robots.txt, wait for the host's slot
 (deferring or parking the fetch when it is not now), GET the page, queue it
 for processing, and dead-letter it when it cannot be had.  A host asking us
-to wait (429, 503) is waited for on its slot, a bounded number of times
-(`worker.fetch.deferral`), rather than dead-lettered.
+to wait (429, 503, its robots.txt unreachable) is waited for on its slot, a
+bounded number of times (`worker.fetch.deferral`), rather than dead-lettered.
 """
 
 from __future__ import annotations
@@ -39,37 +39,47 @@ class SlotWait:
     wait_s: float
     late_s: float | None  # how late a held slot was (None: none held)
     reserved: bool  # the slot waited for was reserved in this run
-    again: bool  # a held slot was lost at the gate (a second reservation)
+    again: bool  # a held slot was lost at the gate, or to the robots.txt request (a second reservation)
 
 
 def polite_wait(
     url: str, payload: dict[str, Any], *, store: StateStore, fetcher: Fetcher, settings: Settings, sleep: bool
 ) -> SlotWait:
     """
-    Check robots.txt (raises BlockedURL), then the host's schedule and gate.
+    Check robots.txt (raises BlockedURL, RobotsUnavailable), then the host's schedule and gate.
 
     A fetch coming back from a deferral holds its slot: it goes to the gate
-    without reserving.  Stopped at the gate (it ran late, among others that
-    did), it reserves a new slot behind the ones handed out.  With `sleep`
-    (in-process runs: `ingest`) the wait is slept here, as nothing else waits
-    for this process; otherwise a positive `wait_s` is returned for deferral.
+    without reserving, and robots.txt is looked at only once the slot has
+    come.  Stopped at the gate (it ran late, among others that did), it
+    reserves a new slot behind the ones handed out.  A robots.txt not cached
+    is requested with the slot the article waited for, like any request to
+    the host; the article then reserves another.  With `sleep` (in-process
+    runs: `ingest`) the waits are slept here, as nothing else waits for this
+    process; otherwise a positive `wait_s` is returned for deferral.
     """
-    robots.check_robots(
-        url, store=store, fetcher=fetcher, user_agent=settings.user_agent, ttl_s=settings.robots_ttl_s
-    )
     policy = politeness.policy_of(settings)
     now = time.time()
     slot = politeness.reserved_slot(payload, now)
     late = None if slot is None else now - slot
-    wait = politeness.reserve(url, store=store, policy=policy) if slot is None else max(0.0, slot - now)
+    if slot is not None and slot > now:
+        if not sleep:
+            return SlotWait(slot - now, late, False, False)
+        time.sleep(slot - now)
+        late = time.time() - slot
+    pending = robots.check_cached(url, store=store, user_agent=settings.user_agent)
+    wait = politeness.reserve(url, store=store, policy=policy) if slot is None else 0.0
     reserved, again = slot is None, False
     while True:
         if wait > 0 and not sleep:
             return SlotWait(wait, late, reserved, again)
         time.sleep(wait)
         stopped = politeness.gate(url, store=store, policy=policy)
-        if stopped == 0.0:
+        if stopped == 0.0 and not pending:
             return SlotWait(0.0, late, reserved, again)
+        if stopped == 0.0:
+            # This slot goes to the robots.txt request (RFC 9309: its failures are cached, no storm).
+            robots.refresh(url, store=store, fetcher=fetcher, settings=settings)
+            pending = False
         wait = max(stopped, politeness.reserve(url, store=store, policy=policy))
         reserved, again = True, again or slot is not None
 

@@ -1,8 +1,9 @@
 """
 When an article waits because its host asked it to, and when it stops waiting: pure rules.
 
-A server answering 429 or 503 (`retry.asks_to_wait`) defers the fetch on
-the host's slot rather than dead-lettering it (`worker.fetch.article`).  The payload counts those
+A server answering 429 or 503 (`retry.asks_to_wait`), or a host whose
+robots.txt is unreachable, defers the fetch on the host's slot rather than
+dead-lettering it (`worker.fetch.article`).  The payload counts those
 deferrals (`deferrals`, `first_deferred_at`); past `INGEST_MAX_DEFERRALS` of
 them, or once the waiting would last more than `INGEST_MAX_DEFER_TOTAL_S`,
 the article is dead-lettered with a reason that says so.  Deferrals for the
@@ -14,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from worker.errors import IngestError, ServerBusy
+from worker.errors import IngestError, RobotsUnavailable, ServerBusy
 from worker.fetch.retry import asks_to_wait
 
 # A 429 or 503 without Retry-After: RFC 9110 gives no default.  A minute, doubled with each
@@ -32,7 +33,7 @@ class Ask:
     """A host asking us to wait `wait_s`: why (`cause`), and what it said (`detail`, one line)."""
 
     wait_s: float
-    cause: str  # "server_busy" (429, 503)
+    cause: str  # "server_busy" (429, 503) or "robots_unavailable"
     detail: str
 
 
@@ -49,6 +50,8 @@ def ask_of(exc: IngestError, payload: dict[str, Any], max_wait_s: float) -> Ask 
     Args:
         max_wait_s: `INGEST_RETRY_MAX_WAIT_S`: a Retry-After beyond it asks to wait even on a 500.
     """
+    if isinstance(exc, RobotsUnavailable):
+        return Ask(exc.retry_after_s, "robots_unavailable", str(exc))
     if isinstance(exc, ServerBusy) and asks_to_wait(exc, max_wait_s):
         if exc.retry_after_s is not None:
             return Ask(max(0.0, exc.retry_after_s), "server_busy", str(exc))
@@ -92,6 +95,8 @@ def fresh(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _asked(ask: Ask) -> str:
+    if ask.cause == "robots_unavailable":
+        return f"host's robots.txt unreachable, asked to wait {seconds(ask.wait_s)} s"
     return f"server asked to wait {seconds(ask.wait_s)} s"
 
 
