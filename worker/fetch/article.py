@@ -74,11 +74,11 @@ def polite_wait(
             return SlotWait(wait, late, reserved, again)
         time.sleep(wait)
         stopped = politeness.gate(url, store=store, policy=policy)
-        if stopped == 0.0 and not pending:
-            return SlotWait(0.0, late, reserved, again)
         if stopped == 0.0:
-            # This slot goes to the robots.txt request (RFC 9309: its failures are cached, no storm).
-            robots.refresh(url, store=store, fetcher=fetcher, settings=settings)
+            # A robots.txt not cached yet takes this slot (RFC 9309: its failures are cached, no
+            # storm), unless another fetch cached it meanwhile; the article then reserves another.
+            if not (pending and robots.refresh(url, store=store, fetcher=fetcher, settings=settings)):
+                return SlotWait(0.0, late, reserved, again)
             pending = False
         wait = max(stopped, politeness.reserve(url, store=store, policy=policy))
         reserved, again = True, again or slot is not None

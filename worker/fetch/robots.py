@@ -150,12 +150,15 @@ def check_cached(url: str, *, store: StateStore, user_agent: str) -> bool:
     return verdict(store.cache_get(f"robots:{where}"), url, user_agent, time.time())
 
 
-def refresh(url: str, *, store: StateStore, fetcher: Fetcher, settings: Settings) -> None:
+def refresh(url: str, *, store: StateStore, fetcher: Fetcher, settings: Settings) -> bool:
     """
     Request the robots.txt of `url`'s host once, cache the outcome and apply it to `url`.
 
     One attempt, no retries: the caller took a slot of the host for it, and a
     failure is retried by the cache's `INGEST_ROBOTS_ERROR_TTL_S`, not here.
+
+    Returns:
+        True when a request was made; False when another fetch had cached the outcome meanwhile.
 
     Raises:
         BlockedURL: robots.txt disallows the URL.
@@ -163,15 +166,17 @@ def refresh(url: str, *, store: StateStore, fetcher: Fetcher, settings: Settings
     """
     where = robots_url(url)
     if where is None:
-        return
+        return False
     key = f"robots:{where}"
     now = time.time()
     cached = store.cache_get(key)
-    if verdict(cached, url, settings.user_agent, now):  # raises, or False: another fetch cached it meanwhile
-        previous = None if cached is None else Unreachable.decode(cached)
-        text, ttl_s = _request(where, previous, fetcher=fetcher, settings=settings, now=now)
-        store.cache_set(key, text, ttl_s)
-        verdict(text, url, settings.user_agent, now)
+    if not verdict(cached, url, settings.user_agent, now):
+        return False
+    previous = None if cached is None else Unreachable.decode(cached)
+    text, ttl_s = _request(where, previous, fetcher=fetcher, settings=settings, now=now)
+    store.cache_set(key, text, ttl_s)
+    verdict(text, url, settings.user_agent, now)
+    return True
 
 
 def _request(
