@@ -466,6 +466,27 @@ class TestSlotsAndParking:
         assert [1.0, 1.0, 1.0] == pytest.approx(refused, abs=0.05)
         assert 1.0 == pytest.approx(reserved, abs=0.05)
 
+    def test_a_held_host_gets_no_slot_and_no_token_before_the_wait(self, store: StateStore) -> None:
+        """A server asked to wait 5 s: the held slot is 5 s off, the next one after it, the gate shut."""
+        first = store.reserve_slot("host", 2.0, 3)
+        held = store.hold_host("host", 2.0, 3, 5.0)
+        after = store.reserve_slot("host", 2.0, 3)
+        gate = store.take_token("host", 2.0, 3)
+        other = (store.reserve_slot("other-host", 2.0, 3), store.take_token("other-host", 2.0, 3))
+
+        assert 0.0 == first
+        assert [5.0, 5.5, 5.0] == pytest.approx([held, after, gate], abs=0.05)
+        assert (0.0, 0.0) == other
+
+    def test_a_hold_shorter_than_the_queue_keeps_its_place(self, store: StateStore) -> None:
+        """With 10 s of slots handed out, a 2 s hold gets the slot after them, not one before."""
+        for _ in range(10):
+            store.reserve_slot("host", 1.0, 1)
+
+        held = store.hold_host("host", 1.0, 1, 2.0)
+
+        assert 10.0 == pytest.approx(held, abs=0.05)
+
     def test_parked_items_are_claimed_by_due_time_and_leased(self, store: StateStore) -> None:
         """A claim takes what is due by now + ahead, earliest first; a claimed item is not taken again."""
         store.park("late", {"url": "http://h/late"}, 1100.0)

@@ -20,8 +20,12 @@ from worker.schedule import tick
 
 log = structlog.get_logger(__name__)
 
-# Redis or the SQLite file being briefly unreachable is retried here, at the
-# task level; HTTP failures are retried inside fetch (tenacity), never both.
+# One retry layer per failure kind (STYLE §3).  The state store or a sink being
+# unreachable (a Redis outage, a full disk, a busy SQLite file) is retried here,
+# for the whole task, with backoff for up to half an hour; the Redis client
+# under it retries only a blip (`worker.state.redis.base.BLIP_RETRIES`).  HTTP
+# failures are never retried here: short ones by tenacity inside fetch, a
+# server asking to wait by a deferral on its host's slot (`worker.fetch.article`).
 _STORE_RETRY: dict[str, Any] = {
     "autoretry_for": (StoreUnavailable,),
     "retry_backoff": 2,

@@ -225,6 +225,20 @@ class HostRate(Protocol):
         """
         ...
 
+    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
+        """
+        Hold a host that asked us to wait `delay_s` (429, 503): reserve the first slot that far off.
+
+        Both steps are atomic and use the store's clock (`worker.state.slots`):
+        the schedule moves past the slot, so later reservations come after it,
+        and the gate (`take_token`) has no token until `delay_s` from now, so
+        fetches holding earlier slots stop there and reserve again.
+
+        Returns:
+            The seconds until the reserved slot (at least `delay_s`).
+        """
+        ...
+
 
 class Parking(Protocol):
     """Fetches waiting for a slot too far off for a broker countdown (schedule stage)."""

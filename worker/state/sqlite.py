@@ -19,7 +19,7 @@ from worker.errors import StoreUnavailable
 from worker.state import nearindex
 from worker.state.base import DeadLetter
 from worker.state.nearindex import NearKey
-from worker.state.slots import reserve
+from worker.state.slots import hold_tokens, reserve, reserve_after
 
 # Upserts rather than INSERT OR REPLACE: REPLACE deletes the row and inserts it
 # again (index updates twice), an upsert updates it in place; every poll writes
@@ -358,6 +358,20 @@ class SQLiteStore:
             wait, tat = reserve(None if row is None else float(row[0]), now, rate_per_s, burst)
             if max_wait_s is None or wait <= max_wait_s:
                 db.execute("INSERT OR REPLACE INTO slots (name, tat) VALUES (?, ?)", (bucket, tat))
+        return wait
+
+    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
+        with self._tx() as db:
+            now = time.time()
+            row = db.execute("SELECT tat FROM slots WHERE name = ?", (bucket,)).fetchone()
+            wait, tat = reserve_after(None if row is None else float(row[0]), now, rate_per_s, burst, delay_s)
+            db.execute("INSERT OR REPLACE INTO slots (name, tat) VALUES (?, ?)", (bucket, tat))
+            row = db.execute("SELECT tokens, ts FROM buckets WHERE name = ?", (bucket,)).fetchone()
+            held = None if row is None else (float(row[0]), float(row[1]))
+            tokens = hold_tokens(held, now, rate_per_s, burst, delay_s)
+            db.execute(
+                "INSERT OR REPLACE INTO buckets (name, tokens, ts) VALUES (?, ?, ?)", (bucket, tokens, now)
+            )
         return wait
 
     def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:

@@ -149,6 +149,11 @@ class RedisStore(FeedTables):
         wait = self._do(lambda: script(keys=[f"{self.p}slot:{bucket}"], args=[rate_per_s, burst, limit]))
         return float(wait)
 
+    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
+        script = self._script("hold_host")
+        keys = [f"{self.p}slot:{bucket}", f"{self.p}bucket:{bucket}"]
+        return float(self._do(lambda: script(keys=keys, args=[rate_per_s, burst, repr(float(delay_s))])))
+
     def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
         pipe = self.r.pipeline(transaction=True)
         pipe.hset(f"{self.p}parked:items", item_id, json.dumps({"at": at, "p": payload}))
