@@ -22,8 +22,8 @@ from typing import Any
 import structlog
 
 from worker import config, dispatch
+from worker.app import explain, runtime
 from worker.app import logging as wlogging
-from worker.app import runtime
 from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
 from worker.sources.spec import load_schedules, resolve
@@ -80,7 +80,7 @@ def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[s
             if result.failed():
                 if name == dispatch.TASK_POLL:
                     spec = SourceSpec.from_dict(args[0])
-                    source_errors.append(f"{spec.location}: {_one_line(value)}")
+                    source_errors.append(f"{spec.location}: {_failure(value, spec.location)}")
                 else:
                     counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
                 continue
@@ -102,9 +102,11 @@ def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[s
     return counts, source_errors
 
 
-def _one_line(exc: BaseException | Any) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+def _failure(exc: BaseException | Any, location: str) -> str:
+    """Return the reason of a failed poll; an exception outside our tree is a bug, said as one."""
+    if isinstance(exc, IngestError):
+        return explain.one_line(exc, location)
+    return f"internal error {type(exc).__name__}: {explain.reason(exc)} (a bug: the traceback is above)"
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:

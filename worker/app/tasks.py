@@ -10,9 +10,9 @@ from celery import Task
 from structlog.contextvars import bound_contextvars
 
 from worker import dispatch
-from worker.app import runtime
+from worker.app import explain, runtime
 from worker.app.celery_app import app
-from worker.errors import IngestError, StoreUnavailable
+from worker.errors import IngestError, StoreUnavailable, TransientError
 from worker.fetch import article
 from worker.models import SourceSpec, raw_from_dict
 from worker.poll import archive, feed
@@ -22,7 +22,12 @@ log = structlog.get_logger(__name__)
 
 # Redis or the SQLite file being briefly unreachable is retried here, at the
 # task level; HTTP failures are retried inside fetch (tenacity), never both.
+# `throws`: our own errors are expected outcomes (a 404, a refused address, not
+# a feed), logged by the task as one event; Celery then logs them at INFO
+# without a traceback (and `worker.app.logging` keeps its trace logger at
+# WARNING), so a traceback means a bug.
 _STORE_RETRY: dict[str, Any] = {
+    "throws": (IngestError,),
     "autoretry_for": (StoreUnavailable,),
     "retry_backoff": 2,
     "retry_backoff_max": 120,
@@ -51,15 +56,20 @@ def poll_source(
     spec = SourceSpec.from_dict(spec_dict)
     rt = runtime.get()
     started = time.monotonic()
+    in_process = bool(self.request.is_eager)
     with bound_contextvars(task_id=_task_id(self), source=spec.name, url=spec.location):
-        if spec.kind == "archive":
-            result = archive.read_archive(
-                spec, settings=rt.settings, store=rt.store, resume_after=resume_after
-            )
-        else:
-            result = feed.poll_feed(
-                spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher, state=claimed_state
-            )
+        try:
+            if spec.kind == "archive":
+                result = archive.read_archive(
+                    spec, settings=rt.settings, store=rt.store, resume_after=resume_after
+                )
+            else:
+                result = feed.poll_feed(
+                    spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher, state=claimed_state
+                )
+        except IngestError as exc:
+            _log_poll_failed(exc, spec.location, in_process=in_process)
+            raise
         log.info(
             "task_done",
             task="poll_source",
@@ -123,6 +133,20 @@ def dispatch_tick(self: Task, limit: int = 500, per_host: int | None = None) -> 
         if result.claimed or result.released:
             log.info("task_done", task="dispatch_tick", **result.as_dict())
         return result.dispatched
+
+
+def _log_poll_failed(exc: IngestError, location: str, *, in_process: bool) -> None:
+    """
+    Log the one event of a source that could not be read: the reason and a hint, no traceback.
+
+    In-process (`ingest`) the CLI prints it as its `error:` line, so the event is DEBUG there.
+    """
+    level = "debug" if in_process else "warning" if isinstance(exc, TransientError) else "error"
+    getattr(log, level)(
+        "poll_failed",
+        error=f"{type(exc).__name__}: {explain.reason(exc, location)}",
+        hint=explain.hint(exc),
+    )
 
 
 def error_reason(exc: BaseException) -> str:

@@ -14,7 +14,7 @@ import structlog
 from worker import dispatch
 from worker.config import Settings
 from worker.dispatch import TASK_FETCH, TASK_PROCESS
-from worker.errors import HTTPStatusError, IngestError, TransientError
+from worker.errors import HTTPStatusError, IngestError
 from worker.fetch.client import Fetcher, FetchResult
 from worker.models import RawItem, SourceRef, SourceSpec, raw_to_dict
 from worker.poll.result import ReadResult
@@ -355,7 +355,4 @@ def _record_error(
         )
     store.put_feed(spec.location, state, next_at=None if state.get("disabled") else state["next_at"])
     store.incr("feed_errors")
-    level = "warning" if isinstance(exc, TransientError) else "error"
-    getattr(log, level)(
-        "feed_poll_failed", source=spec.name, url=spec.location, error=state["last_error"], errors=errors
-    )
+    # The failure itself is logged once, by the poll task (`poll_failed`).
