@@ -26,6 +26,7 @@ from worker.app import explain, runtime
 from worker.app import logging as wlogging
 from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
+from worker.poll.result import ReadOptions
 from worker.sources.spec import load_schedules, resolve
 from worker.state import DeadLetter
 
@@ -109,24 +110,53 @@ def _failure(exc: BaseException | Any, location: str) -> str:
     return f"internal error {type(exc).__name__}: {explain.reason(exc)} (a bug: the traceback is above)"
 
 
+def _ingest_specs(args: argparse.Namespace, settings: config.Settings) -> tuple[list[SourceSpec], list[str]]:
+    """
+    Return the sources to read and the error lines of those that cannot even be named.
+
+    With `--subscribe` each one is subscribed first, as `sources add` does
+    (a page stands for the feeds it leads to).
+    """
+    tz = args.tz or settings.default_tz
+    specs: list[SourceSpec] = []
+    errors: list[str] = []
+    for arg in args.sources:
+        try:
+            if args.subscribe:
+                from worker.sources import registry
+
+                rt = runtime.get()
+                added = registry.add(rt.store, arg, fetcher=rt.fetcher, tz=tz)
+                specs += [a.spec for a in added]
+                for a in added:
+                    log.info("source_subscribed", status=a.status, kind=a.spec.kind, url=a.spec.location)
+            else:
+                specs.append(resolve(arg, tz=tz))
+        except IngestError as exc:
+            errors.append(f"{arg}: {explain.one_line(exc, arg)}")
+    return specs, errors
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     runtime.use_settings(settings)
-    try:
-        specs = [resolve(a, tz=args.tz or settings.default_tz) for a in args.sources]
-    except SourceError as exc:
-        return _err(str(exc))
+    specs, unnamed = _ingest_specs(args, settings)
+    # A one-shot read never subscribes: `--subscribe` did that above, and the polls then schedule.
+    options = ReadOptions(once=not args.subscribe).to_dict()
     if args.enqueue:
         _celery(settings)
         for spec in specs:
-            dispatch.send(dispatch.TASK_POLL, spec.to_dict())
+            dispatch.send(dispatch.TASK_POLL, spec.to_dict(), None, None, options)
         print(f"queued {len(specs)} source(s)")
-        return 0
+        for line in unnamed:
+            print(f"error: {line}", file=sys.stderr)
+        return 1 if unnamed else 0
     local = dispatch.LocalDispatcher()
     for spec in specs:
-        local.send(dispatch.TASK_POLL, spec.to_dict())
+        local.send(dispatch.TASK_POLL, spec.to_dict(), None, None, options)
     started = time.monotonic()
     counts, source_errors = drain(local, progress=sys.stderr.isatty() and not args.quiet)
+    source_errors = unnamed + source_errors
     runtime.reset()
     summary = {k: counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if args.json:
@@ -214,17 +244,25 @@ def cmd_sources(args: argparse.Namespace) -> int:
     store = open_store(settings)
     try:
         if args.action == "add":
-            with Fetcher(settings) as fetcher:
-                specs = registry.add(
-                    store,
-                    args.url,
-                    fetcher=None if args.no_check else fetcher,
-                    name=args.name,
-                    tz=args.tz or settings.default_tz,
-                    interval_s=args.interval,
+            try:
+                with Fetcher(settings) as fetcher:
+                    added = registry.add(
+                        store,
+                        args.url,
+                        fetcher=None if args.no_check else fetcher,
+                        name=args.name,
+                        tz=args.tz or settings.default_tz,
+                        interval_s=args.interval,
+                    )
+            except IngestError as exc:
+                return _err(f"{args.url}: {explain.one_line(exc, args.url)}")
+            for a in added:
+                what = f"{a.spec.kind} {a.spec.location}"
+                print(
+                    f"already subscribed: {what}"
+                    if a.status == "already subscribed"
+                    else f"{a.status} {what}"
                 )
-            for spec in specs:
-                print(f"added {spec.kind} {spec.location}")
         elif args.action == "remove":
             if not registry.remove(store, args.url):
                 return _err(f"{args.url}: no such source")
@@ -234,8 +272,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 data = Path(args.url).read_bytes()
             except OSError as exc:
                 return _err(f"{args.url}: {exc.strerror}")
-            added = registry.import_opml(store, data, tz=args.tz or settings.default_tz)
-            print(f"imported {len(added)} feed(s)")
+            imported = registry.import_opml(store, data, tz=args.tz or settings.default_tz)
+            print(f"imported {len(imported)} feed(s)")
         elif args.action == "export-opml":
             sys.stdout.write(registry.export_opml(store))
         else:
@@ -336,6 +374,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument("--json", action="store_true", help="print the summary as JSON")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.add_argument(
+        "--subscribe",
+        action="store_true",
+        help="also subscribe to each source, as `sources add` does (ingest alone never subscribes)",
+    )
     ing.set_defaults(fn=cmd_ingest)
 
     run = sub.add_parser("run", help="the long-running service: worker and scheduler")

@@ -16,6 +16,7 @@ from worker.errors import IngestError, StoreUnavailable, TransientError
 from worker.fetch import article
 from worker.models import SourceSpec, raw_from_dict
 from worker.poll import archive, feed
+from worker.poll.result import ReadOptions
 from worker.schedule import tick
 
 log = structlog.get_logger(__name__)
@@ -46,14 +47,17 @@ def poll_source(
     spec_dict: dict[str, Any],
     resume_after: str | None = None,
     claimed_state: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """
     Poll a feed or read (a chunk of) an archive; queue what it holds.
 
     `claimed_state` is the feed's state as the dispatch tick's claim read it
-    (under the claim's lease), which spares the poll a second read.
+    (under the claim's lease), which spares the poll a second read;
+    `options` are `worker.poll.result.ReadOptions` (a one-shot read, `since`).
     """
     spec = SourceSpec.from_dict(spec_dict)
+    opts = ReadOptions.from_dict(options)
     rt = runtime.get()
     started = time.monotonic()
     in_process = bool(self.request.is_eager)
@@ -61,11 +65,16 @@ def poll_source(
         try:
             if spec.kind == "archive":
                 result = archive.read_archive(
-                    spec, settings=rt.settings, store=rt.store, resume_after=resume_after
+                    spec, settings=rt.settings, store=rt.store, resume_after=resume_after, options=opts
                 )
             else:
                 result = feed.poll_feed(
-                    spec, settings=rt.settings, store=rt.store, fetcher=rt.fetcher, state=claimed_state
+                    spec,
+                    settings=rt.settings,
+                    store=rt.store,
+                    fetcher=rt.fetcher,
+                    state=claimed_state,
+                    once=opts.once,
                 )
         except IngestError as exc:
             _log_poll_failed(exc, spec.location, in_process=in_process)

@@ -11,7 +11,7 @@ from worker import dispatch
 from worker.config import Settings
 from worker.dispatch import TASK_FETCH, TASK_POLL, TASK_PROCESS
 from worker.models import SourceSpec, raw_to_dict
-from worker.poll.result import ReadResult
+from worker.poll.result import ReadOptions, ReadResult
 from worker.schedule import intervals as schedule
 from worker.sources.archives import iter_archive
 from worker.state import StateStore
@@ -23,7 +23,12 @@ ARCHIVE_CHUNK_BATCHES = 8
 
 
 def read_archive(
-    spec: SourceSpec, *, settings: Settings, store: StateStore, resume_after: str | None = None
+    spec: SourceSpec,
+    *,
+    settings: Settings,
+    store: StateStore,
+    resume_after: str | None = None,
+    options: ReadOptions | None = None,
 ) -> ReadResult:
     """
     Stream one chunk of an archive into process batches; queue a continuation for the rest.
@@ -34,9 +39,10 @@ def read_archive(
     (at-least-once).  A restart resumes there; the items of the interrupted
     chunk that were already done are re-read and dropped by dedupe, so
     nothing is missed or emitted twice.  At the end the checkpoint is
-    cleared and a scheduled archive gets its next check.
+    cleared and a scheduled archive gets its next check (not after a one-shot read).
     """
-    result = ReadResult(source=spec.name)
+    opts = options or ReadOptions()
+    result = ReadResult(source=spec.name, kind="archive")
     key = f"archive:{spec.location}"
     if resume_after is not None:
         store.set_checkpoint(key, resume_after)
@@ -59,13 +65,14 @@ def read_archive(
             _send_batch(batch, result)
             batch = []
         if result.seen >= chunk:
-            dispatch.send(TASK_POLL, spec.to_dict(), ai.position)
+            dispatch.send(TASK_POLL, spec.to_dict(), ai.position, None, opts.to_dict())
             log.info("archive_chunk_read", source=spec.name, seen=result.seen, position=ai.position)
             return result
     if batch:
         _send_batch(batch, result)
     store.set_checkpoint(key, "")
-    _reschedule(spec, store, settings)
+    if not opts.once:
+        _reschedule(spec, store, settings)
     log.info("archive_read", source=spec.name, seen=result.seen, queued=result.queued)
     return result
 

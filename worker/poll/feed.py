@@ -109,12 +109,16 @@ def poll_feed(
     fetcher: Fetcher,
     backfill_pages: int = BACKFILL_MAX_PAGES,
     state: dict[str, Any] | None = None,
+    once: bool = False,
 ) -> ReadResult:
     """
     Poll one feed politely and queue its new entries.
 
     `state` is the feed's stored state when the caller already holds it (the
     dispatch tick's claim read it); otherwise it is read from the store.
+    With `once` (a one-shot `ingest`) the validators and seen entries are kept
+    but the feed is not scheduled, and a failure is not counted against it:
+    a one-shot run never subscribes a feed (`ReadOptions`).
 
     Sends the stored ETag/Last-Modified (a 304 is no work), skips the parse
     when the body hash is unchanged, follows a permanent redirect by moving
@@ -140,12 +144,15 @@ def poll_feed(
             allow_file=True,
         )
     except IngestError as exc:
-        _record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
+        if not once:
+            _record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
         raise
     if res.permanent_redirect_url and res.permanent_redirect_url != spec.location:
         spec = _move(spec, res.permanent_redirect_url, state, store)
     # Whole seconds: the Redis store keeps them in a few bytes (worker.state.codec), fractions in 18.
-    state.update(errors=0, last_status=res.status, last_polled=int(now), last_error=None, disabled=None)
+    state.update(errors=0, last_status=res.status, last_polled=int(now), last_error=None)
+    if not once:
+        state["disabled"] = None
     not_before: list[float | None] = [
         now + res.max_age_s if res.max_age_s else None,
         _expires_ts(res.expires),
@@ -186,10 +193,13 @@ def poll_feed(
             limit=backfill_pages,
         )
         state["backfill_pending"] = pending or None
-    state["next_at"] = schedule.next_check(
-        now, interval, not_before=not_before, max_s=settings.max_interval_s
-    )
-    store.put_feed(spec.location, state, next_at=state["next_at"])
+    if once:
+        store.put_feed(spec.location, state)
+    else:
+        state["next_at"] = schedule.next_check(
+            now, interval, not_before=not_before, max_s=settings.max_interval_s
+        )
+        store.put_feed(spec.location, state, next_at=state["next_at"])
     log.info(
         "feed_polled",
         source=spec.name,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from worker.errors import SourceError
 from worker.fetch.client import Fetcher
@@ -17,6 +17,38 @@ from worker.state import StateStore
 
 # Cleared when a source is added again, so re-adding a disabled feed revives it.
 _FAILURE_KEYS = ("disabled", "errors", "last_error")
+
+Status = Literal["added", "already subscribed", "updated", "revived"]
+
+
+@dataclass(frozen=True)
+class Added:
+    """One source `add` dealt with, and what it did: added, revived, updated, or nothing (already there)."""
+
+    spec: SourceSpec
+    status: Status
+
+
+def subscribed(store: StateStore) -> set[str]:
+    """
+    Return the sources subscribed to: those in the due-set, and those disabled (unscheduled for failing).
+
+    A one-shot `ingest` stores a feed's validators and seen entries but never
+    schedules it, so its state alone does not make a subscription.
+    """
+    due = set(store.scheduled())
+    urls = store.feed_urls()
+    states = store.get_feeds([u for u in urls if u not in due])
+    return due | {u for u, st in states.items() if st.get("disabled")}
+
+
+def _status(store: StateStore, spec: SourceSpec, known: set[str]) -> Status:
+    state = store.get_feed(spec.location)
+    if state is None or spec.location not in known:
+        return "added"
+    if state.get("disabled"):
+        return "revived"
+    return "already subscribed" if state.get("spec") == spec.to_dict() else "updated"
 
 
 def register(store: StateStore, spec: SourceSpec, *, now: float | None = None) -> None:
@@ -36,13 +68,14 @@ def add(
     name: str | None = None,
     tz: str = "UTC",
     interval_s: float | None = None,
-) -> list[SourceSpec]:
+) -> list[Added]:
     """
-    Add a feed, an archive, or the feeds an HTML page leads to; return what was added.
+    Subscribe to a feed, an archive, or the feeds an HTML page leads to; say what was done to each.
 
     With a `fetcher`, an http(s) URL is fetched: a feed is added as it is, a
     page is searched for its feeds (`worker.sources.discovery`).  Without one, the
-    URL is added unchecked.
+    URL is added unchecked.  A source already subscribed with the same spec is
+    left as it is; a disabled one is revived.
 
     Raises:
         SourceError: a path that does not exist, or a page with no feed.
@@ -54,11 +87,14 @@ def add(
     if spec.kind == "feed" and fetcher is not None and spec.location.startswith(("http://", "https://")):
         urls = discover(spec.location, fetcher)
         if not urls:
-            raise SourceError(f"{target}: no feed found (not a feed, no <link> to one, no usual path)")
+            raise SourceError("no feed found (not a feed, no <link> to one, no usual path)", url=target)
         specs = [replace(resolve(u, name=name, tz=tz), interval_s=interval_s) for u in urls]
-    for s in specs:
-        register(store, s)
-    return specs
+    known = subscribed(store)
+    done = [Added(s, _status(store, s, known)) for s in specs]
+    for a in done:
+        if a.status != "already subscribed":
+            register(store, a.spec)
+    return done
 
 
 def remove(store: StateStore, url: str) -> bool:
@@ -71,9 +107,9 @@ def _iso(ts: float | None) -> str | None:
 
 
 def rows(store: StateStore) -> list[dict[str, Any]]:
-    """Return one row per known source: kind, last status, ETag, next check, errors, disabled and why."""
+    """Return one row per subscribed source: kind, last status, ETag, next check, errors, disabled and why."""
     due = store.scheduled()
-    urls = sorted(set(due) | set(store.feed_urls()))
+    urls = sorted(subscribed(store))
     states = store.get_feeds(urls)
     out = []
     for url in urls:
@@ -117,8 +153,8 @@ def import_opml(store: StateStore, data: bytes, *, tz: str = "UTC") -> list[str]
 
 
 def export_opml(store: StateStore) -> str:
-    """Return every registered feed (not archives) as an OPML document."""
-    urls = store.feed_urls()
+    """Return every subscribed feed (not archives) as an OPML document."""
+    urls = sorted(subscribed(store))
     states = store.get_feeds(urls)
     feeds = [
         OpmlFeed(url, (states[url].get("spec") or {}).get("name"))
