@@ -25,6 +25,7 @@ from worker.errors import HTTPStatusError, ServerBusy
 from worker.fetch.client import Fetcher
 from worker.ids import article_id
 from worker.models import SourceSpec
+from worker.poll import archive as poll_archive
 from worker.poll import feed as poll
 from worker.schedule import politeness
 from worker.schedule import tick as scheduler
@@ -415,7 +416,7 @@ class TestDispatchTick:
             SourceSpec.from_dict(spec_dict), settings=settings, store=store, fetcher=fetcher, state=claimed
         )
 
-        assert (poll.TASK_POLL, None) == (task, resume_after)
+        assert (dispatch.TASK_POLL, None) == (task, resume_after)
         assert '"v7"' == claimed["etag"]
         assert ("00ff00ff00ff00ff", 900) == (claimed["body_hash"], claimed["interval_s"])
         assert "spec" not in claimed
@@ -473,21 +474,21 @@ class TestArchives:
         spec = SourceSpec("archive", str(path), "dump", interval_s=3600)
         sqlite_store.put_feed(spec.location, {"spec": spec.to_dict()})
         small = settings.with_(batch_size=1)
-        poll.ARCHIVE_CHUNK_BATCHES, saved = 2, poll.ARCHIVE_CHUNK_BATCHES
+        poll_archive.ARCHIVE_CHUNK_BATCHES, saved = 2, poll_archive.ARCHIVE_CHUNK_BATCHES
         try:
-            first = poll.read_archive(spec, settings=small, store=sqlite_store)
+            first = poll_archive.read_archive(spec, settings=small, store=sqlite_store)
             continuation = queued.queue[-1]
             resume = continuation[1][1]
-            second = poll.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
+            second = poll_archive.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
             checkpoint_mid = sqlite_store.get_checkpoint(f"archive:{spec.location}")
-            third = poll.read_archive(
+            third = poll_archive.read_archive(
                 spec, settings=small, store=sqlite_store, resume_after=queued.queue[-1][1][1]
             )
         finally:
-            poll.ARCHIVE_CHUNK_BATCHES = saved
+            poll_archive.ARCHIVE_CHUNK_BATCHES = saved
         start = time.time()
 
-        assert poll.TASK_POLL == continuation[0]
+        assert dispatch.TASK_POLL == continuation[0]
         assert (2, 2, 1) == (first.seen, second.seen, third.seen)
         assert resume == checkpoint_mid
         assert "" == sqlite_store.get_checkpoint(f"archive:{spec.location}")
