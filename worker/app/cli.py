@@ -16,6 +16,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from worker.app import explain, runtime
 from worker.app import logging as wlogging
 from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
-from worker.poll.result import ReadOptions
+from worker.poll.result import ReadOptions, parse_since
 from worker.sources.spec import load_schedules, resolve
 from worker.state import DeadLetter
 
@@ -57,20 +58,30 @@ def _err(message: str) -> int:
     return 2
 
 
-def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[str], list[str]]:
+@dataclass
+class Drained:
     """
-    Run queued tasks in this process until none is left.
+    What an in-process run did: outcome counts, one-line errors and notes, and what each source held.
 
-    Returns:
-        The outcome counts and the one-line errors of sources that could not be read.
+    `read` counts the items each source (by location) gave, `skipped` the
+    files of each archive that are not articles, by suffix.
     """
+
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    read: Counter[str] = field(default_factory=Counter)
+    skipped: dict[str, Counter[str]] = field(default_factory=dict)
+
+
+def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> Drained:
+    """Run queued tasks in this process until none is left; return what they did."""
     from tqdm import tqdm
 
     import worker.app.tasks  # noqa: F401 - registers the tasks
     from worker.app.celery_app import app
 
-    counts: Counter[str] = Counter()
-    source_errors: list[str] = []
+    run = Drained()
     bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
     token = dispatch.current.set(local)
     try:
@@ -80,27 +91,47 @@ def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[s
             value: Any = result.result
             if result.failed():
                 if name == dispatch.TASK_POLL:
-                    spec = SourceSpec.from_dict(args[0])
-                    source_errors.append(f"{spec.location}: {_failure(value, spec.location)}")
+                    run.errors.append(_poll_failure(args, value))
                 else:
-                    counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
+                    run.counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
                 continue
             if name == dispatch.TASK_POLL:
-                counts["seen"] += value["seen"]
-                counts["duplicate"] += value["seen"] - value["queued"]
+                _poll_done(run, SourceSpec.from_dict(args[0]).location, value)
                 bar.total += value["queued"]
                 bar.refresh()
             elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
-                counts[value["status"]] += 1
+                run.counts[value["status"]] += 1
                 bar.update(1)
             elif name == dispatch.TASK_PROCESS:
                 for o in value:
-                    counts[o["status"]] += 1
+                    run.counts[o["status"]] += 1
                 bar.update(len(value))
     finally:
         dispatch.current.reset(token)
         bar.close()
-    return counts, source_errors
+    return run
+
+
+def _poll_done(run: Drained, location: str, value: dict[str, Any]) -> None:
+    """Count what a poll read; note the feeds a page links to."""
+    run.counts["seen"] += value["seen"]
+    run.counts["duplicate"] += value["seen"] - value["queued"]
+    run.read[location] += value["seen"]
+    if value.get("skipped"):
+        run.skipped.setdefault(location, Counter()).update(value["skipped"])
+    if value.get("feeds"):
+        feeds = ", ".join(value["feeds"])
+        run.notes.append(
+            f"{location} is a page; it links to feeds: {feeds} (subscribe with: sources add URL)"
+        )
+
+
+def _poll_failure(args: tuple[Any, ...], exc: Any) -> str:
+    """Return the error line of a failed poll: the source (or the child sitemap that failed) and why."""
+    spec = SourceSpec.from_dict(args[0])
+    options = ReadOptions.from_dict(args[3] if len(args) > 3 else None)
+    location = options.document or spec.location
+    return f"{location}: {_failure(exc, location)}"
 
 
 def _failure(exc: BaseException | Any, location: str) -> str:
@@ -140,9 +171,13 @@ def _ingest_specs(args: argparse.Namespace, settings: config.Settings) -> tuple[
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     runtime.use_settings(settings)
+    try:
+        since = parse_since(args.since)
+    except (ValueError, OverflowError):
+        return _err(f"--since {args.since!r}: not a date (expected ISO 8601, such as 2024-05-01)")
     specs, unnamed = _ingest_specs(args, settings)
     # A one-shot read never subscribes: `--subscribe` did that above, and the polls then schedule.
-    options = ReadOptions(once=not args.subscribe).to_dict()
+    options = ReadOptions(once=not args.subscribe, since=since.isoformat() if since else None).to_dict()
     if args.enqueue:
         _celery(settings)
         for spec in specs:
@@ -155,21 +190,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for spec in specs:
         local.send(dispatch.TASK_POLL, spec.to_dict(), None, None, options)
     started = time.monotonic()
-    counts, source_errors = drain(local, progress=sys.stderr.isatty() and not args.quiet)
-    source_errors = unnamed + source_errors
+    run = drain(local, progress=sys.stderr.isatty() and not args.quiet)
     runtime.reset()
-    summary = {k: counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
+    errors = unnamed + run.errors
+    summary = {k: run.counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if args.json:
-        print(json.dumps({**summary, "errors": source_errors, "out": str(settings.out_dir)}))
+        print(json.dumps({**summary, "errors": errors, "notes": run.notes, "out": str(settings.out_dir)}))
     else:
         print(
             f"seen {summary['seen']}, new {summary['new']}, duplicate {summary['duplicate']}, "
             f"skipped {summary['skipped']}, failed {summary['failed']} "
             f"in {time.monotonic() - started:.1f}s -> {settings.out_dir}"
         )
-    for line in source_errors:
+    for line in run.notes:
+        print(f"note: {line}", file=sys.stderr)
+    for line in errors:
         print(f"error: {line}", file=sys.stderr)
-    return 1 if source_errors else 0
+    return 1 if errors else 0
 
 
 def sync_schedules(settings: config.Settings) -> list[SourceSpec]:
@@ -316,8 +353,7 @@ def cmd_dead(args: argparse.Namespace) -> int:
     for d in letters:
         local = dispatch.LocalDispatcher()
         local.send(*_retry_task(d))
-        counts, _ = drain(local, progress=False)
-        c.update(counts)
+        c.update(drain(local, progress=False).counts)
         # Removed only once its retry ended (in a record, or in a new dead letter), so a crash loses nothing.
         store.remove_dead(d.id)
     print(f"retried {len(letters)}: new {c['new']}, duplicate {c['duplicate']}, failed {c['failed']}")
@@ -374,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument("--json", action="store_true", help="print the summary as JSON")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.add_argument(
+        "--since",
+        metavar="DATE",
+        help="sitemaps: leave out pages dated before DATE (ISO 8601, such as 2024-05-01; naive is UTC)",
+    )
     ing.add_argument(
         "--subscribe",
         action="store_true",

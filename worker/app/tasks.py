@@ -15,8 +15,8 @@ from worker.app.celery_app import app
 from worker.errors import IngestError, StoreUnavailable, TransientError
 from worker.fetch import article
 from worker.models import SourceSpec, raw_from_dict
-from worker.poll import archive, feed
-from worker.poll.result import ReadOptions
+from worker.poll import archive, feed, page, sitemap
+from worker.poll.result import ReadOptions, ReadResult
 from worker.schedule import tick
 
 log = structlog.get_logger(__name__)
@@ -50,7 +50,7 @@ def poll_source(
     options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """
-    Poll a feed or read (a chunk of) an archive; queue what it holds.
+    Poll a feed or a sitemap, read a page, or read (a chunk of) an archive; queue what it holds.
 
     `claimed_state` is the feed's state as the dispatch tick's claim read it
     (under the claim's lease), which spares the poll a second read;
@@ -63,21 +63,9 @@ def poll_source(
     in_process = bool(self.request.is_eager)
     with bound_contextvars(task_id=_task_id(self), source=spec.name, url=spec.location):
         try:
-            if spec.kind == "archive":
-                result = archive.read_archive(
-                    spec, settings=rt.settings, store=rt.store, resume_after=resume_after, options=opts
-                )
-            else:
-                result = feed.poll_feed(
-                    spec,
-                    settings=rt.settings,
-                    store=rt.store,
-                    fetcher=rt.fetcher,
-                    state=claimed_state,
-                    once=opts.once,
-                )
+            result = _read(spec, rt, resume_after, claimed_state, opts, in_process=in_process)
         except IngestError as exc:
-            _log_poll_failed(exc, spec.location, in_process=in_process)
+            _log_poll_failed(exc, opts.document or spec.location, in_process=in_process)
             raise
         log.info(
             "task_done",
@@ -86,6 +74,30 @@ def poll_source(
             **result.as_dict(),
         )
         return result.as_dict()
+
+
+def _read(
+    spec: SourceSpec,
+    rt: runtime.Runtime,
+    resume_after: str | None,
+    claimed_state: dict[str, Any] | None,
+    opts: ReadOptions,
+    *,
+    in_process: bool,
+) -> ReadResult:
+    """Call the reader of the source's kind (a child sitemap of an index is read as a sitemap)."""
+    common: dict[str, Any] = {"settings": rt.settings, "store": rt.store}
+    if opts.document is not None:
+        return sitemap.read_child(spec, fetcher=rt.fetcher, options=opts, in_process=in_process, **common)
+    if spec.kind == "archive":
+        return archive.read_archive(spec, resume_after=resume_after, options=opts, **common)
+    if spec.kind == "page":
+        return page.poll_page(spec, fetcher=rt.fetcher, in_process=in_process)
+    if spec.kind == "sitemap":
+        return sitemap.poll_sitemap(spec, fetcher=rt.fetcher, options=opts, state=claimed_state, **common)
+    return feed.poll_feed(
+        spec, fetcher=rt.fetcher, state=claimed_state, options=opts, in_process=in_process, **common
+    )
 
 
 @app.task(name=dispatch.TASK_FETCH, bind=True, **_STORE_RETRY)

@@ -13,13 +13,15 @@ import structlog
 
 from worker import dispatch
 from worker.config import Settings
-from worker.dispatch import TASK_FETCH, TASK_PROCESS
-from worker.errors import HTTPStatusError, IngestError
+from worker.dispatch import TASK_FETCH, TASK_POLL, TASK_PROCESS
+from worker.errors import HTTPStatusError, IngestError, ParseError
 from worker.fetch.client import Fetcher, FetchResult
 from worker.models import RawItem, SourceRef, SourceSpec, raw_to_dict
-from worker.poll.result import ReadResult
+from worker.poll.page import read_page
+from worker.poll.result import ReadOptions, ReadResult
 from worker.schedule import intervals as schedule
 from worker.schedule import politeness
+from worker.sources.discovery import sniff_kind
 from worker.sources.feeds import FeedEntry, ParsedFeed, body_hash, parse_feed
 from worker.state import StateStore
 
@@ -109,16 +111,18 @@ def poll_feed(
     fetcher: Fetcher,
     backfill_pages: int = BACKFILL_MAX_PAGES,
     state: dict[str, Any] | None = None,
-    once: bool = False,
+    options: ReadOptions | None = None,
+    in_process: bool = False,
 ) -> ReadResult:
     """
     Poll one feed politely and queue its new entries.
 
     `state` is the feed's stored state when the caller already holds it (the
     dispatch tick's claim read it); otherwise it is read from the store.
-    With `once` (a one-shot `ingest`) the validators and seen entries are kept
-    but the feed is not scheduled, and a failure is not counted against it:
-    a one-shot run never subscribes a feed (`ReadOptions`).
+    A one-shot read (`options.once`, `ingest`) keeps the validators and seen
+    entries but does not schedule the feed nor count a failure against it, so
+    a one-shot run never subscribes a feed; and a URL that turns out to be an
+    article page or a sitemap is read as one (`worker.poll.page`, a sitemap poll).
 
     Sends the stored ETag/Last-Modified (a 304 is no work), skips the parse
     when the body hash is unchanged, follows a permanent redirect by moving
@@ -128,7 +132,8 @@ def poll_feed(
     Raises:
         IngestError: the feed could not be read (after the state is updated).
     """
-    result = ReadResult(source=spec.name)
+    once = options is not None and options.once
+    result = ReadResult(source=spec.name, kind="feed")
     state = dict(state) if state is not None else (store.get_feed(spec.location) or {})
     state["spec"] = spec.to_dict()
     now = time.time()
@@ -145,7 +150,7 @@ def poll_feed(
         )
     except IngestError as exc:
         if not once:
-            _record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
+            record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
         raise
     if res.permanent_redirect_url and res.permanent_redirect_url != spec.location:
         spec = _move(spec, res.permanent_redirect_url, state, store)
@@ -169,7 +174,13 @@ def poll_feed(
             result.not_modified = True
         else:
             state["body_hash"] = digest
-            feed = _parse(res)
+            try:
+                feed = _parse(res)
+            except ParseError:
+                other = _not_a_feed(spec, res, options, in_process=in_process) if once else None
+                if other is None:
+                    raise
+                return other
             parsed = True
             _queue_entries(feed, res, spec, result, store=store, settings=settings)
             links = _page_links(feed, spec.location)
@@ -212,6 +223,25 @@ def poll_feed(
         pages=result.pages,
     )
     return result
+
+
+def _not_a_feed(
+    spec: SourceSpec, res: FetchResult, options: ReadOptions | None, *, in_process: bool
+) -> ReadResult | None:
+    """
+    Read a one-shot source that is no feed as what it is: a page now, a sitemap by a poll of its own.
+
+    Returns None when it is neither (the caller raises the parse error).
+    """
+    kind = sniff_kind(res)
+    if kind == "page":
+        return read_page(spec, res, in_process=in_process)
+    if kind == "sitemap":
+        sitemap = SourceSpec("sitemap", spec.location, spec.name, spec.tz, spec.interval_s)
+        dispatch.send(TASK_POLL, sitemap.to_dict(), None, None, (options or ReadOptions()).to_dict())
+        log.info("source_is_a_sitemap", url=spec.location)
+        return ReadResult(source=spec.name, kind="sitemap")
+    return None
 
 
 def _parse(res: FetchResult) -> ParsedFeed:
@@ -334,7 +364,7 @@ def _queue_entries(
         dispatch.send(TASK_PROCESS, batch)
 
 
-def _record_error(
+def record_error(
     spec: SourceSpec,
     state: dict[str, Any],
     exc: IngestError,

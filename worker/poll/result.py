@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+from dateutil import parser as dateparser
 
 
 @dataclass
@@ -39,14 +42,15 @@ class ReadOptions:
     `once`: a one-shot read (`ingest`): the source is read and its validators
     and seen entries kept, but it is never scheduled, counted as failing or
     disabled, so a one-shot run never subscribes anything.  `since` (ISO 8601)
-    leaves out sitemap entries older than it.  `root` and `depth` are set on
-    the child sitemaps of an index: where they came from, how deep; `slot`
-    is the host slot a deferred child holds (`worker.schedule.politeness`).
+    leaves out sitemap entries older than it.  `document` is a child sitemap
+    of the source's index to read instead of the source itself, `depth` how
+    deep it lies; `slot` is the host slot a deferred child holds
+    (`worker.schedule.politeness`).
     """
 
     once: bool = False
     since: str | None = None
-    root: str | None = None
+    document: str | None = None
     depth: int = 0
     slot: float | None = None
 
@@ -63,3 +67,16 @@ class ReadOptions:
 
 
 _DEFAULT = ReadOptions()
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """
+    Read `--since` (an ISO 8601 date or time; naive is UTC).
+
+    Raises:
+        ValueError: the value is not a date.
+    """
+    if not value:
+        return None
+    parsed = dateparser.isoparse(value)
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)

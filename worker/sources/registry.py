@@ -70,10 +70,10 @@ def add(
     interval_s: float | None = None,
 ) -> list[Added]:
     """
-    Subscribe to a feed, an archive, or the feeds an HTML page leads to; say what was done to each.
+    Subscribe to a feed, a sitemap, an archive, or the feeds an HTML page leads to; say what was done to each.
 
-    With a `fetcher`, an http(s) URL is fetched: a feed is added as it is, a
-    page is searched for its feeds (`worker.sources.discovery`).  Without one, the
+    With a `fetcher`, an http(s) URL is fetched: a feed or a sitemap is added
+    as it is, a page is searched for its feeds (`worker.sources.discovery`).  Without one, the
     URL is added unchecked.  A source already subscribed with the same spec is
     left as it is; a disabled one is revived.
 
@@ -84,11 +84,14 @@ def add(
     spec = resolve(target, name=name, tz=tz)
     spec = replace(spec, interval_s=interval_s)
     specs = [spec]
-    if spec.kind == "feed" and fetcher is not None and spec.location.startswith(("http://", "https://")):
-        urls = discover(spec.location, fetcher)
-        if not urls:
-            raise SourceError("no feed found (not a feed, no <link> to one, no usual path)", url=target)
-        specs = [replace(resolve(u, name=name, tz=tz), interval_s=interval_s) for u in urls]
+    web = spec.location.startswith(("http://", "https://"))
+    if spec.kind in {"feed", "sitemap"} and fetcher is not None and web:
+        found = discover(spec.location, fetcher)
+        if not found:
+            raise SourceError(
+                "no feed found (not a feed or a sitemap, no <link> to a feed, no usual path)", url=target
+            )
+        specs = [replace(resolve(u, name=name, tz=tz, kind=k), interval_s=interval_s) for k, u in found]
     known = subscribed(store)
     done = [Added(s, _status(store, s, known)) for s in specs]
     for a in done:
