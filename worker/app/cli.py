@@ -29,7 +29,7 @@ from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
 from worker.poll.result import ReadOptions, parse_since
 from worker.sources.spec import load_schedules, resolve
-from worker.state import DeadLetter
+from worker.state import DeadLetter, StateStore
 
 log = structlog.get_logger("worker.app.cli")
 
@@ -53,9 +53,16 @@ def _celery(settings: config.Settings) -> Any:
     return celery_app.app
 
 
+# Exit codes of every command (the `--help` epilog and the README say them).
+EXIT_OK = 0
+EXIT_SOURCE = 1  # a source could not be read, or held nothing to read; a check failed (`health`)
+EXIT_USAGE = 2  # a bad argument or setting
+EXIT_ITEMS = 3  # `ingest`: every source was read, but some articles failed (dead letters)
+
+
 def _err(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 @dataclass
@@ -63,14 +70,16 @@ class Drained:
     """
     What an in-process run did: outcome counts, one-line errors and notes, and what each source held.
 
-    `read` counts the items each source (by location) gave, `skipped` the
-    files of each archive that are not articles, by suffix.
+    `read` counts the items each source (by location) gave, `children` the
+    child sitemaps it handed on, `skipped` the files of each archive that are
+    not articles, by suffix.
     """
 
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     read: Counter[str] = field(default_factory=Counter)
+    children: Counter[str] = field(default_factory=Counter)
     skipped: dict[str, Counter[str]] = field(default_factory=dict)
 
 
@@ -117,6 +126,7 @@ def _poll_done(run: Drained, location: str, value: dict[str, Any]) -> None:
     run.counts["seen"] += value["seen"]
     run.counts["duplicate"] += value["seen"] - value["queued"]
     run.read[location] += value["seen"]
+    run.children[location] += value.get("pages", 0)
     if value.get("skipped"):
         run.skipped.setdefault(location, Counter()).update(value["skipped"])
     if value.get("feeds"):
@@ -192,21 +202,60 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     started = time.monotonic()
     run = drain(local, progress=sys.stderr.isatty() and not args.quiet)
     runtime.reset()
-    errors = unnamed + run.errors
+    empty, skipped = _archive_lines(specs, run, since=since is not None)
+    errors, notes = unnamed + run.errors + empty, run.notes + skipped
     summary = {k: run.counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
+    if summary["failed"]:
+        errors.append(
+            f"{summary['failed']} article(s) failed: `python -m worker dead list` says why, "
+            "`python -m worker dead retry` runs them again"
+        )
     if args.json:
-        print(json.dumps({**summary, "errors": errors, "notes": run.notes, "out": str(settings.out_dir)}))
+        print(json.dumps({**summary, "errors": errors, "notes": notes, "out": str(settings.out_dir)}))
     else:
         print(
             f"seen {summary['seen']}, new {summary['new']}, duplicate {summary['duplicate']}, "
             f"skipped {summary['skipped']}, failed {summary['failed']} "
             f"in {time.monotonic() - started:.1f}s -> {settings.out_dir}"
         )
-    for line in run.notes:
+    for line in notes:
         print(f"note: {line}", file=sys.stderr)
     for line in errors:
         print(f"error: {line}", file=sys.stderr)
-    return 1 if errors else 0
+    if len(errors) > (1 if summary["failed"] else 0):
+        return EXIT_SOURCE
+    return EXIT_ITEMS if summary["failed"] else EXIT_OK
+
+
+# Feeds are sources of their own: a folder of them is not an archive.
+_FEED_SUFFIXES = {".xml", ".rss", ".atom", ".rdf", ".json"}
+
+
+def _archive_lines(specs: list[SourceSpec], run: Drained, *, since: bool) -> tuple[list[str], list[str]]:
+    """
+    Return the error lines of archives that held no article, and notes on the files archives skipped.
+
+    An archive whose every file was left out (191 `.xml` feeds in a folder)
+    is an error, since nothing was read; one that held articles besides gets a note.
+    """
+    failed = {line.split(": ", 1)[0] for line in run.errors}
+    errors, notes = [], []
+    for spec in specs:
+        where = spec.location
+        if spec.kind != "archive" or where in failed:
+            continue
+        skipped = run.skipped.get(where, Counter())
+        left_out = f"skipped {sum(skipped.values())} file(s) that are not articles"
+        what = ", ".join(f"{n} {suffix}" for suffix, n in skipped.most_common())
+        if run.read[where] == 0 and not run.children[where] and not since:
+            hint = "an archive holds .txt and .html articles, .jsonl records or WARC records"
+            if _FEED_SUFFIXES & set(skipped):
+                hint += "; feeds are sources of their own, given one by one"
+            reason = f"{left_out} ({what})" if skipped else "no article in it"
+            errors.append(f"{where}: nothing read: {reason} [{hint}]")
+        elif skipped:
+            notes.append(f"{where}: {left_out} ({what})")
+    return errors, notes
 
 
 def sync_schedules(settings: config.Settings) -> list[SourceSpec]:
@@ -310,7 +359,14 @@ def cmd_sources(args: argparse.Namespace) -> int:
             except OSError as exc:
                 return _err(f"{args.url}: {exc.strerror}")
             imported = registry.import_opml(store, data, tz=args.tz or settings.default_tz)
-            print(f"imported {len(imported)} feed(s)")
+            print(f"imported {len(imported.added)} feed(s)")
+            if imported.known:
+                print(f"already subscribed: {imported.known} feed(s), left as they are")
+            if imported.local:
+                print(
+                    f"skipped {imported.local} outline(s) that are not http(s) feeds (file: or relative): "
+                    "subscribe to a local file with `sources add PATH`"
+                )
         elif args.action == "export-opml":
             sys.stdout.write(registry.export_opml(store))
         else:
@@ -323,24 +379,18 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
 def cmd_dead(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    if args.action in {"list", "drop"}:
+        # Admin actions: the store alone, not the pipeline (whose NLP stack takes seconds to import).
+        from worker.state import open_store
+
+        store = open_store(settings)
+        try:
+            return _dead_list(store, args.limit) if args.action == "list" else _dead_drop(store, args)
+        finally:
+            store.close()
     runtime.use_settings(settings)
     store = runtime.get().store
     letters = store.dead_letters(args.limit)
-    if args.action == "list":
-        for d in letters:
-            print(
-                json.dumps(
-                    {
-                        "id": d.id,
-                        "at": d.at,
-                        "stage": d.stage,
-                        "source": d.source,
-                        "reason": d.reason,
-                        "url": d.payload.get("url"),
-                    }
-                )
-            )
-        return 0
     if args.enqueue:
         _celery(settings)
         for d in letters:
@@ -359,6 +409,34 @@ def cmd_dead(args: argparse.Namespace) -> int:
     print(f"retried {len(letters)}: new {c['new']}, duplicate {c['duplicate']}, failed {c['failed']}")
     runtime.reset()
     return 0
+
+
+def _dead_list(store: StateStore, limit: int) -> int:
+    """Print the oldest dead letters, one JSON object a line."""
+    for d in store.dead_letters(limit):
+        row = {"id": d.id, "at": d.at, "stage": d.stage, "source": d.source, "reason": d.reason}
+        print(json.dumps({**row, "url": d.payload.get("url")}))
+    return EXIT_OK
+
+
+def _dead_drop(store: StateStore, args: argparse.Namespace) -> int:
+    """Remove dead letters for good: the ones named, or every one with `--all`."""
+    if args.all == bool(args.ids):
+        return _err("dead drop needs dead letter IDs (from `dead list`) or --all, not both")
+    dropped, missing = 0, []
+    if args.all:
+        while letters := store.dead_letters(1000):
+            dropped += sum(store.remove_dead(d.id) for d in letters)
+    else:
+        for dead_id in args.ids:
+            if store.remove_dead(dead_id):
+                dropped += 1
+            else:
+                missing.append(dead_id)
+    print(f"dropped {dropped} dead letter(s)")
+    for dead_id in missing:
+        print(f"error: {dead_id}: no such dead letter", file=sys.stderr)
+    return EXIT_SOURCE if missing else EXIT_OK
 
 
 def _retry_task(d: DeadLetter) -> tuple[Any, ...]:
@@ -449,8 +527,12 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--state-dir")
     src.set_defaults(fn=cmd_sources)
 
-    dead = sub.add_parser("dead", help="list or retry dead letters")
-    dead.add_argument("action", choices=["list", "retry"])
+    dead = sub.add_parser("dead", help="list, retry or drop dead letters")
+    dead.add_argument("action", choices=["list", "retry", "drop"])
+    dead.add_argument(
+        "ids", nargs="*", metavar="ID", help="drop: the dead letters to remove (ids from `list`)"
+    )
+    dead.add_argument("--all", action="store_true", help="drop: remove every dead letter")
     dead.add_argument("--limit", type=int, default=100)
     dead.add_argument("--enqueue", action="store_true")
     dead.add_argument("--out")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -54,8 +55,13 @@ def read_archive(
         log.info("archive_resumed", source=spec.name, start_after=start)
     chunk = settings.batch_size * ARCHIVE_CHUNK_BATCHES
     batch: list[dict[str, Any]] = []
+    skipped: Counter[str] = Counter()
     items = iter_archive(
-        spec.location, source=spec.ref(), start_after=start, max_member_bytes=settings.max_body_bytes
+        spec.location,
+        source=spec.ref(),
+        start_after=start,
+        max_member_bytes=settings.max_body_bytes,
+        skipped=skipped,
     )
     # `read` counts the chunk's entries whatever they were (a child sitemap is not an article).
     for read, ai in enumerate(items, start=1):
@@ -78,13 +84,21 @@ def read_archive(
         if read >= chunk:
             dispatch.send(TASK_POLL, spec.to_dict(), ai.position, None, opts.to_dict())
             log.info("archive_chunk_read", source=spec.name, seen=result.seen, position=ai.position)
-            return result
+            return _with_skipped(result, skipped)
     if batch:
         _send_batch(batch, result)
     store.set_checkpoint(key, "")
     if not opts.once:
         _reschedule(spec, store, settings)
     log.info("archive_read", source=spec.name, seen=result.seen, queued=result.queued)
+    return _with_skipped(result, skipped)
+
+
+def _with_skipped(result: ReadResult, skipped: Counter[str]) -> ReadResult:
+    """Put the count of files that are not articles in the result, and say it once in the log."""
+    if skipped:
+        result.skipped = dict(skipped)
+        log.info("archive_files_skipped", reason="not an article (.txt, .html)", by_suffix=result.skipped)
     return result
 
 

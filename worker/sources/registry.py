@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from worker.errors import SourceError
 from worker.fetch.client import Fetcher
-from worker.models import SourceSpec
+from worker.models import SourceSpec, default_name
 from worker.sources.discovery import discover
 from worker.sources.opml import OpmlFeed, parse_opml, render_opml
 from worker.sources.spec import resolve
@@ -135,24 +135,40 @@ def rows(store: StateStore) -> list[dict[str, Any]]:
     return out
 
 
-def import_opml(store: StateStore, data: bytes, *, tz: str = "UTC") -> list[str]:
+@dataclass(frozen=True)
+class OpmlImport:
+    """What an OPML import did: the feeds added, and how many outlines it passed over and why."""
+
+    added: list[str]
+    known: int  # already subscribed: left as they are
+    local: int  # not http(s) (file: and relative outlines): never imported
+
+
+def import_opml(store: StateStore, data: bytes, *, tz: str = "UTC") -> OpmlImport:
     """
-    Register every feed of an OPML file (known ones keep their state); return the URLs added.
+    Subscribe to every web feed of an OPML file, named by its outline's title.
+
+    Feeds already subscribed keep their state; a feed known only from a
+    one-shot run keeps its validators.  Outlines that are not http(s) (a
+    `file:` feed in an exported reader list) are counted and left out: a local
+    file is subscribed with `sources add PATH`, deliberately.
 
     Raises:
         ParseError: the file is not OPML.
     """
     now = time.time()
     feeds = parse_opml(data)
-    known = store.get_feeds([f.url for f in feeds])
+    web = [f for f in feeds if f.url.startswith(("http://", "https://"))]
+    known = subscribed(store)
+    states = store.get_feeds([f.url for f in web if f.url not in known])
     items: list[tuple[str, dict[str, Any], float | None]] = []
-    for feed in feeds:
-        if feed.url in known or not feed.url.startswith(("http://", "https://")):
+    for feed in web:
+        if feed.url in known:
             continue
-        spec = SourceSpec("feed", feed.url, feed.title or resolve(feed.url).name, tz)
-        items.append((feed.url, {"spec": spec.to_dict()}, now))
+        spec = SourceSpec("feed", feed.url, feed.title or default_name(feed.url), tz)
+        items.append((feed.url, {**states.get(feed.url, {}), "spec": spec.to_dict()}, now))
     store.put_feeds(items)
-    return [url for url, _, _ in items]
+    return OpmlImport([url for url, _, _ in items], known=len(web) - len(items), local=len(feeds) - len(web))
 
 
 def export_opml(store: StateStore) -> str:
