@@ -9,6 +9,7 @@ The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `conf
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -93,32 +94,39 @@ def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> Drained:
     run = Drained()
     bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
     token = dispatch.current.set(local)
+    quiet = wlogging.progress_bar() if progress else contextlib.nullcontext()
     try:
-        while local.queue:
-            name, args = local.queue.popleft()
-            result = app.tasks[name].apply(args=list(args))
-            value: Any = result.result
-            if result.failed():
-                if name == dispatch.TASK_POLL:
-                    run.errors.append(_poll_failure(args, value))
-                else:
-                    run.counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
-                continue
-            if name == dispatch.TASK_POLL:
-                _poll_done(run, SourceSpec.from_dict(args[0]).location, value)
-                bar.total += value["queued"]
-                bar.refresh()
-            elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
-                run.counts[value["status"]] += 1
-                bar.update(1)
-            elif name == dispatch.TASK_PROCESS:
-                for o in value:
-                    run.counts[o["status"]] += 1
-                bar.update(len(value))
+        with quiet:
+            while local.queue:
+                name, args = local.queue.popleft()
+                result = app.tasks[name].apply(args=list(args))
+                _count(run, bar, name, args, result)
     finally:
         dispatch.current.reset(token)
         bar.close()
     return run
+
+
+def _count(run: Drained, bar: Any, name: str, args: tuple[Any, ...], result: Any) -> None:
+    """Count what one task did, and move the progress bar."""
+    value: Any = result.result
+    if result.failed():
+        if name == dispatch.TASK_POLL:
+            run.errors.append(_poll_failure(args, value))
+        else:
+            run.counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
+        return
+    if name == dispatch.TASK_POLL:
+        _poll_done(run, SourceSpec.from_dict(args[0]).location, value)
+        bar.total += value["queued"]
+        bar.refresh()
+    elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
+        run.counts[value["status"]] += 1
+        bar.update(1)
+    elif name == dispatch.TASK_PROCESS:
+        for o in value:
+            run.counts[o["status"]] += 1
+        bar.update(len(value))
 
 
 def _poll_done(run: Drained, location: str, value: dict[str, Any]) -> None:
