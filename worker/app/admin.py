@@ -169,7 +169,7 @@ def _retry_task(d: DeadLetter) -> tuple[Any, ...]:
 def cmd_health(args: argparse.Namespace) -> int:
     from worker.app.health import check
 
-    report = check(settings_of(args))
+    report = check(settings_of(args), beat_required=not args.no_beat_required)
     print(json.dumps(report, indent=None if args.compact else 2))
     return 0 if report["ok"] else 1
 

@@ -125,7 +125,6 @@ def process_items(self: Task, items: list[dict[str, Any]]) -> list[dict[str, Any
         summary: dict[str, int] = {}
         for o in outcomes:
             summary[o.status] = summary.get(o.status, 0) + 1
-            rt.store.incr(f"articles_{o.status}")
         log.info(
             "task_done",
             task="process_items",
