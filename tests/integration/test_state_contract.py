@@ -14,6 +14,7 @@ import pytest
 from tests.support.corpus import article_text
 from worker.process.neardup import near_key, signature
 from worker.state import StateStore
+from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore
@@ -312,6 +313,46 @@ class TestDeadLettersAndCounters:
 
         assert 3 == store.counters()["new"]
         assert store.ping()
+
+
+def _race_record(kind: str, where: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    s = _open(kind, where)
+    barrier.wait()
+    for _ in range(50):
+        s.record("articles_new", 1000)
+    out.put(True)
+
+
+class TestTimeline:
+    def test_counts_add_up_per_minute_and_name(self, store: StateStore) -> None:
+        """Each minute of each name counts on its own; `since_minute` cuts the older ones off."""
+        store.record("articles_new", 1000)
+        store.record("articles_new", 1000, by=2)
+        store.record("articles_new", 1003)
+        store.record("articles_duplicate", 1003, by=5)
+
+        assert {1000: 3, 1003: 1} == store.timeline("articles_new", 990)
+        assert {1003: 1} == store.timeline("articles_new", 1001)
+        assert {1003: 5} == store.timeline("articles_duplicate", 0)
+        assert {} == store.timeline("never_recorded", 0)
+
+    def test_minutes_older_than_the_kept_span_are_dropped(self, store: StateStore) -> None:
+        """A record drops the minutes of its name more than two hours older; other names keep theirs."""
+        store.record("articles_new", 1000)
+        store.record("articles_new", 1100)
+        store.record("articles_duplicate", 1000)
+        store.record("articles_new", 1000 + TIMELINE_KEEP_MINUTES + 1)
+
+        assert {1100: 1, 1121: 1} == store.timeline("articles_new", 0)
+        assert {1000: 1} == store.timeline("articles_duplicate", 0)
+
+    def test_racing_processes_lose_no_count(self, store_spec: tuple[str, str]) -> None:
+        """Two processes recording the same minute at once add up exactly."""
+        race(_race_record, [store_spec, store_spec], timeout=120)
+        s = _open(*store_spec)
+
+        assert {1000: 100} == s.timeline("articles_new", 1000)
+        s.close()
 
 
 class TestSourcesAndPoliteness:

@@ -17,7 +17,7 @@ from typing import Any
 
 from worker.errors import StoreUnavailable
 from worker.state import nearindex
-from worker.state.base import DeadLetter
+from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
 from worker.state.slots import hold_tokens, reserve, reserve_after
 
@@ -346,6 +346,30 @@ class SQLiteStore:
 
     def counters(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self._conn().execute("SELECT name, n FROM counters").fetchall()}
+
+    # -- timelines ---------------------------------------------------------
+    def record(self, name: str, minute: int, by: int = 1) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO timeline (name, minute, n) VALUES (?, ?, ?) "
+                "ON CONFLICT (name, minute) DO UPDATE SET n = n + excluded.n",
+                (name, minute, by),
+            )
+            # A range of the primary key: nothing to delete most of the time, and cheap then.
+            db.execute(
+                "DELETE FROM timeline WHERE name = ? AND minute < ?", (name, minute - TIMELINE_KEEP_MINUTES)
+            )
+
+    def timeline(self, name: str, since_minute: int) -> dict[int, int]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT minute, n FROM timeline WHERE name = ? AND minute >= ? AND n != 0 ORDER BY minute",
+                (name, since_minute),
+            )
+            .fetchall()
+        )
+        return {int(m): int(n) for m, n in rows}
 
     # -- reserved slots and parked fetches ---------------------------------
     def reserve_slot(

@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from worker.state import nearindex
-from worker.state.base import DeadLetter
+from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
 from worker.state.redis.base import connect
 from worker.state.redis.feeds import FeedTables
@@ -137,6 +137,18 @@ class RedisStore(FeedTables):
     def counters(self) -> dict[str, int]:
         raw = self._do(lambda: self.r.hgetall(f"{self.p}counters"))
         return {str(k): int(v) for k, v in raw.items()}
+
+    # -- timelines: a hash per name, field = minute, value = count (timeline_record.lua).
+    def record(self, name: str, minute: int, by: int = 1) -> None:
+        script = self._script("timeline_record")
+        # The key outlives its newest minute by the kept span, then goes by itself.
+        args = [minute, by, minute - TIMELINE_KEEP_MINUTES, (TIMELINE_KEEP_MINUTES + 1) * 60]
+        self._do(lambda: script(keys=[f"{self.p}timeline:{name}"], args=args))
+
+    def timeline(self, name: str, since_minute: int) -> dict[int, int]:
+        raw = self._do(lambda: self.r.hgetall(f"{self.p}timeline:{name}"))
+        counts = {int(m): int(n) for m, n in raw.items()}
+        return {m: n for m, n in sorted(counts.items()) if m >= since_minute and n}
 
     # -- reserved slots and parked fetches ---------------------------------
     # Parked fetches: a zset of ids scored by when they are due (or by their lease's end
