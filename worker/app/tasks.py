@@ -10,7 +10,7 @@ from celery import Task
 from structlog.contextvars import bound_contextvars
 
 from worker import dispatch
-from worker.app import explain, runtime
+from worker.app import activity, explain, runtime
 from worker.app.celery_app import app
 from worker.errors import IngestError, StoreUnavailable, TransientError
 from worker.fetch import article
@@ -129,6 +129,8 @@ def process_items(self: Task, items: list[dict[str, Any]]) -> list[dict[str, Any
         summary: dict[str, int] = {}
         for o in outcomes:
             summary[o.status] = summary.get(o.status, 0) + 1
+        # Beside the pipeline's `articles_<status>` counters: the status page's per-minute view of them.
+        activity.record(rt.store, items, outcomes)
         log.info(
             "task_done",
             task="process_items",
