@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 from worker.app.cli import build_parser
 
-COMMANDS = ["ingest", "run", "consume", "sources", "dead", "health", "config"]
+COMMANDS = ["ingest", "run", "consume", "sources", "dead", "health", "status", "config"]
 
 
 def subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -49,6 +49,7 @@ class TestHelp:
             ("run", "--out", "INGEST_OUT_DIR"),
             ("sources", "--tz", "INGEST_DEFAULT_TZ"),
             ("dead", "--state-dir", "INGEST_STATE_DIR"),
+            ("status", "--state-dir", "INGEST_STATE_DIR"),
         ],
     )
     def test_options_name_the_setting_they_override_and_its_default(

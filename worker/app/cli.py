@@ -1,5 +1,5 @@
 """
-The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `config`.
+The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `status`, `config`.
 
 The commands live in `worker.app.ingest` (`ingest`, `run`) and
 `worker.app.admin` (the rest); this module parses the arguments, loads the
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from worker import config, dispatch
-from worker.app import admin, ingest
+from worker.app import admin, ingest, status_server
 from worker.app import logging as wlogging
 from worker.app.console import err
 from worker.errors import ConfigError, IngestError
@@ -214,6 +214,33 @@ def _dead_parser(sub: Any) -> None:
     _folders(dead)
 
 
+def _status_parser(sub: Any) -> None:
+    status = _command(
+        sub,
+        "status",
+        f"serve the status page on http://127.0.0.1:{status_server.DEFAULT_PORT}/",
+        "Serve one HTML page on 127.0.0.1 (never on another address) until Ctrl-C: each source's\n"
+        "health, new articles and the duplicate rate of the last hour per minute, and dead letters\n"
+        "by reason.  It reads the shared state store at each load, so it shows every worker.",
+        status_server.cmd_status,
+    )
+    status.add_argument(
+        "--port",
+        type=int,
+        default=status_server.DEFAULT_PORT,
+        metavar="N",
+        help="port on 127.0.0.1 (0: a free one)",
+    )
+    status.add_argument(
+        "--rows",
+        type=int,
+        default=status_server.DEFAULT_ROWS,
+        metavar="N",
+        help="most sources listed, worst first",
+    )
+    _folders(status, out=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser (one sub-command per verb), every option with its help and default."""
     p = argparse.ArgumentParser(
@@ -240,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ok without a beat (a deployment that runs workers only, or checks them one by one)",
     )
+    _status_parser(sub)
     conf = _command(
         sub,
         "config",
