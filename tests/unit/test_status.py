@@ -165,13 +165,14 @@ class TestRender:
         ] == bars
 
     def test_the_figures_are_written_out_as_text(self) -> None:
-        """Captions give the hour's totals; the details table holds every minute's figures."""
+        """Captions give the hour's totals; the details table holds every minute's figures, newest first."""
         text = "".join(Page(render(snapshot())).text)
 
         assert "New articles: 6 in the last hour, at most 4 in a minute" in text
         assert "Duplicate rate: 2 duplicates of 8 processed articles (25.0%)." in text
         assert f"{minute_label(FIRST + 59)}2250.0%" in text
         assert f"{minute_label(FIRST)}00—" in text
+        assert text.index(f"{minute_label(FIRST + 59)}2250.0%") < text.index(f"{minute_label(FIRST)}00—")
 
     def test_dead_letters_show_reason_count_and_the_newest(self) -> None:
         """Each reason is a row with its count and the newest letters' stage, source and URL."""

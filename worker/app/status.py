@@ -162,6 +162,11 @@ def _e(value: object) -> str:
     return html.escape(str(value))
 
 
+def plural(n: int, word: str) -> str:
+    """Return `n` and the word, with an s unless `n` is 1: `1 duplicate`, `3 reasons`."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def rate(duplicates: int, new: int) -> float | None:
     """Return the share of duplicates among processed articles in percent, None when there were none."""
     total = duplicates + new
@@ -208,7 +213,7 @@ def _summary(snap: Snapshot) -> str:
         ("sources", "Sources", str(snap.sources_total), troubles),
         ("new", "New articles, last hour", str(new), f"{snap.new[-1]} this minute" if snap.new else ""),
         ("duplicates", "Duplicate rate, last hour", _pct(rate(dup, new)), f"{dup} of {dup + new} articles"),
-        ("dead", "Dead letters", dead, f"{len(snap.dead)} reason(s)"),
+        ("dead", "Dead letters", dead, plural(len(snap.dead), "reason")),
     ]
     items = "".join(
         f'<div class="card" id="card-{key}"><dt>{_e(label)}</dt><dd class="figure">{_e(value)}</dd>'
@@ -219,49 +224,62 @@ def _summary(snap: Snapshot) -> str:
 
 
 def _throughput(snap: Snapshot) -> str:
-    minutes = [snap.first_minute + i for i in range(len(snap.new))]
-    labels = [minute_label(m) for m in minutes]
+    labels = [minute_label(snap.first_minute + i) for i in range(len(snap.new))]
     rates = [rate(d, n) for d, n in zip(snap.duplicate, snap.new, strict=True)]
-    new_bars = [Bar(float(n), lab, f"{lab} UTC: {n} new") for n, lab in zip(snap.new, labels, strict=True)]
-    dup_bars = [
-        Bar(r, lab, f"{lab} UTC: {d} of {d + n} duplicates ({_pct(r)})")
-        for r, d, n, lab in zip(rates, snap.duplicate, snap.new, labels, strict=True)
-    ]
-    new_total, dup_total = sum(snap.new), sum(snap.duplicate)
+    return (
+        '<section id="throughput"><h2>Last hour, per minute (UTC)</h2><div class="charts">'
+        f"{_new_chart(snap, labels)}{_duplicate_chart(snap, labels, rates)}</div>"
+        f"{_minutes_table(snap, labels, rates)}</section>"
+    )
+
+
+def _new_chart(snap: Snapshot, labels: Sequence[str]) -> str:
+    bars = [Bar(float(n), lab, f"{lab} UTC: {n} new") for n, lab in zip(snap.new, labels, strict=True)]
     peak = max(range(len(snap.new)), key=lambda i: (snap.new[i], i), default=None)
     peak_text = (
         f", at most {snap.new[peak]} in a minute ({labels[peak]} UTC)"
         if peak is not None and snap.new[peak]
         else ""
     )
+    chart = bar_chart(
+        bars, chart_id="chart-new", title="New articles per minute", empty_text="no new articles"
+    )
+    caption = f"New articles: {sum(snap.new)} in the last hour{peak_text}."
+    return f'<figure>{chart}<figcaption id="caption-new">{caption}</figcaption></figure>'
+
+
+def _duplicate_chart(snap: Snapshot, labels: Sequence[str], rates: Sequence[float | None]) -> str:
+    bars = [
+        Bar(r, lab, f"{lab} UTC: {d} of {d + n} duplicates ({_pct(r)})")
+        for r, d, n, lab in zip(rates, snap.duplicate, snap.new, labels, strict=True)
+    ]
+    chart = bar_chart(
+        bars,
+        chart_id="chart-duplicates",
+        title="Duplicate rate per minute",
+        unit="%",
+        top=100.0,
+        empty_text="no articles processed",
+    )
+    new, dup = sum(snap.new), sum(snap.duplicate)
+    caption = (
+        f"Duplicate rate: {plural(dup, 'duplicate')} of {plural(dup + new, 'processed article')} "
+        f"({_pct(rate(dup, new))})."
+    )
+    return f'<figure>{chart}<figcaption id="caption-duplicates">{caption}</figcaption></figure>'
+
+
+def _minutes_table(snap: Snapshot, labels: Sequence[str], rates: Sequence[float | None]) -> str:
+    # The newest minute first: the one a person opening the list looks for.
     rows = "".join(
         f"<tr><th scope=row>{lab}</th><td>{n}</td><td>{d}</td><td>{_pct(r)}</td></tr>"
-        for lab, n, d, r in zip(labels, snap.new, snap.duplicate, rates, strict=True)
+        for lab, n, d, r in reversed(list(zip(labels, snap.new, snap.duplicate, rates, strict=True)))
     )
+    head = "".join(f"<th scope=col>{h}</th>" for h in ("Minute (UTC)", "New", "Duplicates", "Duplicate rate"))
     return (
-        '<section id="throughput"><h2>Last hour, per minute (UTC)</h2><div class="charts">'
-        '<figure class="fig-new">'
-        + bar_chart(
-            new_bars, chart_id="chart-new", title="New articles per minute", empty_text="no new articles"
-        )
-        + f'<figcaption id="caption-new">New articles: {new_total} in the last hour{peak_text}.</figcaption>'
-        "</figure>"
-        '<figure class="fig-dup">'
-        + bar_chart(
-            dup_bars,
-            chart_id="chart-duplicates",
-            title="Duplicate rate per minute",
-            unit="%",
-            top=100.0,
-            empty_text="no articles processed",
-        )
-        + f'<figcaption id="caption-duplicates">Duplicate rate: {dup_total} duplicates of '
-        f"{dup_total + new_total} processed articles ({_pct(rate(dup_total, new_total))}).</figcaption>"
-        "</figure></div>"
-        f'<details id="minutes"><summary>The {len(labels)} minutes as figures</summary>'
-        '<table class="figures"><thead><tr><th scope=col>Minute (UTC)</th><th scope=col>New</th>'
-        f"<th scope=col>Duplicates</th><th scope=col>Duplicate rate</th></tr></thead><tbody>{rows}</tbody>"
-        "</table></details></section>"
+        f'<details id="minutes"><summary>The {len(labels)} minutes as figures, newest first</summary>'
+        f'<div class="scroll"><table class="figures"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody>'
+        "</table></div></details>"
     )
 
 
@@ -322,7 +340,7 @@ def _dead(snap: Snapshot) -> str:
     capped = f" (only the oldest {snap.dead_total} read)" if snap.dead_capped else ""
     return (
         '<section id="dead-section"><h2>Dead letters</h2><table id="dead"><caption>'
-        f"{snap.dead_total} dead letter(s) by reason{capped}; retry them with "
+        f"{plural(snap.dead_total, 'dead letter')}, grouped by reason{capped}; retry them with "
         "<code>python -m worker dead retry</code>.</caption>"
         "<thead><tr><th scope=col>Reason</th><th scope=col>Count</th><th scope=col>Stages</th>"
         f"<th scope=col>Newest</th></tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
@@ -357,6 +375,8 @@ figcaption{font-size:.9rem;margin-top:.3rem}
 .chart .empty{font-size:13px}
 #chart-new .bar{fill:#2b6cb0}#chart-duplicates .bar{fill:#c05621}
 details{margin-top:.8rem}summary{cursor:pointer;color:var(--wait)}
+.scroll{max-height:20rem;overflow-y:auto;display:inline-block;border:1px solid var(--line)}
+.scroll thead th{position:sticky;top:0}
 table{border-collapse:collapse;width:100%;background:#fff;border:1px solid var(--line)}
 caption{text-align:left;padding:.3rem 0;font-size:.9rem}
 th,td{text-align:left;vertical-align:top;padding:.35rem .6rem;border-bottom:1px solid var(--line)}
