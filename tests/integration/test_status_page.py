@@ -23,6 +23,8 @@ from tests.integration.httpserver import HTTPTestServer, Response, static
 from tests.integration.test_service import start, stop
 from tests.support.corpus import article_page, rss_feed
 from worker.app.status import MINUTES, minute_label
+from worker.config import Settings
+from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -186,3 +188,58 @@ class TestStatusPage:
         reason, count, stages, newest = (c.text for c in dead_row.find_elements(By.CSS_SELECTOR, "th, td"))
         assert (letter.reason, "1", "fetch") == (reason, count, stages)
         assert newest.endswith("fetch · Example Times · " + letter.payload["url"])
+
+    def test_the_page_reads_a_redis_store_too(
+        self, browser: Any, base_env: dict[str, str], redis_url: str, tmp_path: Path
+    ) -> None:
+        """With REDIS_URL the page shows what the workers wrote to Redis: sources, the hour, dead letters."""
+        from selenium.webdriver.common.by import By
+
+        store = RedisStore(redis_url, prefix=Settings.model_fields["key_prefix"].default)
+        now = time.time()
+        spec = {
+            "kind": "feed",
+            "name": "Redis Feed",
+            "location": "http://h/r.xml",
+            "tz": "UTC",
+            "interval_s": None,
+        }
+        store.put_feed(
+            "http://h/r.xml",
+            {
+                "spec": spec,
+                "last_polled": int(now),
+                "last_status": 503,
+                "errors": 10,
+                "disabled": "10 consecutive errors",
+            },
+        )
+        store.record("articles_new", int(now // 60), 7)
+        store.dead_letter("ParseError: not an article", "clean", "Redis Feed", {"url": "http://h/a"})
+        env = {**base_env, "REDIS_URL": redis_url}
+        port = free_port()
+        log = tmp_path / "status.log"
+        proc = start([sys.executable, "-m", "worker", "status", "--port", str(port)], env, log)
+        try:
+            assert wait_for(lambda: "status page on" in log.read_text(errors="replace"), timeout=60), (
+                log.read_text()
+            )
+            browser.get(f"http://127.0.0.1:{port}/")
+            [row] = browser.find_elements(By.CSS_SELECTOR, "#sources tbody tr")
+            cells = [c.text for c in row.find_elements(By.CSS_SELECTOR, "th, td")]
+            mode = browser.find_element(By.CSS_SELECTOR, ".meta").text
+            bars = browser.find_elements(By.CSS_SELECTOR, "#chart-new rect.bar")
+            dead = text_of(browser, "#dead tbody th")
+        finally:
+            stop(proc)
+            store.close()
+
+        assert mode.startswith("State store: Redis ·")
+        assert ["Redis Feed", "feed"] == cells[0].splitlines()
+        assert ("disabled HTTP 503", "not scheduled", "10 consecutive errors") == (
+            cells[2],
+            cells[5],
+            cells[7],
+        )
+        assert ["7"] == [b.get_attribute("data-value") for b in bars]
+        assert ["ParseError: not an article"] == dead
