@@ -192,7 +192,7 @@ class TestStatusPage:
     def test_the_page_reads_a_redis_store_too(
         self, browser: Any, base_env: dict[str, str], redis_url: str, tmp_path: Path
     ) -> None:
-        """With REDIS_URL the page shows what the workers wrote to Redis: sources, the hour, dead letters."""
+        """With REDIS_URL the page shows Redis: the subscribed sources, the hour, the dead letters."""
         from selenium.webdriver.common.by import By
 
         store = RedisStore(redis_url, prefix=Settings.model_fields["key_prefix"].default)
@@ -213,6 +213,10 @@ class TestStatusPage:
                 "errors": 10,
                 "disabled": "10 consecutive errors",
             },
+        )
+        # Read once by `ingest`, never subscribed: not a source of the page, as not of `sources list`.
+        store.put_feed(
+            "http://h/once.xml", {"spec": {**spec, "name": "Once", "location": "http://h/once.xml"}}
         )
         store.record("articles_new", int(now // 60), 7)
         store.dead_letter("ParseError: not an article", "clean", "Redis Feed", {"url": "http://h/a"})

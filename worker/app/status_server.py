@@ -64,8 +64,10 @@ def collect(
     new, duplicate = (tuple(t.get(m, 0) for m in range(first, last + 1)) for t in timelines)
 
     due = store.scheduled()
-    urls = sorted(set(store.feed_urls()) | set(due))
-    states = store.get_feeds(urls)
+    states = store.get_feeds(sorted(set(store.feed_urls()) | set(due)))
+    # Subscribed sources only, as `sources list` (`worker.sources.registry.subscribed`): scheduled or
+    # disabled; a one-shot `ingest` leaves a feed's state behind without subscribing it.
+    urls = sorted(u for u in states.keys() | due.keys() if u in due or states.get(u, {}).get("disabled"))
     rows = worst_first([source_row(u, states.get(u, {}), due.get(u)) for u in urls])
     shown = []
     for row in rows[:max_rows]:
