@@ -119,8 +119,6 @@ class TestKilledDuringPoll:
             "INGEST_HOST_BURST": "500",
         }
         r = redis.Redis.from_url(redis_url, decode_responses=True)
-        rng = random.Random(12)
-        mid_poll, attempts, polls = 0, 0, 0
 
         def feed_requests() -> int:
             return sum(1 for q in http_server.requests if q.path == "/feed.xml")
@@ -130,22 +128,23 @@ class TestKilledDuringPoll:
 
         worker = start_worker("p0", env=env, concurrency=1)
         assert 0 == cli("ingest", "--enqueue", url, env=env).returncode
-        while mid_poll < 2 and attempts < 8:
-            attempts += 1
-            # The poll comes back (kombu's unacked restore, the ledger) unless the last one finished.
-            assert wait_for(lambda p=polls: feed_requests() > p or done(), timeout=90, interval=0.01), (
-                progress(r)
+        polls, sent_at_kill = 0, []
+        for round_ in range(2):
+            # The poll comes back after a kill (kombu's unacked restore, the ledger).
+            assert wait_for(lambda p=polls: feed_requests() > p, timeout=90, interval=0.01), progress(r)
+            queued = r.llen("fetch")
+            # The only pool process is busy polling, so the fetch tasks it sends pile up in the queue:
+            # killed once 20 more are there, the poll has sent some of its 200 entries and not all.
+            assert wait_for(lambda q=queued: r.llen("fetch") >= q + 20, timeout=60, interval=0.001), progress(
+                r
             )
-            if feed_requests() == polls:
-                break
-            time.sleep(rng.uniform(0.01, 0.2))
             worker.kill()
+            sent_at_kill.append(r.llen("fetch") - queued)
             polls = feed_requests()
-            # Killed after it read the feed and before it logged the end of its poll: mid-poll.
-            mid_poll += not worker.events("feed_polled")
-            worker = start_worker(f"p{attempts}", env=env, concurrency=1)
-        print(f"{mid_poll} of {attempts} kills landed mid-poll")
-        assert mid_poll >= 1
+            assert [] == worker.events("feed_polled"), "the poll ended before the kill"
+            worker = start_worker(f"p{round_ + 1}", env=env, concurrency=1)
+        print(f"killed mid-poll twice, after {sent_at_kill} of {ENTRIES} entries were sent")
+        assert all(20 <= n < ENTRIES for n in sent_at_kill)
         finished = wait_for(done, timeout=180)
         assert finished, progress(r)
         time.sleep(1)
