@@ -26,7 +26,7 @@ import pytest
 import redis
 
 from tests.conftest import ROOT, SEED
-from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, wait_for
+from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, free_port, wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response
 from tests.integration.test_faults import assert_exactly_once, write_archive
 from tests.integration.test_ingest_e2e import read_jsonl, serve_feed
@@ -315,3 +315,38 @@ class TestDeadQueueRecords:
         (letter,) = store.dead_letters(10)
 
         assert ("broker", task, "t2") == (letter.stage, letter.payload["task"], letter.payload["id"])
+
+
+class TestHealth:
+    def test_health_reads_the_amqp_broker_queues(
+        self, cli: CLI, rabbitmq: RabbitVhost, redis_url: str
+    ) -> None:
+        """`health` connects to RabbitMQ and reads each queue's ready messages; state and stream are Redis."""
+        env = {"BROKER_URL": rabbitmq.url, "REDIS_URL": redis_url}
+        archive = ROOT / "schedules" / "examples" / "archive"
+        assert 0 == cli("ingest", "--enqueue", str(archive), env=env).returncode
+
+        proc = cli("health", "--compact", env=env, timeout=60)
+        report = json.loads(proc.stdout)
+
+        assert 0 == proc.returncode, proc.stdout + proc.stderr
+        assert ("amqp", True) == (report["broker"]["transport"], report["broker"]["ok"])
+        assert {"poll": 1, "fetch": 0, "process": 0} == report["broker"]["queue_depths"]
+        assert (0, True) == (report["broker"]["dead_queue"], report["redis"]["eviction_safe"])
+        assert "tasks_in_flight" not in report["state_store"]
+        assert report["sink_stream"]["ok"]
+
+    def test_health_fails_fast_when_rabbitmq_is_down(self, cli: CLI, tmp_path: Path) -> None:
+        """A broker nobody answers at: exit 1 with the error, within seconds, state (SQLite) still fine."""
+        env = {"BROKER_URL": f"amqp://guest:guest@127.0.0.1:{free_port()}/none"}
+
+        started = time.monotonic()
+        proc = cli("health", "--compact", env=env, timeout=60)
+        took = time.monotonic() - started
+        report = json.loads(proc.stdout)
+
+        assert 1 == proc.returncode
+        assert (False, "amqp") == (report["broker"]["ok"], report["broker"]["transport"])
+        assert report["broker"]["error"]
+        assert report["state_store"]["ok"]
+        assert took < 20
