@@ -30,6 +30,7 @@ from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, free_por
 from tests.integration.httpserver import HTTPTestServer, Request, Response
 from tests.integration.test_faults import assert_exactly_once, write_archive
 from tests.integration.test_ingest_e2e import read_jsonl, serve_feed
+from tests.integration.test_service import EXPECTED_TITLES, start, stop
 from worker import config
 from worker.app import deadletters
 from worker.app.broker import DEAD_QUEUE
@@ -350,3 +351,46 @@ class TestHealth:
         assert report["broker"]["error"]
         assert report["state_store"]["ok"]
         assert took < 20
+
+
+class TestScaleProfile:
+    def test_compose_commands_run_worker_and_beat_on_rabbitmq(
+        self, base_env: dict[str, str], rabbitmq: RabbitVhost, redis_url: str, tmp_path: Path
+    ) -> None:
+        """The scale profile's commands (`run --no-beat`, `celery beat`) on RabbitMQ fill the stream once."""
+        env = {
+            **base_env,
+            **QUICK,
+            "BROKER_URL": rabbitmq.url,
+            "REDIS_URL": redis_url,
+            "INGEST_SCHEDULES_DIR": str(ROOT / "schedules"),
+            "INGEST_TICK_S": "1",
+        }
+        worker = start(
+            [sys.executable, "-m", "worker", "run", "--no-beat", "--concurrency", "1"],
+            env,
+            tmp_path / "w.log",
+        )
+        beat_argv = [
+            "celery",
+            "-A",
+            "worker.app.celery_app",
+            "beat",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
+        ]
+        beat = start([sys.executable, "-m", *beat_argv], env, tmp_path / "beat.log")
+        r = redis.Redis.from_url(redis_url, decode_responses=True)
+
+        def stream_titles() -> set[str]:
+            return {json.loads(f["data"])["title"] for _, f in r.xrange("articles")}
+
+        try:
+            found = wait_for(lambda: stream_titles() >= EXPECTED_TITLES, timeout=120)
+        finally:
+            codes = (stop(worker), stop(beat))
+        log = (tmp_path / "w.log").read_text(errors="replace")[-3000:]
+
+        assert found, log
+        assert len(EXPECTED_TITLES) == r.xlen("articles")
+        assert (0, 0) == codes, log
