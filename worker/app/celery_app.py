@@ -1,5 +1,5 @@
 """
-The Celery app: Redis broker when `REDIS_URL` is set, else kombu's filesystem transport.
+The Celery app on the broker `BROKER_URL` names (RabbitMQ or Redis), else on `REDIS_URL`, else the filesystem.
 
 Delivery is at-least-once (`acks_late`, `task_reject_on_worker_lost`); every
 task is idempotent, so a redelivery cannot produce a second record.  Importing
