@@ -10,7 +10,8 @@ carry countdowns; every publish is confirmed by the broker; and a message
 delivered more than `DELIVERY_LIMIT` times without an acknowledgement (a
 task that kills its worker each time) moves to `DEAD_QUEUE`, which the
 worker's main process turns into dead-letter records (`worker.app.deadletters`).
-README "Scaling out" says why.
+README "Scaling out" says why.  For a Redis broker, `survive_kombu_reconnect_race`
+is the kombu patch a worker needs.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import redis
 from kombu.connection import Connection
 from kombu.entity import Exchange, Queue
 
@@ -129,3 +131,33 @@ def amqp_counts(s: Settings) -> dict[str, tuple[int, int]]:
             finally:
                 channel.close()
     return counts
+
+
+def survive_kombu_reconnect_race() -> None:
+    """
+    Keep a worker alive through a kombu race when a Redis connection drops (`celery_app.install` applies it).
+
+    Upstream: celery/kombu#659 (a channel's connection is set to None while it is still in use).
+
+    During a reconnect kombu may still use a channel whose connection it
+    already released (a late ack, or restoring unacked messages on close);
+    building a client then fails with `AttributeError` and Celery stops the
+    worker as "unrecoverable".  Raising a connection error instead lets
+    kombu's own handling log it and go on: the message stays in kombu's
+    unacked index and comes back with the visibility-timeout sweep, and every
+    task is idempotent (tests/integration/test_faults.py restarts Redis).
+    """
+    from kombu.transport import redis as kombu_redis
+
+    channel: Any = kombu_redis.Channel
+    original = channel._connparams
+    if getattr(original, "_survives_race", False):
+        return
+
+    def _connparams(self: Any, asynchronous: bool = False) -> Any:
+        if self.connection is None or self.connection.client is None:
+            raise redis.ConnectionError("kombu channel used after its connection was released")
+        return original(self, asynchronous=asynchronous)
+
+    _connparams._survives_race = True  # type: ignore[attr-defined]
+    channel._connparams = _connparams

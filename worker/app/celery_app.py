@@ -107,36 +107,6 @@ def make_app(s: config.Settings) -> Celery:
     return app
 
 
-def _survive_kombu_reconnect_race() -> None:
-    """
-    Keep a worker alive through a kombu race when the Redis connection drops (applied by `install`).
-
-    Upstream: celery/kombu#659 (a channel's connection is set to None while it is still in use).
-
-    During a reconnect kombu may still use a channel whose connection it
-    already released (a late ack, or restoring unacked messages on close);
-    building a client then fails with `AttributeError` and Celery stops the
-    worker as "unrecoverable".  Raising a connection error instead lets
-    kombu's own handling log it and go on: the message stays in kombu's
-    unacked index and comes back with the visibility-timeout sweep, and every
-    task is idempotent (tests/integration/test_faults.py restarts Redis).
-    """
-    from kombu.transport import redis as kombu_redis
-
-    channel: Any = kombu_redis.Channel
-    original = channel._connparams
-    if getattr(original, "_survives_race", False):
-        return
-
-    def _connparams(self: Any, asynchronous: bool = False) -> Any:
-        if self.connection is None or self.connection.client is None:
-            raise redis.ConnectionError("kombu channel used after its connection was released")
-        return original(self, asynchronous=asynchronous)
-
-    _connparams._survives_race = True  # type: ignore[attr-defined]
-    channel._connparams = _connparams
-
-
 class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
     """
     Send again the task messages the broker lost (worker.app.ledger), from the worker's main process.
@@ -232,7 +202,7 @@ def install() -> None:
     for folder in broker_folders(settings):
         folder.mkdir(parents=True, exist_ok=True)
     if settings.broker_kind == "redis":
-        _survive_kombu_reconnect_race()
+        broker.survive_kombu_reconnect_race()
     dispatch.install(dispatch.BrokerDispatcher(_send_task))
     _prepared.add(os.getpid())
 
