@@ -83,7 +83,8 @@ class TestRobotsInIngest:
         again = cli("ingest", url, "--json")
         dead = [json.loads(line) for line in cli("dead", "list").stdout.splitlines()]
 
-        assert (0, 0) == (first.returncode, again.returncode), first.stderr[-2000:]
+        # 3: every source was read, an article failed (the refused page, a dead letter).
+        assert (3, 0) == (first.returncode, again.returncode), first.stderr[-2000:]
         assert [] == http_server.requests_to("/private/1")
         assert 1 == len(http_server.requests_to("/news/2"))
         assert 1 == len(http_server.requests_to("/robots.txt"))

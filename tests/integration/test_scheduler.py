@@ -25,7 +25,7 @@ from worker.errors import HTTPStatusError, ServerBusy
 from worker.fetch.client import Fetcher
 from worker.ids import article_id
 from worker.models import SourceSpec
-from worker.poll import archive
+from worker.poll import archive as poll_archive
 from worker.poll import feed as poll
 from worker.schedule import politeness
 from worker.schedule import tick as scheduler
@@ -474,18 +474,18 @@ class TestArchives:
         spec = SourceSpec("archive", str(path), "dump", interval_s=3600)
         sqlite_store.put_feed(spec.location, {"spec": spec.to_dict()})
         small = settings.with_(batch_size=1)
-        archive.ARCHIVE_CHUNK_BATCHES, saved = 2, archive.ARCHIVE_CHUNK_BATCHES
+        poll_archive.ARCHIVE_CHUNK_BATCHES, saved = 2, poll_archive.ARCHIVE_CHUNK_BATCHES
         try:
-            first = archive.read_archive(spec, settings=small, store=sqlite_store)
+            first = poll_archive.read_archive(spec, settings=small, store=sqlite_store)
             continuation = queued.queue[-1]
             resume = continuation[1][1]
-            second = archive.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
+            second = poll_archive.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
             checkpoint_mid = sqlite_store.get_checkpoint(f"archive:{spec.location}")
-            third = archive.read_archive(
+            third = poll_archive.read_archive(
                 spec, settings=small, store=sqlite_store, resume_after=queued.queue[-1][1][1]
             )
         finally:
-            archive.ARCHIVE_CHUNK_BATCHES = saved
+            poll_archive.ARCHIVE_CHUNK_BATCHES = saved
         start = time.time()
 
         assert dispatch.TASK_POLL == continuation[0]

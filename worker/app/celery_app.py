@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,9 +22,10 @@ import structlog
 from celery import Celery, bootsteps, signals, states
 
 from worker import config, dispatch
-from worker.app import broker, deadletters, ledger, metrics, runtime
+from worker.app import broker, deadletters, health, ledger, metrics, runtime
 from worker.app import logging as wlogging
 from worker.app.health import SAFE_POLICY, eviction_policy
+from worker.state import StateStore, open_store
 
 settings = config.load()
 
@@ -143,42 +145,99 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
             self.tref = None
 
 
+class Heartbeat(bootsteps.StartStopStep):  # type: ignore[misc]
+    """
+    Say in the state store that this worker is alive, every `health.HEARTBEAT_S`, and that it left at stop.
+
+    From a thread of the main process rather than the worker's timer: a
+    store that retries through a Redis restart must not stall the event loop.
+    """
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, parent: Any) -> None:
+        self.stopped.clear()
+        self.thread = threading.Thread(
+            target=self._run, args=(str(parent.hostname),), name="heartbeat", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, hostname: str) -> None:
+        log = structlog.get_logger("worker.app.celery_app")
+        store = None
+        while True:
+            try:
+                store = store or open_store(settings)
+                health.beat_worker(store, hostname, leaving=self.stopped.is_set())
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the worker
+                log.warning("heartbeat_failed", error=repr(exc))
+            if self.stopped.is_set():
+                break
+            self.stopped.wait(health.HEARTBEAT_S)
+        if store is not None:
+            store.close()
+
+    def stop(self, parent: Any) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout=15)
+            self.thread = None
+
+
 class DeadQueueDrain(bootsteps.StartStopStep):  # type: ignore[misc]
     """
     Turn RabbitMQ's dead-lettered messages into dead-letter records, from the worker's main process.
 
-    Declares the dead-letter exchange and queue at once, then drains the
+    Declares the dead-letter exchange and queue at start, then drains the
     queue every `DRAIN_INTERVAL_S` (worker.app.deadletters); nothing on
     other brokers, where a task that kills its worker comes back for ever.
+    From a thread, as `Heartbeat`: a broker or store slow to answer must
+    not stall the event loop.
     """
-
-    requires: ClassVar[set[str]] = {"celery.worker.components:Timer"}
 
     def __init__(self, parent: Any, **kwargs: Any) -> None:
         super().__init__(parent, **kwargs)
-        self.tref: Any = None
-        self.drain: deadletters.Drain | None = None
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
 
     def start(self, parent: Any) -> None:
         if settings.broker_kind != "amqp":
             return
-        self.drain = deadletters.Drain(lambda: broker.connect(settings), lambda: ledger.store_of(settings))
-        self.drain.run_safely()
-        self.tref = parent.timer.call_repeatedly(
-            deadletters.DRAIN_INTERVAL_S, self.drain.run_safely, (), priority=10
-        )
+        self.stopped.clear()
+        self.thread = threading.Thread(target=self._run, name="dead-queue-drain", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        stores: list[StateStore] = []  # opened in this thread: a SQLite connection stays in its thread
+
+        def store() -> StateStore:
+            if not stores:
+                stores.append(open_store(settings))
+            return stores[0]
+
+        drain = deadletters.Drain(lambda: broker.connect(settings), store)
+        try:
+            while not self.stopped.is_set():
+                drain.run_safely()
+                self.stopped.wait(deadletters.DRAIN_INTERVAL_S)
+        finally:
+            drain.close()
+            for s in stores:
+                s.close()
 
     def stop(self, parent: Any) -> None:
-        if self.tref is not None:
-            self.tref.cancel()
-            self.tref = None
-        if self.drain is not None:
-            self.drain.close()
-            self.drain = None
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout=15)
+            self.thread = None
 
 
 app = make_app(settings)
 app.steps["worker"].add(LedgerSweep)
+app.steps["worker"].add(Heartbeat)
 app.steps["worker"].add(DeadQueueDrain)
 _prepared: set[int] = set()
 
