@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration lint bench eval soak lock clean
+.PHONY: install run test test-unit test-integration test-rabbitmq lint bench eval soak lock clean
 
 install: $(STAMP)
 
@@ -19,9 +19,11 @@ $(STAMP): requirements.lock pyproject.toml
 run: install
 	$(PY) -m worker run
 
-## The whole suite; the tests start their own redis-server, worker processes and HTTP servers.
+## The whole suite; the tests start their own redis-server, worker processes and HTTP servers,
+## and use the local RabbitMQ (127.0.0.1:5672) on a vhost of their own.
 test: install
 	@command -v redis-server >/dev/null || { echo "redis-server is needed: apt-get install redis-server"; exit 1; }
+	@command -v rabbitmqctl >/dev/null || echo "rabbitmqctl not found: the RabbitMQ tests are skipped (.ci/run installs it)"
 	$(VENV)/bin/pytest
 
 test-unit: install
@@ -29,6 +31,10 @@ test-unit: install
 
 test-integration: install
 	$(VENV)/bin/pytest tests/integration
+
+## The pipeline on RabbitMQ (BROKER_URL=amqp://…): needs rabbitmq-server running, as .ci/run starts it.
+test-rabbitmq: install
+	$(VENV)/bin/pytest tests/integration/test_rabbitmq.py
 
 lint: install
 	$(VENV)/bin/ruff check worker tests bench

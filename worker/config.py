@@ -103,6 +103,22 @@ def _url(value: str | None) -> str | None:
     return value
 
 
+# kombu's transports we run on: RabbitMQ (py-amqp) and Redis; the filesystem one is the embedded default.
+BROKER_SCHEMES = {"amqp": "amqp", "amqps": "amqp", "pyamqp": "amqp", "redis": "redis", "rediss": "redis"}
+
+
+def _broker_url(value: str | None) -> str | None:
+    if value is not None and urlsplit(value).scheme not in BROKER_SCHEMES:
+        raise PydanticCustomError(
+            "broker_url", "Input should be an amqp://, amqps://, redis:// or rediss:// URL"
+        )
+    return value
+
+
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 USER_AGENT = "news-ingest-worker/0.1 (+https://example.org/news-ingest-worker)"
 Flag = Annotated[bool, BeforeValidator(_flag)]
 Name = Annotated[str, Field(min_length=1)]
@@ -118,6 +134,10 @@ LogLevel = Annotated[
 ]
 RedisURL = Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_redis_url)]
 URL = Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_url)]
+BrokerURL = Annotated[URL, AfterValidator(_broker_url)]
+LedgerMode = Annotated[
+    Literal["auto", "on", "off"], BeforeValidator(_lower), Field(json_schema_extra={"range": "auto|on|off"})
+]
 
 
 class Settings(BaseSettings):
@@ -140,10 +160,16 @@ class Settings(BaseSettings):
     redis_url: RedisURL = Field(
         default=None,
         validation_alias="REDIS_URL",
-        description="Redis for broker, state and stream; unset: embedded mode",
+        description="Redis for state and stream (and broker, unless BROKER_URL); unset: embedded mode",
     )
-    broker_url: URL = Field(
-        default=None, validation_alias="BROKER_URL", description="URL of a task broker other than REDIS_URL"
+    broker_url: BrokerURL = Field(
+        default=None,
+        validation_alias="BROKER_URL",
+        description="task broker, amqp:// (RabbitMQ) or redis://; unset: REDIS_URL, else the filesystem",
+    )
+    ledger: LedgerMode = Field(
+        default="auto",
+        description="ledger of sent tasks (worker.app.ledger); auto: on unless the broker is amqp",
     )
     state_dir: Path = Field(
         default=Path("var"), description="embedded state: SQLite, filesystem broker, beat schedule"
@@ -242,6 +268,10 @@ class Settings(BaseSettings):
             else:
                 field, why = low, f"Input should be {below} {ENV_NAMES[high]} ({b})"
             raise PydanticCustomError("relation", why, {"field": field, "value": str(getattr(self, field))})
+        if self.ledger == "on" and self.broker_kind == "amqp":
+            # The sweep finds a lost message by reading the broker's queue, which AMQP does not allow.
+            why = "Input should be auto or off with an amqp:// BROKER_URL (its acks replace the ledger)"
+            raise PydanticCustomError("relation", why, {"field": "ledger", "value": "on"})
         return self
 
     def __eq__(self, other: object) -> bool:
@@ -258,8 +288,25 @@ class Settings(BaseSettings):
 
     @property
     def embedded(self) -> bool:
-        """True when no Redis is configured."""
+        """True when no Redis is configured for the state: it lives in SQLite (whatever the broker)."""
         return not self.redis_url
+
+    @property
+    def broker(self) -> str:
+        """The broker's URL: `BROKER_URL`, else `REDIS_URL`, else kombu's filesystem transport."""
+        return self.broker_url or self.redis_url or "filesystem://"
+
+    @property
+    def broker_kind(self) -> Literal["amqp", "redis", "filesystem"]:
+        """Which transport `broker` names."""
+        if self.broker_url:
+            return "amqp" if BROKER_SCHEMES[urlsplit(self.broker_url).scheme] == "amqp" else "redis"
+        return "redis" if self.redis_url else "filesystem"
+
+    @property
+    def ledger_enabled(self) -> bool:
+        """True when sent tasks are recorded (`INGEST_LEDGER`; auto: unless the broker is amqp)."""
+        return self.ledger == "on" or (self.ledger == "auto" and self.broker_kind != "amqp")
 
     @property
     def broker_dir(self) -> Path:

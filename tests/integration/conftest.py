@@ -1,24 +1,28 @@
 """
-Real parts for integration tests: a private redis-server, Celery worker processes, the CLI.
+Real parts for integration tests: a private redis-server, a RabbitMQ vhost, Celery worker processes, the CLI.
 
 Nothing here is mocked.  The Redis server is our own, on a free port, so
 tests may flush, stop and restart it; each test gets a fresh database.
+RabbitMQ is the machine's (127.0.0.1:5672, `.ci/run` starts it): the
+session gets a vhost of its own, emptied before each test and deleted at the end.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import amqp
 import pytest
 import redis
 
@@ -108,6 +112,140 @@ def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
+RABBITMQ_PORT = 5672
+
+
+def _rabbitmqctl(*args: str) -> str:
+    """Run `rabbitmqctl ARGS` (quietly, tab-separated); return its output."""
+    done = subprocess.run(
+        ["rabbitmqctl", "--quiet", *args], capture_output=True, text=True, timeout=60, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"rabbitmqctl {' '.join(args)}: {done.stderr.strip() or done.stdout.strip()}")
+    return done.stdout
+
+
+@dataclass
+class RabbitVhost:
+    """
+    A RabbitMQ vhost of the test session's own, on the machine's broker.
+
+    `rabbitmqctl` reads queue lengths from statistics the broker refreshes
+    every few seconds (`collect_statistics_interval`, 5 s), so a count of
+    unacknowledged messages may be that old; ready counts are read from
+    the queues themselves (a passive declare) and are exact.
+    """
+
+    name: str
+    # Longer than the broker's statistics interval: two idle reads this far apart saw fresh numbers.
+    STATS_INTERVAL_S: ClassVar[float] = 6.0
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{RABBITMQ_PORT}/{self.name}"
+
+    def _connect(self) -> amqp.Connection:
+        conn = amqp.Connection(
+            f"127.0.0.1:{RABBITMQ_PORT}", userid="guest", password="guest", virtual_host=self.name
+        )
+        conn.connect()
+        return conn
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Return (ready, unacknowledged) messages of every queue of the vhost, as of the last statistics."""
+        out = _rabbitmqctl(
+            "list_queues",
+            "-p",
+            self.name,
+            "--no-table-headers",
+            "name",
+            "messages_ready",
+            "messages_unacknowledged",
+        )
+        rows = (line.split("\t") for line in out.splitlines() if line.strip())
+        return {name: (int(ready), int(unacked)) for name, ready, unacked in rows}
+
+    def ready(self, names: Iterable[str]) -> dict[str, int]:
+        """
+        Return the messages waiting in each queue now (0 for a queue not declared).
+
+        Exclusive queues of a live connection (Celery's pidbox and event
+        queues, which hold no tasks) cannot be read from here and are left out.
+        """
+        found = {}
+        conn = self._connect()
+        try:
+            for name in names:
+                channel = conn.channel()
+                try:
+                    found[name] = int(channel.queue_declare(name, passive=True).message_count)
+                    channel.close()
+                except amqp.NotFound:
+                    found[name] = 0
+                except amqp.ResourceLocked:
+                    continue
+        finally:
+            conn.close()
+        return found
+
+    def idle(self) -> bool:
+        """Return True when no queue holds a message, ready (now) or unacknowledged (as of the statistics)."""
+        counts = self.counts()
+        return all(n == 0 for n in self.ready(counts).values()) and all(u == 0 for _, u in counts.values())
+
+    def settled(self) -> bool:
+        """Return True when the vhost is idle, and still is after a statistics interval."""
+        if not self.idle():
+            return False
+        time.sleep(self.STATS_INTERVAL_S)
+        return self.idle()
+
+    def set_policy(self, name: str, pattern: str, definition: dict[str, Any]) -> None:
+        """Apply a policy to the queues whose names match `pattern` (`clear_policy` removes it)."""
+        _rabbitmqctl(
+            "set_policy", "-p", self.name, "--apply-to", "queues", name, pattern, json.dumps(definition)
+        )
+
+    def clear_policy(self, name: str) -> None:
+        """Remove a policy `set_policy` applied."""
+        _rabbitmqctl("clear_policy", "-p", self.name, name)
+
+    def empty(self) -> None:
+        """Delete every queue of the vhost, with what an earlier test left (workers declare them again)."""
+        names = list(self.counts())
+        conn = self._connect()
+        try:
+            channel = conn.channel()
+            for name in names:
+                channel.queue_delete(name)
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_vhost() -> Iterator[RabbitVhost]:
+    """Create a vhost with a random name on the local RabbitMQ for the session; delete it at the end."""
+    if shutil.which("rabbitmqctl") is None:
+        pytest.skip("rabbitmqctl is not installed (apt-get install rabbitmq-server; .ci/run does it)")
+    with socket.socket() as s:
+        if s.connect_ex(("127.0.0.1", RABBITMQ_PORT)) != 0:
+            pytest.fail(f"RabbitMQ is not listening on 127.0.0.1:{RABBITMQ_PORT}: rabbitmq-server -detached")
+    vhost = RabbitVhost(f"ingest-test-{secrets.token_hex(4)}")
+    _rabbitmqctl("add_vhost", vhost.name)
+    try:
+        _rabbitmqctl("set_permissions", "-p", vhost.name, "guest", ".*", ".*", ".*")
+        yield vhost
+    finally:
+        _rabbitmqctl("delete_vhost", vhost.name)
+
+
+@pytest.fixture
+def rabbitmq(rabbitmq_vhost: RabbitVhost) -> RabbitVhost:
+    """Return the session's vhost with no queue left from an earlier test."""
+    rabbitmq_vhost.empty()
+    return rabbitmq_vhost
+
+
 @pytest.fixture
 def http_server() -> Iterator[HTTPTestServer]:
     """Serve routes the test sets, on 127.0.0.1."""
@@ -118,7 +256,11 @@ def http_server() -> Iterator[HTTPTestServer]:
 @pytest.fixture
 def base_env(tmp_path: Path) -> dict[str, str]:
     """Return an environment for subprocesses: private state and output folders, local HTTP allowed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INGEST_") and k != "REDIS_URL"}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("INGEST_") and k not in {"REDIS_URL", "BROKER_URL"}
+    }
     env.update(
         INGEST_STATE_DIR=str(tmp_path / "var"),
         INGEST_OUT_DIR=str(tmp_path / "out"),

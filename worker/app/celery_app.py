@@ -1,5 +1,5 @@
 """
-The Celery app: Redis broker when `REDIS_URL` is set, else kombu's filesystem transport.
+The Celery app on the broker `BROKER_URL` names (RabbitMQ or Redis), else on `REDIS_URL`, else the filesystem.
 
 Delivery is at-least-once (`acks_late`, `task_reject_on_worker_lost`); every
 task is idempotent, so a redelivery cannot produce a second record.  Importing
@@ -10,6 +10,7 @@ kombu patch, the dispatcher the stages send through.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -21,48 +22,46 @@ import structlog
 from celery import Celery, bootsteps, signals, states
 
 from worker import config, dispatch
-from worker.app import health, ledger, metrics, runtime
+from worker.app import broker, deadletters, health, ledger, metrics, runtime
 from worker.app import logging as wlogging
 from worker.app.health import SAFE_POLICY, eviction_policy
-from worker.state import open_store
+from worker.state import StateStore, open_store
 
 settings = config.load()
 
 
 def broker_folders(s: config.Settings) -> list[Path]:
-    """Return the folders of the embedded mode's filesystem broker (none with Redis)."""
-    if s.redis_url:
-        return []
-    return [s.broker_dir / sub for sub in ("queue", "processed", "control")]
+    """Return the folders of the embedded mode's filesystem broker (none for Redis or RabbitMQ)."""
+    return broker.folders(s)
 
 
-def _broker(s: config.Settings) -> tuple[str, dict[str, Any]]:
-    if s.redis_url:
-        return s.redis_url, {
-            # Must exceed the longest task, or Redis hands a running task to another worker.
-            "visibility_timeout": s.visibility_timeout_s,
-            # Sweep for a dead worker's unacked tasks every quarter of the
-            # timeout (Kombu's default waits ~100 s between real sweeps).
-            "unacked_restore_interval": max(1, min(60, s.visibility_timeout_s // 4)),
-            "unacked_restore_throttle": 1,
-            "retry_on_timeout": True,
-        }
-    folder = s.broker_dir
-    return "filesystem://", {
-        "data_folder_in": str(folder / "queue"),
-        "data_folder_out": str(folder / "queue"),
-        "processed_folder": str(folder / "processed"),
-        "store_processed": False,
-        # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
-        "control_folder": str(folder / "control"),
+def _queues(s: config.Settings) -> dict[str, Any]:
+    """
+    Return the queue settings of the broker: on RabbitMQ, quorum queues and native delayed delivery.
+
+    Celery's native delayed delivery (5.5+) carries a countdown through a
+    chain of TTL queues to a topic exchange, since a quorum queue cannot
+    hold a message back; its worker bootstep declares that chain and binds
+    our queues to it.
+    """
+    if s.broker_kind != "amqp":
+        return {}
+    return {
+        "task_queues": broker.amqp_queues(),
+        "task_default_exchange": broker.EXCHANGE,
+        "task_default_exchange_type": "topic",
+        "task_default_routing_key": "process",
+        "task_create_missing_queues": False,
+        "broker_native_delayed_delivery_queue_type": "quorum",
     }
 
 
 def app_config(s: config.Settings) -> dict[str, Any]:
     """Return the Celery configuration for the given settings (pure)."""
-    broker, options = _broker(s)
+    url, options = broker.transport(s)
     return {
-        "broker_url": broker,
+        **_queues(s),
+        "broker_url": url,
         "broker_transport_options": options,
         "broker_connection_retry_on_startup": True,
         # A task that queues follow-up work while Redis restarts keeps trying for
@@ -83,7 +82,8 @@ def app_config(s: config.Settings) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
-        # Well below the visibility timeout, so a task is killed before Redis redelivers it.
+        # Well below the visibility timeout, so a task is killed before Redis redelivers it
+        # (and below RabbitMQ's consumer_timeout, 30 min by default).
         "task_time_limit": s.task_time_limit_s,
         # The soft limit leaves the task time to give up cleanly (a fifth of the limit, at most 30 s).
         "task_soft_time_limit": max(1, s.task_time_limit_s - min(30, max(1, s.task_time_limit_s // 5))),
@@ -109,42 +109,13 @@ def make_app(s: config.Settings) -> Celery:
     return app
 
 
-def _survive_kombu_reconnect_race() -> None:
-    """
-    Keep a worker alive through a kombu race when the Redis connection drops (applied by `install`).
-
-    Upstream: celery/kombu#659 (a channel's connection is set to None while it is still in use).
-
-    During a reconnect kombu may still use a channel whose connection it
-    already released (a late ack, or restoring unacked messages on close);
-    building a client then fails with `AttributeError` and Celery stops the
-    worker as "unrecoverable".  Raising a connection error instead lets
-    kombu's own handling log it and go on: the message stays in kombu's
-    unacked index and comes back with the visibility-timeout sweep, and every
-    task is idempotent (tests/integration/test_faults.py restarts Redis).
-    """
-    from kombu.transport import redis as kombu_redis
-
-    channel: Any = kombu_redis.Channel
-    original = channel._connparams
-    if getattr(original, "_survives_race", False):
-        return
-
-    def _connparams(self: Any, asynchronous: bool = False) -> Any:
-        if self.connection is None or self.connection.client is None:
-            raise redis.ConnectionError("kombu channel used after its connection was released")
-        return original(self, asynchronous=asynchronous)
-
-    _connparams._survives_race = True  # type: ignore[attr-defined]
-    channel._connparams = _connparams
-
-
 class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
     """
     Send again the task messages the broker lost (worker.app.ledger), from the worker's main process.
 
     With Redis, a sweep every few seconds (as often as kombu restores a dead
-    worker's unacked messages); with the filesystem broker, once at start.
+    worker's unacked messages); with the filesystem broker, once at start;
+    with RabbitMQ, none unless `INGEST_LEDGER` says so (its acks lose nothing).
     """
 
     requires: ClassVar[set[str]] = {"celery.worker.components:Timer"}
@@ -154,15 +125,18 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
         self.tref: Any = None
 
     def start(self, parent: Any) -> None:
-        if settings.redis_url:
-            client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=10)
+        if not settings.ledger_enabled:
+            return
+        if settings.broker_kind == "redis":
+            # The sweep reads the broker's queues (their oldest message), wherever the state lives.
+            client = redis.Redis.from_url(settings.broker, socket_connect_timeout=2, socket_timeout=10)
             self.tref = parent.timer.call_repeatedly(
                 ledger.sweep_interval_s(settings),
                 ledger.sweep_safely,
                 (settings, client, app.send_task),
                 priority=10,
             )
-        else:
+        elif settings.broker_kind == "filesystem":
             ledger.recover_filesystem(ledger.store_of(settings), settings.broker_dir / "queue", app.send_task)
 
     def stop(self, parent: Any) -> None:
@@ -213,9 +187,58 @@ class Heartbeat(bootsteps.StartStopStep):  # type: ignore[misc]
             self.thread = None
 
 
+class DeadQueueDrain(bootsteps.StartStopStep):  # type: ignore[misc]
+    """
+    Turn RabbitMQ's dead-lettered messages into dead-letter records, from the worker's main process.
+
+    Declares the dead-letter exchange and queue at start, then drains the
+    queue every `DRAIN_INTERVAL_S` (worker.app.deadletters); nothing on
+    other brokers, where a task that kills its worker comes back for ever.
+    From a thread, as `Heartbeat`: a broker or store slow to answer must
+    not stall the event loop.
+    """
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, parent: Any) -> None:
+        if settings.broker_kind != "amqp":
+            return
+        self.stopped.clear()
+        self.thread = threading.Thread(target=self._run, name="dead-queue-drain", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        stores: list[StateStore] = []  # opened in this thread: a SQLite connection stays in its thread
+
+        def store() -> StateStore:
+            if not stores:
+                stores.append(open_store(settings))
+            return stores[0]
+
+        drain = deadletters.Drain(lambda: broker.connect(settings), store)
+        try:
+            while not self.stopped.is_set():
+                drain.run_safely()
+                self.stopped.wait(deadletters.DRAIN_INTERVAL_S)
+        finally:
+            drain.close()
+            for s in stores:
+                s.close()
+
+    def stop(self, parent: Any) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout=15)
+            self.thread = None
+
+
 app = make_app(settings)
 app.steps["worker"].add(LedgerSweep)
 app.steps["worker"].add(Heartbeat)
+app.steps["worker"].add(DeadQueueDrain)
 _prepared: set[int] = set()
 
 
@@ -237,10 +260,23 @@ def install() -> None:
         return
     for folder in broker_folders(settings):
         folder.mkdir(parents=True, exist_ok=True)
-    if settings.redis_url:
-        _survive_kombu_reconnect_race()
-    dispatch.install(dispatch.BrokerDispatcher(app.send_task))
+    if settings.broker_kind == "redis":
+        broker.survive_kombu_reconnect_race()
+    dispatch.install(dispatch.BrokerDispatcher(_send_task))
     _prepared.add(os.getpid())
+
+
+def _send_task(name: str, *args: Any, countdown: float | None = None, **kwargs: Any) -> Any:
+    """
+    Send a task through the app, with a countdown RabbitMQ's native delayed delivery can take.
+
+    That delivery counts whole seconds, and Celery 5.7 raises on a countdown
+    under one (`calculate_routing_key`): round up, so a fetch never comes
+    before its host's slot.
+    """
+    if countdown is not None and settings.broker_kind == "amqp":
+        countdown = float(math.ceil(countdown))
+    return app.send_task(name, *args, countdown=countdown, **kwargs)
 
 
 @signals.beat_init.connect
@@ -392,22 +428,6 @@ def _dead_letter_failed_task(
 
 
 def _dead_letter_items(name: str, args: list[Any], exception: BaseException | None) -> None:
-
     reason = f"{type(exception).__name__}: {exception}"
-    store = runtime.get().store
-    if name == dispatch.TASK_PROCESS and args:
-        for item in args[0]:
-            store.dead_letter(reason, "process", (item.get("source") or {}).get("name", ""), item)
-        metrics.count_dead("process", len(args[0]))
-    elif name == dispatch.TASK_FETCH and args:
-        payload = args[0]
-        store.dead_letter(reason, "fetch", (payload.get("spec") or {}).get("name", ""), payload)
-        metrics.count_dead("fetch")
-    elif name == dispatch.TASK_POLL and len(args) > 1 and args[1] is not None:
-        # An archive continuation: without it the rest of the archive would never be read.
-        spec = args[0]
-        store.dead_letter(reason, "poll", spec.get("name", ""), {"url": spec.get("location"), "args": args})
-        metrics.count_dead("poll")
-    else:
-        return
-    structlog.get_logger("worker.app.celery_app").error("task_dead_lettered", task=name, error=reason)
+    if deadletters.record(runtime.get().store, name, args, reason):
+        structlog.get_logger("worker.app.celery_app").error("task_dead_lettered", task=name, error=reason)

@@ -18,6 +18,7 @@ from typing import Any
 import redis
 
 from worker import dispatch
+from worker.app import broker
 from worker.config import Settings
 from worker.schedule import politeness
 from worker.state import StateStore, open_store
@@ -33,18 +34,23 @@ WORKERS_KEY = "workers_alive"
 SAFE_POLICY = "noeviction"
 
 
-def _client(settings: Settings) -> redis.Redis[str]:
+def _client(settings: Settings, url: str | None = None) -> redis.Redis[str]:
     """Return a client that fails fast: a health check must answer even when Redis is gone."""
-    assert settings.redis_url
-    return redis.Redis.from_url(
-        settings.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5
-    )
+    url = url or settings.redis_url
+    assert url
+    return redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
 
 
 def queue_depths(settings: Settings) -> dict[str, int]:
-    """Return the number of tasks waiting in each queue (filesystem broker: messages in its folder)."""
-    if settings.redis_url:
-        r = _client(settings)
+    """
+    Return the number of tasks waiting in each queue (filesystem broker: messages in its folder).
+
+    On RabbitMQ, the ready messages of each stage queue and of the dead-letter queue.
+    """
+    if settings.broker_kind == "amqp":
+        return {q: ready for q, (ready, _) in broker.amqp_counts(settings).items()}
+    if settings.broker_kind == "redis":
+        r = _client(settings, settings.broker)
         try:
             return {q: int(r.llen(q)) for q in dispatch.QUEUES}
         finally:
@@ -134,8 +140,14 @@ def check(settings: Settings, *, beat_required: bool = True) -> dict[str, Any]:
         report["sink_jsonl"] = {"ok": False, "error": str(exc)}
     if settings.redis_url:
         report.update(_redis_parts(settings))
-    else:
+    if settings.broker_kind == "amqp":
+        report["broker"] = _amqp_part(settings)
+    elif settings.broker_kind == "filesystem":
         report["broker"] = {"ok": True, "transport": "filesystem", "queue_depths": queue_depths(settings)}
+    elif settings.broker != settings.redis_url:
+        report["broker"] = _redis_broker_part(settings)
+    if isinstance(report.get("broker"), dict):
+        report["broker"].setdefault("transport", settings.broker_kind)
     report["ok"] = all(v.get("ok", True) for v in report.values() if isinstance(v, dict))
     return report
 
@@ -167,10 +179,12 @@ def _store_part(settings: Settings, *, beat_required: bool) -> dict[str, Any]:
                     "workers": unknown,
                     "beat": dict(unknown),
                 }
-            # Sent and not ended, per queue (worker.app.ledger): queued, running, or lost and soon sent again.
-            in_flight = {q: store.ledger_count(q) for q in dispatch.QUEUES}
+            part: dict[str, Any] = {"ok": True}
+            if settings.ledger_enabled:
+                # Sent, not ended, per queue (worker.app.ledger): queued, running, or lost, soon resent.
+                part["tasks_in_flight"] = {q: store.ledger_count(q) for q in dispatch.QUEUES}
             return {
-                "state_store": {"ok": True, "tasks_in_flight": in_flight},
+                "state_store": part,
                 **liveness(store, beat_required=beat_required),
                 "counters": store.counters(),
             }
@@ -181,23 +195,55 @@ def _store_part(settings: Settings, *, beat_required: bool) -> dict[str, Any]:
 
 
 def _redis_parts(settings: Settings) -> dict[str, Any]:
+    """The state Redis: its eviction policy, the stream and dead letters, and the broker if it is one."""
     r = _client(settings)
     try:
         r.ping()
         policy = str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
-        return {
-            "broker": {
-                "ok": True,
-                "queue_depths": {q: int(r.llen(q)) for q in dispatch.QUEUES},
-                "unacked": int(r.hlen("unacked")),
-                "maxmemory_policy": policy,
-                "eviction_safe": policy == SAFE_POLICY,
-            },
+        redis_part = {"ok": True, "maxmemory_policy": policy, "eviction_safe": policy == SAFE_POLICY}
+        parts = {
             "sink_stream": {"ok": True, "stream": settings.stream, "length": int(r.xlen(settings.stream))},
             "dead_letters": int(r.xlen(settings.dead_stream)),
         }
+        if settings.broker == settings.redis_url:
+            redis_part["queue_depths"] = {q: int(r.llen(q)) for q in dispatch.QUEUES}
+            redis_part["unacked"] = int(r.hlen("unacked"))
+            return {"broker": redis_part, **parts}
+        return {"redis": redis_part, **parts}
     except redis.RedisError as exc:
         down = {"ok": False, "error": str(exc)}
-        return {"broker": down, "sink_stream": dict(down)}
+        part = "broker" if settings.broker == settings.redis_url else "redis"
+        return {part: down, "sink_stream": dict(down)}
     finally:
         r.close()
+
+
+def _redis_broker_part(settings: Settings) -> dict[str, Any]:
+    """A Redis broker apart from the state Redis (`BROKER_URL=redis://…`)."""
+    r = _client(settings, settings.broker)
+    try:
+        return {
+            "ok": True,
+            "transport": "redis",
+            "queue_depths": {q: int(r.llen(q)) for q in dispatch.QUEUES},
+            "unacked": int(r.hlen("unacked")),
+        }
+    except redis.RedisError as exc:
+        return {"ok": False, "transport": "redis", "error": str(exc)}
+    finally:
+        r.close()
+
+
+def _amqp_part(settings: Settings) -> dict[str, Any]:
+    """RabbitMQ: reachable within a short timeout; ready messages and consumers per queue."""
+    try:
+        counts = broker.amqp_counts(settings)
+    except Exception as exc:  # noqa: BLE001 - kombu and socket errors alike: the broker is down
+        return {"ok": False, "transport": "amqp", "error": str(exc) or repr(exc)}
+    return {
+        "ok": True,
+        "transport": "amqp",
+        "queue_depths": {q: counts[q][0] for q in dispatch.QUEUES},
+        "consumers": {q: counts[q][1] for q in dispatch.QUEUES},
+        "dead_queue": counts[broker.DEAD_QUEUE][0],
+    }

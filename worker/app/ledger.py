@@ -9,7 +9,9 @@ again (`sweep`); with the filesystem broker, at worker start, every entry whose
 message file is gone (`recover_filesystem`).  A false alarm costs one duplicate
 run, which the idempotent tasks absorb.  Polls sent by the dispatch tick are
 not recorded (`dispatch.leased`): their source's lease brings them back.
-README "Delivery guarantees" says why (kombu #1836, celery #7950).
+README "Delivery guarantees" says why (kombu #1836, celery #7950).  With a
+RabbitMQ broker it is off (`INGEST_LEDGER`): the broker's acknowledgements
+lose nothing, and an AMQP queue cannot be read to find what is missing.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ def store_of(settings: Settings) -> StateStore:
 # -- the hooks (connected in worker.app.celery_app) ---------------------------
 def on_publish(settings: Settings, task: str, body: Any, queue: str, headers: dict[str, Any]) -> None:
     """Stamp the message with its send time and record it before it goes to the broker."""
+    if not settings.ledger_enabled:
+        return
     at = time.time()
     headers["sent_at"] = at
     # Celery's message protocol 2 makes the body (args, kwargs, embed); nothing else could be sent again.
