@@ -60,8 +60,9 @@ class Extracted:
     What cleaning found in one page or text article.
 
     `text` holds paragraphs separated by blank lines with dateline, credit and
-    site chrome already removed.  `published` is the raw date string as found;
-    enrichment turns it into UTC.
+    site chrome already removed.  `published` and `updated` are ISO 8601 as
+    resolved (a day, a naive time, or a time with the page's offset);
+    enrichment turns them into UTC.
     """
 
     title: str | None
@@ -77,6 +78,12 @@ class Extracted:
     site_name: str | None = None
     is_article: bool = True
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    updated: str | None = None
+    section: str | None = None
+    publisher: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    is_accessible_for_free: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from trafilatura.utils import load_html
 
 from worker.models import Extracted
 from worker.process.clean.chrome import is_date_line
+from worker.process.clean.metadata import Hints, resolve
+from worker.process.clean.structured import read_page
 from worker.process.clean.text import clean_paragraphs, join_paragraphs, split_paragraphs
 
 # News archives start with the web; anything older is a parse of some other number.
@@ -34,13 +36,6 @@ _ARTICLE_TYPES = re.compile(r"article|posting|report|review", re.IGNORECASE)
 _LIST_TYPES = frozenset(
     {"collectionpage", "itemlist", "searchresultspage", "website", "webpage", "profilepage"}
 )
-_DATE_XPATH = (
-    "//meta[@property='article:published_time' or @name='article:published_time'"
-    " or @property='og:published_time' or @itemprop='datePublished' or @name='pubdate'"
-    " or @name='publishdate' or @name='date' or @name='DC.date.issued' or @name='dcterms.created'"
-    " or @name='sailthru.date' or @name='parsely-pub-date']/@content"
-    " | //*[@itemprop='datePublished']/@datetime"
-)
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption")
 
 
@@ -50,19 +45,6 @@ def _empty(url: str) -> Extracted:
 
 def _text_of(element: Any) -> str:
     return " ".join("".join(element.itertext()).split())
-
-
-def _json_ld_types(tree: Any) -> tuple[set[str], list[str]]:
-    """Return the schema.org types and `datePublished` values of a page's JSON-LD."""
-    types: set[str] = set()
-    dates: list[str] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        text = script.text or ""
-        types.update(t.casefold() for t in re.findall(r'"@type"\s*:\s*"([^"]{1,60})"', text))
-        for found in re.findall(r'"@type"\s*:\s*\[([^\]]{1,200})\]', text):
-            types.update(t.casefold() for t in re.findall(r'"([^"]+)"', found))
-        dates.extend(re.findall(r'"datePublished"\s*:\s*"([^"]{4,40})"', text))
-    return types, dates
 
 
 def _anchor_texts(tree: Any) -> set[str]:
@@ -95,14 +77,6 @@ def valid_date(value: str | None, now: datetime) -> str | None:
     if parsed < MIN_DATE or parsed > now + FUTURE_SLACK:
         return None
     return value.strip()
-
-
-def _published(tree: Any, ld_dates: list[str], fallback: str | None, now: datetime) -> str | None:
-    candidates = [str(v) for v in tree.xpath(_DATE_XPATH)] + ld_dates + [fallback or ""]
-    for value in candidates:
-        if (date := valid_date(value, now)) is not None:
-            return date
-    return None
 
 
 def _readability_paragraphs(html: str) -> list[str]:
@@ -208,7 +182,7 @@ def trafilatura_options(now: datetime) -> dict[str, Any]:
     }
 
 
-def _extract(html: str, url: str, learned: frozenset[str], now: datetime) -> Extracted:
+def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints: Hints | None) -> Extracted:
     tree = load_html(html)
     if tree is None:
         return _empty(url)
@@ -217,32 +191,38 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime) -> Ext
     anchors = _anchor_texts(tree)
     first = split_paragraphs("\n\n".join(str(meta.get("text") or "").splitlines()))
     paragraphs, extractor = _choose(first, anchors, html)
-    title = _str(meta.get("title"))
-    paragraphs = _drop_date_lines(_drop_title(paragraphs, title))
+    body_title = _str(meta.get("title"))
+    paragraphs = _drop_date_lines(_drop_title(paragraphs, body_title))
     body = clean_paragraphs(paragraphs, learned_chrome=learned)
-    ld_types, ld_dates = _json_ld_types(tree)
-    og_values = tree.xpath("//meta[@property='og:type']/@content")
-    og_type = str(og_values[0]).strip().casefold() if og_values else ""
+    data = read_page(tree, url)
+    og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
+    resolved = resolve(tree, url, now=now, hints=hints, found=meta, body_authors=body.authors)
+    kept = _drop_title(kept, resolved.title)
     is_article = is_article_page(
-        kept, anchors=anchors, ld_types=ld_types, og_type=og_type, teaser_count=_teaser_count(tree)
+        kept, anchors=anchors, ld_types=data.types, og_type=og_type, teaser_count=_teaser_count(tree)
     )
-    meta_authors = tuple(a.strip() for a in str(meta.get("author") or "").split(";") if a.strip())
-    tags = tuple(dict.fromkeys(str(t) for t in [*(meta.get("categories") or []), *(meta.get("tags") or [])]))
+    image = resolved.image
     return Extracted(
-        title=title,
+        title=resolved.title,
         text=join_paragraphs(kept),
-        summary=_str(meta.get("description")),
-        published=_published(tree, ld_dates, _str(meta.get("date")), now),
-        authors=tuple(dict.fromkeys(meta_authors + body.authors)),
+        summary=resolved.description,
+        published=resolved.published,
+        authors=resolved.authors,
         dateline=body.dateline,
         credit=body.credit,
-        tags=tags,
+        tags=resolved.tags,
         canonical_url=_str(meta.get("url")) or url or None,
-        image=_str(meta.get("image")),
-        site_name=_str(meta.get("sitename")),
+        image=image.url if image else None,
+        site_name=resolved.site_name,
         is_article=is_article,
         extra={"extractor": extractor},
+        updated=resolved.updated,
+        section=resolved.section,
+        publisher=resolved.publisher,
+        image_caption=image.caption if image else None,
+        image_credit=image.credit if image else None,
+        is_accessible_for_free=resolved.is_accessible_for_free,
     )
 
 
@@ -251,7 +231,12 @@ def _str(value: object) -> str | None:
 
 
 def clean_html(
-    html: str, url: str, *, learned_chrome: frozenset[str] = frozenset(), now: datetime | None = None
+    html: str,
+    url: str,
+    *,
+    learned_chrome: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+    hints: Hints | None = None,
 ) -> Extracted:
     """
     Extract an HTML page's article text and metadata; never fetch, never raise.
@@ -261,6 +246,8 @@ def clean_html(
         url: where it was fetched from, for relative links and the date in the URL.
         learned_chrome: fingerprints of lines learned as chrome for the source.
         now: the reference time for rejecting future dates (default: the clock).
+        hints: what the feed entry states (title, date, authors); explicit evidence
+            that a heuristic reading of the page never overrides.
 
     Returns:
         The extracted article; on pages with no readable text, an empty text
@@ -270,7 +257,7 @@ def clean_html(
         return _empty(url)
     now = now or datetime.now(UTC)
     try:
-        return _extract(html, url, learned_chrome, now)
+        return _extract(html, url, learned_chrome, now, hints)
     # Parsers of arbitrary web pages fail in many library-specific ways
     # (lxml, htmldate, readability); a page that breaks them is just not an article.
     except Exception:  # noqa: BLE001
