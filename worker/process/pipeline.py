@@ -29,6 +29,7 @@ from worker.models import Entity, Extracted, RawItem, raw_to_dict
 from worker.process import dedup, neardup, record
 from worker.process.clean import chrome
 from worker.process.clean.html import clean_html
+from worker.process.clean.metadata import Hints
 from worker.process.clean.text import clean_text
 from worker.process.enrich.dates import to_utc_iso
 from worker.process.enrich.entities import extract_entities, load_nlp
@@ -70,12 +71,22 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def hints(raw: RawItem) -> Hints:
+    """Return what the feed entry or archive record states about the article, as explicit evidence."""
+    return Hints(title=raw.title, published=raw.published, authors=raw.authors, tags=raw.tags)
+
+
 def clean(raw: RawItem, learned: frozenset[str] = frozenset()) -> Extracted:
-    """Return the extracted article for any kind of raw content (pure)."""
+    """
+    Return the extracted article for any kind of raw content (pure).
+
+    An HTML page's metadata is resolved together with the feed's hints, so a
+    feed entry's explicit date survives a date the page only seems to show.
+    """
     if raw.content_type == "text":
         return clean_text(raw.content, learned_chrome=learned)
     if raw.content_type == "html":
-        return clean_html(raw.content, raw.url, learned_chrome=learned)
+        return clean_html(raw.content, raw.url, learned_chrome=learned, hints=hints(raw))
     raise ParseError(f"no cleaner for content type {raw.content_type!r}", url=raw.url)
 
 
