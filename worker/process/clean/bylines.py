@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from worker.process.clean.structured import PageData, node_types, texts
+from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
 
 MAX_AUTHORS = 10
@@ -39,7 +39,7 @@ _WORD_PREFIX_RE = re.compile(
 # Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:".
 _LABEL_PREFIX_RE = re.compile(
     r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
-    r"|interview|reportage|bericht|reporter|reporting|fotos?|writer|escrito por|kirjoittaja"
+    r"|interview|reportage|bericht|reporter|reporting|writer|escrito por|kirjoittaja"
     r"|记者|作者|حوار|بقلم|كتب)\s*[:：]\s*|^(?:记者|作者)\s*",
     re.IGNORECASE,
 )
@@ -64,11 +64,12 @@ _ORG_WORDS_TEXT = """
     prensa stampa online digital verlag gmbh ag ltd inc llc sa srl co kg corp company group gruppe grupo
     zeitung times post tribune herald journal gazette radio tv television fernsehen magazin magazine
     revista rivista report reports service services network channel daily weekly diario periódico
-    admin administrator webmaster guest gast anonymous unknown author autor no-author sponsored
+    red admin administrator webmaster guest gast anonymous unknown author autor no-author sponsored
     redaktionsteam nachrichtenagentur wire wires contributor contributors community
 """
 _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 _NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d{2,}|[<>{}=_]")
+_ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
 _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{5,}$")
@@ -132,6 +133,9 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
     """Tell a newsroom, agency, outlet or placeholder from a person's name."""
     key = name_key(name)
     if not key:
+        return True
+    # An acronym (ARD, NDR, AFP, PP) is an organisation; initials of a person are written in lower case.
+    if _ACRONYM_RE.match(name):
         return True
     if key in AGENCIES or key.replace(" ", "") in AGENCIES:
         return True
@@ -203,7 +207,7 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
     persons: dict[str, str] = {}
     orgs: dict[str, str] = {}
     for raw in raw_names:
-        parts = [_tidy(p) for p in split_names(raw)]
+        parts = [_tidy(p) for p in split_names(clean_value(raw))]
         found_orgs = [p for p in parts if is_organisation(p, sites)]
         people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]
         # "Jane Doe, London, John Roe", "site.de, Frankfurt, Germany": beside full names or an
@@ -301,6 +305,28 @@ def visible_authors(tree: Any) -> list[str]:
     return []
 
 
+def labelled_authors(tree: Any) -> list[str]:
+    """
+    Return the names after the first byline label printed on the page ("Autor:", "Auteur :", "作者：").
+
+    The names follow the label in the same text, or in the text right after
+    its element (`<h5>Autor: </h5>Peter Maahn`).
+    """
+    for node in tree.xpath("//body//text()")[:20000]:
+        text = " ".join(str(node).split())
+        if not text or len(text) > 100 or not _LABEL_PREFIX_RE.match(text):
+            continue
+        element = node.getparent()
+        if element is None or _in_chrome(element):
+            continue
+        rest = _LABEL_PREFIX_RE.sub("", text, count=1).strip()
+        if not rest and getattr(node, "is_text", False):
+            rest = " ".join((element.tail or "").split())
+        if rest and len(rest) <= 100:
+            return [rest]
+    return []
+
+
 def resolve_authors(
     tree: Any,
     data: PageData,
@@ -310,7 +336,8 @@ def resolve_authors(
     body: Iterable[str] = (),
 ) -> Authors:
     """
-    Return the article's authors by precedence: structured data, byline markup, feed, body byline.
+    Return the article's authors by precedence: structured data, byline markup, labelled byline
+    text, the feed, the text's own byline.
 
     Organisations from every source are kept apart (publisher candidates).
     """
@@ -326,7 +353,12 @@ def resolve_authors(
     ):
         # The byline shown often names more people than the structured data (co-authors).
         found = sort_names([*shown.persons, *found.persons], sites)
-    for source in (lambda: shown.persons, lambda: list(feed), lambda: list(body)):
+    for source in (
+        lambda: shown.persons,
+        lambda: labelled_authors(tree),
+        lambda: list(feed),
+        lambda: list(body),
+    ):
         if found.persons:
             break
         found = sort_names(source(), sites)

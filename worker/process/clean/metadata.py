@@ -166,7 +166,8 @@ def resolve(
     title = resolve_title(tree, data, url, hints.title)
     if title is None and found.get("title"):
         title = strip_site(str(found["title"]), names)
-    heuristic_authors = [a for a in str(found.get("author") or "").split(";") if a.strip()]
+    # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
+    heuristic_authors = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
     authors = resolve_authors(tree, data, site_names=names, feed=hints.authors, body=body_authors)
     persons = authors.persons or sort_names(heuristic_authors, names).persons
     dates = resolve_dates(

@@ -69,9 +69,10 @@ _TIME_RE = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
 _CLOCK_RE = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b\s*(a\.?m\.?|p\.?m\.?)?", re.IGNORECASE)
 _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
 _PUBLISHED_CLASS_RE = re.compile(r"publish|pubdate|posted|entry-date|created|article-date|datum|fecha", re.I)
+# The URL's day moves a UTC time at most this many hours: the zones of most newsrooms.
+_MAX_GUESSED_OFFSET = 8
 # Two statements of one publication differ by the page's offset at most, or a day for a bare date.
 _AGREE = timedelta(days=1, hours=2)
-_DATE_BOX_RE = re.compile(r"date|time|publish|posted|fecha|datum|data|meta|byline|stamp|info", re.I)
 _CHROME_RE = re.compile(r"related|teaser|sidebar|footer|comment|recommend|popular|trending|more-", re.I)
 
 
@@ -200,35 +201,46 @@ def _valid_offset(minutes: int) -> timezone | None:
     return None
 
 
+def _clock_offset(text: str, utc: datetime) -> timezone | None:
+    """Return the offset at which `text` shows `utc`'s minute and day, if it does."""
+    for match in _CLOCK_RE.finditer(text):
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if match.group(3):
+            hour = hour % 12 + (12 if match.group(3).casefold().startswith("p") else 0)
+        if minute != utc.minute or hour > 23:
+            continue
+        offset = _valid_offset((hour * 60 - utc.hour * 60) % 1440)
+        if offset is None:
+            continue
+        day = utc.astimezone(offset).day
+        if re.search(rf"(?<!\d)0?{day}(?!\d)", text[: match.start()] + text[match.end() :]):
+            return offset
+    return None
+
+
 def shown_offset(tree: Any, stamp: Stamp) -> timezone | None:
     """
     Infer the page's offset from the clock time it shows for a UTC statement.
 
-    A date box (`<time>`, or an element classed date/time/publish/meta) whose
-    text shows the same minute past the hour, a whole number of quarter hours
+    A short text on the page (with its element's or parent's text around it)
+    that shows the same minute past the hour, a whole number of quarter hours
     away, and the day of month that offset gives, shows local time: lanacion's
-    "3 de mayo de 2022 • 21:25" beside `2022-05-04T00:25:56Z` means UTC-3.
+    "3 de mayo de 2022 21:25" beside `2022-05-04T00:25:56Z` means UTC-3.
     """
     utc = stamp.when.astimezone(UTC)
-    for element in tree.xpath("//time | //*[@class or @id]")[:3000]:
-        if element.tag != "time" and not _DATE_BOX_RE.search(
-            f"{element.get('class') or ''} {element.get('id') or ''}"
-        ):
+    for node in tree.xpath("//body//text()[contains(., ':') or contains(., '.')]")[:5000]:
+        if len(node) > 120 or not _CLOCK_RE.search(node):
             continue
-        text = " ".join("".join(element.itertext()).split())
-        if not text or len(text) > 120 or _in_chrome(element):
+        element = node.getparent()
+        if element is None or _in_chrome(element):
             continue
-        for match in _CLOCK_RE.finditer(text):
-            hour, minute = int(match.group(1)), int(match.group(2))
-            if match.group(3):
-                hour = hour % 12 + (12 if match.group(3).casefold().startswith("p") else 0)
-            if minute != utc.minute or hour > 23:
-                continue
-            offset = _valid_offset((hour * 60 - utc.hour * 60) % 1440)
-            if offset is None:
-                continue
-            day = utc.astimezone(offset).day
-            if re.search(rf"(?<!\d)0?{day}(?!\d)", text[: match.start()] + text[match.end() :]):
+        for context in (element, element.getparent()):
+            if context is None:
+                break
+            text = " ".join("".join(context.itertext()).split())
+            if len(text) > 120:
+                break
+            if offset := _clock_offset(text, utc):
                 return offset
     return None
 
@@ -241,10 +253,8 @@ def day_offset(stamp: Stamp, day: Stamp) -> timezone | None:
     the moment is unchanged, only the day it is shown on follows the page.
     """
     utc = stamp.when.astimezone(UTC)
-    for hours in range(1, 13):
+    for hours in range(1, _MAX_GUESSED_OFFSET + 1):
         for sign in (-1, 1):
-            if sign > 0 and hours > 12:
-                continue
             offset = timezone(timedelta(hours=sign * hours))
             if utc.astimezone(offset).date() == day.when.date():
                 return offset
@@ -328,6 +338,9 @@ def resolve_dates(
     chosen = choose(stamps)
     if chosen is None and heuristic:
         chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
+        # A search that found only a year (a copyright line) reports its 1st of January.
+        if chosen is not None and not chosen.has_time and (chosen.when.month, chosen.when.day) == (1, 1):
+            chosen = None
     if chosen is None:
         chosen = url_stamp(url)
     offset = page_offset(stamps + updated)

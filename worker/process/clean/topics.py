@@ -19,6 +19,8 @@ from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
 MAX_TAGS = 30
+# More links than this in one list make it a menu of the site's topics.
+_MAX_GROUP = 20
 _SPLIT_RE = re.compile(r"\s*[,;|]\s*")
 _TAG_PATH_RE = re.compile(
     r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|oerter|örter)e?|stichw(?:ort|oerter)e?|keywords?"
@@ -28,7 +30,7 @@ _TAG_PATH_RE = re.compile(
 # A class or id naming a box of tags: `tags`, `entry-tags`, `tag-list`, `post-terms`, `schlagworte`.
 # (`tag-coronavirus` on a WordPress `<article>` names one tag of the whole article, not a box.)
 _TAG_BOX_RE = re.compile(
-    r"^(?:[\w-]*[-_])?(?:tags|tag-?list|tag-?box|tag-?links|tagcloud|topics|topic-?list|keywords"
+    r"^(?:[\w-]*[-_])?(?:tags|tag-?list|tag-?box|tag-?links|topics|topic-?list|keywords"
     r"|schlagw\w*|stichw\w*|themen|etiquetas|temas|tematy|tagi|argomenti|mots-?cles|subjects|post-?terms?)"
     r"(?:[-_][\w-]*)?$",
     re.IGNORECASE,
@@ -146,9 +148,11 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         strength[group] = max(strength.get(group, 0), 2 if context == "box" or by_rel else 1)
     if not groups:
         return []
-    best = max(strength.values())
-    found = [t for g, texts_ in groups.items() if strength[g] == best for t in texts_]
-    return split_keywords(found[:MAX_TAGS]) if len(found) <= 3 * MAX_TAGS else []
+    best = [g for g in groups if strength[g] == max(strength.values())]
+    # An article has a short list of tags; a list of every topic of the site is a menu.
+    short = [g for g in best if len(groups[g]) <= _MAX_GROUP] or best[:1]
+    found = [t for g in short for t in groups[g]]
+    return split_keywords(found[:MAX_TAGS]) if len(found) <= _MAX_GROUP else []
 
 
 def shown_structured_tags(tree: Any, data: PageData) -> list[str]:
@@ -177,14 +181,18 @@ def resolve_tags(
     tree: Any, data: PageData, url: str, *, section: str | None, site_names: Iterable[str] = ()
 ) -> list[str]:
     """
-    Return the article's tags: its visible topic links, else its structured tags, else meta keywords.
+    Return the article's tags: its visible topic links, else the structured tags the page shows.
 
-    The section and the site's own names are removed; duplicates (case-insensitive) are dropped.
+    The site's own names (and, from structured tags, the section) are removed;
+    duplicates (case-insensitive) are dropped.
     """
-    tags = visible_tags(tree, url) or shown_structured_tags(tree, data)
+    tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
-    if section:
-        drop.add(normalise_tag(section))
+    if not tags:
+        tags = shown_structured_tags(tree, data)
+        # A tag list the page shows may name the section too; structured tags that only repeat it do not.
+        if section:
+            drop.add(normalise_tag(section))
     kept: dict[str, str] = {}
     for tag in tags:
         key = normalise_tag(tag)
