@@ -53,6 +53,7 @@ class Outcome:
     duplicate_of: str | None = None
     reason: str | None = None
     record: dict[str, Any] | None = field(default=None, compare=False)
+    detail: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -73,7 +74,13 @@ def now_iso() -> str:
 
 def hints(raw: RawItem) -> Hints:
     """Return what the feed entry or archive record states about the article, as explicit evidence."""
-    return Hints(title=raw.title, published=raw.published, authors=raw.authors, tags=raw.tags)
+    return Hints(
+        title=raw.title,
+        published=raw.published,
+        authors=raw.authors,
+        tags=raw.tags,
+        from_feed=raw.source.kind == "feed",
+    )
 
 
 def clean(raw: RawItem, learned: frozenset[str] = frozenset()) -> Extracted:
@@ -179,8 +186,10 @@ class Pipeline:
             w.ex = ex
         if w.ex is None or not w.ex.is_article or not w.ex.text.strip():
             reason = "not_an_article" if w.ex is not None and not w.ex.is_article else "empty_text"
-            log.info("item_skipped", reason=reason)
-            w.outcome = Outcome("skipped", w.raw.url, w.article_id, reason=reason)
+            # Why, in words a user can act on: "too little text (44 characters)", "a list of links (…)".
+            detail = w.ex.extra.get("not_article") if w.ex is not None else None
+            log.info("item_skipped", reason=reason, detail=detail)
+            w.outcome = Outcome("skipped", w.raw.url, w.article_id, reason=reason, detail=detail)
             return
         w.content_hash = dedup.content_hash(w.ex.text)
         owner = self.store.claim_content(w.content_hash, w.article_id, self.ttl_s)

@@ -17,6 +17,7 @@ from trafilatura.utils import load_html
 
 from worker.models import Extracted
 from worker.process.clean.chrome import is_date_line
+from worker.process.clean.lead import find_lead
 from worker.process.clean.metadata import Hints, resolve
 from worker.process.clean.structured import read_page
 from worker.process.clean.text import clean_paragraphs, join_paragraphs, split_paragraphs
@@ -30,6 +31,8 @@ FUTURE_SLACK = timedelta(days=1)
 SHORT_TEXT = 500
 # Pages shorter than this after cleaning are not articles (teasers, stubs, errors).
 MIN_ARTICLE_TEXT = 300
+# A feed entry is taken for an article down to a couple of sentences (news briefs).
+MIN_FEED_TEXT = 80
 # Share of text made of whole link texts above which output is a list of links.
 LINK_HEAVY = 0.5
 _ARTICLE_TYPES = re.compile(r"article|posting|report|review", re.IGNORECASE)
@@ -133,30 +136,58 @@ def _drop_date_lines(paragraphs: list[str]) -> list[str]:
     return [p for i, p in enumerate(paragraphs) if not ((i < edge or i >= n - edge) and is_date_line(p))]
 
 
-def is_article_page(
-    paragraphs: list[str], *, anchors: set[str], ld_types: set[str], og_type: str, teaser_count: int
-) -> bool:
+def not_article_reason(
+    paragraphs: list[str],
+    *,
+    anchors: set[str],
+    ld_types: set[str],
+    og_type: str,
+    teaser_count: int,
+    from_feed: bool = False,
+) -> str | None:
     """
-    Tell an article from an index, list or stub page.
+    Tell an article from an index, list or stub page: None for an article, else why not.
 
     An explicit article type wins when there is some text; otherwise list
     markers (list types in JSON-LD, many teaser cards, link-heavy or
-    fragmentary text) make it a list page.
+    fragmentary text) make it a list page.  A feed entry is an article unless
+    the page is clearly not one: too little text, a list of links, or a page
+    that declares itself a list and nothing else; `og:type=website` and teaser
+    cards beside the story do not count against it.
     """
     length = sum(len(p) for p in paragraphs)
-    if length < MIN_ARTICLE_TEXT:
-        return False
+    if length < (MIN_FEED_TEXT if from_feed else MIN_ARTICLE_TEXT):
+        return f"too little text ({length} characters)"
+    ratio = link_ratio(paragraphs, anchors)
+    if ratio > LINK_HEAVY:
+        return f"a list of links ({ratio:.0%} of the text is link text)"
     declared_article = og_type == "article" or any(_ARTICLE_TYPES.search(t) for t in ld_types)
-    if link_ratio(paragraphs, anchors) > LINK_HEAVY:
-        return False
     if declared_article:
-        return True
+        return None
+    listed = sorted(ld_types & _LIST_TYPES - {"website", "webpage"})
+    if from_feed:
+        return f"a {listed[0]} page" if listed and teaser_count >= 3 else None
     if ld_types & _LIST_TYPES and teaser_count >= 3:
-        return False
+        return f"an index page ({teaser_count} teasers)"
     if teaser_count >= 4:
-        return False
+        return f"an index page ({teaser_count} teasers)"
     short = sum(1 for p in paragraphs if len(p) < 100)
-    return not (len(paragraphs) >= 8 and short / len(paragraphs) > 0.8)
+    if len(paragraphs) >= 8 and short / len(paragraphs) > 0.8:
+        return "fragments, not running text"
+    return None
+
+
+def _with_lead(paragraphs: list[str], tree: Any, description: str | None, title: str | None) -> list[str]:
+    """Put the lead (standfirst) back on top when the extractor skipped it."""
+    if not paragraphs:
+        return paragraphs
+    lead = find_lead(tree, paragraphs[0], description)
+    if lead is None or (title and " ".join(lead.split()).casefold() == " ".join(title.split()).casefold()):
+        return paragraphs
+    folded = " ".join(" ".join(paragraphs).split()).casefold()
+    if " ".join(lead.split()).casefold()[:80] in folded:
+        return paragraphs
+    return [lead, *paragraphs]
 
 
 def _teaser_count(tree: Any) -> int:
@@ -199,8 +230,14 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     kept = list(body.paragraphs)
     resolved = resolve(tree, url, now=now, hints=hints, found=meta, body_authors=body.authors)
     kept = _drop_title(kept, resolved.title)
-    is_article = is_article_page(
-        kept, anchors=anchors, ld_types=data.types, og_type=og_type, teaser_count=_teaser_count(tree)
+    kept = _with_lead(kept, tree, resolved.description, resolved.title)
+    not_article = not_article_reason(
+        kept,
+        anchors=anchors,
+        ld_types=data.types,
+        og_type=og_type,
+        teaser_count=_teaser_count(tree),
+        from_feed=hints is not None and hints.from_feed,
     )
     image = resolved.image
     return Extracted(
@@ -215,8 +252,8 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
         canonical_url=_str(meta.get("url")) or url or None,
         image=image.url if image else None,
         site_name=resolved.site_name,
-        is_article=is_article,
-        extra={"extractor": extractor},
+        is_article=not_article is None,
+        extra={"extractor": extractor, **({"not_article": not_article} if not_article else {})},
         updated=resolved.updated,
         section=resolved.section,
         publisher=resolved.publisher,

@@ -36,12 +36,18 @@ _LANG_DAY_LAST = ("en-us", "en")
 
 @dataclass(frozen=True)
 class Hints:
-    """What the feed entry (or archive record) says about the article; explicit statements."""
+    """
+    What the feed entry (or archive record) says about the article; explicit statements.
+
+    `from_feed` marks an item a feed listed as an entry: it is an article
+    unless its page is clearly not one.
+    """
 
     title: str | None = None
     published: str | None = None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    from_feed: bool = False
 
 
 @dataclass(frozen=True)
