@@ -19,17 +19,19 @@ class SourceRef:
     """
     Where an article came from, as it appears in the record's `source` key.
 
-    `tz` is the zone a naive date from this source is read in.
+    `tz` is the zone a naive date from this source is read in; `title` is
+    the feed's own title, when the item came through a feed that has one.
     """
 
     kind: SourceKind
     name: str
     url: str
     tz: str = "UTC"
+    title: str | None = None
 
-    def as_record(self) -> dict[str, str]:
+    def as_record(self) -> dict[str, str | None]:
         """Return the `source` object of a record."""
-        return {"kind": self.kind, "name": self.name, "url": self.url}
+        return {"kind": self.kind, "name": self.name, "url": self.url, "title": self.title}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class RawItem:
 
     `content` is HTML (`html`), seed-format text (`text`) or a JSON record
     (`record`, from a `.jsonl` archive).  The hints come from the feed entry
-    or archive record and are used where the page itself says nothing.
+    or archive record and are used where the page itself says nothing;
+    `entry_id` is the feed entry's guid, when the feed gives one.
     """
 
     url: str
@@ -52,6 +55,7 @@ class RawItem:
     published: str | None = None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    entry_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ def raw_to_dict(raw: RawItem) -> dict[str, Any]:
             "name": raw.source.name,
             "url": raw.source.url,
             "tz": raw.source.tz,
+            "title": raw.source.title,
         },
         "content": raw.content,
         "content_type": raw.content_type,
@@ -113,6 +118,7 @@ def raw_to_dict(raw: RawItem) -> dict[str, Any]:
         "published": raw.published,
         "authors": list(raw.authors),
         "tags": list(raw.tags),
+        "entry_id": raw.entry_id,
     }
 
 
@@ -129,6 +135,7 @@ def raw_from_dict(d: dict[str, Any]) -> RawItem:
         published=d.get("published"),
         authors=tuple(d.get("authors") or ()),
         tags=tuple(d.get("tags") or ()),
+        entry_id=d.get("entry_id"),
     )
 
 

@@ -99,7 +99,14 @@ class TestSeedRecord:
         putin = next(e for e in rec["entities"] if e["text"] == "Vladimir Putin")
         assert len(re.findall(r"\bPutin\b", rec["text"])) == putin["count"]
         assert "Putin" not in {e["text"] for e in rec["entities"]}
-        assert {"kind": "archive", "name": "archive", "url": seed_dir.resolve().as_uri()} == rec["source"]
+        assert "article/2" == rec["schema"]
+        assert {
+            "kind": "archive",
+            "name": "archive",
+            "url": seed_dir.resolve().as_uri(),
+            "title": None,
+        } == rec["source"]
+        assert len(rec["text"].split()) == rec["word_count"]
 
     def test_naive_date_is_read_in_the_configured_zone(self, cli, seed_dir: Path, tmp_path: Path) -> None:
         """`--tz` moves the seed's naive 04:11 to UTC."""

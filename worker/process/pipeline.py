@@ -213,9 +213,9 @@ class Pipeline:
         w.outcome = Outcome("duplicate", w.raw.url, w.article_id, owner, reason=kind)
 
     def _take_record(self, w: _Work) -> None:
-        """Accept an `article/1` record from a `.jsonl` archive as it is, after validation."""
+        """Accept a record from a `.jsonl` archive as it is, after validation (`article/1` upgraded)."""
         try:
-            rec = json.loads(w.raw.content)
+            rec = record.upgrade(json.loads(w.raw.content))
             record.validate(rec)
         except (ValueError, jsonschema.ValidationError) as exc:
             raise ParseError(f"invalid record: {str(exc).splitlines()[0]}", url=w.raw.url) from exc
@@ -263,6 +263,7 @@ class Pipeline:
                 content_hash=w.content_hash,
                 fetched_at=raw.fetched_at or self.clock(),
                 published_at=to_utc_iso(ex.published or raw.published, tz=raw.source.tz),
+                updated_at=to_utc_iso(ex.updated, tz=raw.source.tz),
                 language=lang,
                 tags=normalise_tags([*raw.tags, *ex.tags]),
                 keywords=extract_keywords(ex.text, lang),
