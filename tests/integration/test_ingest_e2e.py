@@ -194,7 +194,7 @@ class TestFeedOverHTTP:
     def test_feed_articles_are_fetched_cleaned_and_emitted(
         self, cli, http_server: HTTPTestServer, tmp_path: Path
     ) -> None:
-        """Each feed entry's page is fetched from 127.0.0.1 and becomes one record, with feed tags, guid and title."""
+        """Each entry's page is fetched from 127.0.0.1 and becomes one record with tags, guid, feed title."""
         ids = [1, 2, 3]
         url = serve_feed(http_server, ids)
         out = tmp_path / "out"
