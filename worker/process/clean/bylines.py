@@ -69,6 +69,7 @@ _ORG_WORDS_TEXT = """
 """
 _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 _NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d{2,}|[<>{}=_]")
+_URL_RE = re.compile(r"https?://|^www\.|^@\w+$")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
 _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials).
@@ -109,11 +110,15 @@ def _title_case(name: str) -> str:
 def strip_prefix(text: str) -> str:
     """Remove a leading byline word (`By`, `Von`, `Par`, `Autor:`, `记者`, …) and surrounding noise."""
     text = _strip(text)
+    if _WORD_PREFIX_RE.match(text + " x") and len(text.split()) == 1:
+        return ""
     for _ in range(3):
         new = _strip(_LABEL_PREFIX_RE.sub("", text, count=1))
         after_word = _strip(_WORD_PREFIX_RE.sub("", new, count=1))
-        # "Von der Leyen", "Di Maio": a byline word is taken off only with a name of two words left.
-        if len(after_word.split()) >= 2:
+        # "Von der Leyen", "Di Maio": a byline word is taken off only with a name of two words
+        # left that starts like a name (a capital, or a script without case).
+        first = after_word[:1]
+        if len(after_word.split()) >= 2 and (first.isupper() or not first.islower()):
             new = after_word
         if new == text:
             break
@@ -207,6 +212,8 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
     persons: dict[str, str] = {}
     orgs: dict[str, str] = {}
     for raw in raw_names:
+        if _URL_RE.search(raw):
+            continue
         parts = [_tidy(p) for p in split_names(clean_value(raw))]
         found_orgs = [p for p in parts if is_organisation(p, sites)]
         people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]

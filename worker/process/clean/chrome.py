@@ -49,7 +49,11 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"^(?:read more|read also|also read|see also|lesen sie (?:auch|mehr|hier)|mehr zum thema"
     r"|czytaj (?:też|także|również)|zobacz (?:też|także)|dowiedz się więcej|leia também"
     r"|à lire aussi|lire aussi|à voir aussi|leggi anche|lee también"
-    r"|vorschau auf den nächsten artikel|weiter zu)\b.{0,150}$",
+    r"|vorschau auf den nächsten artikel|weiter zu)"
+    # the prompt ends the line or is set off (`Read more: Title`, `Lire aussi » Titre`); `Read more
+    # than 300 pages, she said` is a sentence
+    r"(?:\W*$|\s*[:：»›|…>–—-].{0,150}$|\s+(?:at|on|about|here|in|hier|bei|auf|sur|ici)\b.{0,150}$"
+    r"|[^.!?]{0,80}:$)",
     r"^(?:pour lire la suite|pour accéder|to continue reading|subscribe to (?:continue|read)"
     r"|already a subscriber|jetzt weiterlesen|weiterlesen mit)\b",
     # newsletter pitches phrased as sentences, in either order

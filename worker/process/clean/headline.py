@@ -189,10 +189,15 @@ def declared_titles(data: PageData, tree: Any, hint: str | None) -> list[str]:
 
 
 def _agrees(text: str, variants: set[str]) -> bool:
+    """Tell whether a shown headline is, or is part of, a declared title (or the reverse)."""
     norm = normal(text)
     if len(norm) < 4:
         return False
-    return any(norm == v or (len(norm) >= 12 and (norm in v or v in norm) and len(v) >= 12) for v in variants)
+    # Twelve letters make a distinctive phrase; in scripts without spaces (CJK) four characters do.
+    least = 12 if norm.isascii() else 4
+    return any(
+        norm == v or (len(norm) >= least and len(v) >= least and (norm in v or v in norm)) for v in variants
+    )
 
 
 def _candidates(tree: Any) -> list[list[Any]]:

@@ -23,13 +23,22 @@ _CHROME_RE = re.compile(
     r"|more-|widget|cookie|consent",
     re.IGNORECASE,
 )
+_INVISIBLE = frozenset({"script", "style", "noscript", "template", "button", "svg"})
+# Code-like text (a script printed as text, JSON) is no lead.
+_CODE_RE = re.compile(r"[{};=<>]|//|\(\)")
 _MIN_CHARS = 40
 _MAX_CHARS = 1000
 _WORD_RE = re.compile(r"\w+")
 
 
 def _text(element: Any) -> str:
-    return " ".join("".join(element.itertext()).split())
+    """Return an element's visible text: scripts, styles and hidden copies left out."""
+    parts = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str) and child.tag not in _INVISIBLE:
+            parts.append(_text(child))
+        parts.append(child.tail or "")
+    return " ".join("".join(parts).split())
 
 
 def _in_chrome(element: Any) -> bool:
@@ -79,8 +88,11 @@ def find_lead(tree: Any, first_paragraph: str, description: str | None) -> str |
             continue
         if not (_LEAD_CLASS_RE.search(element.get("class") or "") or _shows(text, description)):
             continue
-        # A block of several paragraphs or links is a teaser box, not a lead.
-        if len(element.xpath(".//p | .//a")) > 2 or _in_chrome(element):
+        # A block of several paragraphs or links, or one with its own heading, is a teaser box or
+        # the whole header, not a lead.
+        if len(element.xpath(".//p | .//a")) > 2 or element.xpath(".//h1 | .//h2 | .//h3 | .//h4"):
+            continue
+        if len(_CODE_RE.findall(text)) > 2 or _in_chrome(element):
             continue
         return text
     return None
