@@ -74,6 +74,20 @@ _ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
 _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{5,}$")
+_BYLINE_WORDS = ("byline", "author", "autor", "auteur", "firma", "creator", "writer", "reporter", "verfasser")
+_AUTHOR_PATH_WORDS = (
+    "aut",
+    "journalist",
+    "redakt",
+    "reporter",
+    "newsteam",
+    "staff",
+    "writer",
+    "people",
+    "profil",
+    "team",
+)
+_SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title"})
 _BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
 _CHROME_RE = re.compile(
     r"related|teaser|sidebar|footer|comment|recommend|popular|trending|newsletter|share|social|promo"
@@ -285,17 +299,16 @@ def visible_authors(tree: Any) -> list[str]:
     `rel=author`, `itemprop=author`) or links to author pages, outside
     related-story blocks, comments and author bio boxes.
     """
-    for element in tree.xpath(
-        "//*[@rel='author' or @itemprop='author' or contains(@href, 'autor') or contains(@href, 'author')"
-        " or contains(@href, '/newsteam/') or @class or @id]"
-    ):
-        if element.tag in {"body", "html", "meta", "link", "script", "style"}:
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
-        marked = element.get("rel") == "author" or element.get("itemprop") == "author"
-        marked = marked or bool(
-            _BYLINE_CLASS_RE.search(f"{element.get('class') or ''} {element.get('id') or ''}")
-        )
-        linked = element.tag == "a" and bool(_AUTHOR_PATH_RE.search(element.get("href") or ""))
+        # Plain substring tests first: this runs on every element of the page.
+        marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+        marked = any(word in marks for word in _BYLINE_WORDS)
+        marked = marked or element.get("rel") == "author" or element.get("itemprop") == "author"
+        href = element.get("href") if element.tag == "a" else None
+        linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)
+        linked = linked and bool(_AUTHOR_PATH_RE.search(href or ""))
         if not (marked or linked) or _in_chrome(element):
             continue
         text = " ".join("".join(element.itertext()).split())
@@ -312,6 +325,13 @@ def visible_authors(tree: Any) -> list[str]:
     return []
 
 
+# Short texts with a label's colon (or a Chinese label without one).
+_LABEL_TEXT_XPATH = (
+    "//body//text()[string-length(.) < 200"
+    " and (contains(., ':') or contains(., '：') or contains(., '记者'))]"
+)
+
+
 def labelled_authors(tree: Any) -> list[str]:
     """
     Return the names after the first byline label printed on the page ("Autor:", "Auteur :", "作者：").
@@ -319,7 +339,7 @@ def labelled_authors(tree: Any) -> list[str]:
     The names follow the label in the same text, or in the text right after
     its element (`<h5>Autor: </h5>Peter Maahn`).
     """
-    for node in tree.xpath("//body//text()")[:20000]:
+    for node in tree.xpath(_LABEL_TEXT_XPATH)[:2000]:
         text = " ".join(str(node).split())
         if not text or len(text) > 100 or not _LABEL_PREFIX_RE.match(text):
             continue

@@ -212,7 +212,10 @@ def _candidates(tree: Any) -> list[list[Any]]:
     others = [
         e
         for e in tree.xpath(
-            "//*[@itemprop='headline'][not(self::meta)] | //h2[@class] | //div[@class] | //span[@class]"
+            "//*[@itemprop='headline'][not(self::meta)]"
+            " | //*[self::h2 or self::div or self::span]"
+            "[contains(translate(@class, 'HEADLINTU', 'headlintu'), 'headline')"
+            " or contains(translate(@class, 'TILE', 'tile'), 'title')]"
         )
         if e.tag != "h1"
         and (e.get("itemprop") == "headline" or _HEADLINE_CLASS_RE.search(e.get("class") or ""))

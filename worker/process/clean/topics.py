@@ -21,6 +21,8 @@ from worker.process.enrich.tags import normalise_tag
 MAX_TAGS = 30
 # More links than this in one list make it a menu of the site's topics.
 _MAX_GROUP = 20
+# A tag box holds its links within this many levels.
+_BOX_DEPTH = 6
 _SPLIT_RE = re.compile(r"\s*[,;|]\s*")
 _TAG_PATH_RE = re.compile(
     r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|oerter|örter)e?|stichw(?:ort|oerter)e?|keywords?"
@@ -69,30 +71,57 @@ def structured_tags(data: PageData) -> list[str]:
     return split_keywords(values)
 
 
-def meta_keywords(data: PageData) -> list[str]:
-    """Return `<meta name="keywords">` split: often site-wide, so the last resort."""
-    return split_keywords(data.all("keywords"))
-
-
-def _context(link: Any) -> str | None:
+class _Contexts:
     """
-    Say where a link sits: `box` (a tag box), `chrome` (navigation, related stories) or None.
+    Say where links sit: `box` (a tag box), `chrome` (navigation, related stories) or None.
 
-    The nearest marked ancestor decides, so a tag box inside a sidebar is a tag box.
+    The nearest marked ancestor decides, so a tag box inside a sidebar is a tag
+    box; a box counts only within a few levels of the link (a class like
+    `topics-page` on a whole page is no box).  Answers are memoised per
+    element, since the links of a page share most ancestors.
     """
-    for depth, node in enumerate(link.iterancestors()):
-        if node.tag in {"body", "html"}:
-            return None
+
+    def __init__(self) -> None:
+        self._nearest: dict[Any, tuple[str | None, Any]] = {}
+
+    def _mark(self, node: Any) -> str | None:
         marks = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if (
-            depth < 6
-            and node.tag not in {"article", "main"}
-            and any(_TAG_BOX_RE.match(token) for token in marks.split())
-        ):
+        if node.tag not in {"article", "main"} and any(_TAG_BOX_RE.match(t) for t in marks.split()):
             return "box"
         if node.tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(marks):
             return "chrome"
-    return None
+        return None
+
+    def nearest(self, node: Any) -> tuple[str | None, Any]:
+        """Return the kind of the nearest marked element at or above `node`, and that element."""
+        path: list[Any] = []
+        found: tuple[str | None, Any] = (None, None)
+        while node is not None and node.tag not in {"body", "html"}:
+            if node in self._nearest:
+                found = self._nearest[node]
+                break
+            path.append(node)
+            if (kind := self._mark(node)) is not None:
+                found = (kind, node)
+                break
+            node = node.getparent()
+        for visited in path:
+            self._nearest[visited] = found
+        return found
+
+    def of(self, link: Any) -> str | None:
+        """Return where a link sits."""
+        kind, marked = self.nearest(link.getparent())
+        while kind == "box" and _distance(link, marked) > _BOX_DEPTH:
+            kind, marked = self.nearest(marked.getparent())
+        return kind
+
+
+def _distance(node: Any, ancestor: Any) -> int:
+    for depth, parent in enumerate(node.iterancestors(), start=1):
+        if parent is ancestor:
+            return depth
+    return 0
 
 
 def _in_running_text(link: Any, text: str) -> bool:
@@ -130,10 +159,11 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     page_path = urlsplit(page_url).path
     groups: dict[Any, list[str]] = {}
     strength: dict[Any, int] = {}
+    contexts = _Contexts()
     for link in tree.iter("a"):
         href = link.get("href") or ""
         by_rel = "tag" in (link.get("rel") or "").split()
-        context = _context(link)
+        context = contexts.of(link)
         if not (by_rel or context == "box" or _TAG_PATH_RE.search(href)):
             continue
         text = _link_text(link)
@@ -157,7 +187,8 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
 
 def shown_structured_tags(tree: Any, data: PageData) -> list[str]:
     """Return the structured tags that the page also shows as link texts outside navigation."""
-    anchors = {normalise_tag(_link_text(a).lstrip("#")) for a in tree.iter("a") if _context(a) != "chrome"}
+    contexts = _Contexts()
+    anchors = {normalise_tag(_link_text(a).lstrip("#")) for a in tree.iter("a") if contexts.of(a) != "chrome"}
     shown = list(dict.fromkeys(t for t in structured_tags(data) if normalise_tag(t) in anchors))
     # One match is as likely a navigation link that happens to share a word.
     return shown if len({normalise_tag(t) for t in shown}) >= 2 else []
