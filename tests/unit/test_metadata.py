@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from trafilatura.utils import load_html
 
 from worker.process.clean.bylines import name_key, sort_names, split_names, strip_prefix
@@ -463,3 +465,26 @@ class TestOtherFields:
         found = run(page(meta("og:description", "Ferry&amp;nbsp;line &amp;amp; port")))
 
         assert "Ferry line & port" == found.description
+
+
+class TestRobust:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        value=st.text(max_size=80),
+        markup=st.sampled_from(
+            [
+                '<script type="application/ld+json">'
+                '{{"@type": "NewsArticle", "author": "{v}", "datePublished": "{v}"}}</script>',
+                '<meta property="article:published_time" content="{v}"><meta name="author" content="{v}">',
+                '<h1><span class="kicker">{v}</span>{v}</h1><div class="byline">{v}</div>',
+                '<div class="tags"><a href="/tag/{v}">{v}</a></div><time datetime="{v}">{v}</time>',
+            ]
+        ),
+    )
+    def test_never_raises(self, value, markup):
+        """Any value in any place the resolver reads gives metadata, never an exception."""
+        html = page(body=markup.format(v=value.replace('"', "").replace("<", "").replace("{", "")))
+
+        found = run(html, hints=Hints(title=value, published=value, authors=(value,)))
+
+        assert isinstance(found.authors, tuple)
