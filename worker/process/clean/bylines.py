@@ -83,9 +83,7 @@ _AUTHOR_PATH_WORDS = (
     "newsteam",
     "staff",
     "writer",
-    "people",
     "profil",
-    "team",
 )
 _SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title"})
 _BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
@@ -96,7 +94,7 @@ _CHROME_RE = re.compile(
 )
 _AUTHOR_PATH_RE = re.compile(
     r"/(?:authors?|autor(?:en|es|in)?|auteurs?|autore|journalist(?:en|s)?|redakteur(?:e|in)?|reporters?"
-    r"|newsteam|staff|writers?|people|profil(?:e)?|team)/[^/?#]+",
+    r"|newsteam|staff|writers?|profil(?:e)?)/[^/?#]+",
     re.IGNORECASE,
 )
 
