@@ -48,10 +48,12 @@ eval: install
 soak: install
 	$(PY) bench/soak.py
 
-## Re-resolve the pinned dependencies after editing pyproject.toml.
+## Re-resolve the pinned dependencies after editing pyproject.toml: the dev lock, then the image's
+## runtime lock (no extras) with the same pins.
 lock: install
 	$(VENV)/bin/pip install -q uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml -c requirements.lock --python-version 3.11 -o requirements-runtime.lock
 
 clean:
 	rm -rf $(VENV) var out .pytest_cache .mypy_cache .ruff_cache

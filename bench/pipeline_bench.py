@@ -6,7 +6,7 @@ is served from 127.0.0.1 by a *separate process*, so the HTTP server's CPU time
 never counts against the pipeline: every CPU figure is `time.process_time()` of
 this process alone.  The pipeline runs through the same task code as `ingest`
 (Celery `Task.apply` in this process, follow-up tasks drained by
-`worker.app.cli.drain`), first embedded (SQLite state, JSONL), then against a
+`worker.app.ingest.drain`), first embedded (SQLite state, JSONL), then against a
 private `redis-server` when one can be started.  On the same pages and texts it
 then times the bare libraries: trafilatura (the call `clean_html` makes), spaCy
 NER (same model, same components, one `nlp.pipe`), py3langid and YAKE.  Each
@@ -112,15 +112,16 @@ def per_item_ms(t: Timed, n: int) -> float:
 def ingest(feed_url: str, name: str) -> Counter[str]:
     """Run one feed through the tasks in this process, exactly as `worker ingest URL` does."""
     from worker import dispatch
-    from worker.app.cli import drain
+    from worker.app.ingest import drain
     from worker.sources.spec import resolve
 
     local = dispatch.LocalDispatcher()
-    local.send("worker.poll_source", resolve(feed_url, name=name).to_dict())
-    counts, errors = drain(local, progress=False)
-    if errors:
-        raise RuntimeError(f"ingest of {feed_url} failed: {errors}")
-    return counts
+    # A one-shot read, as `ingest` sends it (nothing subscribed).
+    local.send("worker.poll_source", resolve(feed_url, name=name).to_dict(), None, None, {"once": True})
+    run = drain(local, progress=False)
+    if run.errors:
+        raise RuntimeError(f"ingest of {feed_url} failed: {run.errors}")
+    return run.counts
 
 
 def run_mode(

@@ -183,7 +183,24 @@ class Settings(BaseSettings):
     )
     host_burst: float = Field(default=3.0, ge=1, description="requests a rested host may get at once")
     robots_ttl_s: int = Field(default=86400, ge=1, description="robots.txt cache time (RFC 9309 §2.4: a day)")
+    robots_error_ttl_s: int = Field(
+        default=600,
+        ge=1,
+        le=86400,
+        description="an unreachable robots.txt (5xx, network) disallows all this long (RFC 9309 §2.3.1.4)",
+    )
     max_defer_s: float = Field(default=10.0, ge=0, description="longest countdown of a deferred fetch")
+    max_deferrals: int = Field(
+        default=8,
+        ge=0,
+        le=1000,
+        description="times an article waits for a 429/503 or unreachable robots.txt before a dead letter",
+    )
+    max_defer_total_s: float = Field(
+        default=86400.0,
+        gt=0,
+        description="longest total time those waits may take before a dead letter",
+    )
     host_cap_per_tick: int = Field(default=10, ge=1, description="polls queued per host per tick")
     max_interval_s: float = Field(default=86400.0, gt=0, description="longest poll interval")
     emit_duplicates: Flag = Field(default=False, description="emit duplicates with duplicate_of set")

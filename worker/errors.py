@@ -11,6 +11,7 @@ edges only ever sees these types::
     │   ├── FetchTimeout        connect/read timeout, trickling server
     │   ├── FetchConnectionError reset, refused, DNS failure
     │   ├── ServerBusy          429 and 5xx (carries retry_after_s)
+    │   ├── RobotsUnavailable   robots.txt unreachable: disallow all for now (carries retry_after_s)
     │   └── StoreUnavailable    Redis/SQLite temporarily unreachable
     └── PermanentError          never retried: log, count, dead-letter
         ├── BlockedURL          SSRF guard, scheme not allowed, robots.txt
@@ -61,6 +62,18 @@ class ServerBusy(TransientError):
     ) -> None:
         super().__init__(message, url=url)
         self.status = status
+        self.retry_after_s = retry_after_s
+
+
+class RobotsUnavailable(TransientError):
+    """
+    The host's robots.txt could not be fetched (5xx, 429, network): nothing of it may be fetched now.
+
+    RFC 9309 §2.3.1.4; `retry_after_s` is when it will be asked for again.
+    """
+
+    def __init__(self, message: str, *, url: str | None = None, retry_after_s: float) -> None:
+        super().__init__(message, url=url)
         self.retry_after_s = retry_after_s
 
 

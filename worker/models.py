@@ -11,7 +11,8 @@ from worker.hosts import http_host
 
 SourceKind = Literal["feed", "archive", "page"]
 ContentType = Literal["html", "text", "record"]
-SpecKind = Literal["feed", "archive"]
+# A sitemap's articles are `archive` records: a sitemap is a site's index of its pages.
+SpecKind = Literal["feed", "archive", "page", "sitemap"]
 
 
 @dataclass(frozen=True)
@@ -142,9 +143,9 @@ def raw_from_dict(d: dict[str, Any]) -> RawItem:
 @dataclass(frozen=True)
 class SourceSpec:
     """
-    One configured source: a feed (http(s) or local file) or an archive.
+    One configured source: a feed, an article page, a sitemap (each a URL, http(s) or `file:`) or an archive.
 
-    `location` is a URL for feeds and a filesystem path for archives.
+    `location` is a URL for feeds, pages and sitemaps, and a filesystem path for archives.
     """
 
     kind: SpecKind
@@ -155,10 +156,9 @@ class SourceSpec:
 
     def ref(self) -> SourceRef:
         """Return the `source` of the records this source yields."""
-        url = self.location if self.kind == "feed" else Path(self.location).resolve().as_uri()
-        return SourceRef(
-            kind="feed" if self.kind == "feed" else "archive", name=self.name, url=url, tz=self.tz
-        )
+        url = Path(self.location).resolve().as_uri() if self.kind == "archive" else self.location
+        kind: SourceKind = "feed" if self.kind == "feed" else "page" if self.kind == "page" else "archive"
+        return SourceRef(kind=kind, name=self.name, url=url, tz=self.tz)
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe form for task arguments."""

@@ -119,7 +119,7 @@ class TestHTTPFaults:
         env = {"REDIS_URL": redis_url, **FAST_FAILURE}
         out = tmp_path / "out"
 
-        first = summary(cli("ingest", faulty.url("/feed.xml"), "--json", env=env))
+        first = summary(cli("ingest", faulty.url("/feed.xml"), "--json", env=env), code=3)
         listed = [json.loads(x) for x in cli("dead", "list", env=env).stdout.splitlines()]
         records = {r["id"]: r for r in read_jsonl(out)}
 

@@ -168,12 +168,37 @@ class TestStatus:
 
     def test_retries_stop_after_attempts(self, server, make_fetcher):
         """An always-failing server gets exactly `fetch_attempts` requests, then the error surfaces."""
-        server.route("/down", static(status=503))
+        server.route("/down", static(status=502))
 
         with pytest.raises(ServerBusy):
             make_fetcher().fetch_retrying(server.url("/down"))
 
         assert SETTINGS.fetch_attempts == len(server.requests_to("/down"))
+
+    @pytest.mark.parametrize(
+        ("status", "retry_after"),
+        [(429, None), (503, None), (429, "1"), (503, "0"), (500, "3600")],
+        ids=["429", "503", "429-short-wait", "503-now", "500-long-wait"],
+    )
+    def test_a_server_asking_to_wait_is_not_retried_here(self, server, make_fetcher, status, retry_after):
+        """429, 503 and any long Retry-After are raised after one request: the caller's schedule waits."""
+        headers = {} if retry_after is None else {"Retry_After": retry_after}
+        server.route("/wait", static(b"busy", status=status, **headers))
+
+        with pytest.raises(ServerBusy) as caught:
+            make_fetcher().fetch_retrying(server.url("/wait"))
+
+        assert (status, 1) == (caught.value.status, len(server.requests_to("/wait")))
+
+    def test_a_short_retry_after_on_a_500_is_honoured(self, server, make_fetcher):
+        """A 500 with a Retry-After within the retry wait cap is retried after that wait."""
+        server.route("/flaky", sequence(static(status=500, Retry_After="1"), static(FEED)))
+        started = time.monotonic()
+
+        result = make_fetcher(retry_max_wait_s=2.0).fetch_retrying(server.url("/flaky"))
+
+        assert (FEED, 2) == (result.body, len(server.requests_to("/flaky")))
+        assert time.monotonic() - started >= 1.0
 
     def test_long_retry_after_is_left_to_the_scheduler(self, server, make_fetcher):
         """A Retry-After longer than the retry wait cap is not waited out: one attempt, error raised."""
@@ -325,6 +350,19 @@ class TestLimits:
         result = make_fetcher().fetch(server.url("/enc"))
 
         assert original == result.body
+
+    def test_thousands_of_stacked_codings_are_refused_in_one_line(self, server, make_fetcher):
+        """2,000 `gzip` values in Content-Encoding: UnsupportedContent naming the URL, no RecursionError."""
+        codings = ", ".join(["gzip"] * 2_000)
+        body = gzip.compress(gzip.compress(b"<p>news</p>"))
+        server.route("/stacked", static(body, content_type="text/html", Content_Encoding=codings))
+
+        with pytest.raises(UnsupportedContent) as caught:
+            make_fetcher().fetch(server.url("/stacked"))
+
+        expected = ("2000 content codings stacked, more than 5", server.url("/stacked"))
+        assert expected == (str(caught.value), caught.value.url)
+        assert caught.value.__cause__ is None
 
     def test_trickling_server_is_cut_by_the_total_deadline(self, server, make_fetcher):
         """One byte every 0.2 s never trips the read timeout, but the 1 s total deadline stops it."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import signal
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -13,8 +15,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from tests.conftest import ROOT
 from tests.integration.conftest import RedisServer, free_port, wait_for
 from tests.integration.test_faults import FAST_REDELIVERY, assert_exactly_once, idle, write_archive
+from tests.integration.test_quality_e2e import text_article
 
 pytestmark = pytest.mark.integration
 
@@ -54,31 +58,93 @@ def sample(text: str, name: str, **labels: str) -> float | None:
 
 
 class TestHealth:
-    def test_embedded_mode_is_healthy(self, cli, tmp_path: Path) -> None:
-        """Without Redis: exit 0, the SQLite store, the JSONL folder and the filesystem broker are ok."""
+    def test_embedded_mode_without_a_service_is_not_ok(self, cli, tmp_path: Path) -> None:
+        """Nothing running, no Redis: the store, JSONL folder and broker are ok, but no worker: exit 1."""
         code, report = health(cli)
 
-        assert 0 == code
-        assert (True, "embedded") == (report["ok"], report["mode"])
+        assert 1 == code
+        assert (False, "embedded") == (report["ok"], report["mode"])
         assert {"ok": True, "tasks_in_flight": {"poll": 0, "fetch": 0, "process": 0}} == report["state_store"]
         assert {"ok": True, "dir": str(tmp_path / "out")} == report["sink_jsonl"]
         assert {"all": 0} == report["broker"]["queue_depths"]
+        assert ({"ok": False, "seen": {}, "within_s": 30.0}, False) == (
+            report["workers"],
+            report["beat"]["ok"],
+        )
 
     def test_redis_mode_reports_queue_depths_and_stream(self, cli, redis_url: str, tmp_path: Path) -> None:
-        """With Redis and no worker running, the queued poll shows in the depths; exit 0."""
+        """With Redis and no worker running, the queued poll shows in the depths (exit 1: no worker)."""
         write_archive(tmp_path / "archive", range(2))
         env = {"REDIS_URL": redis_url}
         assert 0 == cli("ingest", "--enqueue", str(tmp_path / "archive"), env=env).returncode
 
         code, report = health(cli, env)
 
-        assert 0 == code
+        assert 1 == code
         assert {"poll": 1, "fetch": 0, "process": 0} == report["broker"]["queue_depths"]
         # The ledger holds the queued poll until it ends (worker.app.ledger).
         assert {"poll": 1, "fetch": 0, "process": 0} == report["state_store"]["tasks_in_flight"]
         assert (True, True) == (report["broker"]["ok"], report["broker"]["eviction_safe"])
         assert {"ok": True, "stream": "articles", "length": 0} == report["sink_stream"]
         assert 0 == report["dead_letters"]
+
+    def test_liveness_follows_the_worker_and_the_beat(
+        self, cli, start_worker, redis_url: str, base_env: dict[str, str], tmp_path: Path
+    ) -> None:
+        """ok with a worker and a beat; a stopped beat is missed after 3 ticks, a stopped worker at once."""
+        env = {"REDIS_URL": redis_url, "INGEST_TICK_S": "1"}
+        worker = start_worker("alive", env=env)
+        beat = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "celery", "-A", "worker.app.celery_app", "beat"),
+                *("--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule")),
+            ],
+            env={**base_env, **env},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            assert wait_for(lambda: health(cli, env)[0] == 0, timeout=60, interval=0.5)
+            _, both = health(cli, env)
+        finally:
+            beat.terminate()
+            beat.wait(timeout=30)
+        assert wait_for(lambda: health(cli, env)[0] == 1, timeout=30, interval=0.5)
+        _, no_beat = health(cli, env)
+        lenient = cli("health", "--compact", "--no-beat-required", env=env)
+        worker.stop()
+        code, no_worker = health(cli, env)
+
+        assert (True, True, True) == (both["ok"], both["workers"]["ok"], both["beat"]["ok"])
+        assert ["alive"] == [h.split("@")[0] for h in both["workers"]["seen"]]
+        assert (False, True, False, True) == (
+            no_beat["ok"],
+            no_beat["workers"]["ok"],
+            no_beat["beat"]["ok"],
+            no_beat["beat"]["required"],
+        )
+        assert 0 == lenient.returncode, lenient.stdout
+        assert (1, False, {}) == (code, no_worker["workers"]["ok"], no_worker["workers"]["seen"])
+
+    def test_counters_add_up(self, cli, tmp_path: Path) -> None:
+        """`duplicates_exact + duplicates_near == articles_duplicate`: copies, near copies and re-reads."""
+        folder = tmp_path / "archive"
+        folder.mkdir()
+        for i in range(3):
+            (folder / f"{i}.txt").write_text(text_article(i))
+            (folder / f"copy-{i}.txt").write_text(text_article(i))  # byte-identical: exact
+            (folder / f"edit-{i}.txt").write_text(text_article(i, edit=1))  # one word changed: near
+        env = {"INGEST_NER_LANGUAGES": ""}
+        assert 0 == cli("ingest", str(folder), env=env).returncode
+        assert 0 == cli("ingest", str(folder), env=env).returncode  # every id known now: exact
+
+        _, report = health(cli)
+        c = report["counters"]
+
+        assert (3, 15) == (c["articles_new"], c["articles_duplicate"])
+        assert c["duplicates_near"] >= 1
+        assert c["duplicates_exact"] + c["duplicates_near"] == c["articles_duplicate"]
 
     def test_redis_down_exits_non_zero(self, cli) -> None:
         """Nothing listening at REDIS_URL: exit 1, every Redis part reported down, refused (not timed out)."""

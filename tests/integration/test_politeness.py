@@ -22,6 +22,7 @@ from tests.integration.httpserver import HTTPTestServer, Request, Response, stat
 from tests.support.corpus import article_page, article_title
 from worker import dispatch
 from worker.config import Settings
+from worker.fetch.robots import robots_allows
 from worker.ids import article_id
 from worker.models import SourceSpec
 from worker.schedule import politeness
@@ -61,7 +62,7 @@ class TestRobotsRules:
         """Our user agent is matched by its product token; an empty robots.txt allows everything."""
         ua = "news-ingest-worker/0.1 (+https://example.org/news-ingest-worker)"
 
-        assert allowed == politeness.robots_allows(robots, f"http://h{path}", ua)
+        assert allowed == robots_allows(robots, f"http://h{path}", ua)
 
     def test_policy_reads_the_environment(self) -> None:
         """The rate, burst, robots TTL and deferral cap come from INGEST_* variables."""
@@ -82,7 +83,8 @@ class TestRobotsInIngest:
         again = cli("ingest", url, "--json")
         dead = [json.loads(line) for line in cli("dead", "list").stdout.splitlines()]
 
-        assert (0, 0) == (first.returncode, again.returncode), first.stderr[-2000:]
+        # 3: every source was read, an article failed (the refused page, a dead letter).
+        assert (3, 0) == (first.returncode, again.returncode), first.stderr[-2000:]
         assert [] == http_server.requests_to("/private/1")
         assert 1 == len(http_server.requests_to("/news/2"))
         assert 1 == len(http_server.requests_to("/robots.txt"))
@@ -284,7 +286,7 @@ class TestDeferral:
         token = dispatch.current.set(broker)
         try:
             for _, payload, _ in store.claim_parked(now, 10, 1.0):  # the tick that died before unpark
-                broker.send(scheduler.TASK_FETCH, payload)
+                broker.send(dispatch.TASK_FETCH, payload)
             resent = scheduler.release_parked(store, now=now + 2, ahead_s=0, lease_s=60)
         finally:
             dispatch.current.reset(token)

@@ -10,6 +10,7 @@ import redis
 
 from tests.integration.test_state_contract import same_bucket_urls
 from worker.sources.feeds import body_hash
+from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
 
@@ -133,4 +134,22 @@ class TestIndex:
         claimed = store.claim_due(50.0, 10, lease_s=5)
 
         assert ([], [(later, 100.0)]) == (claimed, raw.zrange("t:due-index", 0, -1, withscores=True))
+        store.close()
+
+
+class TestTimeline:
+    def test_a_timeline_is_one_small_hash_that_expires(self, redis_url: str, raw: redis.Redis[str]) -> None:
+        """A timeline recorded for 5 hours keeps about 2 hours of fields, a listpack with a lifetime."""
+        store = RedisStore(redis_url, prefix="t:")
+        for minute in range(1000, 1300):
+            store.record("articles_new", minute)
+
+        fields = raw.hlen("t:timeline:articles_new")
+        ttl = raw.ttl("t:timeline:articles_new")
+
+        assert (TIMELINE_KEEP_MINUTES + 1, "listpack") == (
+            fields,
+            raw.object("encoding", "t:timeline:articles_new"),
+        )
+        assert 0 < ttl <= (TIMELINE_KEEP_MINUTES + 1) * 60
         store.close()

@@ -25,6 +25,7 @@ from worker.errors import HTTPStatusError, ServerBusy
 from worker.fetch.client import Fetcher
 from worker.ids import article_id
 from worker.models import SourceSpec
+from worker.poll import archive as poll_archive
 from worker.poll import feed as poll
 from worker.schedule import politeness
 from worker.schedule import tick as scheduler
@@ -113,9 +114,9 @@ def urls_queued(local: dispatch.LocalDispatcher) -> list[str]:
     """Return the article URLs of every fetch or process task queued."""
     out: list[str] = []
     for task, args in local.queue:
-        if task == poll.TASK_FETCH:
+        if task == dispatch.TASK_FETCH:
             out.append(args[0]["url"])
-        elif task == poll.TASK_PROCESS:
+        elif task == dispatch.TASK_PROCESS:
             out.extend(item["url"] for item in args[0])
     return out
 
@@ -199,7 +200,7 @@ class TestConditionalPolling:
 
         assert (3, 3) == (result.seen, result.queued)
         assert [i["url"] for i in items] == urls_queued(queued)
-        assert {poll.TASK_PROCESS} == {task for task, _ in queued.queue}
+        assert {dispatch.TASK_PROCESS} == {task for task, _ in queued.queue}
 
 
 class TestErrors:
@@ -415,7 +416,7 @@ class TestDispatchTick:
             SourceSpec.from_dict(spec_dict), settings=settings, store=store, fetcher=fetcher, state=claimed
         )
 
-        assert (poll.TASK_POLL, None) == (task, resume_after)
+        assert (dispatch.TASK_POLL, None) == (task, resume_after)
         assert '"v7"' == claimed["etag"]
         assert ("00ff00ff00ff00ff", 900) == (claimed["body_hash"], claimed["interval_s"])
         assert "spec" not in claimed
@@ -473,26 +474,26 @@ class TestArchives:
         spec = SourceSpec("archive", str(path), "dump", interval_s=3600)
         sqlite_store.put_feed(spec.location, {"spec": spec.to_dict()})
         small = settings.with_(batch_size=1)
-        poll.ARCHIVE_CHUNK_BATCHES, saved = 2, poll.ARCHIVE_CHUNK_BATCHES
+        poll_archive.ARCHIVE_CHUNK_BATCHES, saved = 2, poll_archive.ARCHIVE_CHUNK_BATCHES
         try:
-            first = poll.read_archive(spec, settings=small, store=sqlite_store)
+            first = poll_archive.read_archive(spec, settings=small, store=sqlite_store)
             continuation = queued.queue[-1]
             resume = continuation[1][1]
-            second = poll.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
+            second = poll_archive.read_archive(spec, settings=small, store=sqlite_store, resume_after=resume)
             checkpoint_mid = sqlite_store.get_checkpoint(f"archive:{spec.location}")
-            third = poll.read_archive(
+            third = poll_archive.read_archive(
                 spec, settings=small, store=sqlite_store, resume_after=queued.queue[-1][1][1]
             )
         finally:
-            poll.ARCHIVE_CHUNK_BATCHES = saved
+            poll_archive.ARCHIVE_CHUNK_BATCHES = saved
         start = time.time()
 
-        assert poll.TASK_POLL == continuation[0]
+        assert dispatch.TASK_POLL == continuation[0]
         assert (2, 2, 1) == (first.seen, second.seen, third.seen)
         assert resume == checkpoint_mid
         assert "" == sqlite_store.get_checkpoint(f"archive:{spec.location}")
         assert 3600 <= sqlite_store.scheduled()[spec.location] - start + 5 <= 3600 * 1.1 + 5
-        assert 5 == sum(len(args[0]) for task, args in queued.queue if task == poll.TASK_PROCESS)
+        assert 5 == sum(len(args[0]) for task, args in queued.queue if task == dispatch.TASK_PROCESS)
 
     def test_ingest_killed_halfway_resumes_with_nothing_missing_or_doubled(
         self, cli, base_env: dict[str, str], tmp_path: Path
@@ -617,7 +618,7 @@ class TestParkedRelease:
         sent = [(task, args[0]["url"]) for task, args in recorder.queue]
 
         assert 2 == result.released
-        assert [(scheduler.TASK_FETCH, "http://h/late"), (scheduler.TASK_FETCH, "http://h/soon")] == sent
+        assert [(dispatch.TASK_FETCH, "http://h/late"), (dispatch.TASK_FETCH, "http://h/soon")] == sent
         assert [-10.0, 3.0] == recorder.countdowns
         assert 1 == store.parked_count()
         assert 0 == scheduler.tick(store, now=now + 1, limit=10, lease_s=60, release_ahead_s=5.0).released

@@ -65,6 +65,9 @@ class TestService:
         assert found, log[-3000:]
         assert sorted(EXPECTED_TITLES) == sorted(titles(out))
         assert 0 == code, log[-3000:]
+        # Quiet at INFO: no line per beat tick, no kombu hostname warning of the filesystem broker.
+        assert "Sending due task" not in log
+        assert "No hostname was supplied" not in log
 
     def test_compose_commands_run_worker_and_beat_on_redis(
         self, base_env: dict[str, str], redis_url: str, tmp_path: Path
@@ -107,7 +110,10 @@ class TestService:
         finally:
             codes = (stop(worker), stop(beat))
         logs = (tmp_path / "worker.log").read_text(errors="replace")[-3000:]
+        beat_log = (tmp_path / "beat.log").read_text(errors="replace")
 
         assert found, logs
         assert len(EXPECTED_TITLES) == r.xlen("articles")
         assert (0, 0) == codes, logs
+        assert "beat: Starting" in beat_log
+        assert "Sending due task" not in beat_log

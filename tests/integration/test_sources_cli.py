@@ -145,7 +145,7 @@ class TestRegistry:
         with Fetcher(settings) as fetcher:
             specs = registry.add(store, http_server.url("/blog"), fetcher=fetcher)
 
-        assert [http_server.url("/rss.xml")] == [s.location for s in specs]
+        assert [http_server.url("/rss.xml")] == [a.spec.location for a in specs]
         assert [http_server.url("/rss.xml")] == store.feed_urls()
 
     def test_a_feed_url_is_added_as_it_is(self, http_server: HTTPTestServer, settings, store) -> None:
@@ -155,7 +155,7 @@ class TestRegistry:
         with Fetcher(settings) as fetcher:
             specs = registry.add(store, http_server.url("/f.xml"), fetcher=fetcher, interval_s=60)
 
-        assert [(http_server.url("/f.xml"), 60)] == [(s.location, s.interval_s) for s in specs]
+        assert [(http_server.url("/f.xml"), 60)] == [(a.spec.location, a.spec.interval_s) for a in specs]
         assert 1 == len(http_server.requests)
 
     def test_page_with_no_feed_is_an_error(self, http_server: HTTPTestServer, settings, store) -> None:
@@ -183,3 +183,57 @@ class TestRegistry:
             registry.import_opml(store, b"<html>not opml</html>")
 
         assert [] == store.feed_urls()
+
+
+class TestOneShotIngest:
+    def test_ingest_never_subscribes_even_a_failing_feed(
+        self, cli, base_env, http_server: HTTPTestServer, tmp_path: Path
+    ) -> None:
+        """A one-shot run reads a feed (its ETag kept for the next run) but schedules nothing, 404 or not."""
+        http_server.route(
+            "/ok.xml", static(rss_feed("http://x", []), content_type="application/rss+xml", etag='"e"')
+        )
+        ok, missing = http_server.url("/ok.xml"), http_server.url("/missing.xml")
+
+        proc = cli("ingest", ok, missing, "--json")
+        rows = listed(cli, {})
+        store = open_cli_store(base_env, {})
+        try:
+            due, ok_state, missing_state = store.scheduled(), store.get_feed(ok), store.get_feed(missing)
+        finally:
+            store.close()
+
+        assert 1 == proc.returncode
+        assert ({}, {}) == (rows, due)
+        assert '"e"' == (ok_state or {}).get("etag")
+        assert missing_state is None
+
+    def test_ingest_subscribe_subscribes_and_schedules_the_next_poll(
+        self, cli, http_server: HTTPTestServer
+    ) -> None:
+        """`ingest --subscribe` reads the feed now and leaves it subscribed, next check in the future."""
+        http_server.route("/f.xml", static(rss_feed("http://x", []), content_type="application/rss+xml"))
+        url = http_server.url("/f.xml")
+
+        proc = cli("ingest", "--subscribe", url, "--json")
+        rows = listed(cli, {})
+
+        assert 0 == proc.returncode, proc.stderr[-2000:]
+        assert [url] == list(rows)
+        assert (200, 0) == (rows[url]["last_status"], rows[url]["errors"])
+        assert rows[url]["next_check"] is not None
+        assert '"source_subscribed"' in proc.stderr
+
+    def test_a_one_shot_read_of_a_subscribed_feed_keeps_its_schedule(
+        self, cli, base_env, http_server: HTTPTestServer
+    ) -> None:
+        """Ingesting a subscribed feed once neither moves its next check nor counts a failure against it."""
+        http_server.route("/f.xml", static(b"gone", status=404))
+        url = http_server.url("/f.xml")
+        assert 0 == cli("sources", "add", url, "--no-check").returncode
+        before = listed(cli, {})[url]
+
+        cli("ingest", url)
+        after = listed(cli, {})[url]
+
+        assert (before["next_check"], 0, None) == (after["next_check"], after["errors"], after["disabled"])

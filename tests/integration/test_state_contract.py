@@ -14,6 +14,7 @@ import pytest
 from tests.support.corpus import article_text
 from worker.process.neardup import near_key, signature
 from worker.state import StateStore
+from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore
@@ -314,6 +315,46 @@ class TestDeadLettersAndCounters:
         assert store.ping()
 
 
+def _race_record(kind: str, where: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
+    s = _open(kind, where)
+    barrier.wait()
+    for _ in range(50):
+        s.record("articles_new", 1000)
+    out.put(True)
+
+
+class TestTimeline:
+    def test_counts_add_up_per_minute_and_name(self, store: StateStore) -> None:
+        """Each minute of each name counts on its own; `since_minute` cuts the older ones off."""
+        store.record("articles_new", 1000)
+        store.record("articles_new", 1000, by=2)
+        store.record("articles_new", 1003)
+        store.record("articles_duplicate", 1003, by=5)
+
+        assert {1000: 3, 1003: 1} == store.timeline("articles_new", 990)
+        assert {1003: 1} == store.timeline("articles_new", 1001)
+        assert {1003: 5} == store.timeline("articles_duplicate", 0)
+        assert {} == store.timeline("never_recorded", 0)
+
+    def test_minutes_older_than_the_kept_span_are_dropped(self, store: StateStore) -> None:
+        """A record drops the minutes of its name more than two hours older; other names keep theirs."""
+        store.record("articles_new", 1000)
+        store.record("articles_new", 1100)
+        store.record("articles_duplicate", 1000)
+        store.record("articles_new", 1000 + TIMELINE_KEEP_MINUTES + 1)
+
+        assert {1100: 1, 1121: 1} == store.timeline("articles_new", 0)
+        assert {1000: 1} == store.timeline("articles_duplicate", 0)
+
+    def test_racing_processes_lose_no_count(self, store_spec: tuple[str, str]) -> None:
+        """Two processes recording the same minute at once add up exactly."""
+        race(_race_record, [store_spec, store_spec], timeout=120)
+        s = _open(*store_spec)
+
+        assert {1000: 100} == s.timeline("articles_new", 1000)
+        s.close()
+
+
 class TestSourcesAndPoliteness:
     def test_put_feed_with_next_at_schedules_it(self, store: StateStore) -> None:
         """put_feed(next_at=...) stores the state and the due time in one step; claims return the state."""
@@ -393,6 +434,15 @@ class TestSourcesAndPoliteness:
         assert ["e4"] == store.add_entries("http://new/f", ["e1", "e2", "e3", "e4"])
         assert ["http://new/f"] == store.feed_urls()
 
+    def test_unseen_entries_reads_without_recording(self, store: StateStore) -> None:
+        """unseen_entries names the keys not seen, in order, and records none of them."""
+        store.add_entries("f", ["a", "b"])
+
+        assert ["c", "d"] == store.unseen_entries("f", ["a", "c", "b", "d", "c"])
+        assert ["c", "d"] == store.unseen_entries("f", ["c", "d"])
+        assert [] == store.unseen_entries("f", [])
+        assert ["x"] == store.unseen_entries("other", ["x"])
+
     def test_forgotten_entries_are_new_again(self, store: StateStore) -> None:
         """forget_entries undoes add_entries for the keys given only."""
         store.add_entries("f", ["a", "b"])
@@ -456,6 +506,27 @@ class TestSlotsAndParking:
         assert 0.0 == first
         assert [1.0, 1.0, 1.0] == pytest.approx(refused, abs=0.05)
         assert 1.0 == pytest.approx(reserved, abs=0.05)
+
+    def test_a_held_host_gets_no_slot_and_no_token_before_the_wait(self, store: StateStore) -> None:
+        """A server asked to wait 5 s: the held slot is 5 s off, the next one after it, the gate shut."""
+        first = store.reserve_slot("host", 2.0, 3)
+        held = store.hold_host("host", 2.0, 3, 5.0)
+        after = store.reserve_slot("host", 2.0, 3)
+        gate = store.take_token("host", 2.0, 3)
+        other = (store.reserve_slot("other-host", 2.0, 3), store.take_token("other-host", 2.0, 3))
+
+        assert 0.0 == first
+        assert [5.0, 5.5, 5.0] == pytest.approx([held, after, gate], abs=0.05)
+        assert (0.0, 0.0) == other
+
+    def test_a_hold_shorter_than_the_queue_keeps_its_place(self, store: StateStore) -> None:
+        """With 10 s of slots handed out, a 2 s hold gets the slot after them, not one before."""
+        for _ in range(10):
+            store.reserve_slot("host", 1.0, 1)
+
+        held = store.hold_host("host", 1.0, 1, 2.0)
+
+        assert 10.0 == pytest.approx(held, abs=0.05)
 
     def test_parked_items_are_claimed_by_due_time_and_leased(self, store: StateStore) -> None:
         """A claim takes what is due by now + ahead, earliest first; a claimed item is not taken again."""

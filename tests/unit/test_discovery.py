@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
-from worker.sources.discovery import COMMON_PATHS, common_candidates, feed_links
+from worker.fetch.client import FetchResult
+from worker.sources.discovery import COMMON_PATHS, common_candidates, feed_links, sniff_kind
 
 
 class TestFeedLinks:
@@ -62,3 +65,68 @@ class TestCommonCandidates:
         got = common_candidates("https://news.example:8443/section/page?x=1")
 
         assert [f"https://news.example:8443{p}" for p in COMMON_PATHS] == got
+
+
+def fetched(body: bytes, content_type: str | None) -> FetchResult:
+    """Return a 200 answer with `body` and `content_type`."""
+    return FetchResult(
+        url="http://s/x",
+        status=200,
+        body=body,
+        content_type=content_type,
+        charset=None,
+        etag=None,
+        last_modified=None,
+        max_age_s=None,
+        expires=None,
+        retry_after_s=None,
+        permanent_redirect_url=None,
+        fetched_at="2024-01-01T00:00:00Z",
+    )
+
+
+RSS = (
+    b'<?xml version="1.0"?><rss version="2.0">'
+    b"<channel><title>t</title><item><title>a</title></item></channel></rss>"
+)
+URLSET = (
+    b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+    b"<url><loc>http://s/1</loc></url></urlset>"
+)
+
+
+class TestSniffKind:
+    @pytest.mark.parametrize(
+        ("body", "content_type", "expected"),
+        [
+            (RSS, "application/rss+xml", "feed"),
+            (RSS, None, "feed"),
+            (URLSET, "application/xml", "sitemap"),
+            (gzip.compress(URLSET), None, "sitemap"),
+            (
+                b"<sitemapindex><sitemap><loc>http://s/a.xml</loc></sitemap></sitemapindex>",
+                "text/xml",
+                "sitemap",
+            ),
+            (b"<html><body><p>story</p></body></html>", "text/html", "page"),
+            (b"\xef\xbb\xbf<!-- x -->\n<!DOCTYPE html><html><p>story</p></html>", None, "page"),
+            (b"just words", "text/plain", None),
+            (b"{}", "application/json", None),
+        ],
+        ids=[
+            "rss",
+            "rss-untyped",
+            "urlset",
+            "urlset-gzip",
+            "index",
+            "html",
+            "html-untyped-bom",
+            "text",
+            "json",
+        ],
+    )
+    def test_kind_from_body_and_type(
+        self, body: bytes, content_type: str | None, expected: str | None
+    ) -> None:
+        """A sitemap by its root, a feed by feedparser, a page by its type or first tag."""
+        assert expected == sniff_kind(fetched(body, content_type))

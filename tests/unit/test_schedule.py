@@ -25,6 +25,15 @@ class TestNextCheck:
         """The wait never exceeds `max_s` (before the server's own floor)."""
         assert 1000.0 + 3600.0 == schedule.next_check(1000.0, 600.0, errors=20, max_s=3600.0, jitter=0.0)
 
+    @pytest.mark.parametrize(
+        "hint_s", [86400.0 * 365, 86400.0 * 2, 86401.0], ids=["max-age a year", "two days", "just over"]
+    )
+    def test_server_floor_is_capped_at_the_longest_interval(self, hint_s: float) -> None:
+        """A server hint beyond the max interval (max-age=31536000) delays the poll by the max only."""
+        at = schedule.next_check(1000.0, 60.0, not_before=[1000.0 + hint_s], max_s=86400.0, jitter=0.0)
+
+        assert 1000.0 + 86400.0 == at
+
     def test_server_floor_wins(self) -> None:
         """Retry-After, max-age, Expires and ttl are floors: the check is never earlier."""
         at = schedule.next_check(1000.0, 60.0, not_before=[None, 5000.0, 2000.0], jitter=0.0)

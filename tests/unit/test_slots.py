@@ -68,6 +68,48 @@ class TestReserve:
                 assert j - i + 1 <= burst + rate * (times[j] - times[i]) + 1e-6
 
 
+class TestHold:
+    @pytest.mark.parametrize(
+        ("tat", "delay", "expected"),
+        [
+            (None, 40.0, (40.0, 1041.0)),
+            (1002.0, 40.0, (40.0, 1041.0)),
+            (1100.0, 40.0, (100.0, 1101.0)),
+            (None, 0.0, (0.0, 1001.0)),
+        ],
+        ids=["rested", "short-queue", "long-queue", "no-delay"],
+    )
+    def test_the_held_slot_is_at_least_the_delay_away(
+        self, tat: float | None, delay: float, expected: tuple[float, float]
+    ) -> None:
+        """The slot is `delay` away, or the next after a longer queue; the TAT moves past it."""
+        assert expected == pytest.approx(slots.reserve_after(tat, 1000.0, 1.0, 1.0, delay))
+
+    def test_after_a_hold_the_host_is_paced_not_bursted(self) -> None:
+        """A host with burst 3 that asked to wait 10 s gets its next requests one interval apart."""
+        wait, tat = slots.reserve_after(None, 1000.0, 2.0, 3.0, 10.0)
+        waits = [wait]
+        for _ in range(3):
+            wait, tat = slots.reserve(tat, 1000.0, 2.0, 3.0)
+            waits.append(wait)
+
+        assert [10.0, 10.5, 11.0, 11.5] == pytest.approx(waits)
+
+    @pytest.mark.parametrize(
+        ("bucket", "expected"),
+        [(None, -19.0), ((3.0, 1000.0), -19.0), ((-40.0, 1000.0), -40.0)],
+        ids=["full", "some-tokens", "already-emptier"],
+    )
+    def test_the_gate_gives_no_token_before_the_delay(
+        self, bucket: tuple[float, float] | None, expected: float
+    ) -> None:
+        """A held gate's next whole token comes `delay` from now (refilling at the rate), or later."""
+        tokens = slots.hold_tokens(bucket, 1000.0, 2.0, 3.0, 10.0)
+
+        assert expected == pytest.approx(tokens)
+        assert (1 - tokens) / 2.0 >= 10.0
+
+
 class TestDeferral:
     @pytest.mark.parametrize(
         ("wait", "max_defer", "mode"),

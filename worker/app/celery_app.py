@@ -11,6 +11,7 @@ kombu patch, the dispatcher the stages send through.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -20,9 +21,10 @@ import structlog
 from celery import Celery, bootsteps, signals, states
 
 from worker import config, dispatch
-from worker.app import ledger, metrics, runtime
+from worker.app import health, ledger, metrics, runtime
 from worker.app import logging as wlogging
 from worker.app.health import SAFE_POLICY, eviction_policy
+from worker.state import open_store
 
 settings = config.load()
 
@@ -169,8 +171,51 @@ class LedgerSweep(bootsteps.StartStopStep):  # type: ignore[misc]
             self.tref = None
 
 
+class Heartbeat(bootsteps.StartStopStep):  # type: ignore[misc]
+    """
+    Say in the state store that this worker is alive, every `health.HEARTBEAT_S`, and that it left at stop.
+
+    From a thread of the main process rather than the worker's timer: a
+    store that retries through a Redis restart must not stall the event loop.
+    """
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, parent: Any) -> None:
+        self.stopped.clear()
+        self.thread = threading.Thread(
+            target=self._run, args=(str(parent.hostname),), name="heartbeat", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, hostname: str) -> None:
+        log = structlog.get_logger("worker.app.celery_app")
+        store = None
+        while True:
+            try:
+                store = store or open_store(settings)
+                health.beat_worker(store, hostname, leaving=self.stopped.is_set())
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the worker
+                log.warning("heartbeat_failed", error=repr(exc))
+            if self.stopped.is_set():
+                break
+            self.stopped.wait(health.HEARTBEAT_S)
+        if store is not None:
+            store.close()
+
+    def stop(self, parent: Any) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join(timeout=15)
+            self.thread = None
+
+
 app = make_app(settings)
 app.steps["worker"].add(LedgerSweep)
+app.steps["worker"].add(Heartbeat)
 _prepared: set[int] = set()
 
 

@@ -1,383 +1,281 @@
 """
-The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `config`.
+The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `status`, `config`.
 
-`ingest` runs the same Celery tasks as the service, in this process
-(`Task.apply`), draining the follow-up tasks they queue until nothing is left;
-`--enqueue` sends the work to a running worker pool instead.
+The commands live in `worker.app.ingest` (`ingest`, `run`) and
+`worker.app.admin` (the rest); this module parses the arguments, loads the
+settings once and maps every expected failure to one `error:` line.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shlex
-import sys
-import time
-from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import structlog
-
 from worker import config, dispatch
+from worker.app import admin, ingest, status_server
 from worker.app import logging as wlogging
-from worker.app import runtime
-from worker.errors import ConfigError, IngestError, SourceError
-from worker.models import SourceSpec
-from worker.sources.spec import load_schedules, resolve
-from worker.state import DeadLetter
+from worker.app.console import err
+from worker.errors import ConfigError, IngestError
 
-log = structlog.get_logger("worker.app.cli")
+DESCRIPTION = """\
+Ingest news: poll RSS/Atom/JSON feeds, sitemaps and article pages, read
+archives (folders, tarballs, zip, JSONL, WARC), fetch each article politely,
+clean it, drop duplicates, enrich it (tags, entities, keywords, language,
+dates) and write one JSON record per article to JSONL files (and a Redis
+stream with REDIS_URL).  `ingest` does it once, here; `run` is the service.
+"""
 
+EPILOG = """\
+settings come from environment variables (INGEST_*, REDIS_URL):
+`python -m worker config` prints each with its value and where it came from.
 
-def _settings(args: argparse.Namespace) -> config.Settings:
-    """Return the settings `main` loaded, with `--out` and `--state-dir` applied."""
-    s: config.Settings = args.settings
-    if getattr(args, "out", None):
-        s = s.with_(out_dir=Path(args.out))
-    if getattr(args, "state_dir", None):
-        s = s.with_(state_dir=Path(args.state_dir))
-    return s
-
-
-def _celery(settings: config.Settings) -> Any:
-    """Return the Celery app configured with `settings` and this process prepared to send tasks."""
-    from worker.app import celery_app  # imported on use: admin commands never need Celery
-
-    celery_app.configure(settings)
-    celery_app.install()
-    return celery_app.app
+exit codes: 0 done; 1 a source could not be read or held nothing to read
+(health: something is down); 2 a bad argument or setting; 3 every source was
+read but some articles failed (see `python -m worker dead list`).
+"""
 
 
-def _err(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Show defaults (not the empty ones: None, False) and keep the description's paragraphs."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        said = "(default" in (action.help or "")
+        if said or action.default in (None, False) or isinstance(action, argparse._StoreConstAction):
+            return action.help
+        return super()._get_help_string(action)
 
 
-def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[str], list[str]]:
-    """
-    Run queued tasks in this process until none is left.
-
-    Returns:
-        The outcome counts and the one-line errors of sources that could not be read.
-    """
-    from tqdm import tqdm
-
-    import worker.app.tasks  # noqa: F401 - registers the tasks
-    from worker.app.celery_app import app
-
-    counts: Counter[str] = Counter()
-    source_errors: list[str] = []
-    bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
-    token = dispatch.current.set(local)
-    try:
-        while local.queue:
-            name, args = local.queue.popleft()
-            result = app.tasks[name].apply(args=list(args))
-            value: Any = result.result
-            if result.failed():
-                if name == dispatch.TASK_POLL:
-                    spec = SourceSpec.from_dict(args[0])
-                    source_errors.append(f"{spec.location}: {_one_line(value)}")
-                else:
-                    counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
-                continue
-            if name == dispatch.TASK_POLL:
-                counts["seen"] += value["seen"]
-                counts["duplicate"] += value["seen"] - value["queued"]
-                bar.total += value["queued"]
-                bar.refresh()
-            elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
-                counts[value["status"]] += 1
-                bar.update(1)
-            elif name == dispatch.TASK_PROCESS:
-                for o in value:
-                    counts[o["status"]] += 1
-                bar.update(len(value))
-    finally:
-        dispatch.current.reset(token)
-        bar.close()
-    return counts, source_errors
+def _env(name: str) -> str:
+    """Return `env NAME, default VALUE` of a setting that an option overrides, for its help."""
+    default = _DEFAULTS[name]
+    return f"overrides {name}, default {default or 'unset'}"
 
 
-def _one_line(exc: BaseException | Any) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+_DEFAULTS = {row["env"]: row["default"] for row in config.reference()}
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    runtime.use_settings(settings)
-    try:
-        specs = [resolve(a, tz=args.tz or settings.default_tz) for a in args.sources]
-    except SourceError as exc:
-        return _err(str(exc))
-    if args.enqueue:
-        _celery(settings)
-        for spec in specs:
-            dispatch.send(dispatch.TASK_POLL, spec.to_dict())
-        print(f"queued {len(specs)} source(s)")
-        return 0
-    local = dispatch.LocalDispatcher()
-    for spec in specs:
-        local.send(dispatch.TASK_POLL, spec.to_dict())
-    started = time.monotonic()
-    counts, source_errors = drain(local, progress=sys.stderr.isatty() and not args.quiet)
-    runtime.reset()
-    summary = {k: counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
-    if args.json:
-        print(json.dumps({**summary, "errors": source_errors, "out": str(settings.out_dir)}))
-    else:
-        print(
-            f"seen {summary['seen']}, new {summary['new']}, duplicate {summary['duplicate']}, "
-            f"skipped {summary['skipped']}, failed {summary['failed']} "
-            f"in {time.monotonic() - started:.1f}s -> {settings.out_dir}"
-        )
-    for line in source_errors:
-        print(f"error: {line}", file=sys.stderr)
-    return 1 if source_errors else 0
-
-
-def sync_schedules(settings: config.Settings) -> list[SourceSpec]:
-    """Register the sources of `schedules/` (new ones are due now; known ones keep their state)."""
-    store = runtime.get().store
-    specs = load_schedules(settings.schedules_dir)
-    now = time.time()
-    scheduled = store.scheduled()
-    for spec in specs:
-        state = store.get_feed(spec.location) or {}
-        state["spec"] = spec.to_dict()
-        store.put_feed(spec.location, state)
-        if spec.location not in scheduled and not state.get("disabled"):
-            store.schedule(spec.location, now)
-    log.info("schedules_synced", sources=len(specs), directory=str(settings.schedules_dir))
-    return specs
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    runtime.use_settings(settings)
-    try:
-        sync_schedules(settings)
-    except SourceError as exc:
-        return _err(str(exc))
-    runtime.reset()
-    app = _celery(settings)
-    argv = [
-        "worker",
-        "-Q",
-        ",".join(args.queues or dispatch.QUEUES),
-        "--concurrency",
-        str(args.concurrency),
-        "--loglevel",
-        settings.log_level,
-        "--hostname",
-        args.hostname,
-    ]
-    if not args.no_beat:
-        argv.append("-B")
-    log.info("service_starting", mode="embedded" if settings.embedded else "redis", argv=argv)
-    app.worker_main(argv)
-    return 0
-
-
-def cmd_consume(args: argparse.Namespace) -> int:
-    from worker.delivery.consume import consume
-
-    settings = _settings(args)
-    if not settings.redis_url:
-        return _err("consume reads the Redis stream: set REDIS_URL")
-    n = consume(
-        settings,
-        group=args.group,
-        consumer=args.consumer,
-        count=args.max,
-        block_ms=args.block_ms,
-        min_idle_ms=args.min_idle_ms,
+def _command(sub: Any, name: str, help: str, description: str, fn: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=description, epilog=EPILOG, formatter_class=_HelpFormatter
     )
-    print(f"consumed {n}", file=sys.stderr)
-    return 0
+    parser.set_defaults(fn=fn)
+    return parser
 
 
-def cmd_sources(args: argparse.Namespace) -> int:
-    from worker.fetch.client import Fetcher
-    from worker.sources import registry
-    from worker.state import open_store
-
-    settings = _settings(args)
-    if args.action in {"add", "remove", "import-opml"} and not args.url:
-        return _err(f"sources {args.action} needs {'a FILE' if args.action == 'import-opml' else 'a URL'}")
-    store = open_store(settings)
-    try:
-        if args.action == "add":
-            with Fetcher(settings) as fetcher:
-                specs = registry.add(
-                    store,
-                    args.url,
-                    fetcher=None if args.no_check else fetcher,
-                    name=args.name,
-                    tz=args.tz or settings.default_tz,
-                    interval_s=args.interval,
-                )
-            for spec in specs:
-                print(f"added {spec.kind} {spec.location}")
-        elif args.action == "remove":
-            if not registry.remove(store, args.url):
-                return _err(f"{args.url}: no such source")
-            print(f"removed {args.url}")
-        elif args.action == "import-opml":
-            try:
-                data = Path(args.url).read_bytes()
-            except OSError as exc:
-                return _err(f"{args.url}: {exc.strerror}")
-            added = registry.import_opml(store, data, tz=args.tz or settings.default_tz)
-            print(f"imported {len(added)} feed(s)")
-        elif args.action == "export-opml":
-            sys.stdout.write(registry.export_opml(store))
-        else:
-            for row in registry.rows(store):
-                print(json.dumps(row))
-    finally:
-        store.close()
-    return 0
-
-
-def cmd_dead(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    runtime.use_settings(settings)
-    store = runtime.get().store
-    letters = store.dead_letters(args.limit)
-    if args.action == "list":
-        for d in letters:
-            print(
-                json.dumps(
-                    {
-                        "id": d.id,
-                        "at": d.at,
-                        "stage": d.stage,
-                        "source": d.source,
-                        "reason": d.reason,
-                        "url": d.payload.get("url"),
-                    }
-                )
-            )
-        return 0
-    if args.enqueue:
-        _celery(settings)
-        for d in letters:
-            dispatch.send(*_retry_task(d))
-            # The broker holds the task now: the letter may go.
-            store.remove_dead(d.id)
-        print(f"queued {len(letters)} dead letter(s)")
-        return 0
-    c: Counter[str] = Counter()
-    for d in letters:
-        local = dispatch.LocalDispatcher()
-        local.send(*_retry_task(d))
-        counts, _ = drain(local, progress=False)
-        c.update(counts)
-        # Removed only once its retry ended (in a record, or in a new dead letter), so a crash loses nothing.
-        store.remove_dead(d.id)
-    print(f"retried {len(letters)}: new {c['new']}, duplicate {c['duplicate']}, failed {c['failed']}")
-    runtime.reset()
-    return 0
-
-
-def _retry_task(d: DeadLetter) -> tuple[Any, ...]:
-    """Return the task name and arguments that run a dead letter again from its stage."""
-    if d.stage == "fetch":
-        return dispatch.TASK_FETCH, d.payload
-    if d.stage == "poll":
-        return (dispatch.TASK_POLL, *d.payload["args"])
-    return dispatch.TASK_PROCESS, [d.payload]
-
-
-def cmd_health(args: argparse.Namespace) -> int:
-    from worker.app.health import check
-
-    report = check(_settings(args))
-    print(json.dumps(report, indent=None if args.compact else 2))
-    return 0 if report["ok"] else 1
-
-
-def cmd_config(args: argparse.Namespace) -> int:
-    rows = config.effective(args.settings, os.environ)
-    if args.json:
-        print(json.dumps(rows))
-        return 0
-    for row in rows:
-        print(f"{row['env']}={shlex.quote(row['value'])}  # {row['source']}")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser (one sub-command per verb)."""
-    p = argparse.ArgumentParser(
-        prog="python -m worker", description=__doc__.strip().splitlines()[0] if __doc__ else None
+def _folders(parser: argparse.ArgumentParser, *, out: bool = True) -> None:
+    if out:
+        parser.add_argument("--out", metavar="DIR", help=f"JSONL output folder ({_env('INGEST_OUT_DIR')})")
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help=f"state of the embedded mode: SQLite, broker, beat schedule ({_env('INGEST_STATE_DIR')})",
     )
-    sub = p.add_subparsers(dest="command", required=True)
 
-    ing = sub.add_parser("ingest", help="run the pipeline once over feeds and archives")
+
+def _ingest_parser(sub: Any) -> None:
+    ing = _command(
+        sub,
+        "ingest",
+        "read sources once, in this process, to the end",
+        "Read each SOURCE once through the same tasks as the service, in this process, and print a\n"
+        "summary.  Nothing is subscribed (see `sources add`, or --subscribe); state persists, so the\n"
+        "same source read again emits only what is new.",
+        ingest.cmd_ingest,
+    )
     ing.add_argument(
         "sources",
         nargs="+",
         metavar="SOURCE",
-        help="feed URL or file, archive folder/.tar.gz/.zip/.jsonl/.warc",
+        help="a feed (URL or .xml/.rss/.atom/.json file), an article page (URL or .html file), "
+        "a sitemap (URL or file, index or urlset), or an archive (folder, .tar.gz, .zip, .jsonl, .warc)",
     )
-    ing.add_argument("--out", help="JSONL output folder (INGEST_OUT_DIR)")
-    ing.add_argument("--state-dir", help="state folder of the embedded mode (INGEST_STATE_DIR)")
-    ing.add_argument("--tz", help="zone of naive dates in these sources (default INGEST_DEFAULT_TZ)")
+    _folders(ing)
     ing.add_argument(
-        "--enqueue", action="store_true", help="hand the work to a running worker pool and return"
+        "--tz", metavar="ZONE", help=f"zone of naive dates in these sources ({_env('INGEST_DEFAULT_TZ')})"
     )
-    ing.add_argument("--json", action="store_true", help="print the summary as JSON")
-    ing.add_argument("--quiet", action="store_true", help="no progress bar")
-    ing.set_defaults(fn=cmd_ingest)
+    ing.add_argument(
+        "--since",
+        metavar="DATE",
+        help="sitemaps: leave out pages dated before DATE (ISO 8601, such as 2024-05-01; naive is UTC)",
+    )
+    ing.add_argument(
+        "--subscribe",
+        action="store_true",
+        help="also subscribe to each source, as `sources add` does, so `run` keeps polling it",
+    )
+    ing.add_argument(
+        "--enqueue", action="store_true", help="hand the work to a running worker pool and return at once"
+    )
+    ing.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    ing.add_argument("--quiet", action="store_true", help="no progress bar (there is one only on a terminal)")
 
-    run = sub.add_parser("run", help="the long-running service: worker and scheduler")
-    run.add_argument("--concurrency", type=int, default=2)
-    run.add_argument("--queues", nargs="*", help="queues to consume (default: all)")
-    run.add_argument("--no-beat", action="store_true", help="do not run the scheduler in this process")
-    run.add_argument("--hostname", default="worker@%h")
-    run.add_argument("--out", help="JSONL output folder")
-    run.add_argument("--state-dir", help="state folder")
-    run.set_defaults(fn=cmd_run)
 
-    con = sub.add_parser("consume", help="read the stream with a consumer group (example consumer)")
-    con.add_argument("--group", required=True)
-    con.add_argument("--consumer", default=f"consumer-{os.getpid()}")
-    con.add_argument("--max", type=int, default=0, help="stop after this many entries (0: run forever)")
-    con.add_argument("--block-ms", type=int, default=5000)
-    con.add_argument("--min-idle-ms", type=int, default=60000, help="reclaim entries pending this long")
-    con.set_defaults(fn=cmd_consume)
+def _run_parser(sub: Any) -> None:
+    run = _command(
+        sub,
+        "run",
+        "the long-running service: worker and scheduler",
+        "Sync the sources of INGEST_SCHEDULES_DIR, then run a Celery worker on the poll, fetch and\n"
+        "process queues, with the beat (the scheduler) in this process unless --no-beat.",
+        ingest.cmd_run,
+    )
+    run.add_argument("--concurrency", type=int, default=2, metavar="N", help="worker processes")
+    run.add_argument(
+        "--queues",
+        nargs="*",
+        metavar="QUEUE",
+        choices=list(dispatch.QUEUES),
+        help="queues to consume: poll, fetch, process (default: all)",
+    )
+    run.add_argument(
+        "--no-beat", action="store_true", help="no scheduler here (run one beat per deployment elsewhere)"
+    )
+    run.add_argument("--hostname", default="worker@%h", help="the worker's node name (%%h: this host's name)")
+    _folders(run)
 
-    src = sub.add_parser("sources", help="manage scheduled sources (embedded, or Redis with REDIS_URL)")
-    src.add_argument("action", choices=["list", "add", "remove", "import-opml", "export-opml"])
-    src.add_argument("url", nargs="?", metavar="URL|FILE", help="source to add/remove, OPML file to import")
-    src.add_argument("--name")
-    src.add_argument("--tz")
-    src.add_argument("--interval", type=float, help="fixed poll interval in seconds (default: adaptive)")
-    src.add_argument("--no-check", action="store_true", help="add the URL as a feed without fetching it")
-    src.add_argument("--state-dir")
-    src.set_defaults(fn=cmd_sources)
 
-    dead = sub.add_parser("dead", help="list or retry dead letters")
-    dead.add_argument("action", choices=["list", "retry"])
-    dead.add_argument("--limit", type=int, default=100)
-    dead.add_argument("--enqueue", action="store_true")
-    dead.add_argument("--out")
-    dead.add_argument("--state-dir")
-    dead.set_defaults(fn=cmd_dead)
+def _consume_parser(sub: Any) -> None:
+    con = _command(
+        sub,
+        "consume",
+        "read the article stream with a consumer group (an example consumer)",
+        "Print each record of the Redis stream INGEST_STREAM once per consumer group, as a JSON line,\n"
+        "and acknowledge it (XACK); take over entries a dead consumer left pending (XAUTOCLAIM).\n"
+        "Needs REDIS_URL.",
+        admin.cmd_consume,
+    )
+    con.add_argument("--group", required=True, help="consumer group: each group reads every record once")
+    con.add_argument(
+        "--consumer",
+        default=f"consumer-{os.getpid()}",
+        help="this consumer's name within the group (default: consumer-PID)",
+    )
+    con.add_argument("--max", type=int, default=0, metavar="N", help="stop after N entries (0: run for ever)")
+    con.add_argument("--block-ms", type=int, default=5000, metavar="MS", help="longest wait for new entries")
+    con.add_argument(
+        "--min-idle-ms",
+        type=int,
+        default=60000,
+        metavar="MS",
+        help="take over entries pending this long in another consumer",
+    )
 
-    health = sub.add_parser("health", help="check broker, state store and sinks")
-    health.add_argument("--compact", action="store_true")
-    health.set_defaults(fn=cmd_health)
 
-    conf = sub.add_parser("config", help="print the effective settings and where each came from")
+def _sources_parser(sub: Any) -> None:
+    src = _command(
+        sub,
+        "sources",
+        "manage the subscribed sources",
+        "Subscribe to sources that `run` polls on their schedule, in the state store of this mode\n"
+        "(embedded, or Redis with REDIS_URL).  `add` fetches an http(s) URL first: a feed or a sitemap\n"
+        "is added as it is, an HTML page stands for the feeds it links to.",
+        admin.cmd_sources,
+    )
+    src.add_argument(
+        "action",
+        choices=["list", "add", "remove", "import-opml", "export-opml"],
+        help="list (JSON lines), add URL|PATH, remove URL|PATH, import-opml FILE, export-opml (to stdout)",
+    )
+    src.add_argument("url", nargs="?", metavar="URL|FILE", help="the source to add or remove; the OPML file")
+    src.add_argument("--name", help="add: the source's name in records (default: the host or file name)")
+    src.add_argument("--tz", metavar="ZONE", help=f"add: zone of naive dates ({_env('INGEST_DEFAULT_TZ')})")
+    src.add_argument(
+        "--interval",
+        type=float,
+        metavar="SECONDS",
+        help="add: a fixed poll interval (default: adaptive, from INGEST_POLL_INTERVAL_S)",
+    )
+    src.add_argument("--no-check", action="store_true", help="add: do not fetch the URL; take it as a feed")
+    _folders(src, out=False)
+
+
+def _dead_parser(sub: Any) -> None:
+    dead = _command(
+        sub,
+        "dead",
+        "list, retry or drop dead letters",
+        "Dead letters are the articles (and archive chunks) that failed for good, with the reason,\n"
+        "the stage and what to run them again with.",
+        admin.cmd_dead,
+    )
+    dead.add_argument(
+        "action",
+        choices=["list", "retry", "drop"],
+        help="list (JSON lines), retry (run again here, or --enqueue), drop ID...|--all (forget)",
+    )
+    dead.add_argument(
+        "ids", nargs="*", metavar="ID", help="drop: the dead letters to forget (ids from `list`)"
+    )
+    dead.add_argument("--all", action="store_true", help="drop: forget every dead letter")
+    dead.add_argument("--limit", type=int, default=100, metavar="N", help="list, retry: the N oldest")
+    dead.add_argument("--enqueue", action="store_true", help="retry: hand them to a running worker pool")
+    _folders(dead)
+
+
+def _status_parser(sub: Any) -> None:
+    status = _command(
+        sub,
+        "status",
+        f"serve the status page on http://127.0.0.1:{status_server.DEFAULT_PORT}/",
+        "Serve one HTML page on 127.0.0.1 (never on another address) until Ctrl-C: each source's\n"
+        "health, new articles and the duplicate rate of the last hour per minute, and dead letters\n"
+        "by reason.  It reads the shared state store at each load, so it shows every worker.",
+        status_server.cmd_status,
+    )
+    status.add_argument(
+        "--port",
+        type=int,
+        default=status_server.DEFAULT_PORT,
+        metavar="N",
+        help="port on 127.0.0.1 (0: a free one)",
+    )
+    status.add_argument(
+        "--rows",
+        type=int,
+        default=status_server.DEFAULT_ROWS,
+        metavar="N",
+        help="most sources listed, worst first",
+    )
+    _folders(status, out=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser (one sub-command per verb), every option with its help and default."""
+    p = argparse.ArgumentParser(
+        prog="python -m worker", description=DESCRIPTION, epilog=EPILOG, formatter_class=_HelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _ingest_parser(sub)
+    _run_parser(sub)
+    _consume_parser(sub)
+    _sources_parser(sub)
+    _dead_parser(sub)
+    health = _command(
+        sub,
+        "health",
+        "check broker, state store, sinks, workers and beat",
+        "Print a JSON report and exit 1 when something needed is down: the broker, the state store,\n"
+        "the sinks, or no worker or beat seen lately (their heartbeats in the state store: a worker\n"
+        "every 10 s, the dispatch tick every INGEST_TICK_S; gone after three missed).",
+        admin.cmd_health,
+    )
+    health.add_argument("--compact", action="store_true", help="print the report on one line")
+    health.add_argument(
+        "--no-beat-required",
+        action="store_true",
+        help="ok without a beat (a deployment that runs workers only, or checks them one by one)",
+    )
+    _status_parser(sub)
+    conf = _command(
+        sub,
+        "config",
+        "print the effective settings and where each came from",
+        "Print every setting as NAME=VALUE  # env|default (passwords in URLs masked).",
+        admin.cmd_config,
+    )
     conf.add_argument("--json", action="store_true", help="print them as one JSON list")
-    conf.set_defaults(fn=cmd_config)
     return p
 
 
@@ -388,13 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args.settings = config.load()
     except ConfigError as exc:
-        return _err(str(exc))
+        return err(str(exc))
     wlogging.configure(args.settings.log_level, force=True)
     if args.command in {"sources"} and args.action in {"add", "remove"} and not args.url:
-        return _err(f"sources {args.action} needs a URL")
+        return err(f"sources {args.action} needs a URL")
     try:
         return int(args.fn(args))
     except IngestError as exc:
-        return _err(str(exc))
+        return err(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -1,16 +1,33 @@
-"""`python -m worker health`: is the broker, the state store and every sink usable?"""
+"""
+`python -m worker health`: are the broker, the state store and the sinks usable, a worker and a beat alive?
+
+Liveness comes from heartbeats in the state store (its `Cache` role): every
+worker writes its host name and time every `HEARTBEAT_S` (`beat_worker`, from
+a thread of its main process), and each dispatch tick, which the beat sends and
+a worker runs, marks itself alive for three ticks (`politeness.mark_tick`).
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import time
 from typing import Any
 
 import redis
 
 from worker import dispatch
 from worker.config import Settings
-from worker.state import open_store
+from worker.schedule import politeness
+from worker.state import StateStore, open_store
 from worker.state.redis import connect
+
+# How often a worker says it is alive; it counts as gone after three missed heartbeats.
+HEARTBEAT_S = 10.0
+LIVENESS_S = 3 * HEARTBEAT_S
+# {host name: last heartbeat, epoch seconds} of the workers seen lately; one key, so `health` finds them all.
+WORKERS_KEY = "workers_alive"
 
 # Only this policy guarantees Redis never drops a queued task, a dedupe marker or a feed's state.
 SAFE_POLICY = "noeviction"
@@ -57,15 +74,58 @@ def eviction_policy(settings: Settings) -> str | None:
         r.close()
 
 
-def check(settings: Settings) -> dict[str, Any]:
-    """Return a JSON-safe report; `ok` is False when anything needed is down."""
+def workers_seen(store: StateStore, now: float | None = None) -> dict[str, float]:
+    """Return the workers that sent a heartbeat within `LIVENESS_S`, with the time of the last one."""
+    at = time.time() if now is None else now
+    raw = store.cache_get(WORKERS_KEY)
+    try:
+        seen = json.loads(raw) if raw else {}
+    except ValueError:
+        seen = {}
+    return {str(h): float(t) for h, t in seen.items() if isinstance(t, int | float) and at - t <= LIVENESS_S}
+
+
+def beat_worker(store: StateStore, hostname: str, *, leaving: bool = False, now: float | None = None) -> None:
+    """
+    Record that `hostname` is alive now (or, `leaving`, that it stopped).
+
+    A read-modify-write of one small value: two workers beating at the same
+    instant may drop each other's entry for one period, but the writer is
+    always in it, so "some worker is alive" never reads wrong.
+    """
+    at = time.time() if now is None else now
+    seen = {h: t for h, t in workers_seen(store, at).items() if h != hostname}
+    if not leaving:
+        seen[hostname] = round(at, 1)
+    store.cache_set(WORKERS_KEY, json.dumps(seen), math.ceil(LIVENESS_S))
+
+
+def liveness(store: StateStore, *, beat_required: bool = True, now: float | None = None) -> dict[str, Any]:
+    """Return the `workers` and `beat` parts of the report: who was seen lately, and whether it is enough."""
+    at = time.time() if now is None else now
+    workers = workers_seen(store, at)
+    ticking = politeness.tick_alive(store)
+    return {
+        "workers": {
+            "ok": bool(workers),
+            "seen": {h: round(at - t, 1) for h, t in sorted(workers.items())},
+            "within_s": LIVENESS_S,
+        },
+        "beat": {"ok": ticking or not beat_required, "seen": ticking, "required": beat_required},
+    }
+
+
+def check(settings: Settings, *, beat_required: bool = True) -> dict[str, Any]:
+    """Return a JSON-safe report; `ok` is False when anything needed is down or no worker (beat) is alive."""
     report: dict[str, Any] = {"mode": "embedded" if settings.embedded else "redis"}
     down = _redis_down(settings)
     if down is not None:
         # The store's own client retries for seconds (it rides out restarts); a health check must not.
         report["state_store"] = {"ok": False, "error": down}
+        unknown = {"ok": False, "error": "state store down"}
+        report.update(workers=unknown, beat=dict(unknown))
     else:
-        report.update(_store_part(settings))
+        report.update(_store_part(settings, beat_required=beat_required))
     out = settings.out_dir
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -94,20 +154,30 @@ def _redis_down(settings: Settings) -> str | None:
         r.close()
 
 
-def _store_part(settings: Settings) -> dict[str, Any]:
+def _store_part(settings: Settings, *, beat_required: bool) -> dict[str, Any]:
+    unknown = {"ok": False, "error": "state store down"}
     try:
         store = open_store(settings)
         try:
             ok = store.ping()
             if not ok:
-                return {"state_store": {"ok": False}, "counters": {}}
+                return {
+                    "state_store": {"ok": False},
+                    "counters": {},
+                    "workers": unknown,
+                    "beat": dict(unknown),
+                }
             # Sent and not ended, per queue (worker.app.ledger): queued, running, or lost and soon sent again.
             in_flight = {q: store.ledger_count(q) for q in dispatch.QUEUES}
-            return {"state_store": {"ok": True, "tasks_in_flight": in_flight}, "counters": store.counters()}
+            return {
+                "state_store": {"ok": True, "tasks_in_flight": in_flight},
+                **liveness(store, beat_required=beat_required),
+                "counters": store.counters(),
+            }
         finally:
             store.close()
     except Exception as exc:  # noqa: BLE001 - a health check reports every failure
-        return {"state_store": {"ok": False, "error": str(exc)}}
+        return {"state_store": {"ok": False, "error": str(exc)}, "workers": unknown, "beat": dict(unknown)}
 
 
 def _redis_parts(settings: Settings) -> dict[str, Any]:

@@ -14,6 +14,10 @@ from worker.state.redis import connect
 
 log = structlog.get_logger(__name__)
 
+# Client retries of a lost connection, about 10 s with backoff: this loop is not a Celery task, so
+# no retry layer is above it, and it rides out a Redis restart on its own.
+CONSUMER_RETRIES = 8
+
 
 def ensure_group(r: redis.Redis[str], stream: str, group: str) -> None:
     """Create the group at the stream's start (and the stream) unless it exists."""
@@ -46,7 +50,7 @@ def consume(
         The number of entries handled.
     """
     assert settings.redis_url
-    r = connect(settings.redis_url)
+    r = connect(settings.redis_url, retries=CONSUMER_RETRIES)
     stream = settings.stream
     ensure_group(r, stream, group)
     handled = 0

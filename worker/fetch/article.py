@@ -4,7 +4,9 @@ Fetch one article page politely and hand it to the process stage.
 `fetch_article` is the whole fetch stage of one feed entry or sitemap URL:
 skip an article already emitted, obey robots.txt, wait for the host's slot
 (deferring or parking the fetch when it is not now), GET the page, queue it
-for processing, and dead-letter it when it cannot be had.
+for processing, and dead-letter it when it cannot be had.  A host asking us
+to wait (429, 503, its robots.txt unreachable) is waited for on its slot, a
+bounded number of times (`worker.fetch.deferral`), rather than dead-lettered.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from worker import dispatch
 from worker.config import Settings
 from worker.dispatch import TASK_FETCH, TASK_PROCESS
 from worker.errors import PermanentError, StoreUnavailable, TransientError
-from worker.fetch import robots
+from worker.fetch import deferral, robots
 from worker.fetch.client import Fetcher, FetchResult
+from worker.fetch.deferral import Ask
 from worker.ids import article_id as id_of
 from worker.models import RawItem, SourceSpec, raw_to_dict
 from worker.schedule import politeness
@@ -36,29 +39,35 @@ class SlotWait:
     wait_s: float
     late_s: float | None  # how late a held slot was (None: none held)
     reserved: bool  # the slot waited for was reserved in this run
-    again: bool  # a held slot was lost at the gate (a second reservation)
+    again: bool  # a held slot was lost at the gate, or to the robots.txt request (a second reservation)
 
 
 def polite_wait(
     url: str, payload: dict[str, Any], *, store: StateStore, fetcher: Fetcher, settings: Settings, sleep: bool
 ) -> SlotWait:
     """
-    Check robots.txt (raises BlockedURL), then the host's schedule and gate.
+    Check robots.txt (raises BlockedURL, RobotsUnavailable), then the host's schedule and gate.
 
     A fetch coming back from a deferral holds its slot: it goes to the gate
-    without reserving.  Stopped at the gate (it ran late, among others that
-    did), it reserves a new slot behind the ones handed out.  With `sleep`
-    (in-process runs: `ingest`) the wait is slept here, as nothing else waits
-    for this process; otherwise a positive `wait_s` is returned for deferral.
+    without reserving, and robots.txt is looked at only once the slot has
+    come.  Stopped at the gate (it ran late, among others that did), it
+    reserves a new slot behind the ones handed out.  A robots.txt not cached
+    is requested with the slot the article waited for, like any request to
+    the host; the article then reserves another.  With `sleep` (in-process
+    runs: `ingest`) the waits are slept here, as nothing else waits for this
+    process; otherwise a positive `wait_s` is returned for deferral.
     """
-    robots.check_robots(
-        url, store=store, fetcher=fetcher, user_agent=settings.user_agent, ttl_s=settings.robots_ttl_s
-    )
     policy = politeness.policy_of(settings)
     now = time.time()
     slot = politeness.reserved_slot(payload, now)
     late = None if slot is None else now - slot
-    wait = politeness.reserve(url, store=store, policy=policy) if slot is None else max(0.0, slot - now)
+    if slot is not None and slot > now:
+        if not sleep:
+            return SlotWait(slot - now, late, False, False)
+        time.sleep(slot - now)
+        late = time.time() - slot
+    pending = robots.check_cached(url, store=store, user_agent=settings.user_agent)
+    wait = politeness.reserve(url, store=store, policy=policy) if slot is None else 0.0
     reserved, again = slot is None, False
     while True:
         if wait > 0 and not sleep:
@@ -66,13 +75,23 @@ def polite_wait(
         time.sleep(wait)
         stopped = politeness.gate(url, store=store, policy=policy)
         if stopped == 0.0:
-            return SlotWait(0.0, late, reserved, again)
+            # A robots.txt not cached yet takes this slot (RFC 9309: its failures are cached, no
+            # storm), unless another fetch cached it meanwhile; the article then reserves another.
+            if not (pending and robots.refresh(url, store=store, fetcher=fetcher, settings=settings)):
+                return SlotWait(0.0, late, reserved, again)
+            pending = False
         wait = max(stopped, politeness.reserve(url, store=store, policy=policy))
         reserved, again = True, again or slot is not None
 
 
 def defer(
-    payload: dict[str, Any], article_id: str, slot_wait: SlotWait, *, store: StateStore, settings: Settings
+    payload: dict[str, Any],
+    article_id: str,
+    slot_wait: SlotWait,
+    *,
+    store: StateStore,
+    settings: Settings,
+    ask: Ask | None = None,
 ) -> dict[str, Any]:
     """Send the fetch back with its slot: as a short countdown, or parked in the state store."""
     policy = politeness.policy_of(settings)
@@ -86,16 +105,25 @@ def defer(
         store.park(article_id, deferred, deferred["slot"])
     else:
         dispatch.send_later(TASK_FETCH, min(wait, politeness.countdown_cap_s(policy)), deferred)
+    asked = {} if ask is None else {"reason": ask.detail, "deferrals": deferral.deferrals_of(payload)}
     log.info(
         "task_done",
         task="fetch_article",
         status="deferred",
+        cause="slot" if ask is None else ask.cause,
         delay_s=round(wait, 2),
         mode=mode,
         reserved=slot_wait.reserved,
         again=slot_wait.again,
+        **asked,
     )
-    return {"status": "deferred", "delay_s": wait, "mode": mode}
+    return {
+        "status": "deferred",
+        "cause": "slot" if ask is None else ask.cause,
+        "delay_s": wait,
+        "mode": mode,
+        "deferrals": deferral.deferrals_of(payload),
+    }
 
 
 def fetch_article(
@@ -104,35 +132,68 @@ def fetch_article(
     """
     Fetch one article page and queue it for processing; dead-letter it when it cannot be had.
 
+    A host asking to wait holds its slot for the wait (`politeness.hold`) and
+    the fetch is deferred to it, or, in process (`ingest`), sleeps until it;
+    after `max_deferrals` such waits or `max_defer_total_s` of them, it is
+    dead-lettered.
+
     Returns:
         The task's summary: `status` is duplicate, deferred, failed or fetched.
     """
     url = payload["url"]
-    spec = SourceSpec.from_dict(payload["spec"])
     aid = id_of(url)
     if store.is_done(aid):
         log.info("task_done", task="fetch_article", status="duplicate", article_id=aid)
         return {"status": "duplicate", "article_id": aid}
-    try:
-        slot_wait = polite_wait(
-            url, payload, store=store, fetcher=fetcher, settings=settings, sleep=in_process
-        )
-        if slot_wait.wait_s > 0:
-            return defer(payload, aid, slot_wait, store=store, settings=settings)
-        res = fetcher.fetch_retrying(url)
-    except (PermanentError, TransientError) as exc:
-        if isinstance(exc, StoreUnavailable):
-            raise
-        reason = f"{type(exc).__name__}: {exc}"
-        store.dead_letter(reason, "fetch", spec.name, payload)
-        store.incr("failed_fetch")
-        log.warning("task_done", task="fetch_article", status="failed", error=reason)
-        return {"status": "failed", "reason": reason}
+    while True:
+        try:
+            slot_wait = polite_wait(
+                url, payload, store=store, fetcher=fetcher, settings=settings, sleep=in_process
+            )
+            if slot_wait.wait_s > 0:
+                return defer(payload, aid, slot_wait, store=store, settings=settings)
+            res = fetcher.fetch_retrying(url)
+            break
+        except (PermanentError, TransientError) as exc:
+            if isinstance(exc, StoreUnavailable):
+                raise
+            ask = deferral.ask_of(exc, payload, settings.retry_max_wait_s)
+            if ask is None:
+                return _fail(f"{type(exc).__name__}: {exc}", payload, store=store)
+            payload, reason = deferral.count(
+                payload,
+                ask,
+                time.time(),
+                max_deferrals=settings.max_deferrals,
+                max_total_s=settings.max_defer_total_s,
+            )
+            if reason is not None:
+                return _fail(f"{type(exc).__name__}: {reason}", payload, store=store)
+            slot_wait = _held(url, ask, store=store, settings=settings)
+            if not in_process:
+                return defer(payload, aid, slot_wait, store=store, settings=settings, ask=ask)
+            payload = {**payload, "slot": time.time() + slot_wait.wait_s}  # slept by polite_wait
     dispatch.send(TASK_PROCESS, [raw_to_dict(raw_from_fetch(res, payload))])
     # `late_s`: how long after its reserved slot a deferred fetch went (a busy pool shows here).
     timing = {} if slot_wait.late_s is None else {"late_s": round(slot_wait.late_s, 3)}
     log.info("task_done", task="fetch_article", status="fetched", body_bytes=len(res.body), **timing)
     return {"status": "fetched", "article_id": aid}
+
+
+def _held(url: str, ask: Ask, *, store: StateStore, settings: Settings) -> SlotWait:
+    """Hold the host for the wait it asked (its slot and gate move past it); return the article's slot."""
+    wait = politeness.hold(url, ask.wait_s, store=store, policy=politeness.policy_of(settings))
+    log.info("host_asked_to_wait", cause=ask.cause, reason=ask.detail, wait_s=round(ask.wait_s, 2))
+    return SlotWait(wait, None, True, False)
+
+
+def _fail(reason: str, payload: dict[str, Any], *, store: StateStore) -> dict[str, Any]:
+    """Dead-letter the fetch with `reason`, without the deferral bookkeeping: a retry starts afresh."""
+    spec = SourceSpec.from_dict(payload["spec"])
+    store.dead_letter(reason, "fetch", spec.name, deferral.fresh(payload))
+    store.incr("failed_fetch")
+    log.warning("task_done", task="fetch_article", status="failed", error=reason)
+    return {"status": "failed", "reason": reason}
 
 
 def raw_from_fetch(res: FetchResult, payload: dict[str, Any]) -> RawItem:

@@ -97,8 +97,8 @@ def _translated(url: str, deadline: float) -> Iterator[None]:
     """Turn network, HTTP and decoder exceptions into the worker's own."""
     try:
         yield
-    except BlockedURL as exc:
-        # The transport's connect-time refusal knows the host, not the URL.
+    except (BlockedURL, UnsupportedContent) as exc:
+        # The transport's connect-time refusal knows the host, the decoders nothing: name the URL.
         exc.url = exc.url or url
         raise
     except TimeoutError as exc:

@@ -24,6 +24,11 @@ ACCEPT_ENCODING = "gzip, deflate, br"
 # Largest decoded piece handed on at once: bounds memory while decoding.
 PIECE = 64 * 1024
 
+# Most content codings undone for one body.  Each one nests a decoder in the
+# next, so thousands of stacked `gzip` values would recurse past Python's
+# limit; no real server applies more than two.  urllib3 caps the chain at 5 too.
+MAX_CODINGS = 5
+
 _BINARY_TYPES = frozenset(
     {
         "application/octet-stream",
@@ -217,9 +222,11 @@ def decode_stream(chunks: Iterator[bytes], content_encoding: str | None) -> Iter
     Undo the Content-Encoding codings, in order, yielding bounded pieces.
 
     Raises:
-        UnsupportedContent: A coding we did not ask for.
+        UnsupportedContent: More than `MAX_CODINGS` codings, or one we did not ask for.
     """
     codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    if len(codings) > MAX_CODINGS:
+        raise UnsupportedContent(f"{len(codings)} content codings stacked, more than {MAX_CODINGS}")
     stream = chunks
     # Codings are listed in the order they were applied: undo the last first.
     for coding in reversed(codings):

@@ -1,8 +1,11 @@
 """
-The one tenacity retry policy: transient errors only, backoff with jitter.
+The one tenacity retry policy: short transient errors only, backoff with jitter.
 
-This is the only retry layer for a fetch (STYLE §3): Celery tasks must not
-also `autoretry_for` the same `TransientError`s.
+One retry layer per failure kind (STYLE §3): timeouts, resets and 5xx are
+retried here, inside the fetch, and Celery never `autoretry_for`s them.  A
+server asking us to come back later (`asks_to_wait`: 429, 503, a long
+Retry-After) is not retried here at all: the caller waits on its own
+schedule (the feed's next check; an article's deferral on its host's slot).
 """
 
 from __future__ import annotations
@@ -21,26 +24,27 @@ log = structlog.get_logger(__name__)
 BACKOFF_BASE_S = 0.5
 
 
+# RFC 6585 §4 (429 Too Many Requests) and RFC 9110 §15.6.4 (503 Service Unavailable): the server
+# is overloaded or rate-limiting us, and retrying at once makes it worse.
+WAIT_STATUSES = frozenset({429, 503})
+
+
+def asks_to_wait(exc: BaseException, max_wait_s: float) -> bool:
+    """
+    Return True when `exc` is a server asking us to come back later, rather than a blip.
+
+    That is a 429 or 503 (with or without Retry-After), or any answer whose
+    Retry-After is longer than `max_wait_s`, the longest wait spent here.
+    """
+    if not isinstance(exc, ServerBusy):
+        return False
+    return exc.status in WAIT_STATUSES or (exc.retry_after_s is not None and exc.retry_after_s > max_wait_s)
+
+
 def _retry_after(state: tenacity.RetryCallState) -> float | None:
     """Return the server's `Retry-After` from the last attempt, if it sent one."""
     exc = state.outcome.exception() if state.outcome is not None else None
     return exc.retry_after_s if isinstance(exc, ServerBusy) else None
-
-
-class _RetryAfterTooLong(tenacity.stop.stop_base):
-    """
-    Stop when the server asks us to wait longer than we are willing to.
-
-    Retrying early would ignore the server's wish; giving up hands the error,
-    with its `retry_after_s`, to the scheduler, which pushes the next check.
-    """
-
-    def __init__(self, max_wait_s: float) -> None:
-        self.max_wait_s = max_wait_s
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        wanted = _retry_after(retry_state)
-        return wanted is not None and wanted > self.max_wait_s
 
 
 class _BackoffHonouringRetryAfter(tenacity.wait.wait_base):
@@ -81,10 +85,11 @@ def transient_retry(
     """
     Build the retry policy for one call that may fail transiently.
 
-    Only `TransientError` is retried; a `PermanentError` or any other
-    exception goes straight through.  After the last attempt the original
-    exception is re-raised, not a tenacity `RetryError`.  A `ServerBusy` whose
-    `retry_after_s` exceeds `max_wait_s` stops at once (see `_RetryAfterTooLong`).
+    Only `TransientError` is retried, and not a server asking to wait
+    (`asks_to_wait`: it is raised at once, for the caller's schedule); a
+    `PermanentError` or any other exception goes straight through.  After the
+    last attempt the original exception is re-raised, not a tenacity
+    `RetryError`.  A short Retry-After (a 500 that sends one) is honoured.
 
     Use it as `transient_retry(4, 30.0)(func, *args, **kwargs)` or as a
     decorator via `.wraps(func)`.
@@ -96,8 +101,10 @@ def transient_retry(
         sleep: How to wait (tests may pass a recorder).
     """
     return tenacity.Retrying(
-        retry=tenacity.retry_if_exception_type(TransientError),
-        stop=tenacity.stop_after_attempt(max(1, attempts)) | _RetryAfterTooLong(max_wait_s),
+        retry=tenacity.retry_if_exception(
+            lambda exc: isinstance(exc, TransientError) and not asks_to_wait(exc, max_wait_s)
+        ),
+        stop=tenacity.stop_after_attempt(max(1, attempts)),
         wait=_BackoffHonouringRetryAfter(max_wait_s, base_s),
         before_sleep=_log_retry,
         sleep=sleep,

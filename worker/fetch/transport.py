@@ -20,7 +20,8 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,21 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 _BAD_HEADER_CHARS = frozenset("\r\n\0")
 
 Key = tuple[str, str, int]
+
+# What `socket.getaddrinfo` returns; a resolver is any `(host, port) -> AddrInfo`.
+AddrInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]]
+Resolver = Callable[[str, int], AddrInfo]
+
+# Look-ups running at once per transport.  `getaddrinfo` has no timeout of its
+# own, so it runs in these threads and the request waits for it only until its
+# deadline; a look-up stuck longer keeps its thread, so the pool bounds how many
+# threads a hung resolver can hold (later look-ups wait in the queue, and time out).
+RESOLVER_THREADS = 4
+
+
+def system_resolver(host: str, port: int) -> AddrInfo:
+    """Resolve `host` with the system's resolver (`getaddrinfo`), TCP addresses only."""
+    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
 class DeadlinePassed(TimeoutError):
@@ -237,13 +253,17 @@ class Transport:
         allow_private: bool,
         ssl_context: ssl.SSLContext | None = None,
         keepalive_s: float = KEEPALIVE_S,
+        resolver: Resolver = system_resolver,
     ) -> None:
         self.allow_private = allow_private
         self.ssl_context = ssl_context or ssl.create_default_context(cafile=certifi.where())
         self.keepalive_s = keepalive_s
+        self.resolver = resolver
         self._idle: dict[Key, list[_Wire]] = {}
         self._lock = threading.Lock()
         self._pid = os.getpid()
+        self._resolving: ThreadPoolExecutor | None = None
+        self._resolving_pid = 0
 
     @contextmanager
     def stream(self, target: Target, headers: Mapping[str, str], limits: Limits) -> Iterator[Response]:
@@ -308,12 +328,35 @@ class Transport:
             raw.begin()
         return Response(raw)
 
-    def _connect(self, key: Key, limits: Limits) -> _Wire:
-        scheme, host, port = key
+    def _resolve(self, host: str, port: int, deadline: float) -> AddrInfo:
+        """
+        Resolve `host` in the look-up threads, waiting no later than `deadline`.
+
+        Raises:
+            DeadlinePassed: The resolver did not answer before the deadline.
+            OSError: The name does not resolve.
+        """
+        with self._lock:
+            if self._resolving is None or self._resolving_pid != os.getpid():
+                # A forked child has its parent's pool object but none of its threads.
+                self._resolving = ThreadPoolExecutor(RESOLVER_THREADS, thread_name_prefix="resolve")
+                self._resolving_pid = os.getpid()
+            pool = self._resolving
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise DeadlinePassed("total deadline passed before resolving")
+        lookup = pool.submit(self.resolver, host, port)
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            return lookup.result(timeout=remaining)
+        except TimeoutError:
+            lookup.cancel()  # still queued behind stuck look-ups: never started
+            raise DeadlinePassed(f"total deadline passed while resolving {host}") from None
         except UnicodeError as exc:
             raise OSError(f"cannot resolve {host}: {exc}") from exc
+
+    def _connect(self, key: Key, limits: Limits) -> _Wire:
+        scheme, host, port = key
+        infos = self._resolve(host, port, limits.deadline)
         # All addresses must pass: a name that mixes public and private
         # answers is exactly what a rebinding attack looks like.
         for info in infos:
@@ -384,9 +427,12 @@ class Transport:
         self._idle.clear()
 
     def close(self) -> None:
-        """Close every idle connection."""
+        """Close every idle connection; stop the look-up threads (one stuck is left to finish)."""
         with self._lock:
             self._drop_all()
+            if self._resolving is not None and self._resolving_pid == os.getpid():
+                self._resolving.shutdown(wait=False, cancel_futures=True)
+            self._resolving = None
 
 
 def _closed_by_peer(exc: BaseException) -> bool:

@@ -1,1 +1,1 @@
-"""Read a source: poll a feed (`feed`) or read an archive in chunks (`archive`)."""
+"""Read a source: poll a feed or a sitemap, read a page, or read an archive in chunks."""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -11,7 +14,7 @@ from worker import dispatch
 from worker.config import Settings
 from worker.dispatch import TASK_FETCH, TASK_POLL, TASK_PROCESS
 from worker.models import SourceSpec, raw_to_dict
-from worker.poll.result import ReadResult
+from worker.poll.result import ReadOptions, ReadResult, parse_since
 from worker.schedule import intervals as schedule
 from worker.sources.archives import iter_archive
 from worker.state import StateStore
@@ -23,7 +26,12 @@ ARCHIVE_CHUNK_BATCHES = 8
 
 
 def read_archive(
-    spec: SourceSpec, *, settings: Settings, store: StateStore, resume_after: str | None = None
+    spec: SourceSpec,
+    *,
+    settings: Settings,
+    store: StateStore,
+    resume_after: str | None = None,
+    options: ReadOptions | None = None,
 ) -> ReadResult:
     """
     Stream one chunk of an archive into process batches; queue a continuation for the rest.
@@ -34,9 +42,11 @@ def read_archive(
     (at-least-once).  A restart resumes there; the items of the interrupted
     chunk that were already done are re-read and dropped by dedupe, so
     nothing is missed or emitted twice.  At the end the checkpoint is
-    cleared and a scheduled archive gets its next check.
+    cleared and a scheduled archive gets its next check (not after a one-shot read).
     """
-    result = ReadResult(source=spec.name)
+    opts = options or ReadOptions()
+    since = parse_since(opts.since)
+    result = ReadResult(source=spec.name, kind="archive")
     key = f"archive:{spec.location}"
     if resume_after is not None:
         store.set_checkpoint(key, resume_after)
@@ -45,29 +55,56 @@ def read_archive(
         log.info("archive_resumed", source=spec.name, start_after=start)
     chunk = settings.batch_size * ARCHIVE_CHUNK_BATCHES
     batch: list[dict[str, Any]] = []
-    for ai in iter_archive(
-        spec.location, source=spec.ref(), start_after=start, max_member_bytes=settings.max_body_bytes
-    ):
-        result.seen += 1
+    skipped: Counter[str] = Counter()
+    items = iter_archive(
+        spec.location,
+        source=spec.ref(),
+        start_after=start,
+        max_member_bytes=settings.max_body_bytes,
+        skipped=skipped,
+    )
+    # `read` counts the chunk's entries whatever they were (a child sitemap is not an article).
+    for read, ai in enumerate(items, start=1):
         if ai.item is not None:
+            result.seen += 1
             batch.append(raw_to_dict(ai.item))
-        elif ai.fetch is not None:
+        elif ai.fetch is not None and ai.fetch.kind == "sitemap":
+            # A child of a sitemap index is a sitemap, read by a poll of its own, never an article.
+            child = replace(opts, document=ai.fetch.url, depth=opts.depth + 1, slot=None)
+            dispatch.send(TASK_POLL, spec.to_dict(), None, None, child.to_dict())
+            result.pages += 1
+        elif ai.fetch is not None and not _older(ai.fetch.lastmod, since):
+            result.seen += 1
             payload = {"url": ai.fetch.url, "spec": spec.to_dict(), "hints": {"title": ai.fetch.title}}
             dispatch.send(TASK_FETCH, payload)
             result.queued += 1
-        if len(batch) >= settings.batch_size or (batch and result.seen >= chunk):
+        if len(batch) >= settings.batch_size or (batch and read >= chunk):
             _send_batch(batch, result)
             batch = []
-        if result.seen >= chunk:
-            dispatch.send(TASK_POLL, spec.to_dict(), ai.position)
+        if read >= chunk:
+            dispatch.send(TASK_POLL, spec.to_dict(), ai.position, None, opts.to_dict())
             log.info("archive_chunk_read", source=spec.name, seen=result.seen, position=ai.position)
-            return result
+            return _with_skipped(result, skipped)
     if batch:
         _send_batch(batch, result)
     store.set_checkpoint(key, "")
-    _reschedule(spec, store, settings)
+    if not opts.once:
+        _reschedule(spec, store, settings)
     log.info("archive_read", source=spec.name, seen=result.seen, queued=result.queued)
+    return _with_skipped(result, skipped)
+
+
+def _with_skipped(result: ReadResult, skipped: Counter[str]) -> ReadResult:
+    """Put the count of files that are not articles in the result, and say it once in the log."""
+    if skipped:
+        result.skipped = dict(skipped)
+        log.info("archive_files_skipped", reason="not an article (.txt, .html)", by_suffix=result.skipped)
     return result
+
+
+def _older(lastmod: datetime | None, since: datetime | None) -> bool:
+    """Return True when a sitemap entry is dated before `--since` (an undated one may be new)."""
+    return since is not None and lastmod is not None and lastmod < since
 
 
 def _send_batch(batch: list[dict[str, Any]], result: ReadResult) -> None:

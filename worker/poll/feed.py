@@ -13,13 +13,15 @@ import structlog
 
 from worker import dispatch
 from worker.config import Settings
-from worker.dispatch import TASK_FETCH, TASK_PROCESS
-from worker.errors import HTTPStatusError, IngestError, TransientError
+from worker.dispatch import TASK_FETCH, TASK_POLL, TASK_PROCESS
+from worker.errors import HTTPStatusError, IngestError, ParseError
 from worker.fetch.client import Fetcher, FetchResult
 from worker.models import RawItem, SourceRef, SourceSpec, raw_to_dict
-from worker.poll.result import ReadResult
+from worker.poll.page import read_page
+from worker.poll.result import ReadOptions, ReadResult
 from worker.schedule import intervals as schedule
 from worker.schedule import politeness
+from worker.sources.discovery import sniff_kind
 from worker.sources.feeds import FeedEntry, ParsedFeed, body_hash, parse_feed
 from worker.state import StateStore
 
@@ -117,12 +119,18 @@ def poll_feed(
     fetcher: Fetcher,
     backfill_pages: int = BACKFILL_MAX_PAGES,
     state: dict[str, Any] | None = None,
+    options: ReadOptions | None = None,
+    in_process: bool = False,
 ) -> ReadResult:
     """
     Poll one feed politely and queue its new entries.
 
     `state` is the feed's stored state when the caller already holds it (the
     dispatch tick's claim read it); otherwise it is read from the store.
+    A one-shot read (`options.once`, `ingest`) keeps the validators and seen
+    entries but does not schedule the feed nor count a failure against it, so
+    a one-shot run never subscribes a feed; and a URL that turns out to be an
+    article page or a sitemap is read as one (`worker.poll.page`, a sitemap poll).
 
     Sends the stored ETag/Last-Modified (a 304 is no work), skips the parse
     when the body hash is unchanged, follows a permanent redirect by moving
@@ -132,7 +140,8 @@ def poll_feed(
     Raises:
         IngestError: the feed could not be read (after the state is updated).
     """
-    result = ReadResult(source=spec.name)
+    once = options is not None and options.once
+    result = ReadResult(source=spec.name, kind="feed")
     state = dict(state) if state is not None else (store.get_feed(spec.location) or {})
     state["spec"] = spec.to_dict()
     now = time.time()
@@ -148,12 +157,15 @@ def poll_feed(
             allow_file=True,
         )
     except IngestError as exc:
-        _record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
+        if not once:
+            record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
         raise
     if res.permanent_redirect_url and res.permanent_redirect_url != spec.location:
         spec = _move(spec, res.permanent_redirect_url, state, store)
     # Whole seconds: the Redis store keeps them in a few bytes (worker.state.codec), fractions in 18.
-    state.update(errors=0, last_status=res.status, last_polled=int(now), last_error=None, disabled=None)
+    state.update(errors=0, last_status=res.status, last_polled=int(now), last_error=None)
+    if not once:
+        state["disabled"] = None
     not_before: list[float | None] = [
         now + res.max_age_s if res.max_age_s else None,
         _expires_ts(res.expires),
@@ -170,7 +182,13 @@ def poll_feed(
             result.not_modified = True
         else:
             state["body_hash"] = digest
-            feed = _parse(res)
+            try:
+                feed = _parse(res)
+            except ParseError:
+                other = _not_a_feed(spec, res, options, in_process=in_process) if once else None
+                if other is None:
+                    raise
+                return other
             parsed = True
             _queue_entries(feed, res, spec, result, store=store, settings=settings)
             links = _page_links(feed, spec.location)
@@ -194,10 +212,13 @@ def poll_feed(
             limit=backfill_pages,
         )
         state["backfill_pending"] = pending or None
-    state["next_at"] = schedule.next_check(
-        now, interval, not_before=not_before, max_s=settings.max_interval_s
-    )
-    store.put_feed(spec.location, state, next_at=state["next_at"])
+    if once:
+        store.put_feed(spec.location, state)
+    else:
+        state["next_at"] = schedule.next_check(
+            now, interval, not_before=not_before, max_s=settings.max_interval_s
+        )
+        store.put_feed(spec.location, state, next_at=state["next_at"])
     log.info(
         "feed_polled",
         source=spec.name,
@@ -210,6 +231,25 @@ def poll_feed(
         pages=result.pages,
     )
     return result
+
+
+def _not_a_feed(
+    spec: SourceSpec, res: FetchResult, options: ReadOptions | None, *, in_process: bool
+) -> ReadResult | None:
+    """
+    Read a one-shot source that is no feed as what it is: a page now, a sitemap by a poll of its own.
+
+    Returns None when it is neither (the caller raises the parse error).
+    """
+    kind = sniff_kind(res)
+    if kind == "page":
+        return read_page(spec, res, in_process=in_process)
+    if kind == "sitemap":
+        sitemap = SourceSpec("sitemap", spec.location, spec.name, spec.tz, spec.interval_s)
+        dispatch.send(TASK_POLL, sitemap.to_dict(), None, None, (options or ReadOptions()).to_dict())
+        log.info("source_is_a_sitemap", url=spec.location)
+        return ReadResult(source=spec.name, kind="sitemap")
+    return None
 
 
 def _parse(res: FetchResult) -> ParsedFeed:
@@ -264,26 +304,25 @@ def backfill(
     stopped = "limit"
     while todo and result.pages < limit:
         url = todo[0]
-        if url == spec.location or not store.add_entries(pages_key, [url]):
+        if url == spec.location or not store.unseen_entries(pages_key, [url]):
             todo.pop(0)
             continue
         if not politeness.take_now(url, store=store, policy=policy):
-            # Not read after all: the host has no slot free now; the next poll takes it.
-            store.forget_entries(pages_key, [url])
+            # The host has no slot free now; the next poll takes it.
             stopped = "host_rate"
             break
         try:
             res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT)
             page = _parse(res)
         except IngestError as exc:
-            # Not read after all: try again at the next poll.
-            store.forget_entries(pages_key, [url])
             log.warning("feed_page_failed", source=spec.name, url=url, error=f"{type(exc).__name__}: {exc}")
             stopped = "failed"
             break
         todo.pop(0)
         result.pages += 1
         _queue_entries(page, res, spec, result, store=store, settings=settings)
+        # Recorded once its entries are sent: a poll killed before reads the page again.
+        store.add_entries(pages_key, [url])
         todo.extend(u for u in _page_links(page, url) if u not in todo)
     if todo != saved:
         store.set_checkpoint(frontier_key, "\n".join(todo))
@@ -310,9 +349,15 @@ def _queue_entries(
     store: StateStore,
     settings: Settings,
 ) -> None:
+    """
+    Send the work of the entries not seen before, then record them as seen (send, then mark).
+
+    A poll killed between the two sends them again on its next run; downstream
+    drops what was done already (an emitted article is skipped by id).
+    """
     ref = replace(spec.ref(), title=feed.title)
     result.seen += len(feed.entries)
-    fresh = set(store.add_entries(spec.location, [e.key for e in feed.entries]))
+    fresh = set(store.unseen_entries(spec.location, [e.key for e in feed.entries]))
     batch: list[dict[str, Any]] = []
     for entry in feed.entries:
         if entry.key not in fresh:
@@ -330,9 +375,11 @@ def _queue_entries(
         result.queued += 1
     if batch:
         dispatch.send(TASK_PROCESS, batch)
+    # Entries without work (no link, no content) are recorded too: they never get any.
+    store.add_entries(spec.location, list(fresh))
 
 
-def _record_error(
+def record_error(
     spec: SourceSpec,
     state: dict[str, Any],
     exc: IngestError,
@@ -363,7 +410,4 @@ def _record_error(
         )
     store.put_feed(spec.location, state, next_at=None if state.get("disabled") else state["next_at"])
     store.incr("feed_errors")
-    level = "warning" if isinstance(exc, TransientError) else "error"
-    getattr(log, level)(
-        "feed_poll_failed", source=spec.name, url=spec.location, error=state["last_error"], errors=errors
-    )
+    # The failure itself is logged once, by the poll task (`poll_failed`).

@@ -140,6 +140,7 @@ class Pipeline:
         counts: dict[str, int] = {}
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
+        self._count(outcomes, counts)
         log.info(
             "batch_processed",
             items=len(raws),
@@ -147,6 +148,24 @@ class Pipeline:
             **counts,
         )
         return outcomes
+
+    def _count(self, outcomes: list[Outcome], counts: dict[str, int]) -> None:
+        """
+        Add the batch's outcomes to the store's counters (`health` shows them), one call per counter.
+
+        All from the outcomes, so `duplicates_exact + duplicates_near` is
+        `articles_duplicate`: an article seen before (its id known) counts as an
+        exact duplicate.  An emitted duplicate (INGEST_EMIT_DUPLICATES) is new.
+        """
+        dups: dict[str, int] = {}
+        for o in outcomes:
+            if o.status == "duplicate":
+                kind = "duplicates_near" if o.reason == "near" else "duplicates_exact"
+                dups[kind] = dups.get(kind, 0) + 1
+        for status, n in counts.items():
+            self.store.incr(f"articles_{status}", n)
+        for kind, n in dups.items():
+            self.store.incr(kind, n)
 
     def _guard(self, w: _Work, stage: str, fn: Callable[[_Work], None]) -> None:
         """Turn a permanent error of one item into a dead letter; transient ones go up to the task."""
@@ -203,8 +222,7 @@ class Pipeline:
             self._duplicate(w, owner, kind)
 
     def _duplicate(self, w: _Work, owner: str, kind: str) -> None:
-        """Count and log a duplicate; finish it, or let it go on with `duplicate_of` set when emitted."""
-        self.store.incr(f"duplicates_{kind}")
+        """Log a duplicate (`_count` counts it); finish it, or let it go on with `duplicate_of` if emitted."""
         log.info("item_deduplicated", reason=kind, duplicate_of=owner)
         if self.settings.emit_duplicates:
             w.duplicate_of = owner

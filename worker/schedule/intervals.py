@@ -42,14 +42,17 @@ def next_check(
 
     Consecutive errors double the interval each time (capped at `max_s`);
     `not_before` holds the earliest times the server allowed (Cache-Control
-    max-age, Expires, RSS ttl, Retry-After): the result is never earlier.
+    max-age, Expires, RSS ttl, Retry-After): the result is never earlier,
+    unless that is beyond `max_s` from now, the cap of any hint.
     Jitter spreads feeds added together so they do not stay in lockstep.
     """
     base = interval_s * (2 ** min(errors, 16)) if errors else interval_s
     base = min(base, max_s)
     r = rng or random
     at = now + base * (1 + r.uniform(0, jitter))
-    floor = max((t for t in not_before if t is not None), default=0.0)
+    # A server's hint may delay a poll, never beyond the longest interval (`max-age=31536000`
+    # would otherwise silence a feed for a year).
+    floor = min(max((t for t in not_before if t is not None), default=0.0), now + max_s)
     return max(at, floor)
 
 

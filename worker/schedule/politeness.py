@@ -5,9 +5,10 @@ A fetch reserves its host's next slot once (`reserve`: GCRA in the state store)
 and, when the slot is not now, is deferred carrying it (`"slot"` in the payload):
 as a broker countdown up to `countdown_cap_s`, else parked in the state store
 for the dispatch tick to release (`defer_mode`).  The gate (`gate`: a token
-bucket) is taken as the request goes, so late fetches never bunch.  Backfill
-pages go only when the host is free now (`take_now`).  README "Politeness"
-says why it is built this way.
+bucket) is taken as the request goes, so late fetches never bunch.  A host
+that asks us to wait (429, 503) is held (`hold`): its next slot moves past the
+wait and its gate shuts until then.  Backfill pages go only when the host is
+free now (`take_now`).  README "Politeness" says why it is built this way.
 """
 
 from __future__ import annotations
@@ -90,6 +91,21 @@ def gate(url: str, *, store: StateStore, policy: Policy) -> float:
     if bucket is None:
         return 0.0
     return store.take_token(bucket, policy.rate_per_s, policy.burst + policy.rate_per_s * GATE_SLACK_S)
+
+
+def hold(url: str, delay_s: float, *, store: StateStore, policy: Policy) -> float:
+    """
+    Hold `url`'s host, which asked us to wait `delay_s`; return the seconds until our slot.
+
+    It answered 429 or 503, or its robots.txt is unreachable.  The slot
+    reserved is the first at least `delay_s` away; the host's later slots come
+    after it, and its gate gives no token before it, so fetches holding
+    earlier slots stop there and reserve again (`HostRate.hold_host`).
+    """
+    bucket = host_bucket(url)
+    if bucket is None:
+        return max(0.0, delay_s)
+    return store.hold_host(bucket, policy.rate_per_s, policy.burst, delay_s)
 
 
 def take_now(url: str, *, store: StateStore, policy: Policy) -> bool:

@@ -7,49 +7,56 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from worker.errors import SourceError
-from worker.models import SourceSpec, default_name
+from worker.models import SourceSpec, SpecKind, default_name
 
-_ARCHIVE_SUFFIXES = (
-    ".tar.gz",
-    ".tgz",
-    ".tar",
-    ".zip",
-    ".jsonl",
-    ".warc",
-    ".warc.gz",
-    ".arc",
-    ".arc.gz",
-    ".txt",
-    ".html",
-    ".htm",
-)
+_FEED_SUFFIXES = (".xml", ".rss", ".atom", ".rdf", ".json", ".xml.gz")
+_PAGE_SUFFIXES = (".html", ".htm", ".xhtml")
 _SITEMAP_HINTS = ("sitemap",)
+KINDS: dict[str, SpecKind] = {"feed": "feed", "page": "page", "sitemap": "sitemap", "archive": "archive"}
+
+
+def _named_like_sitemap(path: str) -> bool:
+    """Tell a sitemap by its name (`sitemap.xml`, `news-sitemap.xml.gz`, `sitemap_index.xml`)."""
+    low = path.lower().rsplit("/", 1)[-1]
+    return any(h in low for h in _SITEMAP_HINTS) and low.endswith((".xml", ".xml.gz"))
 
 
 def resolve(arg: str, *, name: str | None = None, tz: str = "UTC", kind: str | None = None) -> SourceSpec:
     """
     Turn a CLI argument into a source.
 
-    http(s) URLs are feeds; `file:` URLs and paths are feeds when they end in
-    `.xml`, `.rss`, `.atom`, `.rdf` or `.json` (unless named like a sitemap), else archives.
+    http(s) URLs are feeds, or sitemaps when named like one (`sitemap.xml`);
+    a one-shot read of a feed URL that turns out to be an HTML page or a
+    sitemap reads it as what it is (`worker.poll.feed`).  Paths and `file:`
+    URLs are feeds when they end in `.xml`, `.rss`, `.atom`, `.rdf` or
+    `.json` (unless named like a sitemap), article pages when they end in
+    `.html` or `.htm`, else archives (a folder, a tarball, a sitemap file...).
+    `kind` (from `schedules/`) overrides the guess.
 
     Raises:
-        SourceError: the path does not exist.
+        SourceError: the path does not exist, or `kind` is none of feed, page, sitemap, archive.
     """
+    if kind is not None and kind not in KINDS:
+        raise SourceError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})", url=arg)
+    given = KINDS[kind] if kind is not None else None
     parts = urlsplit(arg)
     if parts.scheme in {"http", "https"}:
-        return SourceSpec("feed", arg, name or default_name(arg), tz)
+        web: SpecKind = "sitemap" if _named_like_sitemap(parts.path) else "feed"
+        return SourceSpec(
+            given if given in {"feed", "page", "sitemap"} else web, arg, name or default_name(arg), tz
+        )
     path = Path(unquote(parts.path)) if parts.scheme == "file" else Path(arg)
     if not path.exists():
         raise SourceError(f"{arg}: no such file or directory", url=arg)
     low = path.name.lower()
-    is_feed = low.endswith((".xml", ".rss", ".atom", ".rdf", ".json", ".xml.gz")) and not any(
-        h in low for h in _SITEMAP_HINTS
-    )
-    if kind in {"feed", "archive"}:
-        is_feed = kind == "feed"
-    if is_feed:
-        return SourceSpec("feed", path.resolve().as_uri(), name or path.stem, tz)
+    if given is None and path.is_file():
+        if low.endswith(_FEED_SUFFIXES) and not _named_like_sitemap(low):
+            given = "feed"
+        elif low.endswith(_PAGE_SUFFIXES):
+            given = "page"
+    if given in {"feed", "page"}:
+        return SourceSpec(given, path.resolve().as_uri(), name or path.stem, tz)
+    # A local sitemap is read as an archive of URLs (resumable, by entry index).
     return SourceSpec("archive", str(path.resolve()), name or path.name.split(".")[0] or path.name, tz)
 
 

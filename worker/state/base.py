@@ -71,6 +71,15 @@ class FeedStore(Protocol):
         """Record entry keys as seen; return those that were not seen before."""
         ...
 
+    def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        """
+        Return the entry keys not recorded as seen, in order, without recording them.
+
+        A poll sends the work of these first and records them (`add_entries`) after:
+        a poll that dies between the two sends them again, never loses them.
+        """
+        ...
+
     def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
         """Mark entry keys as not seen (undo `add_entries` after a failed read)."""
         ...
@@ -216,6 +225,20 @@ class HostRate(Protocol):
         """
         ...
 
+    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
+        """
+        Hold a host that asked us to wait `delay_s` (429, 503): reserve the first slot that far off.
+
+        Both steps are atomic and use the store's clock (`worker.state.slots`):
+        the schedule moves past the slot, so later reservations come after it,
+        and the gate (`take_token`) has no token until `delay_s` from now, so
+        fetches holding earlier slots stop there and reserve again.
+
+        Returns:
+            The seconds until the reserved slot (at least `delay_s`).
+        """
+        ...
+
 
 class Parking(Protocol):
     """Fetches waiting for a slot too far off for a broker countdown (schedule stage)."""
@@ -282,6 +305,27 @@ class Counters(Protocol):
         ...
 
 
+# Minutes a timeline keeps at least: the status page charts the last hour, with room to spare.
+TIMELINE_KEEP_MINUTES = 120
+
+
+class Timeline(Protocol):
+    """Per-minute counts of a few named events (new articles, duplicates), kept about two hours."""
+
+    def record(self, name: str, minute: int, by: int = 1) -> None:
+        """
+        Add `by` to the count of `name` in `minute` (epoch seconds // 60).
+
+        Counts of that name older than `TIMELINE_KEEP_MINUTES` before `minute` are
+        dropped on the way, so a timeline stays bounded however long it runs.
+        """
+        ...
+
+    def timeline(self, name: str, since_minute: int) -> dict[int, int]:
+        """Return minute -> count of `name` for the kept minutes from `since_minute` on (zeros absent)."""
+        ...
+
+
 class Ledger(Protocol):
     """Task messages sent and not ended (`worker.app.ledger`)."""
 
@@ -331,6 +375,7 @@ class StateStore(
     Parking,
     DeadLetters,
     Counters,
+    Timeline,
     Ledger,
     Protocol,
 ):

@@ -12,6 +12,11 @@ slots in one call each, instead of retrying a token bucket until it has a token.
 
 Across any window from t1 to t2 the slots handed out number at most
 burst + rate * (t2 - t1) (tests/unit/test_slots.py checks it).
+
+When a server asks us to wait (429, 503), the host is *held*: `reserve_after`
+reserves the first slot that far off and moves the TAT past it, and
+`hold_tokens` empties the gate's token bucket until then, so fetches holding
+earlier slots stop at the gate and reserve again behind the hold.
 """
 
 from __future__ import annotations
@@ -39,3 +44,34 @@ def reserve(tat: float | None, now: float, rate_per_s: float, burst: float) -> t
 def keep_s(new_tat: float, now: float) -> float:
     """Return how long the TAT matters: once it has passed the host is rested and the key can go."""
     return max(0.0, new_tat - now) + 1.0
+
+
+def reserve_after(
+    tat: float | None, now: float, rate_per_s: float, burst: float, delay_s: float
+) -> tuple[float, float]:
+    """
+    Reserve the first slot at least `delay_s` after `now`, and move the TAT past it.
+
+    Every later reservation comes after this slot, one interval apart: a host
+    that asked us to wait gets its requests paced when the wait ends, not a
+    burst.  A queue already longer than the delay keeps its order (the slot
+    is the next one after it).
+
+    Returns:
+        (wait_s, new_tat), as `reserve`; `wait_s` is at least `delay_s`.
+    """
+    floor = now + max(0.0, delay_s) + (burst - 1.0) / rate_per_s
+    return reserve(floor if tat is None else max(tat, floor), now, rate_per_s, burst)
+
+
+def hold_tokens(
+    bucket: tuple[float, float] | None, now: float, rate_per_s: float, burst: float, delay_s: float
+) -> float:
+    """
+    Return the tokens of a gate bucket (tokens, stamp; None: full) held for `delay_s` from `now`.
+
+    The bucket refills at `rate_per_s`, so with 1 - delay * rate tokens the
+    next one is whole `delay_s` from now; a bucket already emptier stays so.
+    """
+    have = burst if bucket is None else min(burst, bucket[0] + max(0.0, now - bucket[1]) * rate_per_s)
+    return min(have, 1.0 - max(0.0, delay_s) * rate_per_s)

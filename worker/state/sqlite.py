@@ -17,9 +17,9 @@ from typing import Any
 
 from worker.errors import StoreUnavailable
 from worker.state import nearindex
-from worker.state.base import DeadLetter
+from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
-from worker.state.slots import reserve
+from worker.state.slots import hold_tokens, reserve, reserve_after
 
 # Upserts rather than INSERT OR REPLACE: REPLACE deletes the row and inserts it
 # again (index updates twice), an upsert updates it in place; every poll writes
@@ -163,6 +163,20 @@ class SQLiteStore:
                 if cur.rowcount:
                     fresh.append(key)
         return fresh
+
+    def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        keys = list(dict.fromkeys(entry_keys))
+        seen: set[str] = set()
+        db = self._conn()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT key FROM entries WHERE feed = ? AND key IN ({marks})",  # noqa: S608
+                (feed_key, *chunk),
+            ).fetchall()
+            seen.update(str(r[0]) for r in rows)
+        return [k for k in keys if k not in seen]
 
     def get_feed(self, url: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT state FROM feeds WHERE url = ?", (url,)).fetchone()
@@ -333,6 +347,30 @@ class SQLiteStore:
     def counters(self) -> dict[str, int]:
         return {str(k): int(v) for k, v in self._conn().execute("SELECT name, n FROM counters").fetchall()}
 
+    # -- timelines ---------------------------------------------------------
+    def record(self, name: str, minute: int, by: int = 1) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO timeline (name, minute, n) VALUES (?, ?, ?) "
+                "ON CONFLICT (name, minute) DO UPDATE SET n = n + excluded.n",
+                (name, minute, by),
+            )
+            # A range of the primary key: nothing to delete most of the time, and cheap then.
+            db.execute(
+                "DELETE FROM timeline WHERE name = ? AND minute < ?", (name, minute - TIMELINE_KEEP_MINUTES)
+            )
+
+    def timeline(self, name: str, since_minute: int) -> dict[int, int]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT minute, n FROM timeline WHERE name = ? AND minute >= ? AND n != 0 ORDER BY minute",
+                (name, since_minute),
+            )
+            .fetchall()
+        )
+        return {int(m): int(n) for m, n in rows}
+
     # -- reserved slots and parked fetches ---------------------------------
     def reserve_slot(
         self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
@@ -344,6 +382,20 @@ class SQLiteStore:
             wait, tat = reserve(None if row is None else float(row[0]), now, rate_per_s, burst)
             if max_wait_s is None or wait <= max_wait_s:
                 db.execute("INSERT OR REPLACE INTO slots (name, tat) VALUES (?, ?)", (bucket, tat))
+        return wait
+
+    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
+        with self._tx() as db:
+            now = time.time()
+            row = db.execute("SELECT tat FROM slots WHERE name = ?", (bucket,)).fetchone()
+            wait, tat = reserve_after(None if row is None else float(row[0]), now, rate_per_s, burst, delay_s)
+            db.execute("INSERT OR REPLACE INTO slots (name, tat) VALUES (?, ?)", (bucket, tat))
+            row = db.execute("SELECT tokens, ts FROM buckets WHERE name = ?", (bucket,)).fetchone()
+            held = None if row is None else (float(row[0]), float(row[1]))
+            tokens = hold_tokens(held, now, rate_per_s, burst, delay_s)
+            db.execute(
+                "INSERT OR REPLACE INTO buckets (name, tokens, ts) VALUES (?, ?, ?)", (bucket, tokens, now)
+            )
         return wait
 
     def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:

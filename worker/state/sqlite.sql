@@ -18,6 +18,9 @@ CREATE TABLE IF NOT EXISTS buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL,
 CREATE TABLE IF NOT EXISTS ledger (id TEXT PRIMARY KEY, queue TEXT NOT NULL, at REAL NOT NULL,
                                    message TEXT NOT NULL, suspect REAL);
 CREATE INDEX IF NOT EXISTS ledger_at ON ledger (queue, at);
+-- Per-minute counts of named events (the status page's charts), purged past two hours on each write.
+CREATE TABLE IF NOT EXISTS timeline (name TEXT NOT NULL, minute INTEGER NOT NULL, n INTEGER NOT NULL,
+                                     PRIMARY KEY (name, minute)) WITHOUT ROWID;
 
 -- `slots` holds each host's theoretical arrival time (worker.state.slots); `parked` the deferred fetches,
 -- `due` being their slot time, or their lease's end once claimed.

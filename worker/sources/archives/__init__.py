@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
@@ -152,6 +153,7 @@ def iter_archive(
     source: SourceRef | None = None,
     start_after: str | None = None,
     max_member_bytes: int = MAX_MEMBER_BYTES,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[ArchiveItem]:
     """
     Stream the items of an archive, after `start_after` when given.
@@ -159,8 +161,13 @@ def iter_archive(
     The kind is detected now, so a bad path fails at the call rather than at
     the first `next()`.  Without `source`, one is made from the file name.
     Members over `max_member_bytes` are skipped with `archive_member_too_large`.
+    A folder counts the files it does not read (not articles) in `skipped`, by suffix.
     """
     archive = Path(path)
     kind, stem = _detect(archive)
     src = source if source is not None else default_source(archive, stem)
+    if kind == "folder":
+        return iter_folder(
+            archive, source=src, start_after=start_after, max_member_bytes=max_member_bytes, skipped=skipped
+        )
     return _READERS[kind](archive, source=src, start_after=start_after, max_member_bytes=max_member_bytes)

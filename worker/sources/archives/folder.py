@@ -5,8 +5,9 @@ Read a folder of text and HTML articles, or a single such file, in a stable orde
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from worker.errors import SourceError
 from worker.models import SourceRef
@@ -22,7 +23,12 @@ from worker.sources.archives.base import (
 
 
 def iter_folder(
-    path: Path, *, source: SourceRef, start_after: str | None, max_member_bytes: int
+    path: Path,
+    *,
+    source: SourceRef,
+    start_after: str | None,
+    max_member_bytes: int,
+    skipped: Counter[str] | None = None,
 ) -> Iterator[ArchiveItem]:
     """
     Yield every `*.txt`, `*.html` and `*.htm` under `path`, sorted by relative path parts.
@@ -30,12 +36,16 @@ def iter_folder(
     The position is the relative POSIX path.  Order compares path parts, so a
     whole directory sorting before `start_after` is pruned without being listed.
     Symlinks are skipped: an archive folder must not lead outside itself.
+    Other files are counted in `skipped` by suffix (`.xml`, or the name when
+    it has none), so the caller can say what it left out.
     """
     root = path
     after = tuple(start_after.split("/")) if start_after is not None else None
     for rel, file in _walk(root, root, (), after):
         content_type = content_type_for(rel[-1])
         if content_type is None:
+            if skipped is not None:
+                skipped[PurePosixPath(rel[-1]).suffix.lower() or "(no suffix)"] += 1
             continue
         name = "/".join(rel)
         try:

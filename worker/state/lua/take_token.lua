@@ -10,6 +10,7 @@ tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
 local wait = 0
 if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
--- A full bucket carries no information: let idle hosts' keys expire.
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+-- A full bucket carries no information: let idle hosts' keys expire once full again (not before:
+-- a bucket held by `hold_host.lua` is below zero and must stay so until it refills).
+redis.call('PEXPIRE', KEYS[1], math.ceil((burst - tokens) / rate * 1000) + 1000)
 return tostring(wait)

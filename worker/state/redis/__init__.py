@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from worker.state import nearindex
-from worker.state.base import DeadLetter
+from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
 from worker.state.redis.base import connect
 from worker.state.redis.feeds import FeedTables
@@ -138,6 +138,18 @@ class RedisStore(FeedTables):
         raw = self._do(lambda: self.r.hgetall(f"{self.p}counters"))
         return {str(k): int(v) for k, v in raw.items()}
 
+    # -- timelines: a hash per name, field = minute, value = count (timeline_record.lua).
+    def record(self, name: str, minute: int, by: int = 1) -> None:
+        script = self._script("timeline_record")
+        # The key outlives its newest minute by the kept span, then goes by itself.
+        args = [minute, by, minute - TIMELINE_KEEP_MINUTES, (TIMELINE_KEEP_MINUTES + 1) * 60]
+        self._do(lambda: script(keys=[f"{self.p}timeline:{name}"], args=args))
+
+    def timeline(self, name: str, since_minute: int) -> dict[int, int]:
+        raw = self._do(lambda: self.r.hgetall(f"{self.p}timeline:{name}"))
+        counts = {int(m): int(n) for m, n in raw.items()}
+        return {m: n for m, n in sorted(counts.items()) if m >= since_minute and n}
+
     # -- reserved slots and parked fetches ---------------------------------
     # Parked fetches: a zset of ids scored by when they are due (or by their lease's end
     # once claimed) and a hash of id -> {"at": slot time, "p": payload}.
@@ -148,6 +160,11 @@ class RedisStore(FeedTables):
         limit = "" if max_wait_s is None else repr(float(max_wait_s))
         wait = self._do(lambda: script(keys=[f"{self.p}slot:{bucket}"], args=[rate_per_s, burst, limit]))
         return float(wait)
+
+    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
+        script = self._script("hold_host")
+        keys = [f"{self.p}slot:{bucket}", f"{self.p}bucket:{bucket}"]
+        return float(self._do(lambda: script(keys=keys, args=[rate_per_s, burst, repr(float(delay_s))])))
 
     def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
         pipe = self.r.pipeline(transaction=True)

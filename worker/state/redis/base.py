@@ -17,12 +17,20 @@ from worker.state import scripts
 T = TypeVar("T")
 
 
-def connect(url: str) -> redis.Redis[str]:
-    """Open a client that retries connection errors with backoff (Redis restarts)."""
+# One retry layer per failure kind (STYLE §3).  The client retries a lost connection once, for a
+# blip: a pooled connection Redis closed (a restart, an idle timeout) is opened again at once.
+# An outage is not waited out here but by the task: `StoreUnavailable` makes Celery retry the
+# whole task with backoff for up to half an hour (`worker.app.tasks._STORE_RETRY`), the layer
+# that also waits out a full disk or a busy SQLite file.
+BLIP_RETRIES = 1
+
+
+def connect(url: str, *, retries: int = BLIP_RETRIES) -> redis.Redis[str]:
+    """Open a client that retries a lost connection `retries` times with backoff (see `BLIP_RETRIES`)."""
     return redis.Redis.from_url(
         url,
         decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
+        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=retries),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         health_check_interval=30,
         socket_connect_timeout=5,
@@ -44,7 +52,7 @@ class RedisBase:
         self._scripts: dict[str, Script] = {}
 
     def _do(self, fn: Callable[[], T]) -> T:
-        """Run a Redis call; a lost connection becomes `StoreUnavailable` (retried by the task)."""
+        """Run a Redis call; a connection lost twice becomes `StoreUnavailable` (retried by the task)."""
         try:
             return fn()
         except (redis.ConnectionError, redis.TimeoutError) as exc:

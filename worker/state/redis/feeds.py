@@ -47,6 +47,14 @@ class FeedTables(RedisBase):
         fresh = self._do(lambda: self._script("add_entries")(keys=[f"{self.p}entries:{feed_key}"], args=keys))
         return [str(k) for k in fresh]
 
+    def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+        keys = list(dict.fromkeys(entry_keys))
+        if not keys:
+            return []
+        key = f"{self.p}entries:{feed_key}"
+        flags = self._do(lambda: self.r.execute_command("SMISMEMBER", key, *keys))
+        return [k for k, seen in zip(keys, flags, strict=True) if not seen]
+
     def _bucket(self, fid: str) -> str:
         return f"{self.p}feed:{fid[:4]}"
 

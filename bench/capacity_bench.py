@@ -1,0 +1,196 @@
+"""
+Measure what one article and one poll cost the shared engines, and how the process stage scales.
+
+On a private redis-server (`INFO commandstats`, reset before each case):
+Redis commands and network bytes per new article, per duplicate and per
+unchanged feed poll, as the worker runs them (the pipeline with its sinks, the
+counters the task adds; a poll with the state its claim read); broker messages
+per article and per poll as the stages send them.  Then the process stage on
+pre-fetched real pages in 1 and in 2 processes against one Redis, wall time.
+These figures feed the capacity table of README "Scaling out".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.eval_extraction import DEFAULT_DIR, load, page_bytes
+from bench.harness import log_to_devnull, private_redis
+from bench.poll_cost_bench import feed_server
+from worker import dispatch
+from worker.config import Settings
+from worker.delivery import open_sinks
+from worker.fetch.client import Fetcher
+from worker.models import RawItem, SourceRef, SourceSpec
+from worker.poll import feed as poll
+from worker.process.pipeline import Pipeline
+from worker.state.redis import RedisStore
+
+PAGES = 240
+BATCH = 16
+
+
+def real_pages(limit: int) -> list[RawItem]:
+    """Return up to `limit` distinct real article pages of extraction-dev as raw items."""
+    from trafilatura.utils import decode_file
+
+    evaldata, files = load(DEFAULT_DIR)
+    ref = SourceRef("feed", "bench", "http://bench.example/feed.xml")
+    out: list[RawItem] = []
+    for url, item in evaldata.items():
+        raw = page_bytes(files, item["file"])
+        if raw is None or url.startswith(("hard::", "recall::")):
+            continue
+        out.append(RawItem(url=url, source=ref, content=decode_file(raw), content_type="html"))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def commandstats(client: redis.Redis[str]) -> tuple[int, int, int]:
+    """Return (commands, bytes in, bytes out) since the last CONFIG RESETSTAT."""
+    stats = client.info("commandstats")
+    calls = sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_config")
+    net = client.info("stats")
+    return calls, int(net["total_net_input_bytes"]), int(net["total_net_output_bytes"])
+
+
+def per_item(client: redis.Redis[str], n: int) -> dict[str, float]:
+    """Return commands and bytes per item of what ran since the reset."""
+    calls, bytes_in, bytes_out = commandstats(client)
+    return {
+        "commands": round(calls / n, 1),
+        "bytes_in": round(bytes_in / n),
+        "bytes_out": round(bytes_out / n),
+    }
+
+
+def settings_for(url: str, folder: Path) -> Settings:
+    """Redis-mode settings with every stage on, private folders."""
+    return Settings(
+        redis_url=url, state_dir=folder / "var", out_dir=folder / "out", allow_private_networks=True
+    )
+
+
+def process(pipeline: Pipeline, store: RedisStore, items: list[RawItem]) -> dict[str, int]:
+    """Run the process stage as the task does (batches, then its outcome counters)."""
+    counts: dict[str, int] = {}
+    for start in range(0, len(items), BATCH):
+        for outcome in pipeline.process(items[start : start + BATCH]):
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            store.incr(f"articles_{outcome.status}")
+    return counts
+
+
+def engine_costs(url: str, folder: Path, items: list[RawItem]) -> dict[str, Any]:
+    """Measure Redis commands and bytes per new article, per duplicate and per unchanged poll."""
+    client = redis.Redis.from_url(url, decode_responses=True)
+    settings = settings_for(url, folder)
+    store = RedisStore(url, prefix=settings.key_prefix, dead_stream=settings.dead_stream)
+    pipeline = Pipeline(settings, store, open_sinks(settings))
+    process(pipeline, store, items[:BATCH])  # warm-up: models loaded, scripts registered
+    fresh = items[BATCH:]
+    client.config_resetstat()
+    counts = process(pipeline, store, fresh)
+    new = per_item(client, max(1, counts.get("new", 0)))
+    client.config_resetstat()
+    process(pipeline, store, fresh)
+    duplicate = per_item(client, len(fresh))
+    figures: dict[str, Any] = {"outcomes": counts, "per_new_article": new, "per_duplicate": duplicate}
+    local = dispatch.LocalDispatcher()
+    token = dispatch.current.set(local)
+    try:
+        with feed_server(50) as base, Fetcher(settings) as fetcher:
+            spec = SourceSpec("feed", f"{base}/304.xml", "bench")
+            poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher)
+            claimed = {k: v for k, v in (store.get_feed(spec.location) or {}).items() if k != "spec"}
+            client.config_resetstat()
+            for _ in range(100):
+                poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher, state=claimed)
+            figures["per_unchanged_poll"] = per_item(client, 100)
+            local.queue.clear()
+            spec = SourceSpec("feed", f"{base}/same.xml", "bench-new")
+            result = poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher)
+            sent = [task for task, _ in local.queue]
+    finally:
+        dispatch.current.reset(token)
+    # A feed entry without content is one fetch message, and its page one process message.
+    figures["broker_messages"] = {
+        "per_poll": 1,
+        "per_new_article_from_a_feed": round(
+            (sent.count(dispatch.TASK_FETCH) * 2) / max(1, result.queued), 2
+        ),
+        "per_new_article_from_an_archive": round(1 / BATCH, 3),
+    }
+    store.close()
+    client.close()
+    return figures
+
+
+def _worker(url: str, folder: str, items: list[RawItem], barrier: Any, out: Any) -> None:
+    """One process of the scaling run: its own pipeline and connections, its share of the pages."""
+    log_to_devnull()
+    settings = settings_for(url, Path(folder))
+    store = RedisStore(url, prefix=settings.key_prefix, dead_stream=settings.dead_stream)
+    pipeline = Pipeline(settings, store, open_sinks(settings))
+    process(pipeline, store, items[:2])  # warm-up outside the timed part
+    barrier.wait()
+    started = time.monotonic()
+    process(pipeline, store, items[2:])
+    out.put(time.monotonic() - started)
+
+
+def scaling(url: str, items: list[RawItem], procs: int) -> float:
+    """Return the wall seconds `procs` processes take for `items` split between them."""
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    ctx = multiprocessing.get_context("fork")
+    barrier, out = ctx.Barrier(procs), ctx.Queue()
+    shares = [items[i::procs] for i in range(procs)]
+    with tempfile.TemporaryDirectory() as folder:
+        workers = [ctx.Process(target=_worker, args=(url, folder, s, barrier, out)) for s in shares]
+        for w in workers:
+            w.start()
+        times = [out.get(timeout=900) for _ in workers]
+        for w in workers:
+            w.join(timeout=60)
+    return max(times)
+
+
+def main(pages: int = PAGES) -> dict[str, Any]:
+    """Run every measurement; return the figures (also printed as JSON)."""
+    log_to_devnull()
+    items = real_pages(pages)
+    with ExitStack() as stack:
+        url = stack.enter_context(private_redis())
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        figures = engine_costs(url, folder, items)
+        one = scaling(url, items, 1)
+        two = scaling(url, items, 2)
+    figures["process_stage"] = {
+        "pages": len(items),
+        "wall_s_1_process": round(one, 2),
+        "wall_s_2_processes": round(two, 2),
+        "speedup": round(one / two, 2),
+    }
+    print(json.dumps(figures, indent=2))
+    return figures
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0] if __doc__ else None)
+    parser.add_argument("--pages", type=int, default=PAGES)
+    main(parser.parse_args().pages)
