@@ -46,7 +46,9 @@ lint: install
 bench: install
 	$(PY) bench/run.py
 
+## Quality against bare trafilatura: metadata per field on three sets, then extraction-dev text.
 eval: install
+	$(PY) bench/eval_metadata.py
 	$(PY) bench/eval_extraction.py
 
 soak: install

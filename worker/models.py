@@ -20,17 +20,19 @@ class SourceRef:
     """
     Where an article came from, as it appears in the record's `source` key.
 
-    `tz` is the zone a naive date from this source is read in.
+    `tz` is the zone a naive date from this source is read in; `title` is
+    the feed's own title, when the item came through a feed that has one.
     """
 
     kind: SourceKind
     name: str
     url: str
     tz: str = "UTC"
+    title: str | None = None
 
-    def as_record(self) -> dict[str, str]:
+    def as_record(self) -> dict[str, str | None]:
         """Return the `source` object of a record."""
-        return {"kind": self.kind, "name": self.name, "url": self.url}
+        return {"kind": self.kind, "name": self.name, "url": self.url, "title": self.title}
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class RawItem:
 
     `content` is HTML (`html`), seed-format text (`text`) or a JSON record
     (`record`, from a `.jsonl` archive).  The hints come from the feed entry
-    or archive record and are used where the page itself says nothing.
+    or archive record and are used where the page itself says nothing;
+    `entry_id` is the feed entry's guid, when the feed gives one.
     """
 
     url: str
@@ -53,6 +56,7 @@ class RawItem:
     published: str | None = None
     authors: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    entry_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,9 @@ class Extracted:
     What cleaning found in one page or text article.
 
     `text` holds paragraphs separated by blank lines with dateline, credit and
-    site chrome already removed.  `published` is the raw date string as found;
-    enrichment turns it into UTC.
+    site chrome already removed.  `published` and `updated` are ISO 8601 as
+    resolved (a day, a naive time, or a time with the page's offset);
+    enrichment turns them into UTC.
     """
 
     title: str | None
@@ -78,6 +83,12 @@ class Extracted:
     site_name: str | None = None
     is_article: bool = True
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    updated: str | None = None
+    section: str | None = None
+    publisher: str | None = None
+    image_caption: str | None = None
+    image_credit: str | None = None
+    is_accessible_for_free: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,7 @@ def raw_to_dict(raw: RawItem) -> dict[str, Any]:
             "name": raw.source.name,
             "url": raw.source.url,
             "tz": raw.source.tz,
+            "title": raw.source.title,
         },
         "content": raw.content,
         "content_type": raw.content_type,
@@ -107,6 +119,7 @@ def raw_to_dict(raw: RawItem) -> dict[str, Any]:
         "published": raw.published,
         "authors": list(raw.authors),
         "tags": list(raw.tags),
+        "entry_id": raw.entry_id,
     }
 
 
@@ -123,6 +136,7 @@ def raw_from_dict(d: dict[str, Any]) -> RawItem:
         published=d.get("published"),
         authors=tuple(d.get("authors") or ()),
         tags=tuple(d.get("tags") or ()),
+        entry_id=d.get("entry_id"),
     )
 
 

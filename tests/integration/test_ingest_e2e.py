@@ -99,7 +99,14 @@ class TestSeedRecord:
         putin = next(e for e in rec["entities"] if e["text"] == "Vladimir Putin")
         assert len(re.findall(r"\bPutin\b", rec["text"])) == putin["count"]
         assert "Putin" not in {e["text"] for e in rec["entities"]}
-        assert {"kind": "archive", "name": "archive", "url": seed_dir.resolve().as_uri()} == rec["source"]
+        assert "article/2" == rec["schema"]
+        assert {
+            "kind": "archive",
+            "name": "archive",
+            "url": seed_dir.resolve().as_uri(),
+            "title": None,
+        } == rec["source"]
+        assert record.word_count(rec["text"]) == rec["word_count"] > 400
 
     def test_naive_date_is_read_in_the_configured_zone(self, cli, seed_dir: Path, tmp_path: Path) -> None:
         """`--tz` moves the seed's naive 04:11 to UTC."""
@@ -187,7 +194,7 @@ class TestFeedOverHTTP:
     def test_feed_articles_are_fetched_cleaned_and_emitted(
         self, cli, http_server: HTTPTestServer, tmp_path: Path
     ) -> None:
-        """Each feed entry's page is fetched from 127.0.0.1 and becomes one record, with feed tags."""
+        """Each entry's page is fetched from 127.0.0.1 and becomes one record with tags, guid, feed title."""
         ids = [1, 2, 3]
         url = serve_feed(http_server, ids)
         out = tmp_path / "out"
@@ -206,6 +213,7 @@ class TestFeedOverHTTP:
             assert first_para[:80] in r["text"]
             assert "newsletter" not in r["text"].lower()
             assert "Example Times" == r["title"] or "(" in r["title"]
+            assert (f"article-{i}", "Example Times") == (r["entry_id"], r["source"]["title"])
         user_agents = {q.headers.get("user-agent", "") for q in http_server.requests}
         assert all(ua.startswith("news-ingest-worker") for ua in user_agents)
 

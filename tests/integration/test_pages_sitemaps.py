@@ -99,7 +99,7 @@ class TestPages:
         [record] = read_jsonl(tmp_path / "out")
 
         assert 1 == result["new"]
-        assert {"kind": "page", "name": "story", "url": page.as_uri()} == record["source"]
+        assert {"kind": "page", "name": "story", "url": page.as_uri(), "title": None} == record["source"]
 
 
 class TestRemoteSitemaps:

@@ -13,11 +13,14 @@ from tests.support.corpus import article_text
 from worker import config
 from worker.delivery.jsonl import JsonlSink
 from worker.models import RawItem, SourceRef
+from worker.poll.feed import entry_to_raw
 from worker.process.pipeline import Pipeline
+from worker.sources.feeds import parse_feed
 from worker.state.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration
 
+FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
 FOOTER = "Sponsored links from our partners appear daily on the Harbour Gazette portal"
 
 
@@ -154,3 +157,25 @@ class TestNearDuplicates:
         titles = [json.loads(f["data"])["title"] for _, f in r.xrange("articles")]
 
         assert sorted(f"Story number {i}" for i in stories) == sorted(titles)
+
+
+class TestFeedDates:
+    def test_each_entry_of_a_full_content_feed_keeps_its_own_published_date(self, make_pipeline) -> None:
+        """
+        Entries carrying their HTML in the feed are dated by their `<published>`, not by a date in the text.
+
+        The pages mention other days (2009-01-01 among them) that a search of
+        the text would pick; the feed's date is explicit and wins.
+        """
+        # feedparser's tests/wellformed/sanitize fixture: 15 entries with full HTML content.
+        url = "file:///touchnokia/atom.xml"
+        feed = parse_feed((FEEDS / "large_atom_feed_that_needs_css_sanitisation.xml").read_bytes(), url=url)
+        ref = SourceRef("feed", "touchnokia", url)
+        raws = [r for e in feed.entries if (r := entry_to_raw(e, ref, "2024-01-01T00:00:00Z", 500))]
+        pipeline = make_pipeline(INGEST_NER_LANGUAGES="")
+
+        records = [o.record for o in pipeline.process(raws) if o.record is not None]
+        expected = {e.link: e.published for e in feed.entries}
+
+        assert len(records) >= 11
+        assert [expected[r["url"]] for r in records] == [r["published_at"] for r in records]

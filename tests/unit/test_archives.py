@@ -466,6 +466,16 @@ class TestJsonl:
         )
         assert (("a", "b"), ("Jo",)) == (found[2].tags, found[2].authors)
 
+    @pytest.mark.parametrize("schema", ["article/1", "article/2"], ids=str)
+    def test_records_of_either_version_stay_whole(self, tmp_path: Path, schema: str) -> None:
+        """A record of either schema version is passed on whole; the pipeline upgrades article/1."""
+        path = tmp_path / "records.jsonl"
+        path.write_text(json.dumps({"schema": schema, "url": "https://news.example/r", "title": "R"}) + "\n")
+
+        [found] = [raw(i) for i in items(path)]
+
+        assert ("record", path.read_text().strip()) == (found.content_type, found.content)
+
     def test_bad_lines_are_skipped_with_line_number(self, tmp_path: Path) -> None:
         """Malformed lines are logged as archive_record_invalid with their line number; good ones come."""
         lines = [

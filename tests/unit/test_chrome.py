@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from worker.process.clean.chrome import (
     candidate_lines,
     cut_tail_block,
+    drop_teaser_blocks,
     fingerprint,
     is_chrome_line,
     is_meta_line,
@@ -96,6 +97,76 @@ class TestIsChromeLine:
     def test_meta_line(self, line, expected):
         """Bar-separated rows holding a date and labels are meta lines."""
         assert expected == is_meta_line(line)
+
+
+class TestTeasersAndPlaceholders:
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "Lea también: Impiden ingreso a Nicaragua a reportero y camarógrafo",
+            "LE PUEDE INTERESAR: La ficha de Juan Orlando Hernández",
+            "MIRA: Madre se acerca a conocer los motivos",
+            "Leia também: Governo anuncia novo pacote",
+            "Schon gelesen?",
+            "Das Thema könnte dich auch interessieren:",
+            "NOTAS RELACIONADAS",
+            "Externer Inhalt nicht verfügbar. Bitte stimmen Sie der Nutzung zu, um ihn zu laden.",
+            "External content not available: accept cookies to display it.",
+            "Weitere Inhalte",
+            "Sie sind aktuell nicht eingeloggt.",
+            "To view the full story, please subscribe to The Haitian Times.",
+            "Subscribe now to our eNATION edition for the full story.",
+            "AFP / MARCO BERTORELLO",
+            "Foto: Getty Images / Sean Gallup",
+        ],
+        ids=[
+            "lea-tambien",
+            "le-puede-interesar",
+            "mira",
+            "leia-tambem",
+            "schon-gelesen",
+            "koennte-interessieren",
+            "notas-relacionadas",
+            "externer-inhalt",
+            "external-content",
+            "weitere-inhalte",
+            "nicht-eingeloggt",
+            "paywall-subscribe",
+            "edition-for-full-story",
+            "agency-photo-credit",
+            "getty-credit",
+        ],
+    )
+    def test_chrome(self, line):
+        """Teaser prompts, consent and paywall placeholders and photo credits are chrome."""
+        assert is_chrome_line(line)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "Lea Müller, the mayor, said the ferry would run from May.",
+            "Read more than 300 pages of the report, she told the council.",
+            "The agency's consent was needed before the content could be shown to the board.",
+            "AFP reported that the talks had failed after midnight.",
+        ],
+        ids=["name-lea", "read-more-in-sentence", "consent-sentence", "agency-sentence"],
+    )
+    def test_body_kept(self, line):
+        """Sentences that merely contain such words are article text."""
+        assert not is_chrome_line(line)
+
+    def test_teaser_block_inside_the_body(self):
+        """A related heading goes with the teaser headlines under it, up to the next sentence."""
+        paragraphs = [BODY, "Related stories", "Bridge closed after storm", "Council elects new chair", BODY]
+
+        assert [BODY, BODY] == drop_teaser_blocks(paragraphs)
+
+    def test_read_more_does_not_cut_real_paragraphs(self):
+        """Short real paragraphs after a `Read more` line stay: only teaser-like lines go."""
+        quote = '"We will appeal the decision," said the ferry operator\'s lawyer on Friday.'
+        paragraphs = [BODY, "Read more", quote, "The hearing is set for June."]
+
+        assert [BODY, quote, "The hearing is set for June."] == strip_chrome(paragraphs)
 
 
 class TestStripChrome:

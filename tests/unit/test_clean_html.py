@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from worker.process.clean.chrome import fingerprint
 from worker.process.clean.html import clean_html, valid_date
+from worker.process.clean.metadata import Hints
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
 URL = "https://ledger.example/news/harbour-ferry"
@@ -132,3 +133,80 @@ class TestRobust:
         extracted = clean_html(html, "https://example.org/a")
 
         assert isinstance(extracted.text, str)
+
+
+STORY = [
+    "The harbour council on Thursday approved a new ferry line linking the north and south piers.",
+    "The line will run every twenty minutes during the day and every hour at night, the council said.",
+    "Opponents argued that the money would be better spent on repairing the old bridge instead.",
+    "The first boats are expected to enter service in the autumn, once the landing stages are rebuilt.",
+]
+
+
+def news_page(*, head: str = "", before: str = "", after: str = "") -> str:
+    """Return a news page with the story's paragraphs between `before` and `after`."""
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY)
+    return (
+        f"<html><head><title>Ferry line approved</title>{head}</head><body>"
+        f"<main><article><h1>Ferry line approved</h1>{before}{paragraphs}{after}</article></main>"
+        "</body></html>"
+    )
+
+
+class TestLead:
+    def test_lead_kept_once(self):
+        """A standfirst above the body is the text's first paragraph, and appears once."""
+        lead = "Seven votes to two: the council ends a two-year debate about the crossing."
+        html = news_page(
+            head=f'<meta name="description" content="{lead}">', before=f'<p class="lead">{lead}</p>'
+        )
+
+        text = clean_html(html, URL, now=NOW).text
+
+        assert text.startswith(lead)
+        assert 1 == text.count(lead)
+
+    def test_teaser_box_is_no_lead(self):
+        """A classed box of several links above the body is not taken for a lead."""
+        box = (
+            '<div class="teaser-text">'
+            + "".join(f'<a href="/s{i}">Other story number {i} today</a>' for i in range(4))
+            + "</div>"
+        )
+
+        text = clean_html(news_page(before=box), URL, now=NOW).text
+
+        assert "Other story" not in text
+
+
+class TestFeedItems:
+    CARDS = "".join(
+        f'<article class="card"><h3><a href="/n{i}">Teaser {i}</a></h3></article>' for i in range(5)
+    )
+
+    def test_feed_item_with_teaser_cards_is_an_article(self):
+        """og:type=website and teaser cards skip a page, but not an item a feed listed as an entry."""
+        html = news_page(head='<meta property="og:type" content="website">', after=self.CARDS)
+
+        alone = clean_html(html, URL, now=NOW)
+        from_feed = clean_html(html, URL, now=NOW, hints=Hints(from_feed=True))
+
+        assert (False, True) == (alone.is_article, from_feed.is_article)
+        assert alone.extra["not_article"].startswith("an index page")
+
+    def test_feed_item_without_text_is_skipped_with_a_reason(self):
+        """A feed entry whose page has next to no text is still no article, and says why."""
+        html = "<html><body><article><h1>Gallery</h1><p>Photos.</p></article></body></html>"
+
+        found = clean_html(html, URL, now=NOW, hints=Hints(from_feed=True))
+
+        assert not found.is_article
+        assert found.extra["not_article"].startswith("too little text")
+
+    def test_feed_date_survives_a_date_in_the_text(self):
+        """The feed's explicit date wins over a date a search of the text finds."""
+        html = news_page(after="<p>Posted 01/01/2009 in the archive.</p>")
+
+        found = clean_html(html, URL, now=NOW, hints=Hints(published="2021-03-04T10:15:00Z"))
+
+        assert "2021-03-04T10:15:00+00:00" == found.published

@@ -12,7 +12,7 @@ bounded number of times (`worker.fetch.deferral`), rather than dead-lettered.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
@@ -202,7 +202,7 @@ def raw_from_fetch(res: FetchResult, payload: dict[str, Any]) -> RawItem:
     hints = payload.get("hints") or {}
     return RawItem(
         url=payload["url"],
-        source=spec.ref(),
+        source=replace(spec.ref(), title=hints.get("source_title")),
         content=res.text(),
         content_type="html",
         fetched_at=res.fetched_at,
@@ -211,4 +211,5 @@ def raw_from_fetch(res: FetchResult, payload: dict[str, Any]) -> RawItem:
         published=hints.get("published"),
         authors=tuple(hints.get("authors") or ()),
         tags=tuple(hints.get("tags") or ()),
+        entry_id=hints.get("entry_id"),
     )

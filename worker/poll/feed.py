@@ -86,10 +86,16 @@ def entry_to_raw(entry: FeedEntry, ref: SourceRef, fetched_at: str, min_chars: i
         published=entry.published,
         authors=tuple(entry.authors),
         tags=tuple(entry.tags),
+        entry_id=entry_guid(entry),
     )
 
 
-def _fetch_payload(entry: FeedEntry, spec: SourceSpec) -> dict[str, Any]:
+def entry_guid(entry: FeedEntry) -> str | None:
+    """Return the entry's guid when its key is one (a feed repeating guids is keyed otherwise)."""
+    return entry.key.removeprefix("guid:") if entry.key.startswith("guid:") else None
+
+
+def _fetch_payload(entry: FeedEntry, spec: SourceSpec, feed_title: str | None) -> dict[str, Any]:
     return {
         "url": entry.link,
         "spec": spec.to_dict(),
@@ -99,6 +105,8 @@ def _fetch_payload(entry: FeedEntry, spec: SourceSpec) -> dict[str, Any]:
             "published": entry.published,
             "authors": list(entry.authors),
             "tags": list(entry.tags),
+            "entry_id": entry_guid(entry),
+            "source_title": feed_title,
         },
     }
 
@@ -347,7 +355,7 @@ def _queue_entries(
     A poll killed between the two sends them again on its next run; downstream
     drops what was done already (an emitted article is skipped by id).
     """
-    ref = spec.ref()
+    ref = replace(spec.ref(), title=feed.title)
     result.seen += len(feed.entries)
     fresh = set(store.unseen_entries(spec.location, [e.key for e in feed.entries]))
     batch: list[dict[str, Any]] = []
@@ -361,7 +369,7 @@ def _queue_entries(
                 dispatch.send(TASK_PROCESS, batch)
                 batch = []
         elif entry.link:
-            dispatch.send(TASK_FETCH, _fetch_payload(entry, spec))
+            dispatch.send(TASK_FETCH, _fetch_payload(entry, spec, feed.title))
         else:
             continue
         result.queued += 1

@@ -29,6 +29,7 @@ from worker.models import Entity, Extracted, RawItem, raw_to_dict
 from worker.process import dedup, neardup, record
 from worker.process.clean import chrome
 from worker.process.clean.html import clean_html
+from worker.process.clean.metadata import Hints
 from worker.process.clean.text import clean_text
 from worker.process.enrich.dates import to_utc_iso
 from worker.process.enrich.entities import extract_entities, load_nlp
@@ -52,6 +53,7 @@ class Outcome:
     duplicate_of: str | None = None
     reason: str | None = None
     record: dict[str, Any] | None = field(default=None, compare=False)
+    detail: str | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -70,12 +72,28 @@ def now_iso() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def hints(raw: RawItem) -> Hints:
+    """Return what the feed entry or archive record states about the article, as explicit evidence."""
+    return Hints(
+        title=raw.title,
+        published=raw.published,
+        authors=raw.authors,
+        tags=raw.tags,
+        from_feed=raw.source.kind == "feed",
+    )
+
+
 def clean(raw: RawItem, learned: frozenset[str] = frozenset()) -> Extracted:
-    """Return the extracted article for any kind of raw content (pure)."""
+    """
+    Return the extracted article for any kind of raw content (pure).
+
+    An HTML page's metadata is resolved together with the feed's hints, so a
+    feed entry's explicit date survives a date the page only seems to show.
+    """
     if raw.content_type == "text":
         return clean_text(raw.content, learned_chrome=learned)
     if raw.content_type == "html":
-        return clean_html(raw.content, raw.url, learned_chrome=learned)
+        return clean_html(raw.content, raw.url, learned_chrome=learned, hints=hints(raw))
     raise ParseError(f"no cleaner for content type {raw.content_type!r}", url=raw.url)
 
 
@@ -187,8 +205,10 @@ class Pipeline:
             w.ex = ex
         if w.ex is None or not w.ex.is_article or not w.ex.text.strip():
             reason = "not_an_article" if w.ex is not None and not w.ex.is_article else "empty_text"
-            log.info("item_skipped", reason=reason)
-            w.outcome = Outcome("skipped", w.raw.url, w.article_id, reason=reason)
+            # Why, in words a user can act on: "too little text (44 characters)", "a list of links (…)".
+            detail = w.ex.extra.get("not_article") if w.ex is not None else None
+            log.info("item_skipped", reason=reason, detail=detail)
+            w.outcome = Outcome("skipped", w.raw.url, w.article_id, reason=reason, detail=detail)
             return
         w.content_hash = dedup.content_hash(w.ex.text)
         owner = self.store.claim_content(w.content_hash, w.article_id, self.ttl_s)
@@ -211,9 +231,9 @@ class Pipeline:
         w.outcome = Outcome("duplicate", w.raw.url, w.article_id, owner, reason=kind)
 
     def _take_record(self, w: _Work) -> None:
-        """Accept an `article/1` record from a `.jsonl` archive as it is, after validation."""
+        """Accept a record from a `.jsonl` archive as it is, after validation (`article/1` upgraded)."""
         try:
-            rec = json.loads(w.raw.content)
+            rec = record.upgrade(json.loads(w.raw.content))
             record.validate(rec)
         except (ValueError, jsonschema.ValidationError) as exc:
             raise ParseError(f"invalid record: {str(exc).splitlines()[0]}", url=w.raw.url) from exc
@@ -261,6 +281,7 @@ class Pipeline:
                 content_hash=w.content_hash,
                 fetched_at=raw.fetched_at or self.clock(),
                 published_at=to_utc_iso(ex.published or raw.published, tz=raw.source.tz),
+                updated_at=to_utc_iso(ex.updated, tz=raw.source.tz),
                 language=lang,
                 tags=normalise_tags([*raw.tags, *ex.tags]),
                 keywords=extract_keywords(ex.text, lang),

@@ -49,7 +49,11 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"^(?:read more|read also|also read|see also|lesen sie (?:auch|mehr|hier)|mehr zum thema"
     r"|czytaj (?:też|także|również)|zobacz (?:też|także)|dowiedz się więcej|leia também"
     r"|à lire aussi|lire aussi|à voir aussi|leggi anche|lee también"
-    r"|vorschau auf den nächsten artikel|weiter zu)\b.{0,150}$",
+    r"|vorschau auf den nächsten artikel|weiter zu)"
+    # the prompt ends the line or is set off (`Read more: Title`, `Lire aussi » Titre`); `Read more
+    # than 300 pages, she said` is a sentence
+    r"(?:\W*$|\s*[:：»›|…>–—-].{0,150}$|\s+(?:at|on|about|here|in|hier|bei|auf|sur|ici)\b.{0,150}$"
+    r"|[^.!?]{0,80}:$)",
     r"^(?:pour lire la suite|pour accéder|to continue reading|subscribe to (?:continue|read)"
     r"|already a subscriber|jetzt weiterlesen|weiterlesen mit)\b",
     # newsletter pitches phrased as sentences, in either order
@@ -71,6 +75,35 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"^\d+\s*(?:min(?:ute)?s?|minuten)\.? (?:read|lesezeit|lesen)\b|^(?:lesezeit|reading time)\b",
     r"\b(?:prawem autorskim|urheberrechtlich geschützt)\b",
     r"^fot\.\s",
+    # teaser prompts before a link to another story, in the main news languages
+    r"^(?:lea|lee|mire|mira|vea|ver|puedes ver|le puede interesar|te puede interesar|le recomendamos"
+    r"|te recomendamos|también te puede interesar|leia também|veja também|saiba mais|leggi anche"
+    r"|ti potrebbe interessare|auch lesen|lesen sie dazu|zum weiterlesen|weiterlesen|passend dazu"
+    r"|przeczytaj (?:też|także|również)|sprawdź (?:też|także))(?:\s+(?:también|más|aqui|aquí|auch))?\s*:",
+    r"^(?:notas relacionadas|noticias relacionadas|contenido relacionado|artículos relacionados"
+    r"|más sobre\b.{0,60}|schon gelesen|lust auf mehr|mehr themen|weitere artikel(?: zum thema)?"
+    r"|weitere beiträge\b.{0,60}|top-themen\b.{0,60}"
+    r"|das (?:thema )?könnte (?:sie|dich|euch) auch interessieren|auch interessant"
+    r"|czytasz właśnie\b.{0,80}|zapraszamy (?:też|także) do subskrypcji.{0,80})\W*$",
+    # consent and paywall placeholders standing where an embed or the rest of the story would be
+    r"\b(?:external content|externe[rn]? inhalte?|contenu externe|contenido externo"
+    r"|eingebettete[rn]? inhalte?)\b"
+    r".{0,120}\b(?:not available|nicht (?:verfügbar|angezeigt)|indisponible|no disponible|consent|zustimm"
+    r"|einwillig|aktivier|akzeptier|laden|anzeigen)",
+    r"^(?:weitere inhalte|empfohlener inhalt|externer inhalt|inhalt nicht verfügbar|content not available"
+    r"|this content is not available|dieser inhalt ist nicht verfügbar|video verfügbar bis\b.*)\W*$",
+    r"\b(?:zustimmung|einwilligung|consent)\b.{0,80}\b(?:inhalt|content|contenu|embed|video|tweet)"
+    r".{0,80}\b(?:laden|anzeigen|load|show|display|afficher)\b",
+    r"^(?:sie sind (?:aktuell |derzeit )?nicht eingeloggt|you are not logged in|already a subscriber"
+    r"|if you['’]re seeing this message but you['’]re already a subscriber)\b",
+    r"\b(?:to (?:view|read) the (?:full|rest of the) (?:story|article)|for the full story)\b.{0,80}"
+    r"\b(?:subscribe|log in|sign in|edition)\b|\bplease subscribe\b|^subscribe now\b",
+    r"^(?:hazte (?:miembro|socio)|únete|unterstütze|support)\b.{0,60}$",
+    # photo credits: agency or photographer lines under pictures
+    r"^\(?(?:[A-Z]{2,6}|[\w.-]+ images|getty images|imago|picture alliance|shutterstock|istock|adobe stock)"
+    r"\s*/\s*[\w .'-]{2,40}\)?$",
+    r"^.{0,40}\b(?:getty images|shutterstock|imago images|picture alliance|istockphoto|adobe stock"
+    r"|dpa-bildfunk|ap photo|afp via getty)\b.{0,40}$",
     # reporting and editing sign-offs (authors are read off them first)
     r"^\(?\s*(?:additional )?(?:reporting|writing|editing|compiled|edited|produced) by\b",
 )
@@ -91,11 +124,18 @@ _TAIL_HEADING_RE = re.compile(
     r"|popular (?:posts|stories)|also read"
     r"|mehr zum thema|weitere (?:artikel|themen|beiträge)|das könnte sie auch interessieren|lesen sie auch"
     r"|auch interessant|(?:empfohlene|ähnliche|verwandte) (?:beiträge|artikel)|czytaj (?:też|także)|polecamy"
-    r"|à lire aussi|sur le même sujet)\s*[:.]?$",
+    r"|à lire aussi|sur le même sujet|notas relacionadas|noticias relacionadas|contenido relacionado"
+    r"|te puede interesar|le puede interesar|lee también|lea también|leia também|veja também|leggi anche"
+    r"|ti potrebbe interessare|zobacz (?:też|także)|przeczytaj (?:też|także)|weitere artikel zum thema"
+    r"|das könnte (?:sie|dich) auch interessieren|schon gelesen\??)\s*[:.]?$",
     re.IGNORECASE,
 )
 # Paragraphs after a tail heading this long mean the heading sat inside the body.
 _TEASER_MAX_LEN = 160
+# A paragraph of this many words ending like a sentence is body text, not a teaser headline.
+_SENTENCE_WORDS = 8
+# At most this many teaser headlines follow a related-stories heading inside the body.
+_TEASER_BLOCK_MAX = 8
 # Footer companions (site name, slogan) are short and carry no sentence end.
 _LABEL_MAX_LEN = 80
 
@@ -211,9 +251,37 @@ def cut_tail_block(paragraphs: list[str]) -> list[str]:
         para = paragraphs[i]
         if is_tail_heading(para):
             cut = i
-        elif len(para) > _TEASER_MAX_LEN:
+        elif len(para) > _TEASER_MAX_LEN or _reads_as_sentence(para):
+            # Real paragraphs after a "Read more" line belong to the article: the cut stops here.
             break
     return paragraphs[:cut]
+
+
+def _reads_as_sentence(paragraph: str) -> bool:
+    """Tell body text (a sentence of some length) from a teaser headline or a label."""
+    text = paragraph.strip()
+    return len(text.split()) >= _SENTENCE_WORDS and text.endswith((".", "!", "?", "…", '"', "”", "»", ")"))
+
+
+def drop_teaser_blocks(paragraphs: list[str]) -> list[str]:
+    """
+    Drop a `Related`/`Lea también` heading inside the body and the teaser headlines under it.
+
+    The block ends at the first paragraph that reads as a sentence, so a
+    heading never takes real paragraphs with it.
+    """
+    kept: list[str] = []
+    skipping = 0
+    for para in paragraphs:
+        if is_tail_heading(para):
+            skipping = _TEASER_BLOCK_MAX
+            continue
+        if skipping and len(para) <= _TEASER_MAX_LEN and not _reads_as_sentence(para):
+            skipping -= 1
+            continue
+        skipping = 0
+        kept.append(para)
+    return kept
 
 
 def strip_chrome(paragraphs: list[str]) -> list[str]:
@@ -224,7 +292,7 @@ def strip_chrome(paragraphs: list[str]) -> list[str]:
     of several lines (site name, copyright, rights notice).
     """
     kept: list[str] = []
-    for para in cut_tail_block(paragraphs):
+    for para in drop_teaser_blocks(cut_tail_block(paragraphs)):
         all_lines = para.split("\n")
         lines = [line for line in all_lines if not (is_chrome_line(line) or is_meta_line(line))]
         if len(lines) < len(all_lines):

@@ -17,6 +17,9 @@ from trafilatura.utils import load_html
 
 from worker.models import Extracted
 from worker.process.clean.chrome import is_date_line
+from worker.process.clean.lead import find_lead
+from worker.process.clean.metadata import Hints, resolve
+from worker.process.clean.structured import read_page
 from worker.process.clean.text import clean_paragraphs, join_paragraphs, split_paragraphs
 
 # News archives start with the web; anything older is a parse of some other number.
@@ -28,18 +31,13 @@ FUTURE_SLACK = timedelta(days=1)
 SHORT_TEXT = 500
 # Pages shorter than this after cleaning are not articles (teasers, stubs, errors).
 MIN_ARTICLE_TEXT = 300
+# A feed entry is taken for an article down to a couple of sentences (news briefs).
+MIN_FEED_TEXT = 80
 # Share of text made of whole link texts above which output is a list of links.
 LINK_HEAVY = 0.5
 _ARTICLE_TYPES = re.compile(r"article|posting|report|review", re.IGNORECASE)
 _LIST_TYPES = frozenset(
     {"collectionpage", "itemlist", "searchresultspage", "website", "webpage", "profilepage"}
-)
-_DATE_XPATH = (
-    "//meta[@property='article:published_time' or @name='article:published_time'"
-    " or @property='og:published_time' or @itemprop='datePublished' or @name='pubdate'"
-    " or @name='publishdate' or @name='date' or @name='DC.date.issued' or @name='dcterms.created'"
-    " or @name='sailthru.date' or @name='parsely-pub-date']/@content"
-    " | //*[@itemprop='datePublished']/@datetime"
 )
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption")
 
@@ -50,19 +48,6 @@ def _empty(url: str) -> Extracted:
 
 def _text_of(element: Any) -> str:
     return " ".join("".join(element.itertext()).split())
-
-
-def _json_ld_types(tree: Any) -> tuple[set[str], list[str]]:
-    """Return the schema.org types and `datePublished` values of a page's JSON-LD."""
-    types: set[str] = set()
-    dates: list[str] = []
-    for script in tree.xpath("//script[@type='application/ld+json']"):
-        text = script.text or ""
-        types.update(t.casefold() for t in re.findall(r'"@type"\s*:\s*"([^"]{1,60})"', text))
-        for found in re.findall(r'"@type"\s*:\s*\[([^\]]{1,200})\]', text):
-            types.update(t.casefold() for t in re.findall(r'"([^"]+)"', found))
-        dates.extend(re.findall(r'"datePublished"\s*:\s*"([^"]{4,40})"', text))
-    return types, dates
 
 
 def _anchor_texts(tree: Any) -> set[str]:
@@ -95,14 +80,6 @@ def valid_date(value: str | None, now: datetime) -> str | None:
     if parsed < MIN_DATE or parsed > now + FUTURE_SLACK:
         return None
     return value.strip()
-
-
-def _published(tree: Any, ld_dates: list[str], fallback: str | None, now: datetime) -> str | None:
-    candidates = [str(v) for v in tree.xpath(_DATE_XPATH)] + ld_dates + [fallback or ""]
-    for value in candidates:
-        if (date := valid_date(value, now)) is not None:
-            return date
-    return None
 
 
 def _readability_paragraphs(html: str) -> list[str]:
@@ -159,30 +136,58 @@ def _drop_date_lines(paragraphs: list[str]) -> list[str]:
     return [p for i, p in enumerate(paragraphs) if not ((i < edge or i >= n - edge) and is_date_line(p))]
 
 
-def is_article_page(
-    paragraphs: list[str], *, anchors: set[str], ld_types: set[str], og_type: str, teaser_count: int
-) -> bool:
+def not_article_reason(
+    paragraphs: list[str],
+    *,
+    anchors: set[str],
+    ld_types: set[str],
+    og_type: str,
+    teaser_count: int,
+    from_feed: bool = False,
+) -> str | None:
     """
-    Tell an article from an index, list or stub page.
+    Tell an article from an index, list or stub page: None for an article, else why not.
 
     An explicit article type wins when there is some text; otherwise list
     markers (list types in JSON-LD, many teaser cards, link-heavy or
-    fragmentary text) make it a list page.
+    fragmentary text) make it a list page.  A feed entry is an article unless
+    the page is clearly not one: too little text, a list of links, or a page
+    that declares itself a list and nothing else; `og:type=website` and teaser
+    cards beside the story do not count against it.
     """
     length = sum(len(p) for p in paragraphs)
-    if length < MIN_ARTICLE_TEXT:
-        return False
+    if length < (MIN_FEED_TEXT if from_feed else MIN_ARTICLE_TEXT):
+        return f"too little text ({length} characters)"
+    ratio = link_ratio(paragraphs, anchors)
+    if ratio > LINK_HEAVY:
+        return f"a list of links ({ratio:.0%} of the text is link text)"
     declared_article = og_type == "article" or any(_ARTICLE_TYPES.search(t) for t in ld_types)
-    if link_ratio(paragraphs, anchors) > LINK_HEAVY:
-        return False
     if declared_article:
-        return True
+        return None
+    listed = sorted(ld_types & _LIST_TYPES - {"website", "webpage"})
+    if from_feed:
+        return f"a {listed[0]} page" if listed and teaser_count >= 3 else None
     if ld_types & _LIST_TYPES and teaser_count >= 3:
-        return False
+        return f"an index page ({teaser_count} teasers)"
     if teaser_count >= 4:
-        return False
+        return f"an index page ({teaser_count} teasers)"
     short = sum(1 for p in paragraphs if len(p) < 100)
-    return not (len(paragraphs) >= 8 and short / len(paragraphs) > 0.8)
+    if len(paragraphs) >= 8 and short / len(paragraphs) > 0.8:
+        return "fragments, not running text"
+    return None
+
+
+def _with_lead(paragraphs: list[str], tree: Any, description: str | None, title: str | None) -> list[str]:
+    """Put the lead (standfirst) back on top when the extractor skipped it."""
+    if not paragraphs:
+        return paragraphs
+    lead = find_lead(tree, paragraphs[0], description)
+    if lead is None or (title and " ".join(lead.split()).casefold() == " ".join(title.split()).casefold()):
+        return paragraphs
+    folded = " ".join(" ".join(paragraphs).split()).casefold()
+    if " ".join(lead.split()).casefold()[:80] in folded:
+        return paragraphs
+    return [lead, *paragraphs]
 
 
 def _teaser_count(tree: Any) -> int:
@@ -208,7 +213,7 @@ def trafilatura_options(now: datetime) -> dict[str, Any]:
     }
 
 
-def _extract(html: str, url: str, learned: frozenset[str], now: datetime) -> Extracted:
+def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints: Hints | None) -> Extracted:
     tree = load_html(html)
     if tree is None:
         return _empty(url)
@@ -217,32 +222,44 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime) -> Ext
     anchors = _anchor_texts(tree)
     first = split_paragraphs("\n\n".join(str(meta.get("text") or "").splitlines()))
     paragraphs, extractor = _choose(first, anchors, html)
-    title = _str(meta.get("title"))
-    paragraphs = _drop_date_lines(_drop_title(paragraphs, title))
+    body_title = _str(meta.get("title"))
+    paragraphs = _drop_date_lines(_drop_title(paragraphs, body_title))
     body = clean_paragraphs(paragraphs, learned_chrome=learned)
-    ld_types, ld_dates = _json_ld_types(tree)
-    og_values = tree.xpath("//meta[@property='og:type']/@content")
-    og_type = str(og_values[0]).strip().casefold() if og_values else ""
+    data = read_page(tree, url)
+    og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
-    is_article = is_article_page(
-        kept, anchors=anchors, ld_types=ld_types, og_type=og_type, teaser_count=_teaser_count(tree)
+    resolved = resolve(tree, url, now=now, hints=hints, found=meta, body_authors=body.authors)
+    kept = _drop_title(kept, resolved.title)
+    kept = _with_lead(kept, tree, resolved.description, resolved.title)
+    not_article = not_article_reason(
+        kept,
+        anchors=anchors,
+        ld_types=data.types,
+        og_type=og_type,
+        teaser_count=_teaser_count(tree),
+        from_feed=hints is not None and hints.from_feed,
     )
-    meta_authors = tuple(a.strip() for a in str(meta.get("author") or "").split(";") if a.strip())
-    tags = tuple(dict.fromkeys(str(t) for t in [*(meta.get("categories") or []), *(meta.get("tags") or [])]))
+    image = resolved.image
     return Extracted(
-        title=title,
+        title=resolved.title,
         text=join_paragraphs(kept),
-        summary=_str(meta.get("description")),
-        published=_published(tree, ld_dates, _str(meta.get("date")), now),
-        authors=tuple(dict.fromkeys(meta_authors + body.authors)),
+        summary=resolved.description,
+        published=resolved.published,
+        authors=resolved.authors,
         dateline=body.dateline,
         credit=body.credit,
-        tags=tags,
+        tags=resolved.tags,
         canonical_url=_str(meta.get("url")) or url or None,
-        image=_str(meta.get("image")),
-        site_name=_str(meta.get("sitename")),
-        is_article=is_article,
-        extra={"extractor": extractor},
+        image=image.url if image else None,
+        site_name=resolved.site_name,
+        is_article=not_article is None,
+        extra={"extractor": extractor, **({"not_article": not_article} if not_article else {})},
+        updated=resolved.updated,
+        section=resolved.section,
+        publisher=resolved.publisher,
+        image_caption=image.caption if image else None,
+        image_credit=image.credit if image else None,
+        is_accessible_for_free=resolved.is_accessible_for_free,
     )
 
 
@@ -251,7 +268,12 @@ def _str(value: object) -> str | None:
 
 
 def clean_html(
-    html: str, url: str, *, learned_chrome: frozenset[str] = frozenset(), now: datetime | None = None
+    html: str,
+    url: str,
+    *,
+    learned_chrome: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+    hints: Hints | None = None,
 ) -> Extracted:
     """
     Extract an HTML page's article text and metadata; never fetch, never raise.
@@ -261,6 +283,8 @@ def clean_html(
         url: where it was fetched from, for relative links and the date in the URL.
         learned_chrome: fingerprints of lines learned as chrome for the source.
         now: the reference time for rejecting future dates (default: the clock).
+        hints: what the feed entry states (title, date, authors); explicit evidence
+            that a heuristic reading of the page never overrides.
 
     Returns:
         The extracted article; on pages with no readable text, an empty text
@@ -270,7 +294,7 @@ def clean_html(
         return _empty(url)
     now = now or datetime.now(UTC)
     try:
-        return _extract(html, url, learned_chrome, now)
+        return _extract(html, url, learned_chrome, now, hints)
     # Parsers of arbitrary web pages fail in many library-specific ways
     # (lxml, htmldate, readability); a page that breaks them is just not an article.
     except Exception:  # noqa: BLE001

@@ -78,13 +78,41 @@ def _zone(tz: str) -> tzinfo:
         return UTC
 
 
-def _parse(text: str) -> datetime | None:
+def _parse(text: str, *, dayfirst: bool = False) -> datetime | None:
     """Parse a date string that names at least a year, month and day."""
     text = text.strip()
     if not text:
         return None
-    first, second = (dateparser.parse(text, default=d, tzinfos=_tzinfos) for d in _DEFAULTS)
+    first, second = (
+        dateparser.parse(text, default=d, tzinfos=_tzinfos, dayfirst=dayfirst) for d in _DEFAULTS
+    )
     return first if first.date() == second.date() else None
+
+
+def parse_datetime(text: str, *, dayfirst: bool = False) -> datetime | None:
+    """
+    Parse a date string as written: aware when it states a zone or offset, naive otherwise.
+
+    Never raises.  ISO 8601 (also without separators, `20200414T00:38:07Z`) is
+    read exactly; RFC 822 and free-form dates go through dateutil, `dayfirst`
+    deciding `03/04/2020`; a string without a full year, month and day is None.
+
+    Args:
+        text: the date as found.
+        dayfirst: read an ambiguous numeric date as day/month (most of the world).
+    """
+    text = text.strip()
+    if not text or len(text) > 80:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        pass
+    try:
+        # A year first (`2020-12-05T23:15:0Z`) is never day-first, whatever the page's habit.
+        return _parse(text, dayfirst=dayfirst and not text[:4].isdigit())
+    except (ValueError, OverflowError, TypeError, LookupError):
+        return None
 
 
 def _to_datetime(value: str | datetime | time.struct_time) -> datetime | None:

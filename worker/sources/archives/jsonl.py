@@ -1,5 +1,5 @@
 """
-Read a JSONL archive of emitted records (`schema` `article/1`) or loose article objects, line by line.
+Read a JSONL archive of emitted records (`schema` `article/2`, or `article/1`) or loose article objects.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from worker.errors import SourceError
 from worker.models import RawItem, SourceRef
 from worker.sources.archives.base import ArchiveItem, file_uri, log, warn_too_large
 
-RECORD_SCHEMA = "article/1"
+# Records of either version are taken whole; the pipeline upgrades `article/1` ones.
+RECORD_SCHEMAS = frozenset({"article/1", "article/2"})
 _CHUNK = 64 * 1024
 
 
@@ -101,7 +102,7 @@ def line_item(line: str, source: SourceRef) -> RawItem:
         "authors": _str_tuple(obj, "authors", split=False),
         "tags": _str_tuple(obj, "tags", split=True),
     }
-    if obj.get("schema") == RECORD_SCHEMA:
+    if obj.get("schema") in RECORD_SCHEMAS:
         return RawItem(url=url, source=source, content=line.strip(), content_type="record", **hints)
     text, html = _opt_str(obj, "text"), _opt_str(obj, "html")
     if text:

@@ -1,0 +1,490 @@
+"""Tests for the metadata resolver: one rule per case, on markup shaped like real news pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from trafilatura.utils import load_html
+
+from worker.process.clean.bylines import name_key, sort_names, split_names, strip_prefix
+from worker.process.clean.headline import strip_site
+from worker.process.clean.metadata import Hints, Image, resolve
+from worker.process.clean.structured import read_page
+from worker.process.clean.topics import split_keywords
+
+URL = "https://www.harbour-gazette.example/local/2024/03/04/ferry-line-approved"
+NOW = datetime(2024, 6, 1, tzinfo=UTC)
+BODY = "<p>" + " ".join(["The harbour council approved a new ferry line on Thursday."] * 8) + "</p>"
+
+
+def page(head: str = "", body: str = "", *, lang: str = "en-GB") -> str:
+    """Return a page with `head` in its head and `body` before a paragraph of article text."""
+    return (
+        f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">{head}</head>'
+        f"<body><main><article>{body}{BODY}</article></main></body></html>"
+    )
+
+
+def ld(obj: object) -> str:
+    return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
+
+
+def meta(prop: str, content: str, attr: str = "property") -> str:
+    return f'<meta {attr}="{prop}" content="{content}">'
+
+
+def run(html: str, url: str = URL, hints: Hints | None = None, found: dict | None = None):
+    return resolve(load_html(html), url, now=NOW, hints=hints, found=found)
+
+
+class TestStructuredData:
+    def test_graph_with_references(self):
+        """An article inside @graph, its author and publisher given as @id references, is read."""
+        graph = {
+            "@context": "https://schema.org",
+            "@graph": [
+                {"@type": "Person", "@id": "#jane", "name": "Jane Doe"},
+                {"@type": "NewsMediaOrganization", "@id": "#org", "name": "Harbour Gazette"},
+                {
+                    "@type": "NewsArticle",
+                    "headline": "Ferry line approved",
+                    "author": {"@id": "#jane"},
+                    "publisher": {"@id": "#org"},
+                    "datePublished": "2024-03-04T10:15:00+01:00",
+                },
+            ],
+        }
+
+        found = run(page(ld(graph)))
+
+        assert (("Jane Doe",), "Harbour Gazette", "2024-03-04T10:15:00+01:00") == (
+            found.authors,
+            found.publisher,
+            found.published,
+        )
+
+    def test_page_article_chosen_among_teasers(self):
+        """Of several articles in JSON-LD, the one whose mainEntityOfPage is this page is the article."""
+        teaser = {"@type": "NewsArticle", "headline": "Other story", "datePublished": "2024-01-01T08:00:00Z"}
+        own = {
+            "@type": "ReportageNewsArticle",
+            "headline": "Ferry line approved",
+            "mainEntityOfPage": {"@id": URL},
+            "datePublished": "2024-03-04T10:15:00+01:00",
+        }
+
+        found = run(page(ld([teaser, own])))
+
+        assert "2024-03-04T10:15:00+01:00" == found.published
+
+    def test_broken_json_ld_trailing_comma(self):
+        """Hand-written JSON-LD with a trailing comma is still read."""
+        script = '<script type="application/ld+json">{"@type": "BlogPosting", "headline": "Ferry", }</script>'
+
+        data = read_page(load_html(page(script)), URL)
+
+        assert data.article is not None
+        assert "Ferry" == data.article["headline"]
+
+
+class TestTitle:
+    @pytest.mark.parametrize(
+        ("h1", "declared", "expected"),
+        [
+            (
+                '<h1><span class="article-heading__kicker">Klimaschutz</span>'
+                '<span class="visually-hidden">: </span><span class="article-heading__title">'
+                "Bohren, bis es heiß wird</span></h1>",
+                "Klimaschutz: Bohren, bis es heiß wird | ZEIT ONLINE",
+                "Bohren, bis es heiß wird",
+            ),
+            (
+                '<h1 class="entry-title"><span class="roofline">Immobilienkrise </span>'
+                "Signa in Sorge – Finanzdaten und Berater-Auftrag</h1>",
+                "Signa in Sorge - Finanzdaten und Berater-Auftrag",
+                "Signa in Sorge – Finanzdaten und Berater-Auftrag",
+            ),
+            (
+                '<h2 class="dm_article_headline"><strong>Düsseldorf</strong><span class="hiddenElement">:'
+                "</span> Tote Tauben im ISS Dome gefunden</h2>",
+                "Düsseldorf: Tote Tauben im ISS Dome gefunden | Express.de",
+                "Tote Tauben im ISS Dome gefunden",
+            ),
+            (
+                '<h1 class="logo"><a href="/">Harbour Gazette</a></h1><h1>Ferry line approved</h1>',
+                "Ferry line approved - Harbour Gazette",
+                "Ferry line approved",
+            ),
+            (
+                '<nav><ol class="breadcrumb"><li><a href="/">Home</a></li><li><h1>Ferry line approved, '
+                'the long version</h1></li></ol></nav><h2 class="article-title">Ferry line approved</h2>',
+                "Ferry line approved | Harbour Gazette",
+                "Ferry line approved",
+            ),
+            (
+                "<h1>子<ruby>供<rt>こども</rt></ruby>の法律</h1>",
+                "NEWS WEB EASY|子供の法律",
+                "子供の法律",
+            ),
+        ],
+        ids=["kicker-span", "roofline", "hidden-separator-h2", "logo-h1", "breadcrumb-h1", "ruby"],
+    )
+    def test_headline_shown(self, h1, declared, expected):
+        """The h1 (or headline element) shown is the title, without kicker, logo, breadcrumb or ruby."""
+        html = page(meta("og:title", declared) + meta("og:site_name", "Harbour Gazette"), h1)
+
+        assert expected == run(html).title
+
+    @pytest.mark.parametrize(
+        ("title", "expected"),
+        [
+            ("Ferry line approved | Harbour Gazette", "Ferry line approved"),
+            ("Harbour Gazette - Ferry line approved", "Ferry line approved"),
+            ("Ferry line approved – Harbour Gazette – 13.06.2023", "Ferry line approved"),
+            ("Ferry line approved · harbour-gazette.example", "Ferry line approved"),
+            ("Cats – a love story", "Cats – a love story"),
+        ],
+        ids=["suffix", "prefix", "site-and-date", "host", "own-dash-kept"],
+    )
+    def test_site_name_stripped(self, title, expected):
+        """A site name or date beside a separator goes; a headline's own dash stays."""
+        assert expected == strip_site(title, ["Harbour Gazette", "harbour-gazette.example"])
+
+    def test_declared_title_without_h1(self):
+        """Without a visible h1 the declared title is used, site name removed."""
+        html = page(
+            meta("og:title", "Ferry line approved | Harbour Gazette")
+            + meta("og:site_name", "Harbour Gazette")
+        )
+
+        assert "Ferry line approved" == run(html).title
+
+
+class TestAuthors:
+    @pytest.mark.parametrize(
+        ("byline", "expected"),
+        [
+            ("By Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+            ("Von Hanna Schmidt und Jonas Weber", ["Hanna Schmidt", "Jonas Weber"]),
+            ("Par Stefan Häne", ["Stefan Häne"]),
+            ("Por Isabel Caro y José Miguel Wilson", ["Isabel Caro", "José Miguel Wilson"]),
+            ("Door Jan de Vries", ["Jan de Vries"]),
+            ("Av Anna Lindqvist", ["Anna Lindqvist"]),
+            ("Autor: Peter Maahn/SP-X", ["Peter Maahn", "SP-X"]),
+            ("Auteur : Kossivi Tiassou", ["Kossivi Tiassou"]),
+            ("作者： 记者王敬照", ["王敬照"]),
+            ("Doe, Jane", ["Jane Doe"]),
+            ("Von der Leyen", ["Von der Leyen"]),
+            ("Richard David Precht im Gespräch mit Karin Fischer", ["Karin Fischer"]),
+        ],
+        ids=[
+            "by-and",
+            "von-und",
+            "par",
+            "por-y",
+            "door-particle",
+            "av",
+            "autor-label-agency",
+            "auteur-label",
+            "chinese-labels",
+            "last-first",
+            "surname-not-prefix",
+            "interview",
+        ],
+    )
+    def test_split_names(self, byline, expected):
+        """Byline words and labels of the main news languages go; names are split and turned round."""
+        assert expected == split_names(byline)
+
+    @pytest.mark.parametrize(
+        ("raw", "persons", "organisations"),
+        [
+            (["Jane Doe", "jane-doe", "JANE DOE"], ("Jane Doe",), ()),
+            (["Markus M. Haefliger, London, Beat Bumbacher"], ("Markus M. Haefliger", "Beat Bumbacher"), ()),
+            (["By Glen Owen And Brendan Carlin For The Mail On Sunday"], ("Glen Owen", "Brendan Carlin"), ()),
+            (["Redaktion", "dpa", "Harbour Gazette"], (), ("Redaktion", "dpa", "Harbour Gazette")),
+            (["https://www.facebook.com/harbourgazette", "@janedoe"], (), ()),
+            (["Perry Bacon Jr."], ("Perry Bacon Jr.",), ()),
+            (["ARD"], (), ("ARD",)),
+            ([f"Jane {chr(65 + i)}orster" for i in range(14)], None, ()),
+        ],
+        ids=[
+            "variants-and-slug",
+            "place-dropped",
+            "for-outlet",
+            "organisations",
+            "urls-handles",
+            "jr",
+            "acronym",
+            "cap",
+        ],
+    )
+    def test_sort_names(self, raw, persons, organisations):
+        """Persons are deduplicated and capped; organisations, places and URLs are not authors."""
+        found = sort_names(raw, ["Harbour Gazette"])
+
+        if persons is None:
+            assert 10 == len(found.persons)
+        else:
+            assert persons == found.persons
+        assert organisations == found.organisations
+
+    def test_organisation_author_becomes_publisher(self):
+        """A JSON-LD Organization as author is no author; it is the publisher when none is declared."""
+        article = {
+            "@type": "NewsArticle",
+            "headline": "Ferry",
+            "author": {"@type": "Organization", "name": "Telebasel"},
+        }
+
+        found = run(page(ld(article)))
+
+        assert ((), "Telebasel") == (found.authors, found.publisher)
+
+    def test_byline_markup_adds_co_author(self):
+        """A byline showing one more name than the structured data gives both, in the byline's order."""
+        article = {
+            "@type": "NewsArticle",
+            "headline": "Ferry",
+            "author": {"@type": "Person", "name": "John Roe"},
+        }
+        byline = (
+            '<div class="byline">By <a href="/author/jane-doe">Jane Doe</a>'
+            ' and <a href="/author/john-roe">John Roe</a></div>'
+        )
+
+        found = run(page(ld(article), byline))
+
+        assert ("Jane Doe", "John Roe") == found.authors
+
+    def test_visible_byline_without_structured_data(self):
+        """With no structured author the byline markup is read."""
+        found = run(page(body='<p class="article-author">Von <span>Hanna Schmidt</span></p>'))
+
+        assert ("Hanna Schmidt",) == found.authors
+
+    def test_feed_authors_when_the_page_names_none(self):
+        """The feed entry's authors are used when the page names nobody."""
+        found = run(page(), hints=Hints(authors=("Jane Doe",)))
+
+        assert ("Jane Doe",) == found.authors
+
+    def test_name_key_joins_variants(self):
+        """Slug, case and accents do not make another name."""
+        assert name_key("Jane-Doe") == name_key("jane doe") == name_key("JANE DOE")
+
+    def test_prefix_alone_is_no_name(self):
+        """A byline word with nothing after it leaves nothing."""
+        assert "" == strip_prefix("By")
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        ("head", "hints", "found", "expected"),
+        [
+            (
+                meta("date", "2024-03-04", "name")
+                + ld({"@type": "NewsArticle", "datePublished": "2024-03-04T10:15:00+01:00"}),
+                None,
+                None,
+                "2024-03-04T10:15:00+01:00",
+            ),
+            (
+                meta("article:published_time", "2024-03-04T10:15:00+01:00"),
+                None,
+                {"date": "2021-05-05"},
+                "2024-03-04T10:15:00+01:00",
+            ),
+            (
+                "",
+                Hints(published="2009-05-31T10:22:58Z"),
+                {"date": "2009-01-01"},
+                "2009-05-31T10:22:58+00:00",
+            ),
+            (
+                meta("article:published_time", "2024-03-04 16:43:30")
+                + meta("article:modified_time", "2024-03-05T09:00:00-06:00"),
+                None,
+                None,
+                "2024-03-04T16:43:30-06:00",
+            ),
+            (meta("article:published_time", "2024-03-04 16:43:30"), None, None, "2024-03-04T16:43:30"),
+            ("", None, {"date": "2023-01-01"}, "2024-03-04"),
+            ("", None, {"date": "2024-02-28"}, "2024-02-28"),
+            (
+                ld({"@type": "NewsArticle", "datePublished": "2024-01-02T08:00:00Z"})
+                + meta("article:published_time", "2024-03-04T10:00:00Z")
+                + meta("parsely-pub-date", "2024-03-04T10:00:00Z", "name"),
+                None,
+                None,
+                "2024-03-04T10:00:00+00:00",
+            ),
+        ],
+        ids=[
+            "offset-beats-date-only",
+            "explicit-beats-heuristic",
+            "feed-beats-heuristic",
+            "naive-takes-page-offset",
+            "naive-stays-naive",
+            "january-first-is-a-year",
+            "heuristic-when-nothing-else",
+            "most-sources-agree",
+        ],
+    )
+    def test_published(self, head, hints, found, expected):
+        """Explicit statements by precision, heuristics only without them, offsets from the page."""
+        assert expected == run(page(head), hints=hints, found=found).published
+
+    def test_utc_time_shown_at_the_page_clock(self):
+        """A UTC timestamp is shown at the offset whose clock time the page prints beside its day."""
+        head = meta("article:published_time", "2022-05-04T00:25:56Z")
+        body = '<span class="mod-date"><time>3 de mayo de 2022</time> <time class="hour">21:25</time></span>'
+        url = "https://www.diario.example/politica/nota-123"
+
+        found = run(page(head, body, lang="es"), url=url)
+
+        assert "2022-05-03T21:25:56-03:00" == found.published
+
+    def test_updated(self):
+        """The modification time is the update time, never the publication time."""
+        head = meta("article:published_time", "2024-03-04T10:15:00+01:00") + meta(
+            "article:modified_time", "2024-03-05T08:00:00+01:00"
+        )
+
+        found = run(page(head))
+
+        assert ("2024-03-04T10:15:00+01:00", "2024-03-05T08:00:00+01:00") == (found.published, found.updated)
+
+    def test_day_first_outside_us_english(self):
+        """An ambiguous numeric date is day first on a Spanish page."""
+        found = run(page(meta("date", "10/05/2022 05:22 pm", "name"), lang="es"))
+
+        assert "2022-05-10T17:22:00" == found.published
+
+
+class TestTags:
+    def test_tag_box_links(self):
+        """The article's tag box gives its tags; the site menu and links in sentences do not."""
+        body = (
+            '<nav class="menu"><a href="/thema/politik">Politik</a><a href="/thema/sport">Sport</a></nav>'
+            '<p>The council met <a href="/thema/hafen">Hafen</a> officials'
+            " after a long debate about the ferry.</p>"
+            '<div class="article-tags"><span>Themen:</span><a href="/x">Fähre</a><a href="/y">Hafen</a></div>'
+        )
+
+        assert ("Fähre", "Hafen") == run(page(body=body)).tags
+
+    def test_rel_tag(self):
+        """Links marked rel=tag are tags."""
+        body = (
+            '<p class="meta"><a rel="tag" href="/t/ferries">ferries</a>,'
+            ' <a rel="tag" href="/t/port">port</a></p>'
+        )
+
+        assert ("ferries", "port") == run(page(body=body)).tags
+
+    def test_site_topic_menu_is_not_tags(self):
+        """A list of more than 20 topic links is the site's menu."""
+        links = "".join(f'<a href="/topic/t{i}">Topic {i}</a>' for i in range(25))
+
+        assert () == run(page(body=f'<div class="topics">{links}</div>')).tags
+
+    def test_structured_tags_shown_on_the_page(self):
+        """Joined keywords are split; those the page also shows as links are tags, the section is not."""
+        head = meta("article:section", "Local") + meta("news_keywords", "Ferries, Port; Local", "name")
+        body = '<p><a href="/ferries">Ferries</a> <a href="/port">Port</a> <a href="/local">Local</a></p>'
+
+        found = run(page(head, body))
+
+        assert (("Ferries", "Port"), "Local") == (found.tags, found.section)
+
+    @pytest.mark.parametrize(
+        ("values", "expected"),
+        [
+            (["a, b; c"], ["a", "b", "c"]),
+            (["#Elektroauto", "#Skoda"], ["Elektroauto", "Skoda"]),
+            (["2020 Election (611 posts)"], ["2020 Election"]),
+            (["a|b", ""], ["a", "b"]),
+        ],
+        ids=["joined", "hashes", "post-count", "pipes-empty"],
+    )
+    def test_split_keywords(self, values, expected):
+        """Joined keywords split; hashes and post counts go."""
+        assert expected == split_keywords(values)
+
+
+class TestOtherFields:
+    def test_image_caption_credit(self):
+        """JSON-LD image gives URL, caption and credit; og:image alone gives the URL."""
+        article = {
+            "@type": "NewsArticle",
+            "image": [
+                {
+                    "@type": "ImageObject",
+                    "url": "https://cdn.example/f.jpg",
+                    "caption": "The pier",
+                    "creditText": "Jane Roe",
+                }
+            ],
+        }
+
+        assert Image("https://cdn.example/f.jpg", "The pier", "Jane Roe") == run(page(ld(article))).image
+        assert (
+            Image("https://cdn.example/g.jpg")
+            == run(page(meta("og:image", "https://cdn.example/g.jpg"))).image
+        )
+
+    @pytest.mark.parametrize(
+        ("article", "head", "expected"),
+        [
+            ({"@type": "NewsArticle", "isAccessibleForFree": False}, "", False),
+            ({"@type": "NewsArticle", "isAccessibleForFree": "True"}, "", True),
+            (
+                {
+                    "@type": "NewsArticle",
+                    "hasPart": {"@type": "WebPageElement", "isAccessibleForFree": "False"},
+                },
+                "",
+                False,
+            ),
+            ({"@type": "NewsArticle"}, meta("article:content_tier", "locked"), False),
+            ({"@type": "NewsArticle"}, "", None),
+        ],
+        ids=["bool", "string", "paywalled-part", "content-tier", "unknown"],
+    )
+    def test_accessible_for_free(self, article, head, expected):
+        """isAccessibleForFree as a boolean or string, on a part, or the content tier."""
+        assert expected == run(page(ld(article) + head)).is_accessible_for_free
+
+    def test_description_entities_decoded(self):
+        """A description's entities are decoded."""
+        found = run(page(meta("og:description", "Ferry&amp;nbsp;line &amp;amp; port")))
+
+        assert "Ferry line & port" == found.description
+
+
+class TestRobust:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        value=st.text(max_size=80),
+        markup=st.sampled_from(
+            [
+                '<script type="application/ld+json">'
+                '{{"@type": "NewsArticle", "author": "{v}", "datePublished": "{v}"}}</script>',
+                '<meta property="article:published_time" content="{v}"><meta name="author" content="{v}">',
+                '<h1><span class="kicker">{v}</span>{v}</h1><div class="byline">{v}</div>',
+                '<div class="tags"><a href="/tag/{v}">{v}</a></div><time datetime="{v}">{v}</time>',
+            ]
+        ),
+    )
+    def test_never_raises(self, value, markup):
+        """Any value in any place the resolver reads gives metadata, never an exception."""
+        html = page(body=markup.format(v=value.replace('"', "").replace("<", "").replace("{", "")))
+
+        found = run(html, hints=Hints(title=value, published=value, authors=(value,)))
+
+        assert isinstance(found.authors, tuple)

@@ -1,0 +1,391 @@
+"""
+Read an article's authors: persons from structured data, byline markup, the feed and the text.
+
+Organisations named as authors (the site itself, a newsroom, an agency) are
+not authors: they are returned apart, as publisher candidates.  Names are
+cleaned of byline prefixes in the main news languages, "Last, First" is turned
+round, slugs and case variants collapse into one name, and the list is capped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from worker.process.clean.structured import PageData, clean_value, node_types, texts
+from worker.process.clean.text import AGENCIES
+
+MAX_AUTHORS = 10
+_NOISE = " \"'‘’“”«»,:;-–—|©"
+# A job title glued to or following a name: "Ingo ArztRedakteur für Wirtschaft", "Jane Doe Reporter".
+_ROLE_RE = re.compile(
+    r"\s*(?:Chef)?(?:Redakteur|Reporter|Editor|Korrespondent|Correspondent|Journalist|Volontär|Autor"
+    r"|Redakteurin|Reporterin|Korrespondentin|Journalistin|Autorin|Staff Writer|Senior Writer)\b.*$"
+)
+# Credits for pictures are not bylines.
+_PHOTO_RE = re.compile(r"^(?:foto|photo|фото|bild|bilder|image|imagen|picture)s?\b", re.IGNORECASE)
+# "Jane Doe for The Mail on Sunday": after "for" comes the outlet.
+_FOR_RE = re.compile(r"\s+for\s+(?=the\s|[A-Z])", re.IGNORECASE)
+# Byline words before names: "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af", "Written by", …
+_WORD_PREFIX_RE = re.compile(
+    r"^(?:(?:written|posted|reported|published|text|story|words|escrito|publicado|redactado"
+    r"|ein beitrag|ein kommentar|ein interview|eine analyse|recherche|texto|texte|testo)\s+)?"
+    r"(?:by|von|vom|par|por|di|door|av|af|napisał|napisała|escribe)\s+(?=\S)",
+    re.IGNORECASE,
+)
+# Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:".
+_LABEL_PREFIX_RE = re.compile(
+    r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
+    r"|interview|reportage|bericht|reporter|reporting|writer|escrito por|kirjoittaja"
+    r"|记者|作者|حوار|بقلم|كتب)\s*[:：]\s*|^(?:记者|作者)\s*",
+    re.IGNORECASE,
+)
+# Parts of a byline that join names.
+_JOIN_RE = re.compile(
+    r"\s*(?:;|\||/|·|•|&|\+|\s(?:and|und|et|y|e|i|en|og|och|ja|és|a)\s)\s*|,\s*(?:and|und|et|y|e)?\s*",
+    re.IGNORECASE,
+)
+# "A im Gespräch mit B", "A in conversation with B": the interviewer (B) wrote it.
+_INTERVIEW_RE = re.compile(r"\b(?:im gespräch mit|in conversation with|en conversation avec)\s+(.+)$", re.I)
+_TAIL_RE = re.compile(
+    r"\s*(?:\(.*?\)|\|.*|[-–—]\s*(?:reporter|editor|redakteur|correspondent|korrespondent).*"
+    r"|\b(?:tiempo de lectura|lesezeit|reading time|min read|updated|aktualisiert|actualizado"
+    r"|mis à jour)\b.*)$",
+    re.IGNORECASE,
+)
+# Words that make a "name" an organisation, a role or a placeholder rather than a person.
+_ORG_WORDS_TEXT = """
+    redaktion redacción redaccion redação redacao redazione rédaction redakcja newsroom staff team desk
+    editor editors editorial editorial-team agency agentur agencia agence agenzia agencias agenturen
+    news nachrichten noticias notícias nouvelles notizie wiadomości media medien médias press presse
+    prensa stampa online digital verlag gmbh ag ltd inc llc sa srl co kg corp company group gruppe grupo
+    zeitung times post tribune herald journal gazette radio tv television fernsehen magazin magazine
+    revista rivista report reports service services network channel daily weekly diario periódico
+    red admin administrator webmaster guest gast anonymous unknown author autor no-author sponsored
+    redaktionsteam nachrichtenagentur wire wires contributor contributors community
+"""
+_ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
+_NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d{2,}|[<>{}=_]")
+_URL_RE = re.compile(r"https?://|^www\.|^@\w+$")
+_ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
+_SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
+# A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials).
+_HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{5,}$")
+_BYLINE_WORDS = ("byline", "author", "autor", "auteur", "firma", "creator", "writer", "reporter", "verfasser")
+_AUTHOR_PATH_WORDS = (
+    "aut",
+    "journalist",
+    "redakt",
+    "reporter",
+    "newsteam",
+    "staff",
+    "writer",
+    "profil",
+)
+_SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title"})
+_BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
+_CHROME_RE = re.compile(
+    r"related|teaser|sidebar|footer|comment|recommend|popular|trending|newsletter|share|social|promo"
+    r"|more-|author-?bio|author-?box|author-?desc|about-author|biography|widget-area",
+    re.IGNORECASE,
+)
+_AUTHOR_PATH_RE = re.compile(
+    r"/(?:authors?|autor(?:en|es|in)?|auteurs?|autore|journalist(?:en|s)?|redakteur(?:e|in)?|reporters?"
+    r"|newsteam|staff|writers?|profil(?:e)?)/[^/?#]+",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Authors:
+    """The persons credited, and organisations found where authors were expected."""
+
+    persons: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+
+
+def name_key(name: str) -> str:
+    """Return a key under which spelling variants of a name (`Jane-Doe`, `jane doe`, `Jane Doe.`) meet."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return " ".join(
+        "".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c)).split()
+    )
+
+
+def _title_case(name: str) -> str:
+    return " ".join(w[:1].upper() + w[1:].lower() if w.isupper() and len(w) > 2 else w for w in name.split())
+
+
+def strip_prefix(text: str) -> str:
+    """Remove a leading byline word (`By`, `Von`, `Par`, `Autor:`, `记者`, …) and surrounding noise."""
+    text = _strip(text)
+    if _WORD_PREFIX_RE.match(text + " x") and len(text.split()) == 1:
+        return ""
+    for _ in range(3):
+        new = _strip(_LABEL_PREFIX_RE.sub("", text, count=1))
+        after_word = _strip(_WORD_PREFIX_RE.sub("", new, count=1))
+        # "Von der Leyen", "Di Maio": a byline word is taken off only with a name of two words
+        # left that starts like a name (a capital, or a script without case).
+        first = after_word[:1]
+        if len(after_word.split()) >= 2 and (first.isupper() or not first.islower()):
+            new = after_word
+        if new == text:
+            break
+        text = new
+    return _strip(_ROLE_RE.sub("", _TAIL_RE.sub("", text)))
+
+
+def _strip(text: str) -> str:
+    """Trim quotes and separators; a final dot stays after an initial or `Jr.`."""
+    text = " ".join(text.split()).strip(_NOISE)
+    while text.endswith(".") and len(text.rsplit(" ", 1)[-1]) > 4:
+        text = text[:-1].rstrip(_NOISE)
+    return text.lstrip(".")
+
+
+def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
+    """Tell a newsroom, agency, outlet or placeholder from a person's name."""
+    key = name_key(name)
+    if not key:
+        return True
+    # An acronym (ARD, NDR, AFP, PP) is an organisation; initials of a person are written in lower case.
+    if _ACRONYM_RE.match(name):
+        return True
+    if key in AGENCIES or key.replace(" ", "") in AGENCIES:
+        return True
+    words = set(key.split())
+    if words & _ORG_WORDS:
+        return True
+    squashed = key.replace(" ", "")
+    for site in site_names:
+        site_key = name_key(site).replace(" ", "")
+        if len(site_key) >= 3 and (squashed == site_key or (len(squashed) >= 4 and squashed in site_key)):
+            return True
+        if len(squashed) >= 4 and len(site_key) >= 4 and site_key in squashed:
+            return True
+    return False
+
+
+def _looks_like_person(name: str) -> bool:
+    if not name or len(name) > 60 or _NOT_NAME_RE.search(name) or _PHOTO_RE.match(name):
+        return False
+    words = name.split()
+    if not 1 <= len(words) <= 6:
+        return False
+    letters = [c for c in name if c.isalpha()]
+    # Scripts without case (CJK, Arabic) cannot be checked for capitals; names there are short.
+    if letters and all(not c.isupper() and not c.islower() for c in letters):
+        return len(words) > 1 or len(letters) <= 6
+    if len(words) == 1:
+        return not _HANDLE_RE.match(name)
+    capitals = sum(1 for w in words if w[:1].isupper())
+    # Surnames are capitalised, particles (von, de, da) need not be.
+    return words[-1][:1].isupper() and capitals >= max(1, len(words) - 2)
+
+
+def split_names(raw: str) -> list[str]:
+    """
+    Split one byline into names: `A, B and C`, `A und B`, `A/B`, `Doe, Jane` (one person).
+
+    Returns the names in order, each stripped of prefixes; empty parts dropped.
+    """
+    text = strip_prefix(raw)
+    if match := _INTERVIEW_RE.search(text):
+        text = match.group(1)
+    text = _FOR_RE.split(text, maxsplit=1)[0]
+    halves = [h.strip() for h in text.split(",")]
+    # "Doe, Jane": one comma between two single words is a name written last name first.
+    if len(halves) == 2 and all(len(h.split()) == 1 and h[:1].isupper() for h in halves):
+        return [f"{halves[1]} {halves[0]}"]
+    return [strip_prefix(p) for p in _JOIN_RE.split(text) if p and strip_prefix(p)]
+
+
+def _tidy(name: str) -> str:
+    if _SLUG_RE.match(name) and name.islower():
+        name = " ".join(w.capitalize() for w in re.split(r"[-._]", name))
+    words = name.split()
+    # Markup that prints the name twice (a hidden copy beside the visible one).
+    if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+        name = " ".join(words[: len(words) // 2])
+    return _title_case(name) if name.isupper() and len(name) > 3 else name
+
+
+def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Authors:
+    """
+    Turn raw author strings into persons and organisations, variants merged, persons capped.
+
+    A name seen twice in different forms (`jane-doe`, `Jane Doe`) is kept once,
+    in the first form written with spaces.
+    """
+    sites = list(site_names)
+    persons: dict[str, str] = {}
+    orgs: dict[str, str] = {}
+    for raw in raw_names:
+        if _URL_RE.search(raw):
+            continue
+        parts = [_tidy(p) for p in split_names(clean_value(raw))]
+        found_orgs = [p for p in parts if is_organisation(p, sites)]
+        people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]
+        # "Jane Doe, London, John Roe", "site.de, Frankfurt, Germany": beside full names or an
+        # organisation, a single word is a place.
+        if len(parts) > 1 and (found_orgs or any(" " in p for p in people)):
+            people = [p for p in people if " " in p or not p.isascii() or p.islower()]
+        for name in found_orgs:
+            orgs.setdefault(name_key(name), name)
+        for name in people:
+            key = name_key(name)
+            if key and (key not in persons or (" " in name and " " not in persons[key])):
+                persons[key] = name
+    kept = [n for k, n in persons.items() if not any(k != o and k in o.split(" ") for o in persons)]
+    return Authors(tuple(kept[:MAX_AUTHORS]), tuple(orgs.values()))
+
+
+def structured_authors(data: PageData) -> tuple[list[str], list[str]]:
+    """Return (person strings, organisation names) stated by JSON-LD, microdata and meta tags."""
+    persons: list[str] = []
+    orgs: list[str] = []
+    article = data.article or {}
+    for value in (article.get("author"), article.get("creator")):
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict):
+                target = (
+                    orgs if set(node_types(item)) & {"organization", "newsmediaorganization"} else persons
+                )
+                target.extend(texts(item.get("name")))
+            else:
+                persons.extend(t for t in texts(item) if not t.startswith("http"))
+    if not persons:
+        persons.extend(data.microdata.get("author", [])[:MAX_AUTHORS])
+    if not persons:
+        persons.extend(
+            v
+            for v in data.all(
+                "author",
+                "article:author",
+                "parsely-author",
+                "sailthru.author",
+                "dc.creator",
+                "dcterms.creator",
+                "byl",
+                "citation_author",
+                "cxenseparse:author",
+            )
+            if not v.startswith("http")
+        )
+    return persons, orgs
+
+
+def _in_chrome(element: Any) -> bool:
+    for node in (element, *element.iterancestors()):
+        if node.tag in {"body", "html"}:
+            return False
+        if node.tag in {"aside", "footer", "nav"} or _CHROME_RE.search(
+            f"{node.get('class') or ''} {node.get('id') or ''}"
+        ):
+            return True
+    return False
+
+
+def visible_authors(tree: Any) -> list[str]:
+    """
+    Return the names in the first byline shown on the page.
+
+    A byline is an element classed or marked as one (`byline`, `author`,
+    `rel=author`, `itemprop=author`) or links to author pages, outside
+    related-story blocks, comments and author bio boxes.
+    """
+    for element in tree.iter():
+        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+            continue
+        # Plain substring tests first: this runs on every element of the page.
+        marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
+        marked = any(word in marks for word in _BYLINE_WORDS)
+        marked = marked or element.get("rel") == "author" or element.get("itemprop") == "author"
+        href = element.get("href") if element.tag == "a" else None
+        linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)
+        linked = linked and bool(_AUTHOR_PATH_RE.search(href or ""))
+        if not (marked or linked) or _in_chrome(element):
+            continue
+        text = " ".join("".join(element.itertext()).split())
+        if not text or len(text) > 200:
+            continue
+        links = [
+            " ".join("".join(a.itertext()).split())
+            for a in element.iter("a")
+            if _AUTHOR_PATH_RE.search(a.get("href") or "")
+        ]
+        names = [n for n in (links or [text]) if n]
+        if names and any(_looks_like_person(p) for n in names for p in split_names(n)):
+            return names
+    return []
+
+
+# Short texts with a label's colon (or a Chinese label without one).
+_LABEL_TEXT_XPATH = (
+    "//body//text()[string-length(.) < 200"
+    " and (contains(., ':') or contains(., '：') or contains(., '记者'))]"
+)
+
+
+def labelled_authors(tree: Any) -> list[str]:
+    """
+    Return the names after the first byline label printed on the page ("Autor:", "Auteur :", "作者：").
+
+    The names follow the label in the same text, or in the text right after
+    its element (`<h5>Autor: </h5>Peter Maahn`).
+    """
+    for node in tree.xpath(_LABEL_TEXT_XPATH)[:2000]:
+        text = " ".join(str(node).split())
+        if not text or len(text) > 100 or not _LABEL_PREFIX_RE.match(text):
+            continue
+        element = node.getparent()
+        if element is None or _in_chrome(element):
+            continue
+        rest = _LABEL_PREFIX_RE.sub("", text, count=1).strip()
+        if not rest and getattr(node, "is_text", False):
+            rest = " ".join((element.tail or "").split())
+        if rest and len(rest) <= 100:
+            return [rest]
+    return []
+
+
+def resolve_authors(
+    tree: Any,
+    data: PageData,
+    *,
+    site_names: Iterable[str],
+    feed: Iterable[str] = (),
+    body: Iterable[str] = (),
+) -> Authors:
+    """
+    Return the article's authors by precedence: structured data, byline markup, labelled byline
+    text, the feed, the text's own byline.
+
+    Organisations from every source are kept apart (publisher candidates).
+    """
+    sites = list(site_names)
+    persons, orgs = structured_authors(data)
+    found = sort_names(persons, sites)
+    shown = sort_names(visible_authors(tree), sites)
+    organisations = [*orgs, *found.organisations, *shown.organisations]
+    if (
+        found.persons
+        and shown.persons
+        and {name_key(n) for n in found.persons} & {name_key(n) for n in shown.persons}
+    ):
+        # The byline shown often names more people than the structured data (co-authors).
+        found = sort_names([*shown.persons, *found.persons], sites)
+    for source in (
+        lambda: shown.persons,
+        lambda: labelled_authors(tree),
+        lambda: list(feed),
+        lambda: list(body),
+    ):
+        if found.persons:
+            break
+        found = sort_names(source(), sites)
+        organisations += found.organisations
+    return Authors(found.persons, tuple(dict.fromkeys(organisations)))

@@ -1,0 +1,284 @@
+"""
+Find the headline a page shows: its `h1` (without kicker), checked against the titles it declares.
+
+The declared titles (JSON-LD `headline`, `og:title`, `<title>`, …) often carry
+the site name, a section or a date after a separator, and sometimes a kicker
+before a colon; the `h1` often carries a kicker in its own element, or is a
+logo or a breadcrumb item.  The rule: the first visible `h1` (or headline
+element) that agrees with a declared title is the headline, its kicker
+elements left out; failing that, the declared title without the site's name.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from worker.process.clean.structured import PageData, texts
+
+# Separators between a headline and a site name, section or date in declared titles.
+_SEPARATOR_RE = re.compile(r"\s+(?:[|·›»~/:]|-{1,2}|–|—|::)\s+|\s*[|·›»]\s*|\s+[-–—]\s*(?=[A-Z])")
+# Elements inside a headline that are not the headline (kicker, overline, section label).
+_KICKER_CLASS_RE = re.compile(
+    r"kicker|overline|dachzeile|roofline|topline|toptitle|top-title|pre-?title|supertitle|eyebrow"
+    r"|sub-?head|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label",
+    re.IGNORECASE,
+)
+_HIDDEN_CLASS_RE = re.compile(
+    r"visually-?hidden|sr-only|screen-reader|assistive|hidden|offscreen|a11y|invisible", re.IGNORECASE
+)
+# Ancestors (or the element itself) that hold page chrome, never the article's headline.
+_CHROME_CONTEXT_RE = re.compile(
+    r"breadcrumb|logo|brand|site-?title|site-?name|masthead|navbar|menu|sidebar|teaser|related"
+    r"|section-?name|sectionname|footer|popular|trending",
+    re.IGNORECASE,
+)
+_HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
+_DATE_SEGMENT_RE = re.compile(r"^[\d\s.,:/-]*(?:uhr|h)?$", re.IGNORECASE)
+_WORD_RE = re.compile(r"\w+")
+_MAX_HEADLINE = 400
+_GENERIC_SITE_WORDS = frozenset({"www", "com", "de", "net", "org", "online", "news", "the"})
+
+
+def normal(text: str) -> str:
+    """Return text case-folded with only letters and digits, for comparing titles."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+def _classes(element: Any) -> str:
+    return f"{element.get('class') or ''} {element.get('id') or ''}"
+
+
+def _hidden(element: Any) -> bool:
+    style = (element.get("style") or "").replace(" ", "").casefold()
+    return bool(
+        _HIDDEN_CLASS_RE.search(element.get("class") or "")
+        or element.get("aria-hidden") == "true"
+        or element.get("hidden") is not None
+        or "display:none" in style
+    )
+
+
+def headline_text(element: Any) -> str:
+    """
+    Return the text of a headline element without its kicker, hidden parts and ruby readings.
+
+    A kicker is a child element classed as one, or the children before a
+    hidden separator (`<strong>Topic</strong><span class="hidden">:</span> Headline`).
+    """
+    children = [c for c in element if isinstance(c.tag, str)]
+    drop: set[int] = set()
+    for i, child in enumerate(children):
+        if _hidden(child) or child.tag in {"rt", "rp", "script", "style", "noscript"}:
+            drop.add(i)
+            if _hidden(child) and i > 0 and len((child.text or "").strip()) <= 3:
+                drop.update(range(i))
+        elif _KICKER_CLASS_RE.search(child.get("class") or ""):
+            drop.add(i)
+    parts = [element.text or ""]
+    for i, child in enumerate(children):
+        if i not in drop:
+            parts.append(_plain_text(child))
+        parts.append(child.tail or "")
+    # A separator left between a dropped kicker and the headline (`<span>: </span>`) goes too.
+    text = " ".join("".join(parts).split()).strip(" :|·-–—")
+    return text or " ".join("".join(element.itertext()).split())
+
+
+def _plain_text(element: Any) -> str:
+    parts = [element.text or ""]
+    for child in element:
+        if (
+            isinstance(child.tag, str)
+            and child.tag not in {"rt", "rp", "script", "style"}
+            and not _hidden(child)
+        ):
+            parts.append(_plain_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _in_chrome(element: Any) -> bool:
+    for node in (element, *element.iterancestors()):
+        if node.tag in {"body", "html"}:
+            break
+        if node.tag in {"nav", "footer", "aside"} or _CHROME_CONTEXT_RE.search(_classes(node)):
+            return True
+        if node.tag == "header" and node.get("role") == "banner":
+            return True
+    return _hidden(element)
+
+
+def site_names(data: PageData, url: str) -> list[str]:
+    """Return the names a page uses for its site: `og:site_name`, publisher, app name, host."""
+    names = data.all("og:site_name", "application-name", "apple-mobile-web-app-title", "publisher")
+    names += [n.lstrip("@") for n in data.all("twitter:site")]
+    if data.article is not None:
+        names += texts(data.article.get("publisher"))
+    for node in data.nodes:
+        if {"website", "newsmediaorganization", "organization"} & {
+            str(t).casefold() for t in ([node.get("@type")] if isinstance(node.get("@type"), str) else [])
+        }:
+            names += texts(node.get("name"))
+            names += texts(node.get("alternateName"))
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    if host:
+        names.append(host)
+        labels = [p for p in host.split(".") if p not in _GENERIC_SITE_WORDS and len(p) > 2]
+        names += labels[-1:]
+    return [n for n in dict.fromkeys(n.strip() for n in names) if n]
+
+
+def _is_site_segment(segment: str, names: Iterable[str]) -> bool:
+    seg = normal(segment)
+    if not seg:
+        return True
+    if _DATE_SEGMENT_RE.match(segment.strip()):
+        return True
+    for name in names:
+        norm = normal(name)
+        if len(norm) < 2:
+            continue
+        if seg == norm or (len(norm) >= 4 and (norm in seg or seg in norm) and len(seg) <= len(norm) + 25):
+            return True
+    return False
+
+
+def strip_site(title: str, names: Iterable[str]) -> str:
+    """
+    Remove site names, dates and empty parts around separators at either end of a declared title.
+
+    `Headline | Site`, `Site - Headline`, `Headline – Site – 13.06.2023` give
+    `Headline`; a part is removed only when it matches a known site name (or is
+    a date), so a headline with a dash of its own keeps it.
+    """
+    names = list(names)
+    parts = _SEPARATOR_RE.split(title)
+    if len(parts) == 1:
+        return title.strip()
+    seps = _SEPARATOR_RE.findall(title)
+    start, end = 0, len(parts)
+    while end - start > 1 and _is_site_segment(parts[end - 1], names):
+        end -= 1
+    while end - start > 1 and _is_site_segment(parts[start], names):
+        start += 1
+    if (start, end) == (0, len(parts)):
+        return title.strip()
+    kept = parts[start]
+    for i in range(start + 1, end):
+        kept += seps[i - 1] + parts[i]
+    return kept.strip(" |·›»~-–—:")
+
+
+def declared_titles(data: PageData, tree: Any, hint: str | None) -> list[str]:
+    """Return the titles a page (and its feed entry) declares, most specific first."""
+    found: list[str] = []
+    if data.article is not None:
+        found += texts(data.article.get("headline"))[:1]
+    found += data.all("og:title", "twitter:title", "parsely-title", "sailthru.title", "dc.title")
+    found += data.microdata.get("headline", [])[:1]
+    found += [" ".join("".join(t.itertext()).split()) for t in tree.xpath("//head/title")[:1]]
+    if hint:
+        found.append(hint)
+    if data.article is not None:
+        found += texts(data.article.get("name"))[:1]
+    return [t for t in dict.fromkeys(found) if t]
+
+
+def _agrees(text: str, variants: set[str]) -> bool:
+    """Tell whether a shown headline is, or is part of, a declared title (or the reverse)."""
+    norm = normal(text)
+    if len(norm) < 4:
+        return False
+    # Twelve letters make a distinctive phrase; in scripts without spaces (CJK) four characters do.
+    least = 12 if norm.isascii() else 4
+    return any(
+        norm == v or (len(norm) >= least and len(v) >= least and (norm in v or v in norm)) for v in variants
+    )
+
+
+def _candidates(tree: Any) -> list[list[Any]]:
+    """
+    Return headline candidates in three tiers.
+
+    First `h1`s outside page chrome, then other headline elements (`itemprop=headline`,
+    a headline or title class) outside chrome, then `h1`s inside chrome (some
+    sites put the article's `h1` in a breadcrumb or a teaser block).
+    """
+    h1s = [h for h in tree.iter("h1") if normal("".join(h.itertext()))]
+    others = [
+        e
+        for e in tree.xpath(
+            "//*[@itemprop='headline'][not(self::meta)]"
+            " | //*[self::h2 or self::div or self::span]"
+            "[contains(translate(@class, 'HEADLINTU', 'headlintu'), 'headline')"
+            " or contains(translate(@class, 'TILE', 'tile'), 'title')]"
+        )
+        if e.tag != "h1"
+        and (e.get("itemprop") == "headline" or _HEADLINE_CLASS_RE.search(e.get("class") or ""))
+        and len(e) <= 6
+        and len("".join(e.itertext())) <= _MAX_HEADLINE
+        and not _in_chrome(e)
+    ]
+    clear = [h for h in h1s if not _in_chrome(h)]
+    return [clear, others[:200], [h for h in h1s if h not in clear and not _hidden(h)]]
+
+
+def _variants(titles: list[str], names: list[str]) -> set[str]:
+    variants: set[str] = set()
+    for title in titles:
+        stripped = strip_site(title, names)
+        for value in (title, stripped):
+            variants.add(normal(value))
+            # `Kicker: Headline` in a declared title: the headline alone may be what is shown.
+            head, sep, rest = value.partition(": ")
+            if sep and len(rest) > len(head):
+                variants.add(normal(rest))
+    variants.discard("")
+    return variants
+
+
+def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) -> str | None:
+    """
+    Return the article's headline as the page shows it, or None.
+
+    Args:
+        tree: the parsed page.
+        data: its structured data.
+        url: the page's URL (its host is one of the site's names).
+        hint: the feed entry's title.
+    """
+    names = site_names(data, url)
+    titles = declared_titles(data, tree, hint)
+    variants = _variants(titles, names)
+    tiers = _candidates(tree)
+    h1s = tiers[0]
+    for group in tiers:
+        for element in group:
+            shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
+            if _agrees(shown, variants) or _agrees(full, variants):
+                return shown
+    if h1s and not titles:
+        return headline_text(h1s[0])
+    if h1s and len(h1s) == 1 and _overlap(headline_text(h1s[0]), titles) >= 0.5:
+        return headline_text(h1s[0])
+    for title in titles:
+        stripped = strip_site(title, names)
+        if normal(stripped):
+            return stripped
+    return None
+
+
+def _overlap(text: str, titles: list[str]) -> float:
+    words = set(_WORD_RE.findall(text.casefold()))
+    if not words:
+        return 0.0
+    best = 0.0
+    for title in titles:
+        other = set(_WORD_RE.findall(title.casefold()))
+        if other:
+            best = max(best, len(words & other) / len(words | other))
+    return best

@@ -1,0 +1,368 @@
+"""
+Choose an article's publication and update times from every statement the page and its feed make.
+
+Precedence, as rules rather than per-site tables:
+
+1. Explicit statements: JSON-LD `datePublished`, then the publication `<meta>`
+   tags (`article:published_time`, Parse.ly, Sailthru, Dublin Core, …), then
+   microdata, then a publication `<time datetime>`, then the feed entry.
+2. Among them the most precise wins (a time with an offset, then a time
+   without, then a day), as long as it falls within a day of the first one;
+   a heuristic date (trafilatura's search of the page, the URL) is used only
+   when nothing explicit exists: it never overrides an explicit value.
+3. A time without offset takes the offset the page states in its other
+   timestamps; without one it stays naive and the source's zone applies later.
+4. A time stated in UTC is shown in the page's own offset when the page gives
+   one elsewhere or shows the local clock time in a date box; failing that, on
+   the day its URL names (the moment is unchanged, only the day it is shown on).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from worker.process.clean.structured import PageData, texts
+from worker.process.enrich.dates import parse_datetime
+
+# News archives start with the web; anything older is a parse of some other number.
+MIN_DATE = datetime(1990, 1, 1, tzinfo=UTC)
+# A naive date read as UTC may look up to a day ahead: that much of "future" is tolerated.
+FUTURE_SLACK = timedelta(days=1)
+
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "og:published_time",
+    "article.published",
+    "datepublished",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "citation_publication_date",
+    "publish-date",
+    "publish_date",
+    "publishdate",
+    "pubdate",
+    "original-publish-date",
+    "article_date_original",
+    "date",
+    "dc.date",
+    "dcterms.date",
+    "dcterms.created",
+    "dc.date.created",
+)
+UPDATED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dcterms.modified",
+    "dc.date.modified",
+    "last-modified",
+    "lastmod",
+)
+_TIME_RE = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
+_CLOCK_RE = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b\s*(a\.?m\.?|p\.?m\.?)?", re.IGNORECASE)
+_URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
+_PUBLISHED_CLASS_RE = re.compile(r"publish|pubdate|posted|entry-date|created|article-date|datum|fecha", re.I)
+# The URL's day moves a UTC time at most this many hours: the zones of most newsrooms.
+_MAX_GUESSED_OFFSET = 8
+# Two statements of one publication differ by the page's offset at most, or a day for a bare date.
+_AGREE = timedelta(days=1, hours=2)
+_CHROME_RE = re.compile(r"related|teaser|sidebar|footer|comment|recommend|popular|trending|more-", re.I)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One date statement: the moment, whether it names a time and an offset, and its source."""
+
+    when: datetime
+    has_time: bool
+    source: str
+
+    @property
+    def has_offset(self) -> bool:
+        """Tell whether the statement names its offset from UTC."""
+        return self.when.tzinfo is not None
+
+    @property
+    def precision(self) -> int:
+        """Rank: 3 a time with an offset, 2 a time without, 1 a day."""
+        return 3 if self.has_time and self.has_offset else 2 if self.has_time else 1
+
+    def iso(self) -> str:
+        """Return the statement as ISO 8601: a day, a naive time, or a time with its offset."""
+        if not self.has_time:
+            return self.when.date().isoformat()
+        return self.when.replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class Dates:
+    """The resolved publication and update times as ISO 8601 strings, and where they came from."""
+
+    published: str | None = None
+    updated: str | None = None
+    source: str | None = None
+
+
+def parse_stamp(text: str, source: str, now: datetime, *, dayfirst: bool = True) -> Stamp | None:
+    """Return a statement when it parses to a moment from 1990 up to now (plus a day of slack)."""
+    if not text or len(text) > 80:
+        return None
+    when = parse_datetime(text, dayfirst=dayfirst)
+    if when is None:
+        return None
+    try:
+        check = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        if not MIN_DATE <= check <= now + FUTURE_SLACK:
+            return None
+    except (OverflowError, ValueError):
+        return None
+    return Stamp(when, bool(_TIME_RE.search(text)), source)
+
+
+def _in_chrome(element: Any) -> bool:
+    for node in (element, *element.iterancestors()):
+        if node.tag in {"body", "html"}:
+            return False
+        if node.tag in {"aside", "footer", "nav"} or _CHROME_RE.search(
+            f"{node.get('class') or ''} {node.get('id') or ''}"
+        ):
+            return True
+    return False
+
+
+def _parent_class(element: Any) -> str:
+    parent = element.getparent()
+    return str(parent.get("class") or "") if parent is not None else ""
+
+
+def _time_elements(tree: Any) -> list[Any]:
+    """Return `<time datetime>` elements of the article, publication ones first."""
+    found = [t for t in tree.xpath("//time[@datetime]") if not _in_chrome(t)]
+    marked = [
+        t
+        for t in found
+        if t.get("pubdate") is not None
+        or t.get("itemprop") == "datePublished"
+        or _PUBLISHED_CLASS_RE.search(f"{t.get('class') or ''} {_parent_class(t)}")
+    ]
+    return marked or found[:1]
+
+
+def explicit_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) -> list[Stamp]:
+    """Return the page's publication statements in precedence order."""
+    stamps: list[Stamp] = []
+
+    def add(values: list[str], source: str) -> None:
+        for value in values:
+            if stamp := parse_stamp(value, source, now, dayfirst=dayfirst):
+                stamps.append(stamp)
+
+    article = data.article or {}
+    add(texts(article.get("datePublished"))[:1], "json-ld")
+    for key in PUBLISHED_META:
+        add(data.meta.get(key, [])[:1], f"meta:{key}")
+    add(data.microdata.get("datepublished", [])[:1], "microdata")
+    add([str(t.get("datetime")) for t in _time_elements(tree)][:1], "time")
+    add(texts(article.get("dateCreated"))[:1], "json-ld:dateCreated")
+    return stamps
+
+
+def updated_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) -> list[Stamp]:
+    """Return the page's update statements in precedence order."""
+    article = data.article or {}
+    values = texts(article.get("dateModified"))[:1]
+    values += [v for key in UPDATED_META for v in data.meta.get(key, [])[:1]]
+    values += data.microdata.get("datemodified", [])[:1]
+    return [s for v in values if (s := parse_stamp(v, "updated", now, dayfirst=dayfirst))]
+
+
+def page_offset(stamps: list[Stamp]) -> timezone | None:
+    """
+    Return the local offset the page states most often in its timestamps, or None.
+
+    UTC does not count: servers write UTC whatever the newsroom's zone.
+    """
+    offsets = Counter(s.when.utcoffset() for s in stamps if s.has_time and s.has_offset)
+    local = [(n, o) for o, n in offsets.items() if o]
+    return timezone(max(local)[1]) if local else None
+
+
+def _valid_offset(minutes: int) -> timezone | None:
+    minutes = minutes - 1440 if minutes > 14 * 60 else minutes
+    if minutes and minutes % 15 == 0 and -12 * 60 <= minutes <= 14 * 60:
+        return timezone(timedelta(minutes=minutes))
+    return None
+
+
+def _clock_offset(text: str, utc: datetime) -> timezone | None:
+    """Return the offset at which `text` shows `utc`'s minute and day, if it does."""
+    for match in _CLOCK_RE.finditer(text):
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if match.group(3):
+            hour = hour % 12 + (12 if match.group(3).casefold().startswith("p") else 0)
+        if minute != utc.minute or hour > 23:
+            continue
+        offset = _valid_offset((hour * 60 - utc.hour * 60) % 1440)
+        if offset is None:
+            continue
+        day = utc.astimezone(offset).day
+        if re.search(rf"(?<!\d)0?{day}(?!\d)", text[: match.start()] + text[match.end() :]):
+            return offset
+    return None
+
+
+def shown_offset(tree: Any, stamp: Stamp) -> timezone | None:
+    """
+    Infer the page's offset from the clock time it shows for a UTC statement.
+
+    A short text on the page (with its element's or parent's text around it)
+    that shows the same minute past the hour, a whole number of quarter hours
+    away, and the day of month that offset gives, shows local time: lanacion's
+    "3 de mayo de 2022 21:25" beside `2022-05-04T00:25:56Z` means UTC-3.
+    """
+    utc = stamp.when.astimezone(UTC)
+    for node in tree.xpath("//body//text()[contains(., ':') or contains(., '.')]")[:5000]:
+        if len(node) > 120 or not _CLOCK_RE.search(node):
+            continue
+        element = node.getparent()
+        if element is None or _in_chrome(element):
+            continue
+        for context in (element, element.getparent()):
+            if context is None:
+                break
+            text = " ".join("".join(context.itertext()).split())
+            if len(text) > 120:
+                break
+            if offset := _clock_offset(text, utc):
+                return offset
+    return None
+
+
+def day_offset(stamp: Stamp, day: Stamp) -> timezone | None:
+    """
+    Return the smallest whole-hour offset that shows a UTC statement on the day the URL names.
+
+    `/2020/02/17/` with `2020-02-18T02:18:11Z` gives UTC-3 (21:18 on the 17th):
+    the moment is unchanged, only the day it is shown on follows the page.
+    """
+    utc = stamp.when.astimezone(UTC)
+    for hours in range(1, _MAX_GUESSED_OFFSET + 1):
+        for sign in (-1, 1):
+            offset = timezone(timedelta(hours=sign * hours))
+            if utc.astimezone(offset).date() == day.when.date():
+                return offset
+    return None
+
+
+def url_stamp(url: str) -> Stamp | None:
+    """Return the day a URL path names (`/2023/11/08/`, `/20231108/`), a heuristic."""
+    match = _URL_DATE_RE.search(url)
+    if match is None:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        # A bare day is naive on purpose: it names no moment, only a date.
+        return Stamp(datetime(year, month, day), False, "url")
+    except ValueError:
+        return None
+
+
+def _near(a: Stamp, b: Stamp) -> bool:
+    return abs(_naive(a.when) - _naive(b.when)) <= _AGREE
+
+
+def choose(stamps: list[Stamp]) -> Stamp | None:
+    """
+    Return the most precise statement among those that agree with the most others.
+
+    Statements agree when they are within a day (offsets and midnight dates
+    aside).  The day most sources state wins, precedence breaking ties; within
+    it, a time with an offset beats a naive time, which beats a bare day.
+    """
+    if not stamps:
+        return None
+    support = [sum(1 for other in stamps if _near(stamp, other)) for stamp in stamps]
+    anchor = stamps[support.index(max(support))]
+    agreeing = [s for s in stamps if _near(s, anchor)]
+    return max(agreeing, key=lambda s: s.precision)
+
+
+def _naive(when: datetime) -> datetime:
+    return when.replace(tzinfo=None)
+
+
+def _localise(stamp: Stamp, offset: timezone | None) -> Stamp:
+    """Give a naive time the page's offset, and show a UTC time in the page's offset."""
+    if not stamp.has_time or offset is None:
+        return stamp
+    if not stamp.has_offset:
+        return Stamp(stamp.when.replace(tzinfo=offset), True, stamp.source)
+    if not stamp.when.utcoffset() and offset.utcoffset(None):
+        return Stamp(stamp.when.astimezone(offset), True, stamp.source)
+    return stamp
+
+
+def resolve_dates(
+    tree: Any,
+    data: PageData,
+    url: str,
+    *,
+    now: datetime,
+    feed: str | None = None,
+    heuristic: str | None = None,
+    dayfirst: bool = True,
+) -> Dates:
+    """
+    Return the publication and update times by the precedence in this module's docstring.
+
+    Args:
+        tree: the parsed page.
+        data: its structured data.
+        url: the page's URL, whose path may name a day.
+        now: the reference time; later dates are rejected.
+        feed: the feed entry's publication date, an explicit statement.
+        heuristic: a date found by searching the page (trafilatura's), used only without any other.
+        dayfirst: read ambiguous numeric dates day first (all but US English pages).
+    """
+    stamps = explicit_stamps(tree, data, now, dayfirst)
+    if feed and (stamp := parse_stamp(feed, "feed", now)):
+        stamps.append(stamp)
+    updated = updated_stamps(tree, data, now, dayfirst)
+    chosen = choose(stamps)
+    if chosen is None and heuristic:
+        chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
+        # A search that found only a year (a copyright line) reports its 1st of January.
+        if chosen is not None and not chosen.has_time and (chosen.when.month, chosen.when.day) == (1, 1):
+            chosen = None
+    if chosen is None:
+        chosen = url_stamp(url)
+    offset = page_offset(stamps + updated)
+    if chosen is not None and chosen.has_time and chosen.has_offset and not chosen.when.utcoffset():
+        offset = offset or shown_offset(tree, chosen)
+        day = url_stamp(url)
+        if offset is None and day is not None and chosen.when.date() != day.when.date():
+            offset = day_offset(chosen, day)
+    published = _localise(chosen, offset) if chosen is not None else None
+    latest = choose(updated)
+    update = _localise(latest, offset) if latest is not None else None
+    if (
+        update is not None
+        and published is not None
+        and published.has_time
+        and update.has_time
+        and update.has_offset == published.has_offset
+        and update.when < published.when
+    ):
+        update = None
+    return Dates(
+        published=published.iso() if published else None,
+        updated=update.iso() if update else None,
+        source=published.source if published else None,
+    )

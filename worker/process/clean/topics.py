@@ -1,0 +1,232 @@
+"""
+Read an article's tags and section: its own topic links, `article:tag`, keywords, Parse.ly and Sailthru.
+
+Tags are the publisher's terms for this article.  The topic links the article
+shows ("Themen", "Tags", "Temas relacionados") come first; without them the
+structured statements; joined keywords are split, navigation and the section
+are left out (the section is a field of its own).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from worker.process.clean.structured import PageData, texts
+from worker.process.enrich.tags import normalise_tag
+
+MAX_TAGS = 30
+# More links than this in one list make it a menu of the site's topics.
+_MAX_GROUP = 20
+# A tag box holds its links within this many levels.
+_BOX_DEPTH = 6
+_SPLIT_RE = re.compile(r"\s*[,;|]\s*")
+_TAG_PATH_RE = re.compile(
+    r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|oerter|örter)e?|stichw(?:ort|oerter)e?|keywords?"
+    r"|etiquetas?|temas?|t[oó]picos?|argomenti|tematy|tagi|mots?-cl[eé]s?|sujets?|schwerpunkt|dossier)[/=]",
+    re.IGNORECASE,
+)
+# A class or id naming a box of tags: `tags`, `entry-tags`, `tag-list`, `post-terms`, `schlagworte`.
+# (`tag-coronavirus` on a WordPress `<article>` names one tag of the whole article, not a box.)
+_TAG_BOX_RE = re.compile(
+    r"^(?:[\w-]*[-_])?(?:tags|tag-?list|tag-?box|tag-?links|topics|topic-?list|keywords"
+    r"|schlagw\w*|stichw\w*|themen|etiquetas|temas|tematy|tagi|argomenti|mots-?cles|subjects|post-?terms?)"
+    r"(?:[-_][\w-]*)?$",
+    re.IGNORECASE,
+)
+_CHROME_RE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|header|footer|sidebar|related|teaser|trending|popular"
+    r"|breadcrumbs?|megamenu|site-?map|recommend\w*|most-\w+)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+_COUNT_RE = re.compile(r"\s*\((?:\d+(?:\s*\w+)?)\)$")
+# Labels printed before a tag list, not tags themselves.
+_LABELS = frozenset(
+    {"tags", "tag", "themen", "thema", "schlagwörter", "schlagworte", "topics", "topic", "temas", "tema"}
+    | {"etiquetas", "mots-clés", "keywords", "related topics", "archivado en", "temas relacionados"}
+)
+
+
+def split_keywords(values: Iterable[str]) -> list[str]:
+    """Split keyword strings joined by commas, semicolons or pipes; drop empties and `#`."""
+    out: list[str] = []
+    for value in values:
+        for part in _SPLIT_RE.split(value):
+            part = _COUNT_RE.sub("", part.strip().lstrip("#").strip())
+            if part and len(part) <= 80:
+                out.append(part)
+    return out
+
+
+def structured_tags(data: PageData) -> list[str]:
+    """Return the tags stated in `article:tag`, JSON-LD keywords, news keywords, Parse.ly and Sailthru."""
+    article = data.article or {}
+    values = data.all("article:tag", "og:article:tag")
+    values += texts(article.get("keywords"))
+    values += data.all("news_keywords", "parsely-tags", "sailthru.tags", "cxenseparse:recs:tags")
+    values += data.microdata.get("keywords", [])
+    return split_keywords(values)
+
+
+class _Contexts:
+    """
+    Say where links sit: `box` (a tag box), `chrome` (navigation, related stories) or None.
+
+    The nearest marked ancestor decides, so a tag box inside a sidebar is a tag
+    box; a box counts only within a few levels of the link (a class like
+    `topics-page` on a whole page is no box).  Answers are memoised per
+    element, since the links of a page share most ancestors.
+    """
+
+    def __init__(self) -> None:
+        self._nearest: dict[Any, tuple[str | None, Any]] = {}
+
+    def _mark(self, node: Any) -> str | None:
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+        if node.tag not in {"article", "main"} and any(_TAG_BOX_RE.match(t) for t in marks.split()):
+            return "box"
+        if node.tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(marks):
+            return "chrome"
+        return None
+
+    def nearest(self, node: Any) -> tuple[str | None, Any]:
+        """Return the kind of the nearest marked element at or above `node`, and that element."""
+        path: list[Any] = []
+        found: tuple[str | None, Any] = (None, None)
+        while node is not None and node.tag not in {"body", "html"}:
+            if node in self._nearest:
+                found = self._nearest[node]
+                break
+            path.append(node)
+            if (kind := self._mark(node)) is not None:
+                found = (kind, node)
+                break
+            node = node.getparent()
+        for visited in path:
+            self._nearest[visited] = found
+        return found
+
+    def of(self, link: Any) -> str | None:
+        """Return where a link sits."""
+        kind, marked = self.nearest(link.getparent())
+        while kind == "box" and _distance(link, marked) > _BOX_DEPTH:
+            kind, marked = self.nearest(marked.getparent())
+        return kind
+
+
+def _distance(node: Any, ancestor: Any) -> int:
+    for depth, parent in enumerate(node.iterancestors(), start=1):
+        if parent is ancestor:
+            return depth
+    return 0
+
+
+def _in_running_text(link: Any, text: str) -> bool:
+    """Tell a link inside a sentence (a paragraph with more words than the link) from a tag."""
+    parent = link.getparent()
+    while parent is not None and parent.tag in {"strong", "b", "em", "i", "span"}:
+        parent = parent.getparent()
+    if parent is None or parent.tag not in {"p", "td", "dd"}:
+        return False
+    return len(" ".join("".join(parent.itertext()).split())) > 2 * len(text) + 40
+
+
+def _link_text(link: Any) -> str:
+    """Return a link's text without icon-font glyphs (private-use characters)."""
+    text = "".join(c for c in "".join(link.itertext()) if unicodedata.category(c) != "Co")
+    return " ".join(text.split()) if any(c.isalpha() for c in text) else ""
+
+
+def _group(link: Any) -> Any:
+    parent = link.getparent()
+    while parent is not None and parent.tag in {"li", "span", "strong", "b", "em", "small"}:
+        parent = parent.getparent()
+    return parent
+
+
+def visible_tags(tree: Any, page_url: str) -> list[str]:
+    """
+    Return the article's own topic links: `rel=tag`, links to tag pages, links in a tag box.
+
+    Links in navigation, headers, footers, sidebars and related-story blocks
+    are site-wide topics, not this article's, and links inside running text
+    are references.  Of the groups of such links (one list each), the ones in
+    a marked tag box win over those found by their address alone.
+    """
+    page_path = urlsplit(page_url).path
+    groups: dict[Any, list[str]] = {}
+    strength: dict[Any, int] = {}
+    contexts = _Contexts()
+    for link in tree.iter("a"):
+        href = link.get("href") or ""
+        by_rel = "tag" in (link.get("rel") or "").split()
+        context = contexts.of(link)
+        if not (by_rel or context == "box" or _TAG_PATH_RE.search(href)):
+            continue
+        text = _link_text(link)
+        if context == "chrome" or len(text) < 2 or urlsplit(href).path == page_path:
+            continue
+        if len(text) > 60 or len(text.split()) > 6 or _in_running_text(link, text):
+            continue
+        if text.casefold().strip(" :") in _LABELS:
+            continue
+        group = _group(link)
+        groups.setdefault(group, []).append(text)
+        strength[group] = max(strength.get(group, 0), 2 if context == "box" or by_rel else 1)
+    if not groups:
+        return []
+    best = [g for g in groups if strength[g] == max(strength.values())]
+    # An article has a short list of tags; a list of every topic of the site is a menu.
+    short = [g for g in best if len(groups[g]) <= _MAX_GROUP] or best[:1]
+    found = [t for g in short for t in groups[g]]
+    return split_keywords(found[:MAX_TAGS]) if len(found) <= _MAX_GROUP else []
+
+
+def shown_structured_tags(tree: Any, data: PageData) -> list[str]:
+    """Return the structured tags that the page also shows as link texts outside navigation."""
+    contexts = _Contexts()
+    anchors = {normalise_tag(_link_text(a).lstrip("#")) for a in tree.iter("a") if contexts.of(a) != "chrome"}
+    shown = list(dict.fromkeys(t for t in structured_tags(data) if normalise_tag(t) in anchors))
+    # One match is as likely a navigation link that happens to share a word.
+    return shown if len({normalise_tag(t) for t in shown}) >= 2 else []
+
+
+def resolve_section(data: PageData) -> str | None:
+    """Return the section the page states: `article:section`, JSON-LD `articleSection`, Parse.ly."""
+    article = data.article or {}
+    for value in (
+        texts(article.get("articleSection"))
+        + data.all("article:section", "og:article:section", "parsely-section", "section", "sailthru.section")
+        + data.microdata.get("articlesection", [])
+    ):
+        value = value.strip()
+        if value and len(value) <= 80:
+            return value
+    return None
+
+
+def resolve_tags(
+    tree: Any, data: PageData, url: str, *, section: str | None, site_names: Iterable[str] = ()
+) -> list[str]:
+    """
+    Return the article's tags: its visible topic links, else the structured tags the page shows.
+
+    The site's own names (and, from structured tags, the section) are removed;
+    duplicates (case-insensitive) are dropped.
+    """
+    tags = visible_tags(tree, url)
+    drop = {normalise_tag(n) for n in site_names}
+    if not tags:
+        tags = shown_structured_tags(tree, data)
+        # A tag list the page shows may name the section too; structured tags that only repeat it do not.
+        if section:
+            drop.add(normalise_tag(section))
+    kept: dict[str, str] = {}
+    for tag in tags:
+        key = normalise_tag(tag)
+        if key and key not in drop:
+            kept.setdefault(key, tag)
+    return list(kept.values())[:MAX_TAGS]
