@@ -7,11 +7,17 @@ from pathlib import Path
 
 import pytest
 import structlog
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 SEED = FIXTURES / "000_df02527578575e69.txt"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+
+# Properties are about results, not speed (benches measure speed): no per-example deadline, which a
+# busy machine (CI runs beside other work) or a model loaded by the first example would break.
+settings.register_profile("project", deadline=None)
+settings.load_profile("project")
 
 
 @pytest.fixture(autouse=True)
