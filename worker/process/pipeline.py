@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 import structlog
@@ -25,17 +25,20 @@ from worker import ids
 from worker.config import Settings
 from worker.delivery import Sink
 from worker.errors import ParseError, PermanentError
-from worker.models import Entity, Extracted, RawItem, raw_to_dict
+from worker.models import Extracted, RawItem, raw_to_dict
 from worker.process import dedup, neardup, record
 from worker.process.clean import chrome
 from worker.process.clean.html import clean_html
 from worker.process.clean.text import clean_text
 from worker.process.enrich.dates import to_utc_iso
-from worker.process.enrich.entities import extract_entities, load_nlp
+from worker.process.enrich.entities import entities_from_doc, load_nlp, ner_docs
 from worker.process.enrich.keywords import extract_keywords
 from worker.process.enrich.language import detect_language
 from worker.process.enrich.tags import normalise_tags
 from worker.state import StateStore
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 log = structlog.get_logger(__name__)
 
@@ -222,12 +225,13 @@ class Pipeline:
             langs[i] = detect_language(w.ex.text)
             if w.duplicate_of is None and langs[i] in self.settings.ner_languages:
                 need_ner.append(w)
-        entities: dict[int, list[Entity]] = {}
+        docs: dict[int, Doc] = {}
         if need_ner:
-            # `ner` carries its own tok2vec in the sm models: nothing else is needed for entities.
+            # `ner` carries its own tok2vec in the sm models: nothing else is needed for entities,
+            # and the keywords reuse the documents' tokens and names.
             nlp = load_nlp(self.settings.spacy_model, keep=("ner",))
-            found = extract_entities(nlp, [w.ex.text for w in need_ner if w.ex is not None])
-            entities = {id(w): ents for w, ents in zip(need_ner, found, strict=True)}
+            found = ner_docs(nlp, [w.ex.text for w in need_ner if w.ex is not None])
+            docs = {id(w): doc for w, doc in zip(need_ner, found, strict=True)}
         for i, w in enumerate(work):
             if w.record is not None:
                 w.record = {**w.record, "content_hash": w.content_hash}
@@ -235,6 +239,7 @@ class Pipeline:
             assert w.ex is not None
             raw, ex = w.raw, w.ex
             lang = langs[i]
+            doc = docs.get(id(w))
             w.record = record.build_record(
                 raw,
                 ex,
@@ -245,7 +250,9 @@ class Pipeline:
                 published_at=to_utc_iso(ex.published or raw.published, tz=raw.source.tz),
                 language=lang,
                 tags=normalise_tags([*raw.tags, *ex.tags]),
-                keywords=extract_keywords(ex.text, lang),
-                entities=entities.get(id(w), []),
+                keywords=extract_keywords(
+                    ex.text, lang, title=ex.title, doc=doc, method=self.settings.keywords
+                ),
+                entities=entities_from_doc(doc) if doc is not None else [],
                 duplicate_of=w.duplicate_of,
             )

@@ -206,13 +206,32 @@ def entities_from_doc(doc: Doc) -> list[Entity]:
     return canonical_entities((ent.text, LABELS[ent.label_]) for ent in doc.ents if ent.label_ in LABELS)
 
 
+def ner_docs(
+    nlp: Language, texts: Sequence[str], *, batch_size: int = 32, max_chars: int = MAX_CHARS
+) -> list[Doc]:
+    """
+    Run NER over several article texts and return their documents (tokens and entities).
+
+    The documents serve the entities (`entities_from_doc`) and the keywords,
+    which reuse their tokens rather than splitting the text again.
+
+    Args:
+        nlp: A pipeline from `load_nlp`.
+        texts: Article bodies, without title or dateline.
+        batch_size: Texts handed to the model together.
+        max_chars: Characters of each text given to NER; see `MAX_CHARS`.
+
+    Returns:
+        One document per text, in the order of `texts`.
+    """
+    return list(nlp.pipe((t[:max_chars] for t in texts), batch_size=batch_size))
+
+
 def extract_entities(
     nlp: Language, texts: Sequence[str], *, batch_size: int = 32, max_chars: int = MAX_CHARS
 ) -> list[list[Entity]]:
     """
     Run NER over several article texts at once and return each one's entities.
-
-    Batching through `nlp.pipe` is several times faster than one call per text.
 
     Args:
         nlp: A pipeline from `load_nlp`.
@@ -223,8 +242,9 @@ def extract_entities(
     Returns:
         One entity list per text, in the order of `texts`.
     """
-    docs = nlp.pipe((t[:max_chars] for t in texts), batch_size=batch_size)
-    return [entities_from_doc(doc) for doc in docs]
+    return [
+        entities_from_doc(doc) for doc in ner_docs(nlp, texts, batch_size=batch_size, max_chars=max_chars)
+    ]
 
 
 def _components(model: str) -> list[str]:
