@@ -40,8 +40,11 @@ lint: install
 bench: install
 	$(PY) bench/run.py
 
+## Extraction against bare trafilatura; keyword agreement with publisher tags; NER cost and its cuts.
 eval: install
 	$(PY) bench/eval_extraction.py
+	$(PY) bench/eval_keywords.py
+	$(PY) bench/eval_entities.py
 
 soak: install
 	$(PY) bench/soak.py
