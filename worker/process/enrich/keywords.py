@@ -23,7 +23,7 @@ import functools
 import importlib
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -147,26 +147,20 @@ def _is_capitalised(word: str, stops: frozenset[str]) -> bool:
 
 
 class _Scores:
-    """The score, occurrence count and capitalised-occurrence count of each candidate."""
+    """Per candidate (its case-folded words): [score, occurrences, capitalised occurrences]."""
 
     def __init__(self) -> None:
-        self.score: dict[tuple[str, ...], float] = {}
-        self.count: dict[tuple[str, ...], int] = {}
-        self.capitalised: dict[tuple[str, ...], int] = {}
+        self.of: dict[tuple[str, ...], list[float]] = {}
         self.names: set[tuple[str, ...]] = set()
 
-    def add(self, words: Sequence[str], sentence: int, *, name: bool, capitalised: bool) -> None:
-        key = tuple(w.casefold() for w in words)
-        weight = 1 / math.log2(2 + sentence)
-        if len(key) > 1:
-            weight *= PAIR_BONUS
-        if name:
-            weight *= NAME_BONUS
-        self.score[key] = self.score.get(key, 0.0) + weight
-        self.count[key] = self.count.get(key, 0) + 1
-        self.capitalised[key] = self.capitalised.get(key, 0) + capitalised
-        if name:
-            self.names.add(key)
+    def add(self, key: tuple[str, ...], weight: float, capitalised: bool) -> None:
+        entry = self.of.get(key)
+        if entry is None:
+            self.of[key] = [weight, 1, capitalised]
+        else:
+            entry[0] += weight
+            entry[1] += 1
+            entry[2] += capitalised
 
     def join_short_names(self) -> None:
         """
@@ -175,65 +169,86 @@ class _Scores:
         When two names end with it (`Bashar Assad`, `Hafez Assad`), the better-scored one takes it.
         """
         by_last: dict[str, tuple[str, ...]] = {}
-        for key in sorted(self.names, key=lambda k: -self.score[k]):
+        for key in sorted(self.names, key=lambda k: -self.of[k][0]):
             if len(key) > 1:
                 by_last.setdefault(key[-1], key)
-        for key in [k for k in self.score if len(k) == 1 and k[0] in by_last]:
-            if 2 * self.capitalised[key] < self.count[key]:
+        for key in [k for k in self.of if len(k) == 1 and k[0] in by_last]:
+            entry = self.of[key]
+            if 2 * entry[2] < entry[1]:
                 continue
-            target = by_last[key[0]]
-            self.score[target] += self.score.pop(key)
-            self.count[target] += self.count.pop(key)
-            self.capitalised[target] += self.capitalised.pop(key)
+            target = self.of[by_last[key[0]]]
+            for i in range(3):
+                target[i] += entry[i]
+            del self.of[key]
             self.names.discard(key)
 
 
-def _add_run(scores: _Scores, run: list[tuple[str, bool]], sentence: int) -> None:
-    """Add the words and word pairs of a run of content words; `run` holds (word, starts its sentence)."""
-    for i in range(len(run)):
-        for n in range(1, MAX_NGRAM + 1):
-            part = run[i : i + n]
-            if len(part) == n:
-                capitalised = all(w[:1].isupper() and not first for w, first in part)
-                scores.add([w for w, _ in part], sentence, name=False, capitalised=capitalised)
+def _add_run(scores: _Scores, run: list[tuple[str, bool]], weight: float) -> None:
+    """Add the words and word pairs of a run of content words; `run` holds (folded word, capitalised)."""
+    pair_weight = weight * PAIR_BONUS
+    previous: tuple[str, bool] | None = None
+    for word, capitalised in run:
+        scores.add((word,), weight, capitalised)
+        if previous is not None:
+            scores.add((previous[0], word), pair_weight, previous[1] and capitalised)
+        previous = (word, capitalised)
 
 
 def _score(tokens: Iterable[Token], stops: frozenset[str]) -> _Scores:
+    """
+    Score the candidates of the tokens: names whole, content-word runs as words and pairs.
+
+    A word counts as capitalised unless it starts its sentence.
+    """
     scores = _Scores()
+    # Per distinct token text: its case-folded form, or "" for a stop word or a non-word.
+    folded: dict[str, str] = {}
     sentence = 0
+    weight = 1.0
     starts = True
     run: list[tuple[str, bool]] = []
     name: list[str] = []
     current = -1
+
+    def add_name() -> None:
+        key = tuple(w.casefold() for w in name)
+        scores.add(key, weight * NAME_BONUS * (PAIR_BONUS if len(key) > 1 else 1.0), True)
+        scores.names.add(key)
+
     for text, name_index in tokens:
         if name and name_index != current:
-            scores.add(name, sentence, name=True, capitalised=True)
+            add_name()
             name = []
         if name_index >= 0:
             if run:
-                _add_run(scores, run, sentence)
+                _add_run(scores, run, weight)
                 run = []
             name.append(text)
             current = name_index
             starts = False
             continue
         current = -1
-        if not _is_word(text) or text.casefold() in stops:
+        word = folded.get(text)
+        if word is None:
+            low = text.casefold()
+            word = folded[text] = low if _is_word(text) and low not in stops else ""
+        if not word:
             if run:
-                _add_run(scores, run, sentence)
+                _add_run(scores, run, weight)
                 run = []
             if text in _SENTENCE_END:
                 sentence += 1
+                weight = 1 / math.log2(2 + sentence)
                 starts = True
             elif _is_word(text):
                 starts = False
             continue
-        run.append((text, starts))
+        run.append((word, not starts and text[0].isupper()))
         starts = False
     if run:
-        _add_run(scores, run, sentence)
+        _add_run(scores, run, weight)
     if name:
-        scores.add(name, sentence, name=True, capitalised=True)
+        add_name()
     scores.join_short_names()
     return scores
 
@@ -261,8 +276,8 @@ def rank_phrases(tokens: Iterable[Token], stops: frozenset[str], *, title: str |
     scores = _score(tokens, stops)
     headline = " " + " ".join(t.casefold() for t in _TOKEN.findall(title or "")) + " "
     final: dict[tuple[str, ...], float] = {}
-    for key, value in scores.score.items():
-        if 2 * scores.capitalised[key] > scores.count[key]:
+    for key, (value, count, capitalised) in scores.of.items():
+        if 2 * capitalised > count:
             value *= CAPITALISED_BONUS
         if title and f" {' '.join(key)} " in headline:
             value *= TITLE_BONUS
