@@ -1,9 +1,10 @@
 """
 The command line: `ingest`, `run`, `consume`, `sources`, `dead`, `health`, `config`.
 
-`ingest` runs the same Celery tasks as the service, in this process
-(`Task.apply`), draining the follow-up tasks they queue until nothing is left;
-`--enqueue` sends the work to a running worker pool instead.
+`ingest` runs the same Celery tasks as the service (`Task.apply`), draining
+the follow-up tasks they queue until nothing is left, in this process or in
+`--jobs N` worker processes (`worker.app.jobs`); `--enqueue` sends the work to
+a running worker pool instead.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Any
 import structlog
 
 from worker import config, dispatch
+from worker.app import jobs, runtime
 from worker.app import logging as wlogging
-from worker.app import runtime
 from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
 from worker.sources.spec import load_schedules, resolve
@@ -51,6 +52,17 @@ def _celery(settings: config.Settings) -> Any:
     return celery_app.app
 
 
+def _positive(value: str) -> int:
+    """Read a whole number of at least 1 (an argparse type)."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return n
+
+
 def _err(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
@@ -65,46 +77,22 @@ def drain(local: dispatch.LocalDispatcher, *, progress: bool) -> tuple[Counter[s
     """
     from tqdm import tqdm
 
-    import worker.app.tasks  # noqa: F401 - registers the tasks
-    from worker.app.celery_app import app
-
-    counts: Counter[str] = Counter()
+    tally = jobs.Tally()
     source_errors: list[str] = []
     bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
-    token = dispatch.current.set(local)
     try:
         while local.queue:
             name, args = local.queue.popleft()
-            result = app.tasks[name].apply(args=list(args))
-            value: Any = result.result
-            if result.failed():
-                if name == dispatch.TASK_POLL:
-                    spec = SourceSpec.from_dict(args[0])
-                    source_errors.append(f"{spec.location}: {_one_line(value)}")
-                else:
-                    counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
-                continue
-            if name == dispatch.TASK_POLL:
-                counts["seen"] += value["seen"]
-                counts["duplicate"] += value["seen"] - value["queued"]
-                bar.total += value["queued"]
-                bar.refresh()
-            elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
-                counts[value["status"]] += 1
-                bar.update(1)
-            elif name == dispatch.TASK_PROCESS:
-                for o in value:
-                    counts[o["status"]] += 1
-                bar.update(len(value))
+            result, sent = jobs.run_task(name, args)
+            local.queue.extend(sent)
+            tally.add(result)
+            if result.error:
+                source_errors.append(result.error)
+            bar.total = (bar.total or 0) + result.total
+            bar.update(result.done)
     finally:
-        dispatch.current.reset(token)
         bar.close()
-    return counts, source_errors
-
-
-def _one_line(exc: BaseException | Any) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return tally.counts, source_errors
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
@@ -120,20 +108,37 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             dispatch.send(dispatch.TASK_POLL, spec.to_dict())
         print(f"queued {len(specs)} source(s)")
         return 0
-    local = dispatch.LocalDispatcher()
-    for spec in specs:
-        local.send(dispatch.TASK_POLL, spec.to_dict())
+    # Models load before the clock starts, and before `--jobs` forks, so the workers share them.
+    runtime.get().pipeline.warm()
+    progress = sys.stderr.isatty() and not args.quiet
+    tasks = [(dispatch.TASK_POLL, (spec.to_dict(),)) for spec in specs]
     started = time.monotonic()
-    counts, source_errors = drain(local, progress=sys.stderr.isatty() and not args.quiet)
+    if args.jobs > 1:
+        counts, source_errors = jobs.run_pool(tasks, args.jobs, progress=progress)
+    else:
+        local = dispatch.LocalDispatcher()
+        local.queue.extend(tasks)
+        counts, source_errors = drain(local, progress=progress)
+    elapsed_s = time.monotonic() - started
     runtime.reset()
     summary = {k: counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if args.json:
-        print(json.dumps({**summary, "errors": source_errors, "out": str(settings.out_dir)}))
+        print(
+            json.dumps(
+                {
+                    **summary,
+                    "errors": source_errors,
+                    "out": str(settings.out_dir),
+                    "jobs": args.jobs,
+                    "elapsed_s": round(elapsed_s, 3),
+                }
+            )
+        )
     else:
         print(
             f"seen {summary['seen']}, new {summary['new']}, duplicate {summary['duplicate']}, "
             f"skipped {summary['skipped']}, failed {summary['failed']} "
-            f"in {time.monotonic() - started:.1f}s -> {settings.out_dir}"
+            f"in {elapsed_s:.1f}s -> {settings.out_dir}"
         )
     for line in source_errors:
         print(f"error: {line}", file=sys.stderr)
@@ -334,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ing.add_argument("--json", action="store_true", help="print the summary as JSON")
     ing.add_argument("--quiet", action="store_true", help="no progress bar")
+    ing.add_argument(
+        "--jobs",
+        type=_positive,
+        default=jobs.cores(),
+        metavar="N",
+        help="worker processes (default: the number of cores, %(default)s here)",
+    )
     ing.set_defaults(fn=cmd_ingest)
 
     run = sub.add_parser("run", help="the long-running service: worker and scheduler")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 import structlog
+from htmldate.extractors import external_date_parser
 from structlog.contextvars import bound_contextvars
 
 from worker import ids
@@ -32,7 +33,7 @@ from worker.process.clean.html import clean_html
 from worker.process.clean.text import clean_text
 from worker.process.enrich.dates import to_utc_iso
 from worker.process.enrich.entities import entities_from_doc, load_nlp, ner_docs
-from worker.process.enrich.keywords import extract_keywords
+from worker.process.enrich.keywords import extract_keywords, stop_words
 from worker.process.enrich.language import detect_language
 from worker.process.enrich.tags import normalise_tags
 from worker.state import StateStore
@@ -102,6 +103,23 @@ class Pipeline:
         self.sinks = list(sinks)
         self.clock = clock
         self.ttl_s = settings.dedup_retention_days * 86400
+
+    def warm(self) -> None:
+        """
+        Load the models now rather than on the first article (`ingest` does before it forks workers).
+
+        The NER model (when NER runs on some language), the language
+        identifier, the stop words of the NER languages, and dateparser's
+        locales, which htmldate's extensive date search loads on the first
+        date it reads no other way (a second and a half of CPU, once per process).
+        """
+        if self.settings.ner_languages:
+            load_nlp(self.settings.spacy_model, keep=("ner",))
+        detect_language("Warming up the language identifier takes one sentence of text.")
+        for language in self.settings.ner_languages:
+            stop_words(language)
+        # A string no locale reads, so that every locale is loaded and tried.
+        external_date_parser("zz 31 qq", "%Y-%m-%d")
 
     def process(self, raws: Sequence[RawItem]) -> list[Outcome]:
         """Process a batch; per-item failures become `failed` outcomes (and dead letters)."""
