@@ -119,12 +119,52 @@ def _is_continuation(task: Task) -> bool:
     return name == dispatch.TASK_POLL and len(args) > 1 and args[1] is not None
 
 
-def _pieces(task: Task) -> list[Task]:
+def pieces(task: Task, size: int = PIECE) -> list[Task]:
+    """Split a process task into tasks of at most `size` items; return any other task as it is."""
     name, args = task
-    if name != dispatch.TASK_PROCESS or len(args[0]) <= PIECE:
+    if name != dispatch.TASK_PROCESS or len(args[0]) <= size:
         return [task]
     items = args[0]
-    return [(name, (items[i : i + PIECE], *args[1:])) for i in range(0, len(items), PIECE)]
+    return [(name, (items[i : i + size], *args[1:])) for i in range(0, len(items), size)]
+
+
+class Queue:
+    """
+    The tasks waiting and running, in the order they were sent.
+
+    `take` hands out the first task that may start: any task, except an
+    archive's continuation while a task sent before it waits or runs.
+    """
+
+    def __init__(self) -> None:
+        self.pending: deque[tuple[int, Task]] = deque()
+        self.running: set[int] = set()
+        self._seq = 0
+
+    def push(self, tasks: Sequence[Task]) -> None:
+        """Queue tasks in the order they were sent, process batches split into `pieces`."""
+        for task in tasks:
+            for piece in pieces(task):
+                self.pending.append((self._seq, piece))
+                self._seq += 1
+
+    def take(self) -> tuple[int, Task] | None:
+        """Return the next task that may start (its number and itself), now running; None if none may."""
+        oldest_running = min(self.running, default=self._seq)
+        for index, (seq, task) in enumerate(self.pending):
+            if _is_continuation(task) and (index > 0 or oldest_running < seq):
+                continue
+            del self.pending[index]
+            self.running.add(seq)
+            return seq, task
+        return None
+
+    def finish(self, seq: int) -> None:
+        """Mark a task done."""
+        self.running.discard(seq)
+
+    def __bool__(self) -> bool:
+        return bool(self.pending or self.running)
 
 
 def _worker(conn: Connection) -> None:
@@ -152,7 +192,7 @@ def _worker(conn: Connection) -> None:
 
 
 class _Pool:
-    """The parent's side: the queue of tasks, the idle workers, the tally."""
+    """The parent's side: the worker processes, their pipes and the task each runs."""
 
     def __init__(self, jobs: int) -> None:
         context = multiprocessing.get_context("fork")
@@ -163,33 +203,15 @@ class _Pool:
             proc.start()
             child.close()
             self.conns[parent] = proc
-        self.pending: deque[tuple[int, Task]] = deque()
+        self.queue = Queue()
         self.running: dict[Connection, int] = {}
-        self.seq = 0
-
-    def push(self, tasks: Sequence[Task]) -> None:
-        """Queue tasks in the order they were sent, process batches split."""
-        for task in tasks:
-            for piece in _pieces(task):
-                self.pending.append((self.seq, piece))
-                self.seq += 1
-
-    def _next(self) -> tuple[int, Task] | None:
-        """Take the first task that may start now (a continuation waits for everything sent before it)."""
-        oldest_running = min(self.running.values(), default=self.seq)
-        for index, (seq, task) in enumerate(self.pending):
-            if _is_continuation(task) and (index > 0 or oldest_running < seq):
-                continue
-            del self.pending[index]
-            return seq, task
-        return None
 
     def assign(self) -> None:
         """Give each idle worker a task, while there are tasks that may start."""
         for conn in self.conns:
             if conn in self.running:
                 continue
-            found = self._next()
+            found = self.queue.take()
             if found is None:
                 return
             seq, task = found
@@ -207,7 +229,7 @@ class _Pool:
                 proc = self.conns[conn]
                 proc.join(timeout=STOP_TIMEOUT_S)
                 raise RuntimeError(f"worker process {proc.pid} exited with code {proc.exitcode}") from None
-            del self.running[conn]
+            self.queue.finish(self.running.pop(conn))
         return done
 
     def close(self) -> None:
@@ -255,7 +277,7 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Count
     errors: list[str] = []
     finished = False
     try:
-        pool.push(tasks)
+        pool.queue.push(tasks)
         pool.assign()
         while pool.running:
             for result, sent in pool.results():
@@ -264,7 +286,7 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Count
                     errors.append(result.error)
                 bar.total = (bar.total or 0) + result.total
                 bar.update(result.done)
-                pool.push(sent)
+                pool.queue.push(sent)
             pool.assign()
         finished = True
     finally:
