@@ -424,6 +424,15 @@ def _children(pid: int) -> list[int]:
     return [int(c) for c in text.split()]
 
 
+def schedstat(pid: int) -> tuple[float, float] | None:
+    """Return a process's CPU seconds and its seconds runnable but waiting for a core (schedstat)."""
+    try:
+        cpu_ns, wait_ns, _ = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return None
+    return int(cpu_ns) / 1e9, int(wait_ns) / 1e9
+
+
 def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
     """Run `python -m worker ingest FEED --jobs N` on fresh state; return its rate, CPU and worker memory."""
     env = {
@@ -439,11 +448,14 @@ def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
         argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     memory: dict[int, list[dict[str, float]]] = {}
+    sched: dict[int, tuple[float, float]] = {}
     while proc.poll() is None:
         for pid in [proc.pid, *_children(proc.pid)]:
             sample = rss_mb(pid)
             if sample:
                 memory.setdefault(pid, []).append(sample)
+            if (times := schedstat(pid)) is not None:
+                sched[pid] = times
         time.sleep(0.25)
     out, err = proc.communicate()
     wall_s = time.perf_counter() - wall0
@@ -465,6 +477,9 @@ def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
         "memory_mb": [
             {"start": memory[pid][0], "end": memory[pid][-1]} for pid in workers if memory.get(pid)
         ],
+        # Last samples (a quarter second before each exit, at most): CPU and waiting for a core, seconds.
+        "workers_cpu_s": [round(sched[pid][0], 2) for pid in workers if pid in sched],
+        "workers_runqueue_wait_s": [round(sched[pid][1], 2) for pid in workers if pid in sched],
     }
 
 
@@ -625,12 +640,44 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     return result
 
 
+def _spin(loops: int) -> None:
+    x = 0
+    for i in range(loops):
+        x += i * i
+
+
+def machine_speedup(jobs: int, loops: int = 8_000_000) -> float:
+    """
+    Return how much faster N processes of pure Python arithmetic finish N units of work than 1 process 1 unit.
+
+    On an idle machine with N cores this is N; other people's processes on
+    the same cores make it less, and no program can beat it then: it is
+    the ceiling against which `ingest --jobs N` is read.
+    """
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    walls = {}
+    for n in (1, jobs):
+        procs = [context.Process(target=_spin, args=(loops,)) for _ in range(n)]
+        started = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        walls[n] = time.perf_counter() - started
+    return round(jobs * walls[1] / walls[jobs], 2)
+
+
 def jobs_figures(base: str, work: Path, jobs: int, rounds: int) -> dict[str, Any]:
     """Run `ingest --jobs 1` and `--jobs N` alternately, `rounds` times; return medians and speed-up."""
     runs: dict[int, list[dict[str, Any]]] = {1: [], jobs: []}
+    ceilings = []
     for r in range(rounds):
+        ceilings.append(machine_speedup(jobs))
         for n in runs:
             runs[n].append(run_jobs(f"{base}/feed.xml", n, work / f"jobs-{n}-{r}"))
+        ceilings.append(machine_speedup(jobs))
     out: dict[str, Any] = {
         str(n): {
             **median_round(rs, "articles_per_s"),
@@ -641,6 +688,11 @@ def jobs_figures(base: str, work: Path, jobs: int, rounds: int) -> dict[str, Any
     one = statistics.median(x["articles_per_s"] for x in runs[1])
     many = statistics.median(x["articles_per_s"] for x in runs[jobs])
     out["speedup"] = round(many / one, 2) if one else None
+    out["speedup_every_round"] = [
+        round(m["articles_per_s"] / o["articles_per_s"], 2) for o, m in zip(runs[1], runs[jobs], strict=True)
+    ]
+    out["machine_speedup"] = statistics.median(ceilings)
+    out["machine_speedup_every_check"] = ceilings
     out["n"] = jobs
     return out
 

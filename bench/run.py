@@ -93,10 +93,20 @@ def real_pipeline_table(p: dict[str, Any]) -> list[str]:
                 f" CPU {j['cpu_ms_per_article']:.1f} ms/article;"
                 f" rounds {rounds})"
             )
+            lines.append(
+                f"      workers' CPU s {j['workers_cpu_s']}, waiting for a core s"
+                f" {j['workers_runqueue_wait_s']}"
+            )
         speedup = jobs["speedup"] or 0.0
         lines.append(
             f"    speed-up {speedup:.2f} (goal >= {goals['jobs_speedup']})"
             f"  {'ok' if speedup >= goals['jobs_speedup'] else 'BELOW GOAL'}"
+            f"  (rounds: {', '.join(f'{r:.2f}' for r in jobs['speedup_every_round'])})"
+        )
+        checks = ", ".join(f"{r:.2f}" for r in jobs["machine_speedup_every_check"])
+        lines.append(
+            f"    the machine's own speed-up for {n} processes of pure arithmetic, same moments:"
+            f" {jobs['machine_speedup']:.2f} (checks: {checks})"
         )
         for j in jobs[str(n)]["memory_mb"]:
             lines.append(f"    worker memory MB, start -> end: {j['start']} -> {j['end']}")
