@@ -131,7 +131,8 @@ def pipeline_table(p: dict[str, Any]) -> list[str]:
         "  bare libraries, CPU ms per article (same pages, same texts; measured after the embedded run):",
     ]
     for name in ("trafilatura", "spacy_ner", "py3langid", "yake"):
-        lines.append(f"    {name:<28}{bare[name]:>10.2f}")
+        if name in bare:
+            lines.append(f"    {name:<28}{bare[name]:>10.2f}")
     lines.append(f"    {'sum':<28}{bare['sum']:>10.2f}")
     lines.append(f"    {'(spacy_ner one text a pipe)':<28}{bare['spacy_ner_one_per_pipe']:>10.2f}")
     lines.append("")
