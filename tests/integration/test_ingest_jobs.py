@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -111,6 +112,45 @@ class TestJobs:
         assert 2 == len(workers)
         assert wait_for(lambda: not any(running(pid) for pid in workers), timeout=15)
         assert len(read_jsonl(out)) < 240
+
+        rerun = subprocess.run(
+            argv, env=base_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        )
+        ids = [r["id"] for r in read_jsonl(out)]
+
+        assert 0 == rerun.returncode, rerun.stderr[-3000:]
+        assert 240 == len(ids) == len(set(ids))
+
+    def test_a_killed_worker_stops_the_run_and_a_rerun_finishes_it(self, base_env, tmp_path: Path) -> None:
+        """A killed worker ends the run with exit 1 and no process left; a rerun emits the rest, once."""
+        pages = folder(tmp_path, 240)
+        out = tmp_path / "out"
+        argv = [
+            sys.executable,
+            "-m",
+            "worker",
+            "ingest",
+            str(pages),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--json",
+        ]
+        proc = subprocess.Popen(argv, env=base_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert wait_for(lambda: len(read_jsonl(out)) >= 8, timeout=180), "no article was written"
+            workers = children(proc.pid)
+            os.kill(workers[0], signal.SIGKILL)
+            _, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+        assert 1 == proc.returncode, stderr.decode()[-3000:]
+        assert "worker process" in stderr.decode()
+        assert wait_for(lambda: not any(running(pid) for pid in workers), timeout=15)
 
         rerun = subprocess.run(
             argv, env=base_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False

@@ -114,7 +114,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     tasks = [(dispatch.TASK_POLL, (spec.to_dict(),)) for spec in specs]
     started = time.monotonic()
     if args.jobs > 1:
-        counts, source_errors = jobs.run_pool(tasks, args.jobs, progress=progress)
+        try:
+            counts, source_errors = jobs.run_pool(tasks, args.jobs, progress=progress)
+        except jobs.WorkerDied as exc:
+            # What was done is kept: a second run goes on from there.
+            print(f"error: {exc}; run the command again to go on", file=sys.stderr)
+            return 1
     else:
         local = dispatch.LocalDispatcher()
         local.queue.extend(tasks)

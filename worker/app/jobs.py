@@ -48,6 +48,10 @@ STOP_TIMEOUT_S = 10.0
 Task = tuple[str, tuple[Any, ...]]
 
 
+class WorkerDied(RuntimeError):
+    """A worker process ended without being asked (killed, out of memory); the others were stopped."""
+
+
 @dataclass
 class Tally:
     """What one task adds to `ingest`'s summary and progress bar."""
@@ -219,7 +223,7 @@ class _Pool:
             self.running[conn] = seq
 
     def results(self) -> list[tuple[Tally, list[Task]]]:
-        """Wait for the next finished tasks; raise RuntimeError when a worker died."""
+        """Wait for the next finished tasks; raise `WorkerDied` when a worker died."""
         done = []
         for conn in wait(list(self.running), timeout=1.0):
             assert isinstance(conn, Connection)
@@ -228,7 +232,7 @@ class _Pool:
             except EOFError:
                 proc = self.conns[conn]
                 proc.join(timeout=STOP_TIMEOUT_S)
-                raise RuntimeError(f"worker process {proc.pid} exited with code {proc.exitcode}") from None
+                raise WorkerDied(f"worker process {proc.pid} exited with code {proc.exitcode}") from None
             self.queue.finish(self.running.pop(conn))
         return done
 
@@ -266,7 +270,7 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Count
 
     Raises:
         KeyboardInterrupt: Ctrl-C; every worker has exited.
-        RuntimeError: a worker process died (killed, out of memory); the others have exited.
+        WorkerDied: a worker process died (killed, out of memory); the others have exited.
     """
     from tqdm import tqdm
 
