@@ -477,6 +477,11 @@ def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
         "memory_mb": [
             {"start": memory[pid][0], "end": memory[pid][-1]} for pid in workers if memory.get(pid)
         ],
+        "parent_memory_mb": (
+            {"start": memory[proc.pid][0], "end": memory[proc.pid][-1]}
+            if jobs > 1 and memory.get(proc.pid)
+            else None
+        ),
         # Last samples (a quarter second before each exit, at most): CPU and waiting for a core, seconds.
         "workers_cpu_s": [round(sched[pid][0], 2) for pid in workers if pid in sched],
         "workers_runqueue_wait_s": [round(sched[pid][1], 2) for pid in workers if pid in sched],

@@ -110,6 +110,11 @@ def real_pipeline_table(p: dict[str, Any]) -> list[str]:
         )
         for j in jobs[str(n)]["memory_mb"]:
             lines.append(f"    worker memory MB, start -> end: {j['start']} -> {j['end']}")
+        parent = jobs[str(n)].get("parent_memory_mb")
+        if parent:
+            lines.append(
+                f"    parent (models loaded, forks the workers): {parent['start']} -> {parent['end']}"
+            )
     lines += ["", f"  memory of this process after each round: {m['memory_after_every_round']}"]
     cleaning = p.get("cleaning")
     if cleaning:
