@@ -46,10 +46,13 @@ lint: install
 bench: install
 	$(PY) bench/run.py
 
-## Quality against bare trafilatura: metadata per field on three sets, then extraction-dev text.
+## Quality against bare trafilatura: metadata per field on three sets, extraction-dev text;
+## keyword agreement with publisher tags; NER cost and its cuts.
 eval: install
 	$(PY) bench/eval_metadata.py
 	$(PY) bench/eval_extraction.py
+	$(PY) bench/eval_keywords.py
+	$(PY) bench/eval_entities.py
 
 soak: install
 	$(PY) bench/soak.py

@@ -9,7 +9,8 @@ this process alone.  The pipeline runs through the same task code as `ingest`
 `worker.app.ingest.drain`), first embedded (SQLite state, JSONL), then against a
 private `redis-server` when one can be started.  On the same pages and texts it
 then times the bare libraries: trafilatura (the call `clean_html` makes), spaCy
-NER (same model, same components, one `nlp.pipe`), py3langid and YAKE.  Each
+NER (same model, same components, one `nlp.pipe`), py3langid, and YAKE when it is
+the keyword method (`INGEST_KEYWORDS=yake`).  Each
 mode runs `--rounds` times, each round right before its own bare-library
 baseline, and the round with the median ratio is reported.
 
@@ -208,21 +209,25 @@ def bare_trafilatura(pages: list[tuple[str, str]]) -> Callable[[], None]:
 
 def bare_libraries(pages: list[tuple[str, str]], texts: list[str]) -> dict[str, float]:
     """Return CPU ms per article of each bare library over the same pages and texts."""
-    import yake
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     from worker import config
     from worker.process.enrich.entities import load_nlp
 
-    nlp = load_nlp(config.load().spacy_model, keep=("ner",))
+    settings = config.load()
+    nlp = load_nlp(settings.spacy_model, keep=("ner",))
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    extractor = yake.KeywordExtractor(lan="en", n=2, top=30)
     runs: dict[str, Callable[[], object]] = {
         "trafilatura": bare_trafilatura(pages),
         "spacy_ner": lambda: list(nlp.pipe(texts)),
         "py3langid": lambda: [identifier.rank(t) for t in texts],
-        "yake": lambda: [extractor.extract_keywords(t) for t in texts],
     }
+    # YAKE is a library the pipeline calls only when it is the keyword method; the default is ours.
+    if settings.keywords == "yake":
+        import yake
+
+        extractor = yake.KeywordExtractor(lan="en", n=2, top=30)
+        runs["yake"] = lambda: [extractor.extract_keywords(t) for t in texts]
     # Informational: the feed path hands NER one article per task, hence one text per pipe.
     one_by_one: dict[str, Callable[[], object]] = {
         "spacy_ner_one_per_pipe": lambda: [list(nlp.pipe([t])) for t in texts]

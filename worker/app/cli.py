@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from worker import config, dispatch
-from worker.app import admin, ingest, status_server
+from worker.app import admin, ingest, jobs, status_server
 from worker.app import logging as wlogging
 from worker.app.console import err
 from worker.errors import ConfigError, IngestError
@@ -110,6 +110,24 @@ def _ingest_parser(sub: Any) -> None:
     )
     ing.add_argument("--json", action="store_true", help="print the summary as one JSON line")
     ing.add_argument("--quiet", action="store_true", help="no progress bar (there is one only on a terminal)")
+    ing.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help=f"worker processes sharing the loaded models (this machine has {jobs.cores()} cores)",
+    )
+
+
+def _positive(value: str) -> int:
+    """Read a whole number of at least 1 (an argparse type)."""
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return n
 
 
 def _run_parser(sub: Any) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 
 from worker import config, dispatch
-from worker.app import explain, runtime
+from worker.app import explain, jobs, runtime
 from worker.app import logging as wlogging
 from worker.app.console import EXIT_ITEMS, EXIT_OK, EXIT_SOURCE, celery, err, settings_of
 from worker.errors import IngestError, SourceError
@@ -169,13 +169,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         for line in unnamed:
             print(f"error: {line}", file=sys.stderr)
         return 1 if unnamed else 0
-    local = dispatch.LocalDispatcher()
-    for spec in specs:
-        local.send(dispatch.TASK_POLL, spec.to_dict(), None, None, options)
+    progress = sys.stderr.isatty() and not args.quiet
+    tasks = [(dispatch.TASK_POLL, (spec.to_dict(), None, None, options)) for spec in specs]
+    # Models load before the clock starts, and before `--jobs` forks, so the workers share them.
+    runtime.get().pipeline.warm()
     started = time.monotonic()
-    run = drain(local, progress=sys.stderr.isatty() and not args.quiet)
+    if args.jobs > 1:
+        try:
+            counts, pool_errors = jobs.run_pool(tasks, args.jobs, progress=progress)
+        except jobs.WorkerDied as exc:
+            # What was done is kept: a second run goes on from there.
+            print(f"error: {exc}; run the command again to go on", file=sys.stderr)
+            return EXIT_SOURCE
+        run = Drained(counts=counts, errors=pool_errors)
+    else:
+        local = dispatch.LocalDispatcher()
+        local.queue.extend(tasks)
+        run = drain(local, progress=progress)
+    elapsed_s = time.monotonic() - started
     runtime.reset()
-    empty, skipped = _archive_lines(specs, run, since=since is not None)
+    # The per-source reads behind these lines are counted in-process only.
+    empty, skipped = _archive_lines(specs, run, since=since is not None) if args.jobs == 1 else ([], [])
     errors, notes = unnamed + run.errors + empty, run.notes + skipped
     summary = {k: run.counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if summary["failed"]:
@@ -184,12 +198,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             "`python -m worker dead retry` runs them again"
         )
     if args.json:
-        print(json.dumps({**summary, "errors": errors, "notes": notes, "out": str(settings.out_dir)}))
+        figures = {"out": str(settings.out_dir), "jobs": args.jobs, "elapsed_s": round(elapsed_s, 3)}
+        print(json.dumps({**summary, "errors": errors, "notes": notes, **figures}))
     else:
         print(
             f"seen {summary['seen']}, new {summary['new']}, duplicate {summary['duplicate']}, "
             f"skipped {summary['skipped']}, failed {summary['failed']} "
-            f"in {time.monotonic() - started:.1f}s -> {settings.out_dir}"
+            f"in {elapsed_s:.1f}s -> {settings.out_dir}"
         )
     for line in notes:
         print(f"note: {line}", file=sys.stderr)

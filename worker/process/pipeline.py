@@ -15,28 +15,32 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jsonschema
 import structlog
+from htmldate.extractors import external_date_parser
 from structlog.contextvars import bound_contextvars
 
 from worker import ids
 from worker.config import Settings
 from worker.delivery import Sink
 from worker.errors import ParseError, PermanentError
-from worker.models import Entity, Extracted, RawItem, raw_to_dict
+from worker.models import Extracted, RawItem, raw_to_dict
 from worker.process import dedup, neardup, record
 from worker.process.clean import chrome
 from worker.process.clean.html import clean_html
 from worker.process.clean.metadata import Hints
 from worker.process.clean.text import clean_text
 from worker.process.enrich.dates import to_utc_iso
-from worker.process.enrich.entities import extract_entities, load_nlp
-from worker.process.enrich.keywords import extract_keywords
+from worker.process.enrich.entities import entities_from_doc, load_nlp, ner_docs
+from worker.process.enrich.keywords import extract_keywords, stop_words
 from worker.process.enrich.language import detect_language
 from worker.process.enrich.tags import normalise_tags
 from worker.state import StateStore
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 log = structlog.get_logger(__name__)
 
@@ -117,6 +121,23 @@ class Pipeline:
         self.sinks = list(sinks)
         self.clock = clock
         self.ttl_s = settings.dedup_retention_days * 86400
+
+    def warm(self) -> None:
+        """
+        Load the models now rather than on the first article (`ingest` does before it forks workers).
+
+        The NER model (when NER runs on some language), the language
+        identifier, the stop words of the NER languages, and dateparser's
+        locales, which htmldate's extensive date search loads on the first
+        date it reads no other way (a second and a half of CPU, once per process).
+        """
+        if self.settings.ner_languages:
+            load_nlp(self.settings.spacy_model, keep=("ner",))
+        detect_language("Warming up the language identifier takes one sentence of text.")
+        for language in self.settings.ner_languages:
+            stop_words(language)
+        # A string no locale reads, so that every locale is loaded and tried.
+        external_date_parser("zz 31 qq", "%Y-%m-%d")
 
     def process(self, raws: Sequence[RawItem]) -> list[Outcome]:
         """Process a batch; per-item failures become `failed` outcomes (and dead letters)."""
@@ -260,12 +281,13 @@ class Pipeline:
             langs[i] = detect_language(w.ex.text)
             if w.duplicate_of is None and langs[i] in self.settings.ner_languages:
                 need_ner.append(w)
-        entities: dict[int, list[Entity]] = {}
+        docs: dict[int, Doc] = {}
         if need_ner:
-            # `ner` carries its own tok2vec in the sm models: nothing else is needed for entities.
+            # `ner` carries its own tok2vec in the sm models: nothing else is needed for entities,
+            # and the keywords reuse the documents' tokens and names.
             nlp = load_nlp(self.settings.spacy_model, keep=("ner",))
-            found = extract_entities(nlp, [w.ex.text for w in need_ner if w.ex is not None])
-            entities = {id(w): ents for w, ents in zip(need_ner, found, strict=True)}
+            found = ner_docs(nlp, [w.ex.text for w in need_ner if w.ex is not None])
+            docs = {id(w): doc for w, doc in zip(need_ner, found, strict=True)}
         for i, w in enumerate(work):
             if w.record is not None:
                 w.record = {**w.record, "content_hash": w.content_hash}
@@ -273,6 +295,7 @@ class Pipeline:
             assert w.ex is not None
             raw, ex = w.raw, w.ex
             lang = langs[i]
+            doc = docs.get(id(w))
             w.record = record.build_record(
                 raw,
                 ex,
@@ -284,7 +307,9 @@ class Pipeline:
                 updated_at=to_utc_iso(ex.updated, tz=raw.source.tz),
                 language=lang,
                 tags=normalise_tags([*raw.tags, *ex.tags]),
-                keywords=extract_keywords(ex.text, lang),
-                entities=entities.get(id(w), []),
+                keywords=extract_keywords(
+                    ex.text, lang, title=ex.title, doc=doc, method=self.settings.keywords
+                ),
+                entities=entities_from_doc(doc) if doc is not None else [],
                 duplicate_of=w.duplicate_of,
             )

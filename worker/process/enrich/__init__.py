@@ -8,8 +8,8 @@ models once per process and are imported only by callers that need them, so
 importing this package stays cheap::
 
     tags      normalise_tags, split_tags
-    entities  load_nlp, entities_from_doc, extract_entities
+    entities  load_nlp, ner_docs, entities_from_doc, extract_entities
     language  detect_language
     dates     to_utc_iso
-    keywords  extract_keywords
+    keywords  extract_keywords (on NER's document when there is one), stop_words
 """

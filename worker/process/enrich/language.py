@@ -38,6 +38,18 @@ def _iso639_1(code: str) -> str | None:
     return code if len(code) == 2 else None
 
 
+def _has_letters(text: str, n: int) -> bool:
+    """Tell whether the text has at least `n` letters, reading no further than the n-th."""
+    if n <= 0:
+        return True
+    for c in text:
+        if c.isalpha():
+            n -= 1
+            if n == 0:
+                return True
+    return False
+
+
 def detect_language(
     text: str, *, min_letters: int = MIN_LETTERS, min_confidence: float = MIN_CONFIDENCE
 ) -> str | None:
@@ -54,7 +66,7 @@ def detect_language(
         non-linguistic text.
     """
     sample = text[:MAX_CHARS]
-    if sum(c.isalpha() for c in sample) < min_letters:
+    if not _has_letters(sample, min_letters):
         return None
     ranked = _identifier().rank(sample)
     if not ranked:

@@ -1,0 +1,302 @@
+"""
+Run `ingest`'s tasks in this process (`drain`) or in N worker processes (`run_pool`).
+
+Either way each task is the service's own Celery task, run by `Task.apply`;
+the tasks it sends are collected by a `LocalDispatcher` and run next.  The
+pool is private to one `ingest`: the parent loads the models, forks the
+workers (which share those pages of memory), hands each idle worker the next
+task over a pipe, and gets back the task's tally and the tasks it sent.
+State is shared through the state store, which takes concurrent writers
+(SQLite in WAL mode, or Redis), and the sinks, which lock their writes.
+
+Two rules keep a parallel run equivalent to the in-order one:
+
+* A poll that continues an archive (`resume_after` set) starts only once
+  every task sent before it has finished: it stores the archive's checkpoint
+  when it starts, which must never pass items not yet processed.
+* A process batch is split into pieces of `PIECE` items, so that the last
+  batches of an archive chunk do not leave workers idle (NER gains nothing
+  from bigger batches: `bench/eval_entities.py`).
+
+Ctrl-C (SIGINT to the parent, or to the whole group from a terminal)
+interrupts every worker's task as it interrupts `drain`'s; the parent waits
+for the workers to exit (killing any that does not within `STOP_TIMEOUT_S`)
+and re-raises `KeyboardInterrupt`, so nothing outlives the command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from worker import dispatch
+from worker.app import runtime
+from worker.models import SourceSpec
+
+# Items per process task in the pool (see the module docstring).
+PIECE = 4
+# Seconds the workers get to exit after Ctrl-C before they are killed.
+STOP_TIMEOUT_S = 10.0
+
+Task = tuple[str, tuple[Any, ...]]
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without being asked (killed, out of memory); the others were stopped."""
+
+
+@dataclass
+class Tally:
+    """What one task adds to `ingest`'s summary and progress bar."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    total: int = 0  # items the progress bar learns about
+    done: int = 0  # items the progress bar may tick off
+    error: str | None = None  # a source that could not be read, in one line
+
+    def add(self, other: Tally) -> None:
+        """Add another task's tally."""
+        self.counts.update(other.counts)
+        self.total += other.total
+        self.done += other.done
+
+
+def one_line(exc: BaseException | Any) -> str:
+    """Return the first line of an error's message, or its type when it has none."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def run_task(name: str, args: Sequence[Any]) -> tuple[Tally, list[Task]]:
+    """
+    Run one task through Celery in this process; return its tally and the tasks it sent.
+
+    A failed task is counted (`failed`, or a source error for a poll), never raised.
+    """
+    import worker.app.tasks  # noqa: F401 - registers the tasks
+    from worker.app.celery_app import app
+
+    local = dispatch.LocalDispatcher()
+    token = dispatch.current.set(local)
+    try:
+        result = app.tasks[name].apply(args=list(args))
+    finally:
+        dispatch.current.reset(token)
+    tally = Tally()
+    value: Any = result.result
+    if result.failed():
+        if name == dispatch.TASK_POLL:
+            tally.error = f"{SourceSpec.from_dict(args[0]).location}: {one_line(value)}"
+        else:
+            tally.counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
+    elif name == dispatch.TASK_POLL:
+        tally.counts["seen"] += value["seen"]
+        tally.counts["duplicate"] += value["seen"] - value["queued"]
+        tally.total += value["queued"]
+    elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
+        tally.counts[value["status"]] += 1
+        tally.done += 1
+    elif name == dispatch.TASK_PROCESS:
+        for outcome in value:
+            tally.counts[outcome["status"]] += 1
+        tally.done += len(value)
+    return tally, list(local.queue)
+
+
+def cores() -> int:
+    """Return the number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _is_continuation(task: Task) -> bool:
+    name, args = task
+    return name == dispatch.TASK_POLL and len(args) > 1 and args[1] is not None
+
+
+def pieces(task: Task, size: int = PIECE) -> list[Task]:
+    """Split a process task into tasks of at most `size` items; return any other task as it is."""
+    name, args = task
+    if name != dispatch.TASK_PROCESS or len(args[0]) <= size:
+        return [task]
+    items = args[0]
+    return [(name, (items[i : i + size], *args[1:])) for i in range(0, len(items), size)]
+
+
+class Queue:
+    """
+    The tasks waiting and running, in the order they were sent.
+
+    `take` hands out the first task that may start: any task, except an
+    archive's continuation while a task sent before it waits or runs.
+    """
+
+    def __init__(self) -> None:
+        self.pending: deque[tuple[int, Task]] = deque()
+        self.running: set[int] = set()
+        self._seq = 0
+
+    def push(self, tasks: Sequence[Task]) -> None:
+        """Queue tasks in the order they were sent, process batches split into `pieces`."""
+        for task in tasks:
+            for piece in pieces(task):
+                self.pending.append((self._seq, piece))
+                self._seq += 1
+
+    def take(self) -> tuple[int, Task] | None:
+        """Return the next task that may start (its number and itself), now running; None if none may."""
+        oldest_running = min(self.running, default=self._seq)
+        for index, (seq, task) in enumerate(self.pending):
+            if _is_continuation(task) and (index > 0 or oldest_running < seq):
+                continue
+            del self.pending[index]
+            self.running.add(seq)
+            return seq, task
+        return None
+
+    def finish(self, seq: int) -> None:
+        """Mark a task done."""
+        self.running.discard(seq)
+
+    def __bool__(self) -> bool:
+        return bool(self.pending or self.running)
+
+
+def _worker(conn: Connection) -> None:
+    """Run the tasks the parent sends until it sends None or goes away; exit 130 on Ctrl-C."""
+    code = 0
+    try:
+        while True:
+            try:
+                message = conn.recv()
+            except EOFError:  # the parent is gone
+                break
+            if message is None:
+                break
+            name, args = message
+            conn.send(run_task(name, args))
+    except KeyboardInterrupt:
+        signal.signal(
+            signal.SIGINT, signal.SIG_IGN
+        )  # the parent's forwarded SIGINT may follow the terminal's
+        code = 130
+    finally:
+        runtime.reset()  # flush the sinks, close the store
+        conn.close()
+    raise SystemExit(code)
+
+
+class _Pool:
+    """The parent's side: the worker processes, their pipes and the task each runs."""
+
+    def __init__(self, jobs: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self.conns: dict[Connection, multiprocessing.process.BaseProcess] = {}
+        for _ in range(jobs):
+            parent, child = context.Pipe()
+            proc = context.Process(target=_worker, args=(child,), daemon=True)
+            proc.start()
+            child.close()
+            self.conns[parent] = proc
+        self.queue = Queue()
+        self.running: dict[Connection, int] = {}
+
+    def assign(self) -> None:
+        """Give each idle worker a task, while there are tasks that may start."""
+        for conn in self.conns:
+            if conn in self.running:
+                continue
+            found = self.queue.take()
+            if found is None:
+                return
+            seq, task = found
+            conn.send(task)
+            self.running[conn] = seq
+
+    def results(self) -> list[tuple[Tally, list[Task]]]:
+        """Wait for the next finished tasks; raise `WorkerDied` when a worker died."""
+        done = []
+        for conn in wait(list(self.running), timeout=1.0):
+            assert isinstance(conn, Connection)
+            try:
+                done.append(conn.recv())
+            except EOFError:
+                proc = self.conns[conn]
+                proc.join(timeout=STOP_TIMEOUT_S)
+                raise WorkerDied(f"worker process {proc.pid} exited with code {proc.exitcode}") from None
+            self.queue.finish(self.running.pop(conn))
+        return done
+
+    def close(self) -> None:
+        """Tell idle workers to stop and wait for them."""
+        for conn in self.conns:
+            with contextlib.suppress(OSError):  # a worker that already exited
+                conn.send(None)
+        self.join()
+
+    def interrupt(self) -> None:
+        """Interrupt every worker's task (as Ctrl-C does) and wait for all to exit."""
+        for proc in self.conns.values():
+            if proc.is_alive() and proc.pid is not None:
+                os.kill(proc.pid, signal.SIGINT)
+        self.join()
+
+    def join(self) -> None:
+        """Wait for the workers; kill those still running after `STOP_TIMEOUT_S`."""
+        for proc in self.conns.values():
+            proc.join(timeout=STOP_TIMEOUT_S)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        for conn in self.conns:
+            conn.close()
+
+
+def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Counter[str], list[str]]:
+    """
+    Run the tasks and all they send in `jobs` worker processes until none is left.
+
+    Returns:
+        The outcome counts and the one-line errors of sources that could not be read.
+
+    Raises:
+        KeyboardInterrupt: Ctrl-C; every worker has exited.
+        WorkerDied: a worker process died (killed, out of memory); the others have exited.
+    """
+    from tqdm import tqdm
+
+    pool = _Pool(jobs)
+    # The bar's monitor thread starts after the fork: a forked child never inherits a thread.
+    bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
+    tally = Tally()
+    errors: list[str] = []
+    finished = False
+    try:
+        pool.queue.push(tasks)
+        pool.assign()
+        while pool.running:
+            for result, sent in pool.results():
+                tally.add(result)
+                if result.error:
+                    errors.append(result.error)
+                bar.total = (bar.total or 0) + result.total
+                bar.update(result.done)
+                pool.queue.push(sent)
+            pool.assign()
+        finished = True
+    finally:
+        bar.close()
+        if finished:
+            pool.close()
+        else:
+            pool.interrupt()
+    return tally.counts, errors
