@@ -98,7 +98,7 @@ class Pipeline:
         self.store = store
         self.sinks = list(sinks)
         self.clock = clock
-        self.ttl_s = settings.dedup_retention_days * 86400
+        self.ttl_s = settings.retention_s
 
     def process(self, raws: Sequence[RawItem]) -> list[Outcome]:
         """Process a batch; per-item failures become `failed` outcomes (and dead letters)."""
