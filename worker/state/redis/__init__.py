@@ -69,7 +69,7 @@ class RedisStore(FeedTables):
             article_id,
             prefix=self.p,
             now_s=time.time(),
-            retention_days=max(1, ttl_s // 86400),
+            retention_s=ttl_s,
             shard_bits=self.nd_shard_bits,
             threshold=self.nd_threshold,
         )
