@@ -304,7 +304,10 @@ def _queue_entries(
 ) -> None:
     ref = spec.ref()
     result.seen += len(feed.entries)
-    fresh = set(store.add_entries(spec.location, [e.key for e in feed.entries]))
+    # The memory keeps at least twice the feed's length: an entry is forgotten only after
+    # as many newer ones as the feed lists came and went since, twice over.
+    keep = max(settings.entry_memory, 2 * len(feed.entries))
+    fresh = set(store.add_entries(spec.location, [e.key for e in feed.entries], keep=keep))
     batch: list[dict[str, Any]] = []
     for entry in feed.entries:
         if entry.key not in fresh:
