@@ -26,6 +26,7 @@ from worker.app import logging as wlogging
 from worker.app import runtime
 from worker.errors import ConfigError, IngestError, SourceError
 from worker.models import SourceSpec
+from worker.schedule.tick import purge_all
 from worker.sources.spec import load_schedules, resolve
 from worker.state import DeadLetter
 
@@ -125,6 +126,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         local.send(dispatch.TASK_POLL, spec.to_dict())
     started = time.monotonic()
     counts, source_errors = drain(local, progress=sys.stderr.isatty() and not args.quiet)
+    # What expired goes now, off the run's hot path (the service purges from its dispatch tick).
+    purge_all(runtime.get().store, time.time())
     runtime.reset()
     summary = {k: counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if args.json:
