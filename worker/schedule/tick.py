@@ -35,9 +35,9 @@ RELEASE_PER_TICK = 10_000
 # Expired state is purged once a minute by one process (the cache key below decides which) ...
 PURGE_EVERY_S = 60
 PURGE_KEY = "state_purge"
-# ... at most this many items a minute, in small batches (`StateStore.purge`), so a tick is never
-# held long; a backlog (the first purge of an old store) goes over the following minutes.
-PURGE_LIMIT = 20_000
+# ... at most this many items a minute, in small batches (`StateStore.purge`: about a second for
+# SQLite), so a tick is never held long; a backlog (an old store's first purge) takes the next minutes.
+PURGE_LIMIT = 100_000
 
 
 @dataclass
@@ -183,7 +183,8 @@ def maybe_purge(
     Returns:
         The number of items purged, or None when it was not this call's turn.
     """
-    if not store.cache_add(PURGE_KEY, str(int(now)), every_s):
+    # A read first: every tick asks, and only a write takes the SQLite store's lock.
+    if store.cache_get(PURGE_KEY) is not None or not store.cache_add(PURGE_KEY, str(int(now)), every_s):
         return None
     started = time.monotonic()
     purged = store.purge(now, limit)
