@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration lint bench eval soak lock clean
+.PHONY: install run test test-unit test-integration lint bench eval soak soak-long lock clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ eval: install
 
 soak: install
 	$(PY) bench/soak.py
+
+## Stored state over 13 simulated days of 90 s (about 20 minutes, not in CI): flat after the retention?
+soak-long: install
+	$(PY) bench/soak_long.py
 
 ## Re-resolve the pinned dependencies after editing pyproject.toml.
 lock: install
