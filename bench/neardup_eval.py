@@ -403,7 +403,7 @@ def measure_redis(pages: list[Page], articles: int) -> None:
 
     def run(sig: nd.Signature, record_id: str) -> list[Any]:
         args = ni.check_and_insert_args(
-            nd.near_key(sig), record_id, prefix=prefix, now_s=now_s, retention_days=30, shard_bits=bits
+            nd.near_key(sig), record_id, prefix=prefix, now_s=now_s, retention_s=30 * 86400, shard_bits=bits
         )
         return list(script(args=args))
 

@@ -12,6 +12,7 @@ docs and for `python -m worker config`.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import zoneinfo
@@ -140,6 +141,7 @@ LogLevel = Annotated[
     Field(json_schema_extra={"range": "|".join(LOG_LEVELS)}),
 ]
 RedisURL = Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_redis_url)]
+OptionalInt = Annotated[int | None, BeforeValidator(_unset_if_empty)]
 URL = Annotated[str | None, BeforeValidator(_unset_if_empty), AfterValidator(_url)]
 BrokerURL = Annotated[URL, AfterValidator(_broker_url)]
 LedgerMode = Annotated[
@@ -241,6 +243,21 @@ class Settings(BaseSettings):
     max_interval_s: float = Field(default=86400.0, gt=0, description="longest poll interval")
     emit_duplicates: Flag = Field(default=False, description="emit duplicates with duplicate_of set")
     dedup_retention_days: int = Field(default=30, ge=1, description="days ids, hashes and bands are kept")
+    dedup_retention_s: OptionalInt = Field(
+        default=None,
+        ge=1,
+        description="seconds ids, hashes and bands are kept; overrides the days (soak runs)",
+    )
+    entry_memory: int = Field(
+        default=1000, ge=1, description="entry keys remembered per feed (at least twice the feed's length)"
+    )
+    jsonl_index_days: OptionalInt = Field(
+        default=None, ge=2, description="days of JSONL files whose ids the index keeps; unset: the retention"
+    )
+    emitted_retention_s: int = Field(
+        default=400 * 86400, ge=1, description="seconds the stream sink remembers an emitted id"
+    )
+    dead_max: int = Field(default=100_000, ge=1, description="dead letters kept; the oldest go first")
     task_time_limit_s: int = Field(default=300, ge=1, description="seconds before a running task is killed")
     visibility_timeout_s: int = Field(
         default=3600, ge=1, description="seconds before Redis redelivers an unacked task"
@@ -317,6 +334,27 @@ class Settings(BaseSettings):
     def ledger_enabled(self) -> bool:
         """True when sent tasks are recorded (`INGEST_LEDGER`; auto: unless the broker is amqp)."""
         return self.ledger == "on" or (self.ledger == "auto" and self.broker_kind != "amqp")
+
+    @property
+    def retention_s(self) -> int:
+        """Seconds dedupe state is kept: `INGEST_DEDUP_RETENTION_S`, else the days."""
+        return self.dedup_retention_s or self.dedup_retention_days * 86400
+
+    @property
+    def entry_ttl_s(self) -> int:
+        """
+        Seconds a feed's entry memory outlives its last change (a deleted or abandoned feed's memory goes).
+
+        Twice the retention, and at least two of the longest poll intervals: the
+        memory of a feed that stays unchanged that long is forgotten, and its
+        listed entries are queued again when it changes (dedupe drops those still remembered).
+        """
+        return max(2 * self.retention_s, 2 * math.ceil(self.max_interval_s))
+
+    @property
+    def jsonl_index_days_kept(self) -> int:
+        """Days of JSONL files whose ids the index keeps: `INGEST_JSONL_INDEX_DAYS`, else the retention."""
+        return self.jsonl_index_days or max(2, math.ceil(self.retention_s / 86400))
 
     @property
     def broker_dir(self) -> Path:
@@ -490,8 +528,9 @@ def _masked(value: str) -> str:
 def _type_name(annotation: Any) -> str:
     if get_origin(annotation) is tuple:
         return "comma list"
-    if type(None) in get_args(annotation):
-        return "url (optional)"  # the only optional settings
+    args = get_args(annotation)
+    if type(None) in args:
+        return "int (optional)" if int in args else "url (optional)"
     return {bool: "bool", int: "int", float: "float", Path: "path"}.get(annotation, "str")
 
 

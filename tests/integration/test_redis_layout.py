@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
 import redis
 
+from tests.integration.httpserver import HTTPTestServer, static
 from tests.integration.test_state_contract import same_bucket_urls
+from tests.support.corpus import article_page, rss_feed
 from worker.sources.feeds import body_hash
 from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
-from worker.state.redis import RedisStore
+from worker.state.redis import BOUNDED_KEYS, RedisStore
 
 pytestmark = pytest.mark.integration
 
@@ -153,3 +157,100 @@ class TestTimeline:
         )
         assert 0 < ttl <= (TIMELINE_KEEP_MINUTES + 1) * 60
         store.close()
+
+
+class TestBoundedKeys:
+    def test_an_entry_memory_takes_8_bytes_a_key_and_expires(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """1,000 remembered keys are one string of 8,000 bytes with a TTL."""
+        store = RedisStore(redis_url, prefix="t:", entry_ttl_s=3600)
+        store.add_entries(
+            "http://h/f", [f"https://h/article/{i}?utm_source=rss" for i in range(1500)], keep=1000
+        )
+
+        assert ("string", 8000) == (raw.type("t:entries:http://h/f"), raw.strlen("t:entries:http://h/f"))
+        assert 3500 < raw.ttl("t:entries:http://h/f") <= 3600
+        assert raw.memory_usage("t:entries:http://h/f") < 8300
+        store.close()
+
+    def test_an_entry_set_of_the_previous_layout_is_read_and_converted(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """An old set's keys stay seen (Lua's digest is Python's); the set becomes a string with a TTL."""
+        raw.sadd("t:entries:f", "a", "b", "c")
+        store = RedisStore(redis_url, prefix="t:")
+
+        fresh = store.add_entries("f", ["c", "d"], keep=10)
+
+        assert ["d"] == fresh
+        assert [] == store.add_entries("f", ["a", "b", "c", "d"])
+        assert ("string", True) == (raw.type("t:entries:f"), raw.ttl("t:entries:f") > 0)
+        store.close()
+
+    def test_an_old_set_cut_to_keep_holds_the_keys_seen_again(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """Converting a set larger than `keep` keeps the keys the feed still lists."""
+        raw.sadd("t:entries:f", *[f"old{i}" for i in range(50)], "listed1", "listed2")
+        store = RedisStore(redis_url, prefix="t:")
+
+        fresh = store.add_entries("f", ["listed1", "listed2", "new"], keep=3)
+
+        assert (["new"], []) == (fresh, store.add_entries("f", ["listed1", "listed2", "new"], keep=3))
+        store.close()
+
+    def test_purge_moves_old_checkpoints_and_gives_old_keys_a_ttl(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """The `checkpoints` hash goes to keys with a TTL; old entry sets and chrome hashes get theirs."""
+        raw.hset("t:checkpoints", mapping={"archive:/a": "12", "backfill:http://h/f": ""})
+        raw.sadd("t:entries:http://abandoned/f", "x")
+        raw.hset("t:chrome:old-site", "fp", 3)
+        store = RedisStore(redis_url, prefix="t:", entry_ttl_s=1000, retention_s=500)
+
+        before = store.get_checkpoint("archive:/a")
+        moved = store.purge(time.time(), 1000)
+
+        assert ("12", "12") == (before, store.get_checkpoint("archive:/a"))
+        assert 4 == moved
+        assert 0 == raw.exists("t:checkpoints")
+        assert [True, True, True] == [
+            0 < raw.ttl(k) <= 1000
+            for k in ("t:checkpoint:archive:/a", "t:entries:http://abandoned/f", "t:chrome:old-site")
+        ]
+        assert 1 == raw.exists("t:legacy-ttl-scanned")
+        assert 0 == store.purge(time.time(), 1000)
+        store.close()
+
+    def test_every_key_a_small_ingest_writes_expires_or_is_bounded(
+        self, cli, redis_url: str, http_server: HTTPTestServer, raw: redis.Redis[str]
+    ) -> None:
+        """After an ingest every key has a TTL, or is named in `BOUNDED_KEYS`, or is a capped stream."""
+        base = http_server.url("").rstrip("/")
+        ids = list(range(1, 6))
+        http_server.route("/feed.xml", static(rss_feed(base, ids), content_type="application/rss+xml"))
+        for i in ids:
+            http_server.route(
+                f"/article/{i}", static(article_page(i), content_type="text/html; charset=utf-8")
+            )
+        proc = cli(
+            "ingest",
+            http_server.url("/feed.xml"),
+            "--json",
+            env={"REDIS_URL": redis_url, "INGEST_NER_LANGUAGES": "", "INGEST_HOST_RATE": "100"},
+        )
+        assert 0 == proc.returncode, proc.stderr[-3000:]
+
+        keys = sorted(raw.scan_iter(count=1000))
+        unbounded = [
+            k
+            for k in keys
+            if raw.ttl(k) == -1
+            and k not in {"articles", "articles:dead"}  # XADD MAXLEN: INGEST_STREAM_MAXLEN, INGEST_DEAD_MAX
+            and not any(fnmatch.fnmatchcase(k, f"ingest:{pattern}") for pattern in BOUNDED_KEYS)
+        ]
+
+        assert [] == unbounded
+        assert 5 == raw.xlen("articles")
+        assert [True] == [raw.ttl(k) > 0 for k in keys if k.startswith("ingest:entries:")]

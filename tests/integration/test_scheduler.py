@@ -645,6 +645,33 @@ class TestParkedRelease:
         assert 300 == store.parked_count()
 
 
+class TestPurge:
+    def test_the_tick_purges_once_a_minute_whichever_process_runs_it(
+        self, store: StateStore, settings: Settings, queued
+    ) -> None:
+        """The first tick of a minute purges what expired; no other tick of that minute, in any process."""
+        store.mark_done("a", 1)
+        time.sleep(2.1)
+        with capture_logs() as logs:
+            first = scheduler.run(store, settings)
+            again = scheduler.run(store, settings)
+            other_process = scheduler.maybe_purge(store, time.time())
+        purged = [e for e in logs if e["event"] == "state_purged"]
+
+        assert (None, 0) == (other_process, again.purged)
+        assert [first.purged] == [e["items"] for e in purged]
+        assert False is store.is_done("a")
+
+    def test_the_lease_of_the_purge_ends_after_the_minute(self, store: StateStore) -> None:
+        """A purge taken with a 1-second turn lets the next one go after a second."""
+        turns = [scheduler.maybe_purge(store, time.time(), every_s=1) for _ in range(2)]
+        time.sleep(1.2)
+
+        assert [True, False, True] == [
+            t is not None for t in (*turns, scheduler.maybe_purge(store, time.time(), every_s=1))
+        ]
+
+
 class TestBackfillRate:
     def test_backfill_pages_take_the_host_slot_and_go_on_at_the_next_poll(
         self, http_server: HTTPTestServer, settings: Settings, sqlite_store, queued

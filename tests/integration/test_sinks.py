@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,73 @@ class TestJsonlSink:
 
         assert [rec(1), rec(2)] == lines(tmp_path)
         assert path.read_text().endswith("\n")
+
+
+def day(n: int, hour: int = 12, minute: int = 0) -> datetime:
+    """Return a time on day `n` of a fixed month (UTC)."""
+    return datetime(2024, 5, 1, hour, minute, tzinfo=UTC) + timedelta(days=n)
+
+
+def indexed(out: Path) -> list[tuple[str, str]]:
+    """Return the (id, file) rows of a sink's index."""
+    with sqlite3.connect(out / ".jsonl-index.sqlite3") as db:
+        return sorted(db.execute("SELECT id, file FROM written"))
+
+
+def dead_writer(path: Path, *records: dict) -> None:
+    """Append lines the way a writer does that dies before it updates the index."""
+    with path.open("a") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in records))
+
+
+class TestJsonlRotation:
+    def test_the_index_keeps_the_ids_of_the_last_days_files(self, tmp_path: Path) -> None:
+        """With 2 days kept, the ids of older files are forgotten as the days pass; the files stay."""
+        sink = JsonlSink(tmp_path, index_days=2)
+        for n in range(4):
+            sink.write([rec(n)], now=day(n))
+
+        rows = indexed(tmp_path)
+        again = sink.write([rec(0), rec(2), rec(3)], now=day(3))
+
+        assert [(rec(n)["id"], f"articles-2024-05-0{n + 1}.jsonl") for n in (2, 3)] == rows
+        assert 1 == again  # rec(0) is past the index: dedupe's own memory is the guard then
+        assert 4 == len(list(tmp_path.glob("*.jsonl")))
+
+    def test_a_large_backlog_is_pruned_a_batch_a_write(self, tmp_path: Path, monkeypatch) -> None:
+        """An index far behind its days loses its old ids a batch per write, never all under one lock."""
+        from worker.delivery import jsonl
+
+        monkeypatch.setattr(jsonl, "_PRUNE_BATCH", 3)
+        JsonlSink(tmp_path, index_days=2).write([rec(n) for n in range(7)], now=day(0))
+        sink = JsonlSink(tmp_path, index_days=2)
+
+        left = []
+        for n in range(4):
+            sink.write([rec(100 + n)], now=day(5))
+            left.append(len([r for r in indexed(tmp_path) if r[1].endswith("05-01.jsonl")]))
+
+        assert [4, 1, 0, 0] == left
+
+    def test_a_crash_before_midnight_is_repaired_after_it(self, tmp_path: Path) -> None:
+        """Lines a dead writer left in yesterday's file are indexed before today's first write."""
+        JsonlSink(tmp_path).write([rec(1)], now=day(0, 23, 59))
+        dead_writer(JsonlSink(tmp_path).path_for(day(0)), rec(2))
+
+        written = JsonlSink(tmp_path).write([rec(2), rec(3)], now=day(1, 0, 1))
+
+        assert 1 == written
+        assert [rec(1), rec(2), rec(3)] == lines(tmp_path)
+
+    def test_the_file_written_last_is_repaired_days_later(self, tmp_path: Path) -> None:
+        """A service down for days still finds the lines its last write left unindexed."""
+        JsonlSink(tmp_path).write([rec(1)], now=day(0))
+        dead_writer(JsonlSink(tmp_path).path_for(day(0)), rec(2))
+
+        written = JsonlSink(tmp_path).write([rec(2)], now=day(9))
+
+        assert 0 == written
+        assert [rec(1), rec(2)] == lines(tmp_path)
 
 
 class TestRedisStreamSink:

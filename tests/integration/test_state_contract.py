@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import random
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from tests.support.corpus import article_text
 from worker.process.neardup import near_key, signature
 from worker.state import StateStore
-from worker.state.base import TIMELINE_KEEP_MINUTES
+from worker.state.base import CHROME_MAX_LINES, TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore
 from worker.state.sqlite import SQLiteStore
@@ -22,8 +24,8 @@ from worker.state.sqlite import SQLiteStore
 pytestmark = pytest.mark.integration
 
 
-def _open(kind: str, where: str) -> StateStore:
-    return SQLiteStore(where) if kind == "sqlite" else RedisStore(where, prefix="t:")
+def _open(kind: str, where: str, **bounds: int) -> StateStore:
+    return SQLiteStore(where, **bounds) if kind == "sqlite" else RedisStore(where, prefix="t:", **bounds)
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -652,3 +654,243 @@ class TestLedger:
 
         assert [] == store.ledger_suspect("process", [], 110.0, 20.0)
         assert ["f"] == store.ledger_suspect("fetch", ["f"], 130.0, 20.0)
+
+
+@pytest.fixture
+def bounded(store_spec: tuple[str, str]) -> Iterator[Any]:
+    """Factory: open a store of the kind under test with small bounds; each is closed at the end."""
+    opened: list[StateStore] = []
+
+    def open_(**bounds: int) -> StateStore:
+        s = _open(*store_spec, **bounds)
+        opened.append(s)
+        return s
+
+    yield open_
+    for s in opened:
+        s.close()
+
+
+class TestEntryMemory:
+    def test_only_the_last_keep_keys_are_remembered(self, store: StateStore) -> None:
+        """A feed remembers the `keep` keys recorded last; an older one is new again."""
+        first = store.add_entries("f", [f"k{i}" for i in range(10)], keep=5)
+        again = store.add_entries("f", ["k0", "k4", "k5", "k9"], keep=5)
+
+        assert [f"k{i}" for i in range(10)] == first
+        assert ["k0", "k4"] == again
+
+    def test_without_keep_the_store_default_applies(self, bounded) -> None:
+        """`entry_memory` is the memory of a poll that does not say."""
+        store = bounded(entry_memory=3)
+        store.add_entries("f", ["a", "b", "c", "d"])
+
+        assert ["a"] == store.add_entries("f", ["a", "b", "c", "d"])
+        assert ["e"] == store.add_entries("f", ["e"], keep=100)
+
+    def test_keys_seen_again_keep_their_place_and_feeds_are_apart(self, store: StateStore) -> None:
+        """Seeing a key again does not make it newer; another feed's keys are not counted."""
+        store.add_entries("f", ["a", "b", "c"], keep=3)
+        store.add_entries("g", ["x", "y", "z"], keep=3)
+        store.add_entries("f", ["a", "d"], keep=3)
+
+        assert ["a"] == store.add_entries("f", ["a", "b", "c", "d"], keep=3)
+        assert [] == store.add_entries("g", ["x", "y", "z"], keep=3)
+
+    def test_an_abandoned_feeds_memory_expires(self, bounded) -> None:
+        """Without a poll for `entry_ttl_s`, a feed's memory is gone (before any purge, and after one)."""
+        store = bounded(entry_ttl_s=1)
+        store.add_entries("f", ["a", "b"])
+        store.add_entries("g", ["c"])
+        time.sleep(2.1)
+        store.purge(time.time(), 1000)
+
+        assert ["a", "b"] == store.add_entries("f", ["a", "b"])
+        assert ["c"] == store.add_entries("g", ["c"])
+
+    def test_a_poll_keeps_the_memory_alive(self, bounded) -> None:
+        """Each add renews the expiry, new keys or not."""
+        store = bounded(entry_ttl_s=2)
+        store.add_entries("f", ["a"])
+        for _ in range(3):
+            time.sleep(0.8)
+            store.add_entries("f", ["a"])
+
+        assert [] == store.add_entries("f", ["a"])
+
+    def test_a_move_carries_the_trimmed_memory(self, store: StateStore) -> None:
+        """A moved feed keeps its last keys under the new URL."""
+        store.add_entries("http://old/f", ["a", "b", "c"], keep=2)
+        store.move_feed("http://old/f", "http://new/f", {})
+
+        assert ["a"] == store.add_entries("http://new/f", ["a", "b", "c"], keep=10)
+        assert ["b"] == store.add_entries("http://old/f", ["b"])
+
+
+class TestRetention:
+    def test_cache_add_stores_only_when_absent(self, store: StateStore) -> None:
+        """The first add wins until its value expires."""
+        first = store.cache_add("k", "1", 1)
+        second = store.cache_add("k", "2", 1)
+        time.sleep(1.2)
+        after = store.cache_add("k", "3", 60)
+
+        assert (True, False, True) == (first, second, after)
+        assert "3" == store.cache_get("k")
+
+    def test_an_empty_checkpoint_forgets_the_key(self, store: StateStore) -> None:
+        """Clearing a checkpoint leaves nothing stored."""
+        store.set_checkpoint("archive:/a", "12")
+        store.set_checkpoint("archive:/a", "")
+
+        assert None is store.get_checkpoint("archive:/a")
+
+    def test_checkpoints_expire(self, bounded) -> None:
+        """A checkpoint not written again for `entry_ttl_s` is gone (its source is)."""
+        store = bounded(entry_ttl_s=1)
+        store.set_checkpoint("backfill:http://h/f", "http://h/page2")
+        time.sleep(2.1)
+        store.purge(time.time(), 1000)
+
+        assert None is store.get_checkpoint("backfill:http://h/f")
+
+    def test_purge_keeps_what_is_live(self, store: StateStore) -> None:
+        """A purge deletes only what expired: every live value reads the same after it."""
+        store.mark_done("gone", 1)
+        store.claim_content("h-gone", "gone", 1)
+        store.near_claim("gone", near_key(signature(article_text(3))), 1)
+        store.cache_set("c-gone", "x", 1)
+        store.mark_done("live", 600)
+        store.claim_content("h-live", "live", 600)
+        store.near_claim("live", near_key(signature(article_text(4))), 600)
+        store.cache_set("c-live", "x", 600)
+        store.set_checkpoint("archive:/a", "7")
+        store.add_entries("f", ["e1"])
+        time.sleep(2.1)
+
+        purged = store.purge(time.time(), 10_000)
+
+        assert purged >= 0
+        assert (False, True) == (store.is_done("gone"), store.is_done("live"))
+        assert (None, "live") == (
+            store.claim_content("h-gone", "x", 60),
+            store.claim_content("h-live", "x", 60),
+        )
+        assert "live" == store.near_claim("x", near_key(signature(copy_of(article_text(4), 1))), 600)
+        assert None is store.near_claim("y", near_key(signature(copy_of(article_text(3), 1))), 600)
+        assert (None, "x") == (store.cache_get("c-gone"), store.cache_get("c-live"))
+        assert ("7", []) == (store.get_checkpoint("archive:/a"), store.add_entries("f", ["e1"]))
+
+    def test_an_expired_band_is_taken_over_before_any_purge(self, store: StateStore) -> None:
+        """A band whose article expired goes to the next article, purged or not (no purge on the hot path)."""
+        text = article_text(5)
+        store.near_claim("a1", near_key(signature(text)), 1)
+        time.sleep(2.1)
+
+        second = store.near_claim("a2", near_key(signature(copy_of(text, 1))), 600)
+        third = store.near_claim("a3", near_key(signature(copy_of(text, 2))), 600)
+
+        assert (None, "a2") == (second, third)
+
+    def test_dead_letters_past_the_cap_drop_the_oldest(self, bounded) -> None:
+        """Past `dead_max` the oldest dead letters go (at once or at the next purge), with an event."""
+        store = bounded(dead_max=3)
+        with capture_logs() as logs:
+            ids = [store.dead_letter("Boom", "fetch", "src", {"n": n}) for n in range(5)]
+            store.purge(time.time(), 1000)
+
+        assert ids[2:] == [d.id for d in store.dead_letters()]
+        assert 2 == sum(e["dropped"] for e in logs if e["event"] == "dead_letters_dropped")
+
+    def test_chrome_memory_is_bounded_and_keeps_what_it_learned(self, store: StateStore) -> None:
+        """Past `CHROME_MAX_LINES` a source forgets lines not learned yet; learned chrome stays learned."""
+        for _ in range(3):
+            store.learn_chrome("site", ["footer"], 3)
+        store.learn_chrome("site", ["rare", "rare-too"], 3)
+        store.learn_chrome("site", ["rare"], 3)
+        flood = [f"line{i}" for i in range(CHROME_MAX_LINES)]
+        store.learn_chrome("site", flood, 3)
+
+        after = store.learn_chrome("site", ["footer", "rare"], 3)
+
+        assert frozenset({"footer"}) == after  # "rare" would be at 3 had it been kept
+
+
+def rows(path: Path, table: str) -> int:
+    """Return how many rows a table of a SQLite file holds."""
+    with sqlite3.connect(path) as db:
+        return int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+
+class TestSQLiteUpkeep:
+    def test_purge_deletes_every_expired_row_in_small_batches(self, tmp_path: Path) -> None:
+        """After the retention every table with an end is empty; a batch never exceeds the limit."""
+        path = tmp_path / "state.sqlite3"
+        store = SQLiteStore(path, retention_s=1, entry_ttl_s=1)
+        for n in range(30):
+            store.mark_done(f"a{n}", 1)
+            store.claim_content(f"h{n}", f"a{n}", 1)
+            store.near_claim(f"a{n}", near_key(signature(article_text(n))), 1)
+            store.add_entries(f"feed{n % 3}", [f"e{n}"])
+        store.cache_set("robots:h", "", 1)
+        store.set_checkpoint("archive:/a", "3")
+        store.learn_chrome("site", ["footer"], 2)
+        store.take_token("host", 1000.0, 1)
+        store.reserve_slot("host", 1000.0, 1)
+        time.sleep(2.1)
+
+        first = store.purge(time.time(), 10)
+        rest = store.purge(time.time(), 100_000)
+
+        tables = ("done", "content", "nd_band", "nd_sketch", "entry_keys", "entry_feeds", "cache")
+        tables += ("checkpoints", "chrome", "buckets", "slots")
+        assert 10 == first
+        assert dict.fromkeys(tables, 0) == {t: rows(path, t) for t in tables}
+        assert rest > 30 * 3
+        store.close()
+
+    def test_every_purge_finds_its_rows_through_an_index(self, tmp_path: Path) -> None:
+        """No purge statement scans a whole table (they run inside the write lock)."""
+        from worker.state import sqlite_purge
+
+        store = SQLiteStore(tmp_path / "state.sqlite3")
+        db = store._conn()
+        plans = {
+            sql: [str(r[3]) for r in db.execute(f"EXPLAIN QUERY PLAN {sql}", (0.0, 10))]
+            for sql in sqlite_purge._STATEMENTS
+        }
+
+        scans = {sql: [step for step in plan if step.startswith("SCAN")] for sql, plan in plans.items()}
+
+        assert [] == [(sql, scan) for sql, scan in scans.items() if scan]
+        store.close()
+
+    def test_tables_of_an_earlier_version_are_read_and_moved_over(self, tmp_path: Path) -> None:
+        """Entries without order, checkpoints, chrome and buckets without an end: read, then bounded."""
+        path = tmp_path / "state.sqlite3"
+        with sqlite3.connect(path) as db:
+            db.executescript(
+                """
+                CREATE TABLE entries (feed TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (feed, key));
+                CREATE TABLE checkpoints (key TEXT PRIMARY KEY, position TEXT NOT NULL);
+                CREATE TABLE chrome (source TEXT NOT NULL, fp TEXT NOT NULL, n INTEGER NOT NULL,
+                                     PRIMARY KEY (source, fp));
+                CREATE TABLE buckets (name TEXT PRIMARY KEY, tokens REAL NOT NULL, ts REAL NOT NULL);
+                INSERT INTO entries VALUES ('f', 'a'), ('f', 'b'), ('f', 'c'), ('gone', 'x');
+                INSERT INTO checkpoints VALUES ('archive:/a', '12');
+                INSERT INTO chrome VALUES ('site', 'footer', 9);
+                INSERT INTO buckets VALUES ('host', 0.0, 1.0);
+                """
+            )
+        store = SQLiteStore(path, entry_memory=2)
+
+        fresh = store.add_entries("f", ["c", "d"])
+        purged = store.purge(time.time(), 1000)
+
+        assert ["d"] == fresh
+        assert ["a", "b"] == store.add_entries("f", ["a", "b", "c"])  # the memory keeps 2: c, d then a, b
+        assert "12" == store.get_checkpoint("archive:/a")
+        assert frozenset({"footer"}) == store.learn_chrome("site", ["footer"], 5)
+        assert purged >= 2  # the old bucket, the abandoned feed's key moved over
+        assert (0, 0) == (rows(path, "entries"), rows(path, "buckets"))
+        store.close()

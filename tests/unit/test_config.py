@@ -192,6 +192,43 @@ class TestValidValues:
         assert Settings() == config.load({row["env"]: row["default"] for row in config.reference()})
 
 
+class TestRetention:
+    @pytest.mark.parametrize(
+        ("env", "retention_s", "index_days"),
+        [
+            ({}, 30 * 86400, 30),
+            ({"INGEST_DEDUP_RETENTION_DAYS": "7"}, 7 * 86400, 7),
+            ({"INGEST_DEDUP_RETENTION_DAYS": "7", "INGEST_DEDUP_RETENTION_S": "180"}, 180, 2),
+            ({"INGEST_DEDUP_RETENTION_S": "", "INGEST_JSONL_INDEX_DAYS": "10"}, 30 * 86400, 10),
+        ],
+        ids=["default", "days", "seconds-override-days", "index-days-set"],
+    )
+    def test_seconds_override_days_and_the_index_follows(
+        self, env: dict[str, str], retention_s: int, index_days: int
+    ) -> None:
+        """Seconds win over days; the JSONL index keeps the retention's days (2 at least) unless set."""
+        s = config.load(env)
+
+        assert (retention_s, index_days) == (s.retention_s, s.jsonl_index_days_kept)
+
+    def test_an_entry_memory_outlives_two_retentions_and_two_max_intervals(self) -> None:
+        """A feed's memory expires after twice the longer of the retention and the longest interval."""
+        short = config.load({"INGEST_DEDUP_RETENTION_S": "180", "INGEST_MAX_INTERVAL_S": "600"})
+
+        assert (60 * 86400, 1200) == (Settings().entry_ttl_s, short.entry_ttl_s)
+
+    @pytest.mark.parametrize(
+        "env",
+        [{"INGEST_DEDUP_RETENTION_S": "0"}, {"INGEST_ENTRY_MEMORY": "0"}, {"INGEST_JSONL_INDEX_DAYS": "1"}],
+        ids=["retention", "entry-memory", "index-days"],
+    )
+    def test_bounds_below_their_minimum_are_refused(self, env: dict[str, str]) -> None:
+        """A retention of 0 s, an empty memory or an index shorter than today and yesterday is an error."""
+        name, value = next(iter(env.items()))
+
+        assert load_error(env).startswith(f"{name}='{value}': Input should be greater than or equal to")
+
+
 class TestSettingsObject:
     def test_with_changes_a_copy_and_validates(self) -> None:
         """`with_` returns a changed copy; a bad change raises ConfigError like a bad variable."""

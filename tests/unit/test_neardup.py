@@ -259,17 +259,37 @@ class TestCheckAndInsertArgs:
         sig = nd.signature(WIRE)
 
         args = ni.check_and_insert_args(
-            nd.near_key(sig), "rec-1", prefix="p:", now_s=86400.0 * 100, retention_days=30, shard_bits=8
+            nd.near_key(sig), "rec-1", prefix="p:", now_s=86400.0 * 100, retention_s=30 * 86400, shard_bits=8
         )
 
         expected_head = ["p:", 10, 4, 110 * 86400 + 30 * 86400, ni.match_threshold(), nd.sketch(sig), "rec-1"]
         assert expected_head == args[:7]
         assert [ni.band_slot(k, 8)[i] for k in nd.band_keys(sig) for i in (0, 1)] == args[7:]
 
+    @pytest.mark.parametrize(
+        ("retention_s", "expected"),
+        [
+            (30 * 86400, (10, 4, 110 * 86400 + 30 * 86400)),
+            (7 * 86400, (42, 4, 43 * 201600 + 7 * 86400)),
+            (180, (16, 4, 17 * 60 + 180)),
+        ],
+        ids=["30-days", "7-days", "3-minutes"],
+    )
+    def test_generations_are_a_third_of_a_short_retention(self, retention_s, expected):
+        """Under 30 days a generation is a third of the retention: bands outlive it by a third at most."""
+        sig = nd.signature(WIRE)
+        now_s = 86400.0 * 100 if retention_s > 180 else 1000.0
+
+        args = ni.check_and_insert_args(
+            nd.near_key(sig), "r", prefix="p:", now_s=now_s, retention_s=retention_s, shard_bits=4
+        )
+
+        assert expected == tuple(args[1:4])
+
     def test_short_text_has_no_args(self):
         """A short text is not checked, so there is nothing to send."""
         sig = nd.signature("Too short to check.")
 
         assert [] == ni.check_and_insert_args(
-            nd.near_key(sig), "r", prefix="p:", now_s=0, retention_days=30, shard_bits=4
+            nd.near_key(sig), "r", prefix="p:", now_s=0, retention_s=30 * 86400, shard_bits=4
         )

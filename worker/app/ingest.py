@@ -26,6 +26,7 @@ from worker.app.console import EXIT_ITEMS, EXIT_OK, EXIT_SOURCE, celery, err, se
 from worker.errors import IngestError, SourceError
 from worker.models import SourceSpec
 from worker.poll.result import ReadOptions, parse_since
+from worker.schedule.tick import purge_all
 from worker.sources.spec import load_schedules, resolve
 
 log = structlog.get_logger(__name__)
@@ -187,6 +188,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         local.queue.extend(tasks)
         run = drain(local, progress=progress)
     elapsed_s = time.monotonic() - started
+    # What expired goes now, off the run's hot path (the service purges from its dispatch tick).
+    purge_all(runtime.get().store, time.time())
     runtime.reset()
     # The per-source reads behind these lines are counted in-process only.
     empty, skipped = _archive_lines(specs, run, since=since is not None) if args.jobs == 1 else ([], [])

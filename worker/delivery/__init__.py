@@ -30,7 +30,7 @@ def open_sinks(settings: Settings) -> list[Sink]:
     """Return the sinks of the configured mode."""
     from worker.delivery.jsonl import JsonlSink
 
-    sinks: list[Sink] = [JsonlSink(settings.out_dir)]
+    sinks: list[Sink] = [JsonlSink(settings.out_dir, index_days=settings.jsonl_index_days_kept)]
     if settings.redis_url:
         from worker.delivery.redis_stream import RedisStreamSink
 
@@ -40,6 +40,7 @@ def open_sinks(settings: Settings) -> list[Sink]:
                 stream=settings.stream,
                 maxlen=settings.stream_maxlen,
                 prefix=settings.key_prefix,
+                marker_ttl_s=settings.emitted_retention_s,
             )
         )
     return sinks

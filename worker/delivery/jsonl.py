@@ -9,7 +9,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ log = structlog.get_logger(__name__)
 # How much of a file's end is re-read after a crash to find lines that were
 # written but not yet indexed: only the last batch of a writer can be in that state.
 _REPAIR_TAIL_BYTES = 4 * 1024 * 1024
+# Index rows of files past the kept days deleted per write, so no write waits long behind a prune.
+_PRUNE_BATCH = 5000
 
 
 class SinkFull(StoreUnavailable):
@@ -44,15 +46,22 @@ class JsonlSink:
     A lock file serialises writers across processes; each batch is written
     with one `write` of whole lines and fsynced before its ids go into a small
     SQLite index.  A crash between the two leaves lines the index lacks; the
-    next writer finds them in the file's tail (`_repair`) before writing, so a
-    retried record is never written twice.  A failed write is cut back to the
-    file's previous length, so no partial line survives.
+    next writer finds them in the tails of every file a crash may have
+    touched (`_repair`: today's, yesterday's, and the file written last, which
+    the index names before each write) before writing, so a retried record
+    is never written twice, across midnight too.  A failed write is cut back
+    to the file's previous length, so no partial line survives.
+
+    The index keeps the ids of the files of the last `index_days` days
+    (today's included) and forgets older ones as the days pass, a batch a write.
     """
 
     name = "jsonl"
 
-    def __init__(self, out_dir: Path | str) -> None:
+    def __init__(self, out_dir: Path | str, *, index_days: int = 30) -> None:
         self.dir = Path(out_dir)
+        self.index_days = max(2, index_days)
+        self._pruned_before = ""
         self.dir.mkdir(parents=True, exist_ok=True)
         self._lock_path = self.dir / ".jsonl.lock"
         self._index_path = self.dir / ".jsonl-index.sqlite3"
@@ -67,6 +76,7 @@ class JsonlSink:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS files (file TEXT PRIMARY KEY, indexed_to INTEGER NOT NULL)"
             )
+            db.execute("CREATE INDEX IF NOT EXISTS written_file ON written (file)")
             self._db, self._pid = db, os.getpid()
         return self._db
 
@@ -86,11 +96,14 @@ class JsonlSink:
     def write(self, records: list[dict[str, Any]], *, now: datetime | None = None) -> int:
         if not records:
             return 0
-        path = self.path_for(now or datetime.now(UTC))
+        day = now or datetime.now(UTC)
+        path = self.path_for(day)
         try:
             with self._locked():
                 db = self._index()
-                self._repair(db, path)
+                for touched in self._touched(db, day):
+                    self._repair(db, touched)
+                self._prune(db, day)
                 fresh = self._unwritten(db, records)
                 if not fresh:
                     return 0
@@ -98,6 +111,9 @@ class JsonlSink:
                     json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
                     for r in fresh
                 )
+                # Named before the append: a crash after it leaves the file to repair known.
+                size = path.stat().st_size if path.exists() else 0
+                db.execute("INSERT OR IGNORE INTO files (file, indexed_to) VALUES (?, ?)", (path.name, size))
                 end = self._append(path, data)
                 db.execute("BEGIN IMMEDIATE")
                 db.executemany(
@@ -109,6 +125,31 @@ class JsonlSink:
                 return len(fresh)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"jsonl index unavailable: {exc}") from exc
+
+    def _touched(self, db: sqlite3.Connection, day: datetime) -> list[Path]:
+        """Return the files a dead writer may have left lines in: today's, yesterday's, the last written."""
+        names = {self.path_for(day).name, self.path_for(day - timedelta(days=1)).name}
+        last = db.execute("SELECT file FROM files ORDER BY file DESC LIMIT 1").fetchone()
+        if last is not None:
+            names.add(str(last[0]))
+        return [self.dir / name for name in sorted(names)]
+
+    def _prune(self, db: sqlite3.Connection, day: datetime) -> None:
+        """Forget the ids of files older than the kept days, `_PRUNE_BATCH` a call until none is left."""
+        oldest = self.path_for(day - timedelta(days=self.index_days - 1)).name
+        if oldest <= self._pruned_before:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        n = db.execute(
+            "DELETE FROM written WHERE rowid IN (SELECT rowid FROM written WHERE file < ? LIMIT ?)",
+            (oldest, _PRUNE_BATCH),
+        ).rowcount
+        if n < _PRUNE_BATCH:
+            db.execute("DELETE FROM files WHERE file < ?", (oldest,))
+            self._pruned_before = oldest
+        db.execute("COMMIT")
+        if n:
+            log.info("sink_index_pruned", sink="jsonl", records=n, before=oldest)
 
     def _unwritten(self, db: sqlite3.Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         seen: set[str] = set()

@@ -376,7 +376,10 @@ def _queue_entries(
     if batch:
         dispatch.send(TASK_PROCESS, batch)
     # Entries without work (no link, no content) are recorded too: they never get any.
-    store.add_entries(spec.location, list(fresh))
+    # The memory keeps at least twice the feed's length: an entry is forgotten only after
+    # as many newer ones as the feed lists came and went since, twice over.
+    keep = max(settings.entry_memory, 2 * len(feed.entries))
+    store.add_entries(spec.location, list(fresh), keep=keep)
 
 
 def record_error(

@@ -120,7 +120,7 @@ class Pipeline:
         self.store = store
         self.sinks = list(sinks)
         self.clock = clock
-        self.ttl_s = settings.dedup_retention_days * 86400
+        self.ttl_s = settings.retention_s
 
     def warm(self) -> None:
         """

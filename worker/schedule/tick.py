@@ -1,4 +1,8 @@
-"""One dispatch tick: claim the due sources, cap them per host, queue their polls, release parked fetches."""
+"""
+One dispatch tick: claim the due sources, cap them per host, queue their polls, release parked fetches.
+
+Once a minute, in one process, the tick also purges what expired from the state store (`maybe_purge`).
+"""
 
 from __future__ import annotations
 
@@ -28,17 +32,28 @@ HOST_CAP_PER_TICK = 10
 CLAIM_CHUNK = 1000
 # Parked fetches released per tick: at a 5 s tick, 2,000 requests a second over all hosts.
 RELEASE_PER_TICK = 10_000
+# Expired state is purged once a minute by one process (the cache key below decides which) ...
+PURGE_EVERY_S = 60
+PURGE_KEY = "state_purge"
+# ... at most this many items a minute, in small batches (`StateStore.purge`: about a second for
+# SQLite), so a tick is never held long; a backlog (an old store's first purge) takes the next minutes.
+PURGE_LIMIT = 100_000
 
 
 @dataclass
 class TickResult:
-    """What one tick did: sources `claimed`, polls `dispatched`, `deferred`, `dropped`; fetches `released`."""
+    """
+    What one tick did: sources `claimed`, polls `dispatched`, `deferred`, `dropped`; fetches `released`.
+
+    `purged` counts the expired items the tick deleted from the state store.
+    """
 
     claimed: int = 0
     dispatched: int = 0
     deferred: int = 0
     dropped: int = 0
     released: int = 0
+    purged: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """Return the counts (the task's log line)."""
@@ -155,4 +170,36 @@ def run(
         release_ahead_s=2 * settings.tick_s,
     )
     politeness.mark_tick(store, settings.tick_s)
+    result.purged = maybe_purge(store, time.time()) or 0
     return result
+
+
+def maybe_purge(
+    store: StateStore, now: float, *, every_s: int = PURGE_EVERY_S, limit: int = PURGE_LIMIT
+) -> int | None:
+    """
+    Purge what expired from the state store, unless a process did within `every_s`.
+
+    Returns:
+        The number of items purged, or None when it was not this call's turn.
+    """
+    # A read first: every tick asks, and only a write takes the SQLite store's lock.
+    if store.cache_get(PURGE_KEY) is not None or not store.cache_add(PURGE_KEY, str(int(now)), every_s):
+        return None
+    started = time.monotonic()
+    purged = store.purge(now, limit)
+    log.info("state_purged", items=purged, duration_ms=round((time.monotonic() - started) * 1000, 1))
+    return purged
+
+
+def purge_all(store: StateStore, now: float, *, limit: int = PURGE_LIMIT) -> int:
+    """Purge until nothing expired is left (the end of `ingest`); return the number of items."""
+    started = time.monotonic()
+    purged = 0
+    while True:
+        n = store.purge(now, limit)
+        purged += n
+        if n < limit:
+            break
+    log.info("state_purged", items=purged, duration_ms=round((time.monotonic() - started) * 1000, 1))
+    return purged

@@ -14,6 +14,10 @@ from typing import Any, Protocol
 
 from worker.state.nearindex import NearKey
 
+# Fingerprints of site chrome remembered per source (`ChromeMemory`): boilerplate recurs in every
+# article, so a few hundred articles' worth of lines is plenty to find it.
+CHROME_MAX_LINES = 1000
+
 
 @dataclass(frozen=True)
 class DeadLetter:
@@ -67,8 +71,15 @@ class Dedupe(Protocol):
 class FeedStore(Protocol):
     """What polling learned of each feed and which entries it has seen (poll stage, sources)."""
 
-    def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
-        """Record entry keys as seen; return those that were not seen before."""
+    def add_entries(self, feed_key: str, entry_keys: list[str], keep: int | None = None) -> list[str]:
+        """
+        Record entry keys as seen; return those that were not seen before.
+
+        Only the `keep` keys recorded last stay remembered per feed (the
+        store's `entry_memory` when None), so a poll passes at least twice the
+        feed's length; a feed's memory expires after the store's `entry_ttl_s`
+        without a new key.
+        """
         ...
 
     def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
@@ -164,7 +175,11 @@ class Checkpoints(Protocol):
         ...
 
     def set_checkpoint(self, key: str, position: str) -> None:
-        """Store the last position processed in an archive."""
+        """
+        Store the last position processed in an archive; an empty position forgets the key.
+
+        A checkpoint not written again for the store's `entry_ttl_s` expires (its source is gone).
+        """
         ...
 
 
@@ -174,6 +189,11 @@ class ChromeMemory(Protocol):
     def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
         """
         Count each fingerprint once more for `source`.
+
+        The memory is bounded: past `CHROME_MAX_LINES` fingerprints of a source,
+        those not learned are forgotten (a source's boilerplate is learned
+        again within `min_count` articles), and a source silent for the
+        store's retention is forgotten.
 
         Returns:
             The fingerprints of this call seen in at least `min_count` articles.
@@ -190,6 +210,10 @@ class Cache(Protocol):
 
     def cache_set(self, key: str, value: str, ttl_s: int) -> None:
         """Cache a value for `ttl_s` seconds."""
+        ...
+
+    def cache_add(self, key: str, value: str, ttl_s: int) -> bool:
+        """Cache a value for `ttl_s` seconds unless one is cached; True when this call stored it."""
         ...
 
 
@@ -281,7 +305,7 @@ class DeadLetters(Protocol):
     """Items that failed for good, with the reason and what to retry them with."""
 
     def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
-        """Store a failed item; return its id."""
+        """Store a failed item; return its id (past the store's `dead_max`, the oldest are dropped)."""
         ...
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
@@ -290,6 +314,19 @@ class DeadLetters(Protocol):
 
     def remove_dead(self, dead_id: str) -> bool:
         """Remove one dead letter (after a retry); True when it existed."""
+        ...
+
+
+class Maintenance(Protocol):
+    """Deleting what expired, off the hot path (`worker.schedule.tick.maybe_purge`)."""
+
+    def purge(self, now: float, limit: int) -> int:
+        """
+        Delete up to `limit` stored items that expired by `now`, in small batches; return how many.
+
+        Dead letters past the store's `dead_max` go too, oldest first.  A
+        store whose every key expires by itself (Redis) has little to do.
+        """
         ...
 
 
@@ -377,6 +414,7 @@ class StateStore(
     Counters,
     Timeline,
     Ledger,
+    Maintenance,
     Protocol,
 ):
     """Every role at once: what one worker process opens (`worker.state.open_store`)."""

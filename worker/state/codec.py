@@ -49,6 +49,21 @@ _SHORT = {
 _LONG = {v: k for k, v in _SHORT.items()}
 
 
+# Bytes a feed's entry memory keeps per entry key (`entry_digest`).
+ENTRY_DIGEST_BYTES = 8
+
+
+def entry_digest(key: str) -> bytes:
+    """
+    Return the 8 bytes a feed's entry memory keeps of one entry key (a guid, link or hash).
+
+    The first 8 bytes of SHA-1, because Redis's Lua has `redis.sha1hex` to turn
+    a key of the previous layout (sets of whole keys) into the same digest.
+    64 bits: two keys of one feed's memory collide with odds of about 1e-13.
+    """
+    return hashlib.sha1(key.encode("utf-8")).digest()[:ENTRY_DIGEST_BYTES]  # noqa: S324 - not for security
+
+
 def feed_id(url: str) -> str:
     """
     Return the 12-character id a feed is stored under.

@@ -13,8 +13,10 @@ Layout in Redis (SQLite mirrors it in tables)::
     {p}nd:s:{n // 100}             HASH  field = n % 100
                                           value = sketch (32 B) + record id
 
-    gen   = unix_days // GENERATION_DAYS; buckets of a generation expire
-            (EXPIRE on the whole key) once retention has passed its end;
+    gen   = unix_time // generation_s(retention): GENERATION_DAYS, or a third
+            of a shorter retention; buckets of a generation expire
+            (EXPIREAT on the whole key) once retention has passed its end,
+            so a band is kept between the retention and a third longer;
     shard = band_slot(key, shard_bits)[0], field = band_slot(...)[1].
 
 Check-and-insert (one Lua script): for every band slot and every live
@@ -89,9 +91,20 @@ def shard_bits(articles_per_generation: int) -> int:
     return max(0, int(np.ceil(np.log2(entries / 64))))
 
 
-def generation(now_s: float) -> int:
+def generation_s(retention_s: int) -> int:
+    """
+    Return the length of a generation: `GENERATION_DAYS`, or a third of a shorter retention.
+
+    Bands are kept up to one generation past the retention, so a generation
+    of a third of it keeps memory within a third of the minimum while a
+    lookup reads `retention / generation + 1` = 4 generations.
+    """
+    return max(1, min(GENERATION_DAYS * 86400, retention_s // 3))
+
+
+def generation(now_s: float, gen_s: int = GENERATION_DAYS * 86400) -> int:
     """Return the generation a time falls in: band buckets expire a generation at a time."""
-    return int(now_s // 86400) // GENERATION_DAYS
+    return int(now_s // gen_s)
 
 
 def check_and_insert_args(
@@ -100,7 +113,7 @@ def check_and_insert_args(
     *,
     prefix: str,
     now_s: float,
-    retention_days: int,
+    retention_s: int,
     shard_bits: int,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> list[str | bytes | int]:
@@ -112,15 +125,16 @@ def check_and_insert_args(
         record_id: what a later duplicate's `duplicate_of` should name.
         prefix: the state key prefix (`Settings.key_prefix`).
         now_s: the current unix time, which picks the generation.
-        retention_days: how long an article stays remembered (at least).
+        retention_s: how long an article stays remembered (at least), in seconds.
         shard_bits: from `shard_bits()`; fixed for the life of a deployment.
         threshold: the Jaccard estimate that makes a duplicate.
     """
     if not key.bands:
         return []
-    gen = generation(now_s)
-    live = -(-retention_days // GENERATION_DAYS) + 1
-    expire_at = (gen + 1) * GENERATION_DAYS * 86400 + retention_days * 86400
+    gen_s = generation_s(retention_s)
+    gen = generation(now_s, gen_s)
+    live = -(-retention_s // gen_s) + 1
+    expire_at = (gen + 1) * gen_s + retention_s
     args: list[str | bytes | int] = [
         prefix,
         gen,

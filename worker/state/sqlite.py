@@ -15,11 +15,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from worker.errors import StoreUnavailable
-from worker.state import nearindex
-from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
+from worker.state import nearindex, sqlite_purge
+from worker.state.base import CHROME_MAX_LINES, TIMELINE_KEEP_MINUTES, DeadLetter
+from worker.state.codec import entry_digest
 from worker.state.nearindex import NearKey
 from worker.state.slots import hold_tokens, reserve, reserve_after
+
+log = structlog.get_logger(__name__)
 
 # Upserts rather than INSERT OR REPLACE: REPLACE deletes the row and inserts it
 # again (index updates twice), an upsert updates it in place; every poll writes
@@ -30,6 +35,19 @@ _PUT_FEED = (
 _PUT_DUE = (
     "INSERT INTO due (url, next_at) VALUES (?, ?) ON CONFLICT (url) DO UPDATE SET next_at = excluded.next_at"
 )
+_FEED_ID = "SELECT id FROM entry_feeds WHERE feed = ?"
+# Columns added since a table was first made: (table, column, definition, value of existing rows);
+# None leaves the definition's default, which makes those rows due for the next purge.
+_ADDED_COLUMNS = (
+    ("checkpoints", "expires", "REAL NOT NULL DEFAULT 0", "entry_ttl_s"),
+    ("chrome", "expires", "REAL NOT NULL DEFAULT 0", "retention_s"),
+    ("buckets", "expires", "REAL NOT NULL DEFAULT 0", None),
+)
+
+
+def _digest(key: str) -> int:
+    """Return an entry key's digest as the signed 64-bit integer SQLite stores in 8 bytes."""
+    return int.from_bytes(entry_digest(key), "big", signed=True)
 
 
 class SQLiteStore:
@@ -41,17 +59,47 @@ class SQLiteStore:
     check-and-set atomic across processes.
     """
 
-    def __init__(self, path: Path | str, *, nd_threshold: float = nearindex.DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        nd_threshold: float = nearindex.DEFAULT_THRESHOLD,
+        retention_s: int = 30 * 86400,
+        entry_memory: int = 1000,
+        entry_ttl_s: int = 60 * 86400,
+        dead_max: int = 100_000,
+    ) -> None:
         self.path = Path(path)
         self.nd_threshold = nd_threshold
+        self.retention_s = retention_s
+        self.entry_memory = entry_memory
+        self.entry_ttl_s = entry_ttl_s
+        self.dead_max = dead_max
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         try:
+            self._add_columns()
             self._conn().executescript(
                 resources.files("worker.state").joinpath("sqlite.sql").read_text("utf-8")
             )
+            self._old_entries = (
+                self._conn()
+                .execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'")
+                .fetchone()
+                is not None
+            )
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"cannot create state store {self.path}: {exc}") from exc
+
+    def _add_columns(self) -> None:
+        """Give tables made by an earlier version the columns added since (before the indexes on them)."""
+        with self._tx() as db:
+            for table, column, definition, ttl in _ADDED_COLUMNS:
+                have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+                if have and column not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                    if ttl is not None:
+                        db.execute(f"UPDATE {table} SET {column} = ?", (time.time() + getattr(self, ttl),))  # noqa: S608
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -142,11 +190,12 @@ class SQLiteStore:
             best = max(rows, key=lambda r: nearindex.sketch_matches(mine, bytes(r[1])), default=None)
             if best is not None and nearindex.sketch_matches(mine, bytes(best[1])) >= need:
                 return None if best[0] == article_id else str(best[0])
-            # The oldest article keeps a band, as HSETNX does in the Redis store.
-            db.execute("DELETE FROM nd_band WHERE expires <= ?", (now,))
+            # The oldest live article keeps a band, as HSETNX does in the Redis store; an expired
+            # row (not purged yet) is taken over.
             db.executemany(
-                "INSERT OR IGNORE INTO nd_band (band, id, expires) VALUES (?, ?, ?)",
-                [(b, article_id, now + ttl_s) for b in bands],
+                "INSERT INTO nd_band (band, id, expires) VALUES (?, ?, ?) ON CONFLICT (band) "
+                "DO UPDATE SET id = excluded.id, expires = excluded.expires WHERE nd_band.expires <= ?",
+                [(b, article_id, now + ttl_s, now) for b in bands],
             )
             db.execute(
                 "INSERT OR REPLACE INTO nd_sketch (id, sketch, expires) VALUES (?, ?, ?)",
@@ -155,28 +204,92 @@ class SQLiteStore:
         return None
 
     # -- feeds ------------------------------------------------------------
-    def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+    def add_entries(self, feed_key: str, entry_keys: list[str], keep: int | None = None) -> list[str]:
+        if not entry_keys:
+            return []
+        keys = list(dict.fromkeys(entry_keys))
         fresh: list[str] = []
         with self._tx() as db:
-            for key in dict.fromkeys(entry_keys):
-                cur = db.execute("INSERT OR IGNORE INTO entries (feed, key) VALUES (?, ?)", (feed_key, key))
+            fid, seq = self._entry_feed(db, feed_key)
+            if self._old_entries:
+                seq = self._move_old_entries(db, feed_key, fid, seq, recent=keys)
+            start = seq
+            for key in keys:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO entry_keys (feed, digest, seq) VALUES (?, ?, ?)",
+                    (fid, _digest(key), seq + 1),
+                )
                 if cur.rowcount:
+                    seq += 1
                     fresh.append(key)
+            if seq != start or self._old_entries:
+                self._trim_entries(db, fid, seq, max(1, keep or self.entry_memory))
         return fresh
 
     def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
         keys = list(dict.fromkeys(entry_keys))
-        seen: set[str] = set()
         db = self._conn()
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                f"SELECT key FROM entries WHERE feed = ? AND key IN ({marks})",  # noqa: S608
-                (feed_key, *chunk),
-            ).fetchall()
-            seen.update(str(r[0]) for r in rows)
-        return [k for k in keys if k not in seen]
+        row = db.execute("SELECT id, expires FROM entry_feeds WHERE feed = ?", (feed_key,)).fetchone()
+        seen: set[int] = set()
+        if row is not None and row[1] > time.time():
+            for start in range(0, len(keys), 500):
+                chunk = [_digest(k) for k in keys[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT digest FROM entry_keys WHERE feed = ? AND digest IN ({marks})",  # noqa: S608
+                    (row[0], *chunk),
+                ).fetchall()
+                seen.update(int(r[0]) for r in rows)
+        old: set[str] = set()
+        if self._old_entries:  # keys of the previous layout, not moved yet
+            for start in range(0, len(keys), 500):
+                chunk_keys = keys[start : start + 500]
+                marks = ",".join("?" * len(chunk_keys))
+                rows = db.execute(
+                    f"SELECT key FROM entries WHERE feed = ? AND key IN ({marks})",  # noqa: S608
+                    (feed_key, *chunk_keys),
+                ).fetchall()
+                old.update(str(r[0]) for r in rows)
+        return [k for k in keys if _digest(k) not in seen and k not in old]
+
+    def _entry_feed(self, db: sqlite3.Connection, feed_key: str) -> tuple[int, int]:
+        """Return the id and last number of a feed's entry memory (made if need be), renewing its expiry."""
+        now = time.time()
+        row = db.execute("SELECT id, seq, expires FROM entry_feeds WHERE feed = ?", (feed_key,)).fetchone()
+        if row is None:
+            cur = db.execute(
+                "INSERT INTO entry_feeds (feed, seq, expires) VALUES (?, 0, ?)",
+                (feed_key, now + self.entry_ttl_s),
+            )
+            return int(cur.lastrowid or 0), 0
+        if row[2] <= now:  # expired, not purged yet: forgotten all the same
+            db.execute("DELETE FROM entry_keys WHERE feed = ?", (row[0],))
+        db.execute("UPDATE entry_feeds SET expires = ? WHERE id = ?", (now + self.entry_ttl_s, row[0]))
+        return int(row[0]), int(row[1])
+
+    def _trim_entries(self, db: sqlite3.Connection, fid: int, seq: int, keep: int) -> None:
+        db.execute("UPDATE entry_feeds SET seq = ? WHERE id = ?", (seq, fid))
+        db.execute("DELETE FROM entry_keys WHERE feed = ? AND seq <= ?", (fid, seq - keep))
+
+    def _move_old_entries(
+        self, db: sqlite3.Connection, feed_key: str, fid: int, seq: int, recent: list[str]
+    ) -> int:
+        """
+        Move a feed's keys of the previous layout (no order) into its memory; return the last number.
+
+        The keys seen again now (`recent`) are numbered last, so a cut keeps them.
+        """
+        old = [str(r[0]) for r in db.execute("SELECT key FROM entries WHERE feed = ?", (feed_key,))]
+        if not old:
+            return seq
+        now = set(recent)
+        ordered = [k for k in old if k not in now] + [k for k in recent if k in set(old)]
+        db.executemany(
+            "INSERT OR IGNORE INTO entry_keys (feed, digest, seq) VALUES (?, ?, ?)",
+            [(fid, _digest(k), seq + i) for i, k in enumerate(ordered, 1)],
+        )
+        db.execute("DELETE FROM entries WHERE feed = ?", (feed_key,))
+        return seq + len(ordered)
 
     def get_feed(self, url: str) -> dict[str, Any] | None:
         row = self._conn().execute("SELECT state FROM feeds WHERE url = ?", (url,)).fetchone()
@@ -201,7 +314,10 @@ class SQLiteStore:
         with self._tx() as db:
             existed = db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
             db.execute("DELETE FROM due WHERE url = ?", (url,))
-            db.execute("DELETE FROM entries WHERE feed = ?", (url,))
+            db.execute(f"DELETE FROM entry_keys WHERE feed = ({_FEED_ID})", (url,))  # noqa: S608
+            db.execute("DELETE FROM entry_feeds WHERE feed = ?", (url,))
+            if self._old_entries:
+                db.execute("DELETE FROM entries WHERE feed = ?", (url,))
         return existed
 
     def move_feed(self, old: str, new: str, state: dict[str, Any]) -> None:
@@ -209,14 +325,28 @@ class SQLiteStore:
             db.execute("DELETE FROM feeds WHERE url = ?", (old,))
             db.execute("INSERT OR REPLACE INTO feeds (url, state) VALUES (?, ?)", (new, json.dumps(state)))
             db.execute("UPDATE OR REPLACE due SET url = ? WHERE url = ?", (new, old))
-            db.execute("UPDATE OR IGNORE entries SET feed = ? WHERE feed = ?", (new, old))
-            db.execute("DELETE FROM entries WHERE feed = ?", (old,))
+            if self._old_entries:
+                db.execute("UPDATE OR IGNORE entries SET feed = ? WHERE feed = ?", (new, old))
+                db.execute("DELETE FROM entries WHERE feed = ?", (old,))
+            row = db.execute("SELECT id, seq FROM entry_feeds WHERE feed = ?", (old,)).fetchone()
+            if row is None:
+                return
+            fid, seq = self._entry_feed(db, new)
+            db.execute("UPDATE OR IGNORE entry_keys SET feed = ? WHERE feed = ?", (fid, row[0]))
+            db.execute("DELETE FROM entry_keys WHERE feed = ?", (row[0],))
+            db.execute("DELETE FROM entry_feeds WHERE id = ?", (row[0],))
+            db.execute("UPDATE entry_feeds SET seq = ? WHERE id = ?", (max(seq, int(row[1])), fid))
 
     def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
         with self._tx() as db:
             db.executemany(
-                "DELETE FROM entries WHERE feed = ? AND key = ?", [(feed_key, k) for k in entry_keys]
+                f"DELETE FROM entry_keys WHERE feed = ({_FEED_ID}) AND digest = ?",  # noqa: S608
+                [(feed_key, _digest(k)) for k in entry_keys],
             )
+            if self._old_entries:
+                db.executemany(
+                    "DELETE FROM entries WHERE feed = ? AND key = ?", [(feed_key, k) for k in entry_keys]
+                )
 
     def feed_urls(self) -> list[str]:
         return [str(r[0]) for r in self._conn().execute("SELECT url FROM feeds ORDER BY url").fetchall()]
@@ -231,26 +361,45 @@ class SQLiteStore:
         return int(row[0])
 
     def get_checkpoint(self, key: str) -> str | None:
-        row = self._conn().execute("SELECT position FROM checkpoints WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        row = (
+            self._conn()
+            .execute("SELECT position FROM checkpoints WHERE key = ? AND expires > ?", (key, time.time()))
+            .fetchone()
+        )
+        return str(row[0]) if row and row[0] else None
 
     def set_checkpoint(self, key: str, position: str) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO checkpoints (key, position) VALUES (?, ?)", (key, position))
+            if not position:
+                db.execute("DELETE FROM checkpoints WHERE key = ?", (key,))
+                return
+            db.execute(
+                "INSERT OR REPLACE INTO checkpoints (key, position, expires) VALUES (?, ?, ?)",
+                (key, position, time.time() + self.entry_ttl_s),
+            )
 
     # -- learned chrome ---------------------------------------------------
     def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
         learned: set[str] = set()
+        expires = time.time() + self.retention_s
         with self._tx() as db:
             for fp in dict.fromkeys(fingerprints):
                 db.execute(
-                    "INSERT INTO chrome (source, fp, n) VALUES (?, ?, 1) "
-                    "ON CONFLICT (source, fp) DO UPDATE SET n = n + 1",
-                    (source, fp),
+                    "INSERT INTO chrome (source, fp, n, expires) VALUES (?, ?, 1, ?) "
+                    "ON CONFLICT (source, fp) DO UPDATE SET n = n + 1, expires = excluded.expires",
+                    (source, fp, expires),
                 )
                 (n,) = db.execute("SELECT n FROM chrome WHERE source = ? AND fp = ?", (source, fp)).fetchone()
                 if n >= min_count:
                     learned.add(fp)
+            (count,) = db.execute("SELECT COUNT(*) FROM chrome WHERE source = ?", (source,)).fetchone()
+            if count > CHROME_MAX_LINES:
+                # As lua/learn_chrome.lua: forget what is not learned, or all when the learned fill half.
+                (kept,) = db.execute(
+                    "SELECT COUNT(*) FROM chrome WHERE source = ? AND n >= ?", (source, min_count)
+                ).fetchone()
+                limit = min_count if kept * 2 <= CHROME_MAX_LINES else 2**62
+                db.execute("DELETE FROM chrome WHERE source = ? AND n < ?", (source, limit))
         return frozenset(learned)
 
     # -- scheduler --------------------------------------------------------
@@ -297,6 +446,16 @@ class SQLiteStore:
                 (key, value, time.time() + ttl_s),
             )
 
+    def cache_add(self, key: str, value: str, ttl_s: int) -> bool:
+        now = time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO cache (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) "
+                "DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE cache.expires <= ?",
+                (key, value, now + ttl_s, now),
+            )
+            return cur.rowcount > 0
+
     def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
         # BEGIN IMMEDIATE serialises the read-modify-write across every process on this file.
         with self._tx() as db:
@@ -309,8 +468,10 @@ class SQLiteStore:
                 tokens -= 1
             else:
                 wait = (1 - tokens) / rate_per_s
+            # Full again (the same as no row) after burst / rate: as the Redis key's PEXPIRE.
             db.execute(
-                "INSERT OR REPLACE INTO buckets (name, tokens, ts) VALUES (?, ?, ?)", (bucket, tokens, now)
+                "INSERT OR REPLACE INTO buckets (name, tokens, ts, expires) VALUES (?, ?, ?, ?)",
+                (bucket, tokens, now, now + burst / rate_per_s + 1),
             )
         return wait
 
@@ -370,6 +531,27 @@ class SQLiteStore:
             .fetchall()
         )
         return {int(m): int(n) for m, n in rows}
+
+    # -- maintenance --------------------------------------------------------
+    def purge(self, now: float, limit: int) -> int:
+        deleted = sqlite_purge.expired(self._tx, now, limit)
+        deleted += self._move_old_entry_tables(limit - deleted)
+        return deleted + sqlite_purge.cap_dead(self._tx, self.dead_max, limit - deleted)
+
+    def _move_old_entry_tables(self, limit: int) -> int:
+        """Move the entries of the previous layout over, 20 feeds a batch, so abandoned ones expire too."""
+        moved = 0
+        while self._old_entries and moved < limit:
+            with self._tx() as db:
+                feeds = [str(r[0]) for r in db.execute("SELECT DISTINCT feed FROM entries LIMIT 20")]
+                for feed in feeds:
+                    fid, seq = self._entry_feed(db, feed)
+                    last = self._move_old_entries(db, feed, fid, seq, recent=[])
+                    self._trim_entries(db, fid, last, self.entry_memory)
+                    moved += last - seq
+            if not feeds:
+                self._old_entries = False
+        return moved
 
     # -- reserved slots and parked fetches ---------------------------------
     def reserve_slot(

@@ -3,6 +3,10 @@ The Redis state store: every check-and-set is one Lua script (`worker/state/lua/
 
 Feeds and the due-set are in `feeds.py` (their compact layout is described
 there); dedupe, politeness, parking, dead letters, counters and the ledger here.
+
+Every key either expires or is bounded by something else (`BOUNDED_KEYS`
+names each key without a TTL and what bounds it; the README's sizing table
+gives bytes an item), so memory levels off after the retention.
 """
 
 from __future__ import annotations
@@ -13,14 +17,36 @@ from datetime import UTC, datetime
 from typing import Any
 
 import redis
+import structlog
 
 from worker.state import nearindex
-from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
+from worker.state.base import CHROME_MAX_LINES, TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
 from worker.state.redis.base import connect
 from worker.state.redis.feeds import FeedTables
 
-__all__ = ["RedisStore", "connect"]
+__all__ = ["BOUNDED_KEYS", "RedisStore", "connect"]
+
+log = structlog.get_logger(__name__)
+
+# The keys (after the prefix) written without a TTL, and what bounds each; every other key expires.
+BOUNDED_KEYS = {
+    "feed:*": "feed states, 65,536 bucket hashes at most: as many feeds as are registered",
+    "due:*": "the due-set, 65,536 bucket zsets at most: one member a scheduled feed",
+    "due-index": "one member a due bucket (65,536 at most)",
+    "disabled": "ids of disabled feeds, a subset of the feeds",
+    "disabled-counted": "one flag",
+    "counters": "a fixed set of counter names (`health`)",
+    "nd:seq": "one number",
+    "parked": "fetches parked until their slot; each is released by the dispatch tick",
+    "parked:items": "the payloads of `parked`",
+    "ledger:*": "tasks sent and not ended, one zset a queue",
+    "ledger-msg": "the messages of the tasks in `ledger:*`",
+    "ledger-suspect:*": "tasks of `ledger:*` that look lost",
+    "legacy-ttl-scanned": "one flag: keys of the previous layouts got their TTLs (`purge`)",
+}
+# How many keys one `purge` call looks at when it gives keys of the previous layouts a TTL.
+_LEGACY_SCAN = 1000
 
 
 class RedisStore(FeedTables):
@@ -34,11 +60,20 @@ class RedisStore(FeedTables):
         dead_stream: str = "articles:dead",
         nd_articles_per_generation: int = 200_000,
         nd_threshold: float = nearindex.DEFAULT_THRESHOLD,
+        retention_s: int = 30 * 86400,
+        entry_memory: int = 1000,
+        entry_ttl_s: int = 60 * 86400,
+        dead_max: int = 100_000,
     ) -> None:
         super().__init__(url, prefix=prefix)
         self.dead_stream = dead_stream
         self.nd_shard_bits = nearindex.shard_bits(nd_articles_per_generation)
         self.nd_threshold = nd_threshold
+        self.retention_s = retention_s
+        self.entry_memory = entry_memory
+        self.entry_ttl_s = entry_ttl_s
+        self.dead_max = dead_max
+        self._old_checkpoints: bool | None = None
 
     def ping(self) -> bool:
         try:
@@ -69,7 +104,7 @@ class RedisStore(FeedTables):
             article_id,
             prefix=self.p,
             now_s=time.time(),
-            retention_days=max(1, ttl_s // 86400),
+            retention_s=ttl_s,
             shard_bits=self.nd_shard_bits,
             threshold=self.nd_threshold,
         )
@@ -80,20 +115,36 @@ class RedisStore(FeedTables):
             return str(found[1])
         return None
 
+    # Checkpoints are one key each (`checkpoint:<key>`), expiring `entry_ttl_s` after their last
+    # write; the layout before it, one `checkpoints` hash without a TTL, is still read, and `purge`
+    # moves it over.
+    def _has_old_checkpoints(self) -> bool:
+        if self._old_checkpoints is None:
+            self._old_checkpoints = bool(self._do(lambda: self.r.exists(f"{self.p}checkpoints")))
+        return self._old_checkpoints
+
     def get_checkpoint(self, key: str) -> str | None:
-        raw = self._do(lambda: self.r.hget(f"{self.p}checkpoints", key))
-        return None if raw is None else str(raw)
+        raw = self._do(lambda: self.r.get(f"{self.p}checkpoint:{key}"))
+        if raw is None and self._has_old_checkpoints():
+            raw = self._do(lambda: self.r.hget(f"{self.p}checkpoints", key))
+        return str(raw) if raw else None
 
     def set_checkpoint(self, key: str, position: str) -> None:
-        self._do(lambda: self.r.hset(f"{self.p}checkpoints", key, position))
+        pipe = self.r.pipeline(transaction=True)
+        if position:
+            pipe.set(f"{self.p}checkpoint:{key}", position, ex=self.entry_ttl_s)
+        else:
+            pipe.delete(f"{self.p}checkpoint:{key}")
+        if self._has_old_checkpoints():
+            pipe.hdel(f"{self.p}checkpoints", key)
+        self._do(pipe.execute)
 
     def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
         fps = list(dict.fromkeys(fingerprints))
         if not fps:
             return frozenset()
-        learned = self._do(
-            lambda: self._script("learn_chrome")(keys=[f"{self.p}chrome:{source}"], args=[min_count, *fps])
-        )
+        args = [min_count, CHROME_MAX_LINES, self.retention_s, *fps]
+        learned = self._do(lambda: self._script("learn_chrome")(keys=[f"{self.p}chrome:{source}"], args=args))
         return frozenset(str(x) for x in learned)
 
     # -- politeness -------------------------------------------------------
@@ -103,6 +154,10 @@ class RedisStore(FeedTables):
 
     def cache_set(self, key: str, value: str, ttl_s: int) -> None:
         self._do(lambda: self.r.set(f"{self.p}cache:{key}", value, ex=max(1, int(ttl_s))))
+
+    def cache_add(self, key: str, value: str, ttl_s: int) -> bool:
+        ex = max(1, int(ttl_s))
+        return bool(self._do(lambda: self.r.set(f"{self.p}cache:{key}", value, ex=ex, nx=True)))
 
     def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
         wait = self._do(
@@ -119,7 +174,13 @@ class RedisStore(FeedTables):
             "payload": json.dumps(payload),
             "at": at,
         }
-        return str(self._do(lambda: self.r.xadd(self.dead_stream, fields)))
+        pipe = self.r.pipeline(transaction=True)
+        pipe.xlen(self.dead_stream)
+        pipe.xadd(self.dead_stream, fields, maxlen=self.dead_max, approximate=False)
+        before, dead_id = self._do(pipe.execute)
+        if before >= self.dead_max:
+            log.warning("dead_letters_dropped", dropped=before + 1 - self.dead_max, kept=self.dead_max)
+        return str(dead_id)
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
         rows = self._do(lambda: self.r.xrange(self.dead_stream, count=limit))
@@ -149,6 +210,58 @@ class RedisStore(FeedTables):
         raw = self._do(lambda: self.r.hgetall(f"{self.p}timeline:{name}"))
         counts = {int(m): int(n) for m, n in raw.items()}
         return {m: n for m, n in sorted(counts.items()) if m >= since_minute and n}
+
+    # -- maintenance --------------------------------------------------------
+    def purge(self, now: float, limit: int) -> int:
+        """
+        Every key expires by itself or is bounded (`BOUNDED_KEYS`): move data of the previous layouts.
+
+        Checkpoints go from the old hash to keys with a TTL, and one pass over
+        the keyspace, `_LEGACY_SCAN` keys a call, gives entry sets and chrome
+        hashes written before they had a TTL theirs.  Returns how many items moved or got a TTL.
+        """
+        moved = self._move_old_checkpoints(limit)
+        return moved + self._expire_legacy(max(0, limit - moved))
+
+    def _move_old_checkpoints(self, limit: int) -> int:
+        old = f"{self.p}checkpoints"
+        if limit <= 0 or not self._has_old_checkpoints():
+            return 0
+        _, fields = self._do(lambda: self.r.hscan(old, 0, count=min(limit, 1000)))
+        pipe = self.r.pipeline(transaction=True)
+        for key, position in fields.items():
+            if position:
+                pipe.set(f"{self.p}checkpoint:{key}", position, ex=self.entry_ttl_s, nx=True)
+            pipe.hdel(old, key)
+        self._do(pipe.execute)
+        if not self._do(lambda: self.r.exists(old)):
+            self._old_checkpoints = False
+        return len(fields)
+
+    def _expire_legacy(self, limit: int) -> int:
+        done_key, cursor_key = f"{self.p}legacy-ttl-scanned", f"{self.p}legacy-ttl-cursor"
+        if limit <= 0 or self._do(lambda: self.r.exists(done_key)):
+            return 0
+        cursor = int(self._do(lambda: self.r.get(cursor_key)) or 0)
+        cursor, keys = self._do(lambda: self.r.scan(cursor, match=f"{self.p}*", count=_LEGACY_SCAN))
+        ttls = {f"{self.p}entries:": self.entry_ttl_s, f"{self.p}chrome:": self.retention_s}
+        keys = [k for k in keys if any(str(k).startswith(p) for p in ttls)]
+        pipe = self.r.pipeline(transaction=False)
+        for key in keys:
+            pipe.ttl(key)
+        missing = [k for k, ttl in zip(keys, self._do(pipe.execute), strict=True) if ttl == -1]
+        pipe = self.r.pipeline(transaction=False)
+        for key in missing:
+            pipe.expire(key, next(t for p, t in ttls.items() if str(key).startswith(p)))
+        if cursor == 0:
+            pipe.set(done_key, 1)
+            pipe.delete(cursor_key)
+        else:
+            pipe.set(cursor_key, cursor, ex=86400)
+        self._do(pipe.execute)
+        if missing:
+            log.info("legacy_keys_expiring", keys=len(missing))
+        return len(missing)
 
     # -- reserved slots and parked fetches ---------------------------------
     # Parked fetches: a zset of ids scored by when they are due (or by their lease's end

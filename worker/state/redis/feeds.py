@@ -18,6 +18,12 @@ buckets `b`, the other 8 characters `m` name the feed inside its bucket:
   `due:<b>`, kept exact by every script that writes a `due:<b>`, so a claim
   reads the due buckets from it in order.
 
+- `entries:<feed>` string: the feed's entry memory, 8 bytes a remembered
+  entry key (`codec.entry_digest`), oldest first, cut to the last `keep`
+  and expiring `entry_ttl_s` after the last poll that parsed the feed
+  (`lua/add_entries.lua`); a set of whole keys, the layout before it, is
+  converted when first touched.
+
 A single due zset of a million members would be a skiplist at ~105 bytes a
 member; the sharded one costs ~30.  The layout before it (one `due` zset of
 ids; the whole state in the `<id>` field) is still read, and an old `due`
@@ -31,7 +37,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from worker.state.codec import feed_id, pack_feed, pack_state, unpack_feed
+from worker.state.codec import entry_digest, feed_id, pack_feed, pack_state, unpack_feed
 from worker.state.redis.base import RedisBase, due_score
 
 
@@ -39,21 +45,26 @@ class FeedTables(RedisBase):
     """The `FeedStore` and `DueSet` roles (see `worker.state.base`)."""
 
     _due_migrated = False
+    # Entry keys remembered per feed unless a poll asks for more, and how long a memory outlives its
+    # last poll (`RedisStore` sets both from the settings).
+    entry_memory = 1000
+    entry_ttl_s = 60 * 86400
 
-    def add_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
+    def add_entries(self, feed_key: str, entry_keys: list[str], keep: int | None = None) -> list[str]:
         if not entry_keys:
             return []
         keys = list(dict.fromkeys(entry_keys))
-        fresh = self._do(lambda: self._script("add_entries")(keys=[f"{self.p}entries:{feed_key}"], args=keys))
-        return [str(k) for k in fresh]
+        args = [max(1, keep or self.entry_memory), self.entry_ttl_s, *map(entry_digest, keys)]
+        fresh = self._do(lambda: self._script("add_entries")(keys=[f"{self.p}entries:{feed_key}"], args=args))
+        return [keys[int(i) - 1] for i in fresh]
 
     def unseen_entries(self, feed_key: str, entry_keys: list[str]) -> list[str]:
         keys = list(dict.fromkeys(entry_keys))
         if not keys:
             return []
-        key = f"{self.p}entries:{feed_key}"
-        flags = self._do(lambda: self.r.execute_command("SMISMEMBER", key, *keys))
-        return [k for k, seen in zip(keys, flags, strict=True) if not seen]
+        script, key = self._script("unseen_entries"), f"{self.p}entries:{feed_key}"
+        fresh = self._do(lambda: script(keys=[key], args=[entry_digest(k) for k in keys]))
+        return [keys[int(i) - 1] for i in fresh]
 
     def _bucket(self, fid: str) -> str:
         return f"{self.p}feed:{fid[:4]}"
@@ -130,11 +141,13 @@ class FeedTables(RedisBase):
         ]
         spec, poll = pack_feed(new, state)
         flag = "1" if state.get("disabled") else ""
-        self._do(lambda: self._script("move_feed")(keys=keys, args=[old_id, new_id, spec, poll or "", flag]))
+        args = [old_id, new_id, spec, poll or "", flag, self.entry_ttl_s]
+        self._do(lambda: self._script("move_feed")(keys=keys, args=args))
 
     def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
         if entry_keys:
-            self._do(lambda: self.r.srem(f"{self.p}entries:{feed_key}", *entry_keys))
+            args = [self.entry_ttl_s, *map(entry_digest, entry_keys)]
+            self._do(lambda: self._script("forget_entries")(keys=[f"{self.p}entries:{feed_key}"], args=args))
 
     def _all_feeds(self) -> dict[str, str]:
         """Return id -> URL of every stored feed (a SCAN: for admin commands, not the hot path)."""
