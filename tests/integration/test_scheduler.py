@@ -491,7 +491,7 @@ class TestArchives:
         assert dispatch.TASK_POLL == continuation[0]
         assert (2, 2, 1) == (first.seen, second.seen, third.seen)
         assert resume == checkpoint_mid
-        assert "" == sqlite_store.get_checkpoint(f"archive:{spec.location}")
+        assert None is sqlite_store.get_checkpoint(f"archive:{spec.location}")  # cleared: the key is gone
         assert 3600 <= sqlite_store.scheduled()[spec.location] - start + 5 <= 3600 * 1.1 + 5
         assert 5 == sum(len(args[0]) for task, args in queued.queue if task == dispatch.TASK_PROCESS)
 

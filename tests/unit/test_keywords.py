@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from worker.config import KeywordMethod, Settings
+from worker.config import Settings
 from worker.process.enrich.entities import load_nlp
 from worker.process.enrich.keywords import FALLBACK_LANGUAGES, extract_keywords, stop_words, text_tokens
+from worker.settings_types import KeywordMethod
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "000_df02527578575e69.txt"
 METHODS: list[KeywordMethod] = ["fast", "yake"]

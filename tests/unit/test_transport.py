@@ -12,7 +12,8 @@ import pytest
 from worker.config import Settings
 from worker.errors import FetchConnectionError, FetchTimeout
 from worker.fetch.client import Fetcher
-from worker.fetch.transport import AddrInfo, DeadlinePassed, Limits, Transport, parse_target
+from worker.fetch.resolve import AddrInfo, DeadlinePassed
+from worker.fetch.transport import Limits, Transport, parse_target
 
 
 @pytest.fixture

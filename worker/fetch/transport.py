@@ -20,7 +20,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +31,7 @@ import certifi
 
 from worker.errors import BlockedURL, PermanentError, ServerBusy
 from worker.fetch.netguard import check_ip
+from worker.fetch.resolve import RESOLVER_THREADS, AddrInfo, DeadlinePassed, Resolver, system_resolver
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -51,25 +52,6 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 _BAD_HEADER_CHARS = frozenset("\r\n\0")
 
 Key = tuple[str, str, int]
-
-# What `socket.getaddrinfo` returns; a resolver is any `(host, port) -> AddrInfo`.
-AddrInfo = Sequence[tuple[socket.AddressFamily, socket.SocketKind, int, str, tuple[Any, ...]]]
-Resolver = Callable[[str, int], AddrInfo]
-
-# Look-ups running at once per transport.  `getaddrinfo` has no timeout of its
-# own, so it runs in these threads and the request waits for it only until its
-# deadline; a look-up stuck longer keeps its thread, so the pool bounds how many
-# threads a hung resolver can hold (later look-ups wait in the queue, and time out).
-RESOLVER_THREADS = 4
-
-
-def system_resolver(host: str, port: int) -> AddrInfo:
-    """Resolve `host` with the system's resolver (`getaddrinfo`), TCP addresses only."""
-    return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-
-
-class DeadlinePassed(TimeoutError):
-    """The request's total deadline passed while waiting on the server."""
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from worker.config import KeywordMethod
 from worker.process.enrich.entities import LABELS
+from worker.settings_types import KeywordMethod
 
 if TYPE_CHECKING:
     import yake
