@@ -433,15 +433,15 @@ def schedstat(pid: int) -> tuple[float, float] | None:
     return int(cpu_ns) / 1e9, int(wait_ns) / 1e9
 
 
-def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
-    """Run `python -m worker ingest FEED --jobs N` on fresh state; return its rate, CPU and worker memory."""
+def run_jobs(source: str, jobs: int, work: Path) -> dict[str, Any]:
+    """Run `python -m worker ingest SOURCE --jobs N` on fresh state; return its rate, CPU and memory."""
     env = {
         **os.environ,
         "INGEST_STATE_DIR": str(work / "state"),
         "INGEST_OUT_DIR": str(work / "out"),
         "INGEST_LOG_LEVEL": "WARNING",
     }
-    argv = [sys.executable, "-m", "worker", "ingest", feed_url, "--jobs", str(jobs), "--json", "--quiet"]
+    argv = [sys.executable, "-m", "worker", "ingest", source, "--jobs", str(jobs), "--json", "--quiet"]
     before = os.times()
     wall0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -640,7 +640,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "memory_after_every_round": [r["memory_after"] for r in rounds],
             }
             if not args.skip_jobs:
-                result["jobs"] = jobs_figures(base, work, args.jobs, args.rounds)
+                result["jobs"] = jobs_figures(f"{base}/feed.xml", work / "feed", args.jobs, args.rounds)
+                # The same pages as files: an archive, read in chunks, no fetching.
+                folder = work / "folder"
+                folder.mkdir()
+                for i, page in enumerate(measured):
+                    (folder / f"page-{i:04d}.html").write_text(page["html"], "utf-8")
+                result["jobs_folder"] = jobs_figures(
+                    str(folder), work / "folder-runs", args.jobs, args.rounds
+                )
             if not args.skip_cleaning:
                 result["cleaning"] = cleaning_breakdown(base, measured)
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -681,14 +689,14 @@ def machine_speedup(jobs: int, loops: int = 8_000_000) -> float:
     return round(jobs * walls[1] / walls[jobs], 2)
 
 
-def jobs_figures(base: str, work: Path, jobs: int, rounds: int) -> dict[str, Any]:
-    """Run `ingest --jobs 1` and `--jobs N` alternately, `rounds` times; return medians and speed-up."""
+def jobs_figures(source: str, work: Path, jobs: int, rounds: int) -> dict[str, Any]:
+    """Run `ingest SOURCE --jobs 1` and `--jobs N` alternately, `rounds` times; return the medians."""
     runs: dict[int, list[dict[str, Any]]] = {1: [], jobs: []}
     ceilings = []
     for r in range(rounds):
         ceilings.append(machine_speedup(jobs))
         for n in runs:
-            runs[n].append(run_jobs(f"{base}/feed.xml", n, work / f"jobs-{n}-{r}"))
+            runs[n].append(run_jobs(source, n, work / f"jobs-{n}-{r}"))
         ceilings.append(machine_speedup(jobs))
     out: dict[str, Any] = {
         str(n): {
