@@ -593,6 +593,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="N of the `--jobs N` run")
     parser.add_argument("--skip-jobs", action="store_true", help="skip the `ingest --jobs` runs")
     parser.add_argument("--skip-cleaning", action="store_true", help="skip the cleaning breakdown")
+    parser.add_argument(
+        "--skip-in-process", action="store_true", help="skip the stage-by-stage rounds (not for run.py)"
+    )
     parser.add_argument("--serve", metavar="PAGES_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -623,7 +626,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pages_file.write_text(json.dumps(pages), "utf-8")
         with server_child(Path(__file__).resolve(), "--serve", str(pages_file)) as base:
             rounds = []
-            for r in range(args.rounds):
+            for r in range(0 if args.skip_in_process else args.rounds):
                 figures = one_round(base, work / f"round-{r}")
                 recs = figures.pop("records")
                 figures["bare_ms_per_article"] = bare_libraries(base, measured, recs)
@@ -633,12 +636,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 )
                 figures["languages"] = dict(Counter(r.get("language") for r in recs))
                 rounds.append(figures)
-            result["in_process"] = {
-                **median_round(rounds, "ratio_to_bare"),
-                "ratio_every_round": [r["ratio_to_bare"] for r in rounds],
-                "cpu_ms_every_round": [r["cpu_ms_per_article"] for r in rounds],
-                "memory_after_every_round": [r["memory_after"] for r in rounds],
-            }
+            if rounds:
+                result["in_process"] = {
+                    **median_round(rounds, "ratio_to_bare"),
+                    "ratio_every_round": [r["ratio_to_bare"] for r in rounds],
+                    "cpu_ms_every_round": [r["cpu_ms_per_article"] for r in rounds],
+                    "memory_after_every_round": [r["memory_after"] for r in rounds],
+                }
             if not args.skip_jobs:
                 result["jobs"] = jobs_figures(f"{base}/feed.xml", work / "feed", args.jobs, args.rounds)
                 # The same pages as files: an archive, read in chunks, no fetching.
