@@ -433,15 +433,15 @@ def schedstat(pid: int) -> tuple[float, float] | None:
     return int(cpu_ns) / 1e9, int(wait_ns) / 1e9
 
 
-def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
-    """Run `python -m worker ingest FEED --jobs N` on fresh state; return its rate, CPU and worker memory."""
+def run_jobs(source: str, jobs: int, work: Path) -> dict[str, Any]:
+    """Run `python -m worker ingest SOURCE --jobs N` on fresh state; return its rate, CPU and memory."""
     env = {
         **os.environ,
         "INGEST_STATE_DIR": str(work / "state"),
         "INGEST_OUT_DIR": str(work / "out"),
         "INGEST_LOG_LEVEL": "WARNING",
     }
-    argv = [sys.executable, "-m", "worker", "ingest", feed_url, "--jobs", str(jobs), "--json", "--quiet"]
+    argv = [sys.executable, "-m", "worker", "ingest", source, "--jobs", str(jobs), "--json", "--quiet"]
     before = os.times()
     wall0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -449,11 +449,16 @@ def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
     )
     memory: dict[int, list[dict[str, float]]] = {}
     sched: dict[int, tuple[float, float]] = {}
+    # The parent's memory once it forked its workers (its models are loaded by then).
+    parent_memory: list[dict[str, float]] = []
     while proc.poll() is None:
-        for pid in [proc.pid, *_children(proc.pid)]:
+        children = _children(proc.pid)
+        for pid in [proc.pid, *children]:
             sample = rss_mb(pid)
             if sample:
                 memory.setdefault(pid, []).append(sample)
+                if pid == proc.pid and children:
+                    parent_memory.append(sample)
             if (times := schedstat(pid)) is not None:
                 sched[pid] = times
         time.sleep(0.25)
@@ -478,9 +483,7 @@ def run_jobs(feed_url: str, jobs: int, work: Path) -> dict[str, Any]:
             {"start": memory[pid][0], "end": memory[pid][-1]} for pid in workers if memory.get(pid)
         ],
         "parent_memory_mb": (
-            {"start": memory[proc.pid][0], "end": memory[proc.pid][-1]}
-            if jobs > 1 and memory.get(proc.pid)
-            else None
+            {"start": parent_memory[0], "end": parent_memory[-1]} if jobs > 1 and parent_memory else None
         ),
         # Last samples (a quarter second before each exit, at most): CPU and waiting for a core, seconds.
         "workers_cpu_s": [round(sched[pid][0], 2) for pid in workers if pid in sched],
@@ -506,7 +509,9 @@ def cleaning_breakdown(base: str, pages: list[dict[str, str]]) -> dict[str, Any]
 
     result: dict[str, Any] = {"pages": n}
     dates: dict[bool, list[Any]] = {}
-    for extensive in (True, False):
+    # On, off, off, on: a load that drifts during the passes weighs on both alike.
+    spent_s: dict[bool, list[float]] = {True: [], False: []}
+    for extensive in (True, False, False, True):
         options = trafilatura_options(now)
         options["date_extraction_params"] = {
             **options["date_extraction_params"],
@@ -515,8 +520,10 @@ def cleaning_breakdown(base: str, pages: list[dict[str, str]]) -> dict[str, Any]
         reset_caches()
         started = time.process_time()
         found = [trafilatura.bare_extraction(p["html"], url=base + p["path"], **options) for p in pages]
-        result[f"trafilatura_extensive_{'on' if extensive else 'off'}_ms"] = ms(time.process_time() - started)
+        spent_s[extensive].append(time.process_time() - started)
         dates[extensive] = [getattr(f, "date", None) for f in found]
+    for extensive, label in ((True, "on"), (False, "off")):
+        result[f"trafilatura_extensive_{label}_ms"] = ms(sum(spent_s[extensive]) / 2)
     result["extensive_search_ms"] = round(
         result["trafilatura_extensive_on_ms"] - result["trafilatura_extensive_off_ms"], 2
     )
@@ -586,6 +593,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="N of the `--jobs N` run")
     parser.add_argument("--skip-jobs", action="store_true", help="skip the `ingest --jobs` runs")
     parser.add_argument("--skip-cleaning", action="store_true", help="skip the cleaning breakdown")
+    parser.add_argument(
+        "--skip-in-process", action="store_true", help="skip the stage-by-stage rounds (not for run.py)"
+    )
     parser.add_argument("--serve", metavar="PAGES_JSON", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -616,7 +626,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pages_file.write_text(json.dumps(pages), "utf-8")
         with server_child(Path(__file__).resolve(), "--serve", str(pages_file)) as base:
             rounds = []
-            for r in range(args.rounds):
+            for r in range(0 if args.skip_in_process else args.rounds):
                 figures = one_round(base, work / f"round-{r}")
                 recs = figures.pop("records")
                 figures["bare_ms_per_article"] = bare_libraries(base, measured, recs)
@@ -626,14 +636,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 )
                 figures["languages"] = dict(Counter(r.get("language") for r in recs))
                 rounds.append(figures)
-            result["in_process"] = {
-                **median_round(rounds, "ratio_to_bare"),
-                "ratio_every_round": [r["ratio_to_bare"] for r in rounds],
-                "cpu_ms_every_round": [r["cpu_ms_per_article"] for r in rounds],
-                "memory_after_every_round": [r["memory_after"] for r in rounds],
-            }
+            if rounds:
+                result["in_process"] = {
+                    **median_round(rounds, "ratio_to_bare"),
+                    "ratio_every_round": [r["ratio_to_bare"] for r in rounds],
+                    "cpu_ms_every_round": [r["cpu_ms_per_article"] for r in rounds],
+                    "memory_after_every_round": [r["memory_after"] for r in rounds],
+                }
             if not args.skip_jobs:
-                result["jobs"] = jobs_figures(base, work, args.jobs, args.rounds)
+                result["jobs"] = jobs_figures(f"{base}/feed.xml", work / "feed", args.jobs, args.rounds)
+                # The same pages as files: an archive, read in chunks, no fetching.
+                folder = work / "folder"
+                folder.mkdir()
+                for i, page in enumerate(measured):
+                    (folder / f"page-{i:04d}.html").write_text(page["html"], "utf-8")
+                result["jobs_folder"] = jobs_figures(
+                    str(folder), work / "folder-runs", args.jobs, args.rounds
+                )
             if not args.skip_cleaning:
                 result["cleaning"] = cleaning_breakdown(base, measured)
     result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -674,14 +693,14 @@ def machine_speedup(jobs: int, loops: int = 8_000_000) -> float:
     return round(jobs * walls[1] / walls[jobs], 2)
 
 
-def jobs_figures(base: str, work: Path, jobs: int, rounds: int) -> dict[str, Any]:
-    """Run `ingest --jobs 1` and `--jobs N` alternately, `rounds` times; return medians and speed-up."""
+def jobs_figures(source: str, work: Path, jobs: int, rounds: int) -> dict[str, Any]:
+    """Run `ingest SOURCE --jobs 1` and `--jobs N` alternately, `rounds` times; return the medians."""
     runs: dict[int, list[dict[str, Any]]] = {1: [], jobs: []}
     ceilings = []
     for r in range(rounds):
         ceilings.append(machine_speedup(jobs))
         for n in runs:
-            runs[n].append(run_jobs(f"{base}/feed.xml", n, work / f"jobs-{n}-{r}"))
+            runs[n].append(run_jobs(source, n, work / f"jobs-{n}-{r}"))
         ceilings.append(machine_speedup(jobs))
     out: dict[str, Any] = {
         str(n): {

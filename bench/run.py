@@ -80,46 +80,47 @@ def real_pipeline_table(p: dict[str, Any]) -> list[str]:
         f"  {verdict(m['ratio_to_bare'], goals['ratio_to_bare'])}"
         f"  (rounds: {', '.join(f'{r:.2f}' for r in m['ratio_every_round'])})"
     )
-    jobs = p.get("jobs")
-    if jobs:
-        n = jobs["n"]
-        lines += ["", f"  ingest --jobs (wall rate after start-up, median of rounds), N = {n}:"]
-        for key in ("1", str(n)):
-            j = jobs[key]
-            rounds = ", ".join(f"{r:.1f}" for r in j["articles_per_s_every_round"])
-            lines.append(
-                f"    --jobs {key:<4}{j['articles_per_s']:>8.1f} articles/s"
-                f"  ({j['articles_per_s_with_startup']:.1f} with start-up;"
-                f" CPU {j['cpu_ms_per_article']:.1f} ms/article;"
-                f" rounds {rounds})"
-            )
-            lines.append(
-                f"      workers' CPU s {j['workers_cpu_s']}, waiting for a core s"
-                f" {j['workers_runqueue_wait_s']}"
-            )
-        speedup = jobs["speedup"] or 0.0
-        lines.append(
-            f"    speed-up {speedup:.2f} (goal >= {goals['jobs_speedup']})"
-            f"  {'ok' if speedup >= goals['jobs_speedup'] else 'BELOW GOAL'}"
-            f"  (rounds: {', '.join(f'{r:.2f}' for r in jobs['speedup_every_round'])})"
-        )
-        checks = ", ".join(f"{r:.2f}" for r in jobs["machine_speedup_every_check"])
-        lines.append(
-            f"    the machine's own speed-up for {n} processes of pure arithmetic, same moments:"
-            f" {jobs['machine_speedup']:.2f} (checks: {checks})"
-        )
-        for j in jobs[str(n)]["memory_mb"]:
-            lines.append(f"    worker memory MB, start -> end: {j['start']} -> {j['end']}")
-        parent = jobs[str(n)].get("parent_memory_mb")
-        if parent:
-            lines.append(
-                f"    parent (models loaded, forks the workers): {parent['start']} -> {parent['end']}"
-            )
+    for key, what in (("jobs", "the feed"), ("jobs_folder", "the same pages as a folder")):
+        if p.get(key):
+            lines += ["", *jobs_lines(p[key], what, goals["jobs_speedup"])]
     lines += ["", f"  memory of this process after each round: {m['memory_after_every_round']}"]
     cleaning = p.get("cleaning")
     if cleaning:
         lines += ["", "  cleaning, CPU ms per page:"]
         lines += [f"    {k}: {v}" for k, v in cleaning.items()]
+    return lines
+
+
+def jobs_lines(jobs: dict[str, Any], what: str, goal: float) -> list[str]:
+    """Return the lines of one `ingest --jobs` comparison."""
+    n = jobs["n"]
+    lines = [f"  ingest {what} --jobs 1 and {n} (wall rate after start-up, median of rounds):"]
+    for key in ("1", str(n)):
+        j = jobs[key]
+        rounds = ", ".join(f"{r:.1f}" for r in j["articles_per_s_every_round"])
+        lines.append(
+            f"    --jobs {key:<4}{j['articles_per_s']:>8.1f} articles/s"
+            f"  ({j['articles_per_s_with_startup']:.1f} with start-up;"
+            f" CPU {j['cpu_ms_per_article']:.1f} ms/article; rounds {rounds})"
+        )
+        lines.append(
+            f"      workers' CPU s {j['workers_cpu_s']}, waiting for a core s {j['workers_runqueue_wait_s']}"
+        )
+    speedup = jobs["speedup"] or 0.0
+    lines.append(
+        f"    speed-up {speedup:.2f} (goal >= {goal})  {'ok' if speedup >= goal else 'BELOW GOAL'}"
+        f"  (rounds: {', '.join(f'{r:.2f}' for r in jobs['speedup_every_round'])})"
+    )
+    checks = ", ".join(f"{r:.2f}" for r in jobs["machine_speedup_every_check"])
+    lines.append(
+        f"    the machine's own speed-up for {n} processes of pure arithmetic, same moments:"
+        f" {jobs['machine_speedup']:.2f} (checks: {checks})"
+    )
+    for j in jobs[str(n)]["memory_mb"]:
+        lines.append(f"    worker memory MB, start -> end: {j['start']} -> {j['end']}")
+    parent = jobs[str(n)].get("parent_memory_mb")
+    if parent:
+        lines.append(f"    parent (models loaded, forks the workers): {parent['start']} -> {parent['end']}")
     return lines
 
 

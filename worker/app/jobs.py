@@ -274,6 +274,11 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Count
     """
     from tqdm import tqdm
 
+    import worker.app.tasks  # noqa: F401 - registers the tasks
+    from worker.app.celery_app import app
+
+    # Finalised once here rather than on each worker's first task.
+    app.tasks.keys()
     pool = _Pool(jobs)
     # The bar's monitor thread starts after the fork: a forked child never inherits a thread.
     bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
