@@ -4,11 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-<<<<<<< HEAD
-.PHONY: install run test test-unit test-integration test-rabbitmq lint bench eval soak lock clean
-=======
-.PHONY: install run test test-unit test-integration lint bench eval soak soak-long lock clean
->>>>>>> bounded-state
+.PHONY: install run test test-unit test-integration test-rabbitmq lint bench eval soak soak-long lock clean
 
 install: $(STAMP)
 
@@ -61,16 +57,13 @@ eval: install
 soak: install
 	$(PY) bench/soak.py
 
-<<<<<<< HEAD
-## Re-resolve the pinned dependencies after editing pyproject.toml: the dev lock, then the image's
-## runtime lock (no extras) with the same pins.
-=======
 ## Stored state over 13 simulated days of 90 s (about 20 minutes, not in CI): flat after the retention?
 soak-long: install
 	$(PY) bench/soak_long.py
 
-## Re-resolve the pinned dependencies after editing pyproject.toml.
->>>>>>> bounded-state
+
+## Re-resolve the pinned dependencies after editing pyproject.toml: the dev lock, then the image's
+## runtime lock (no extras) with the same pins.
 lock: install
 	$(VENV)/bin/pip install -q uv
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 -o requirements.lock
