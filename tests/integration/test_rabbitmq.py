@@ -125,7 +125,10 @@ class TestSeedEndToEnd:
         if state == "redis":
             r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
             assert [records[0]["id"]] == [f["id"] for _, f in r.xrange("articles")]
-        assert {"poll": 0, "fetch": 0, "process": 0} == in_flight(env)
+        # The workers' own state (base_env names a private INGEST_STATE_DIR), never ./var of the checkout.
+        assert {"poll": 0, "fetch": 0, "process": 0} == in_flight(
+            {**request.getfixturevalue("base_env"), **env}
+        )
 
 
 class TestTwoWorkers:
