@@ -5,15 +5,15 @@ Time is compressed by shortening the retention, never by faking a clock:
 Redis expires keys on its own clock.  One simulated day lasts `--day-s`
 seconds (90), the dedupe retention is `--retention-days` of them (3, so
 `INGEST_DEDUP_RETENTION_S=270`), and `--feeds` loopback feeds (1,000) each
-publish `--items-per-day` new articles a simulated day (1) and list the
-last `--listed` (3), with the full text in the feed (no article fetch, so
-no host rate in the way); a feed's entry memory keeps max(4, 2 x 3) keys.
+publish `--items-per-day` new articles a simulated day (3) and list the
+last `--listed` (6), with the full text in the feed (no article fetch, so
+no host rate in the way); a feed's entry memory keeps max(4, 2 x 6) keys.
 NER is off (`INGEST_NER_LANGUAGES=""`); the rest of the pipeline runs as in
 `ingest`, through the same Celery tasks in this process, driven by dispatch
 ticks every 2 s (`worker.schedule.tick.run`, its once-a-minute purge
 included) and a purge every 5 s (a minute would be most of a simulated day).
 The defaults fit two shared cores; more items a day need more CPU (about
-15 ms an article without NER), or the ticks fall behind ("busy" > 100 %).
+5 ms an article without NER), or the ticks fall behind ("busy" > 100 %).
 
 Each mode runs in its own process, in parallel: `redis` (Redis state and
 stream, JSONL) on a private `redis-server --save ''`, and `sqlite` (the
@@ -23,7 +23,7 @@ and at the end whether the last 5 days stay within +-3 % of their mean,
 with exit code 1 if not.  The JSONL files and their index rotate by UTC day,
 which a 30-minute run cannot compress: their size is printed, not judged.
 
-Usage: `.venv/bin/python bench/soak_long.py [--days 13] [--feeds 1000] [--items-per-day 1]` (20 minutes).
+Usage: `.venv/bin/python bench/soak_long.py [--days 13] [--feeds 1000] [--items-per-day 3]` (20 minutes).
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ def table_pages(path: Path) -> dict[str, int]:
 def run_mode(args: argparse.Namespace) -> None:
     """Run one mode for `args.days` simulated days; print one JSON line a day."""
     from worker import config, dispatch
-    from worker.app import cli, runtime
+    from worker.app import ingest, runtime
     from worker.app import logging as wlogging
     from worker.models import SourceSpec
     from worker.schedule import tick
@@ -231,8 +231,7 @@ def run_mode(args: argparse.Namespace) -> None:
             finally:
                 dispatch.current.reset(token)
             polls += len(local.queue)
-            counts, _ = cli.drain(local, progress=False)
-            emitted += counts.get("new", 0)
+            emitted += ingest.drain(local, progress=False).counts.get("new", 0)
             if time.time() >= next_purge:  # the tick's own turn lasts a minute: most of a day here
                 store.purge(time.time(), tick.PURGE_LIMIT)
                 next_purge = time.time() + PURGE_EVERY_S
@@ -271,8 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--day-s", type=float, default=90.0, help="seconds a simulated day lasts")
     ap.add_argument("--retention-days", type=float, default=3.0, help="dedupe retention, simulated days")
     ap.add_argument("--feeds", type=int, default=1000)
-    ap.add_argument("--items-per-day", type=float, default=1.0, help="new items a feed publishes a day")
-    ap.add_argument("--listed", type=int, default=3, help="items a feed lists")
+    ap.add_argument("--items-per-day", type=float, default=3.0, help="new items a feed publishes a day")
+    ap.add_argument("--listed", type=int, default=6, help="items a feed lists")
     ap.add_argument("--entry-memory", type=int, default=4, help="INGEST_ENTRY_MEMORY")
     ap.add_argument("--modes", default="redis,sqlite")
     ap.add_argument("--mode", help=argparse.SUPPRESS)
