@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import free_port, wait_for
 from tests.integration.httpserver import HTTPTestServer, static
 from tests.support.corpus import rss_feed
 
@@ -48,6 +48,18 @@ class TestExpectedFailures:
         assert line.startswith(f"error: {url}: address 127.0.0.1 is loopback [")
         assert "INGEST_ALLOW_PRIVATE_NETWORKS=1" in line
         assert [] == http_server.requests
+
+    def test_a_refused_connection_is_one_line_after_its_retries(self, cli) -> None:
+        """A closed port is retried (INGEST_FETCH_ATTEMPTS), quietly: the one line is the final failure."""
+        url = f"http://127.0.0.1:{free_port()}/feed.xml"
+
+        proc = cli("ingest", url, env={"INGEST_FETCH_ATTEMPTS": "3"})
+
+        assert 1 == proc.returncode
+        assert "Traceback" not in proc.stderr
+        [line] = proc.stderr.splitlines()
+        assert line.startswith(f"error: {url}: ")
+        assert "Connection refused" in line
 
     def test_a_file_that_is_not_a_feed_is_one_line(self, cli, tmp_path: Path) -> None:
         """A `.rss` file of plain words: `not a feed`, once, without its path repeated or a traceback."""

@@ -65,7 +65,9 @@ class _BackoffHonouringRetryAfter(tenacity.wait.wait_base):
 def _log_retry(state: tenacity.RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome is not None else None
     delay_s = state.next_action.sleep if state.next_action is not None else 0.0
-    log.warning(
+    # DEBUG: a retry is routine; what matters, the failure once attempts run out, is logged by the
+    # caller (a poll's `feed_poll_failed`, a fetch's dead letter), so a failing source stays one line.
+    log.debug(
         "retry_scheduled",
         attempt=state.attempt_number,
         delay_s=round(delay_s, 3),
