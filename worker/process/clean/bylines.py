@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from worker.process.clean.chrome import in_chrome_markup
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
 
@@ -278,17 +279,6 @@ def structured_authors(data: PageData) -> tuple[list[str], list[str]]:
     return persons, orgs
 
 
-def _in_chrome(element: Any) -> bool:
-    for node in (element, *element.iterancestors()):
-        if node.tag in {"body", "html"}:
-            return False
-        if node.tag in {"aside", "footer", "nav"} or _CHROME_RE.search(
-            f"{node.get('class') or ''} {node.get('id') or ''}"
-        ):
-            return True
-    return False
-
-
 def visible_authors(tree: Any) -> list[str]:
     """
     Return the names in the first byline shown on the page.
@@ -307,7 +297,7 @@ def visible_authors(tree: Any) -> list[str]:
         href = element.get("href") if element.tag == "a" else None
         linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)
         linked = linked and bool(_AUTHOR_PATH_RE.search(href or ""))
-        if not (marked or linked) or _in_chrome(element):
+        if not (marked or linked) or in_chrome_markup(element, _CHROME_RE):
             continue
         text = " ".join("".join(element.itertext()).split())
         if not text or len(text) > 200:
@@ -342,7 +332,7 @@ def labelled_authors(tree: Any) -> list[str]:
         if not text or len(text) > 100 or not _LABEL_PREFIX_RE.match(text):
             continue
         element = node.getparent()
-        if element is None or _in_chrome(element):
+        if element is None or in_chrome_markup(element, _CHROME_RE):
             continue
         rest = _LABEL_PREFIX_RE.sub("", text, count=1).strip()
         if not rest and getattr(node, "is_text", False):

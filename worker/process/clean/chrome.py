@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 # Chrome lines are short; a long paragraph that happens to mention "share" or
 # "newsletter" is body text, so rules only look at lines up to this length.
@@ -347,3 +348,18 @@ def remove_learned(paragraphs: list[str], learned: frozenset[str]) -> list[str]:
         if any(line.strip() for line in lines):
             kept.append("\n".join(lines).strip("\n"))
     return kept
+
+
+def in_chrome_markup(element: Any, pattern: re.Pattern[str]) -> bool:
+    """
+    Return whether an lxml element sits in page chrome: inside `nav`, `footer` or `aside`, or
+    inside an element whose class or id matches `pattern` (each reader passes its own words).
+    """
+    for node in (element, *element.iterancestors()):
+        if node.tag in {"body", "html"}:
+            return False
+        if node.tag in {"aside", "footer", "nav"} or pattern.search(
+            f"{node.get('class') or ''} {node.get('id') or ''}"
+        ):
+            return True
+    return False

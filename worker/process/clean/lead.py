@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from worker.process.clean.chrome import in_chrome_markup
+
 _LEAD_CLASS_RE = re.compile(
     r"(?:^|[\s_-])(?:lead|leadtext|lede|intro|introduction|standfirst|abstract|deck|dek|chapo|summary"
     r"|excerpt|vorspann|bajada|entradilla|sumario|sottotitolo|occhiello|teaser-?text|article-?teaser)"
@@ -39,17 +41,6 @@ def _text(element: Any) -> str:
             parts.append(_text(child))
         parts.append(child.tail or "")
     return " ".join("".join(parts).split())
-
-
-def _in_chrome(element: Any) -> bool:
-    for node in (element, *element.iterancestors()):
-        if node.tag in {"body", "html"}:
-            return False
-        if node.tag in {"nav", "footer", "aside"}:
-            return True
-        if _CHROME_RE.search(f"{node.get('class') or ''} {node.get('id') or ''}"):
-            return True
-    return False
 
 
 def _words(text: str) -> set[str]:
@@ -92,7 +83,7 @@ def find_lead(tree: Any, first_paragraph: str, description: str | None) -> str |
         # the whole header, not a lead.
         if len(element.xpath(".//p | .//a")) > 2 or element.xpath(".//h1 | .//h2 | .//h3 | .//h4"):
             continue
-        if len(_CODE_RE.findall(text)) > 2 or _in_chrome(element):
+        if len(_CODE_RE.findall(text)) > 2 or in_chrome_markup(element, _CHROME_RE):
             continue
         return text
     return None

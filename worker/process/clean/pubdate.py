@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from worker.process.clean.chrome import in_chrome_markup
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.dates import parse_datetime
 
@@ -126,17 +127,6 @@ def parse_stamp(text: str, source: str, now: datetime, *, dayfirst: bool = True)
     return Stamp(when, bool(_TIME_RE.search(text)), source)
 
 
-def _in_chrome(element: Any) -> bool:
-    for node in (element, *element.iterancestors()):
-        if node.tag in {"body", "html"}:
-            return False
-        if node.tag in {"aside", "footer", "nav"} or _CHROME_RE.search(
-            f"{node.get('class') or ''} {node.get('id') or ''}"
-        ):
-            return True
-    return False
-
-
 def _parent_class(element: Any) -> str:
     parent = element.getparent()
     return str(parent.get("class") or "") if parent is not None else ""
@@ -144,7 +134,7 @@ def _parent_class(element: Any) -> str:
 
 def _time_elements(tree: Any) -> list[Any]:
     """Return `<time datetime>` elements of the article, publication ones first."""
-    found = [t for t in tree.xpath("//time[@datetime]") if not _in_chrome(t)]
+    found = [t for t in tree.xpath("//time[@datetime]") if not in_chrome_markup(t, _CHROME_RE)]
     marked = [
         t
         for t in found
@@ -232,7 +222,7 @@ def shown_offset(tree: Any, stamp: Stamp) -> timezone | None:
         if len(node) > 120 or not _CLOCK_RE.search(node):
             continue
         element = node.getparent()
-        if element is None or _in_chrome(element):
+        if element is None or in_chrome_markup(element, _CHROME_RE):
             continue
         for context in (element, element.getparent()):
             if context is None:
