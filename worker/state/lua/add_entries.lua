@@ -6,15 +6,7 @@ local keep, ttl = tonumber(ARGV[1]), ARGV[2]
 local recent = {}
 for i = 3, #ARGV do recent[ARGV[i]] = true end
 local s, converted = load_entries(KEYS[1], recent)
--- A plain search is memchr-fast for a few keys; many keys against a long memory index it once.
-local has
-if (#ARGV - 2) * #s > 1048576 then
-  local all = {}
-  for p = 1, #s, W do all[string.sub(s, p, p + W - 1)] = true end
-  has = function(d) return all[d] end
-else
-  has = function(d) return find_entry(s, d) ~= nil end
-end
+local has = member_test(s, #ARGV - 2)
 local fresh, added, new = {}, {}, {}
 for i = 3, #ARGV do
   local d = ARGV[i]

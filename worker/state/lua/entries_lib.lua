@@ -29,3 +29,13 @@ local function find_entry(s, d)
     init = p + 1
   end
 end
+-- Returns a test `has(d)` of digest `d` in memory `s`, for `n` digests to look up: a plain search
+-- is memchr-fast for a few keys; many keys against a long memory index it once.
+local function member_test(s, n)
+  if n * #s > 1048576 then
+    local all = {}
+    for p = 1, #s, W do all[string.sub(s, p, p + W - 1)] = true end
+    return function(d) return all[d] end
+  end
+  return function(d) return find_entry(s, d) ~= nil end
+end

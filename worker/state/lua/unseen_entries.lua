@@ -11,14 +11,7 @@ elseif kind == 'set' then
   for _, m in ipairs(redis.call('SMEMBERS', KEYS[1])) do parts[#parts + 1] = entry_digest(m) end
   s = table.concat(parts)
 end
-local has
-if #ARGV * #s > 1048576 then
-  local all = {}
-  for p = 1, #s, W do all[string.sub(s, p, p + W - 1)] = true end
-  has = function(d) return all[d] end
-else
-  has = function(d) return find_entry(s, d) ~= nil end
-end
+local has = member_test(s, #ARGV)
 local out = {}
 for i = 1, #ARGV do
   if not has(ARGV[i]) then out[#out + 1] = i end
