@@ -101,13 +101,8 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     text = value.strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    when = _http_date(text)
+    return None if when is None else max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def parse_max_age(cache_control: str | None) -> int | None:
@@ -118,15 +113,17 @@ def parse_max_age(cache_control: str | None) -> int | None:
 
 def http_date_to_iso(value: str | None) -> str | None:
     """Return an HTTP date (Expires) as ISO UTC, or None when unreadable."""
-    if not value:
-        return None
+    when = _http_date(value) if value else None
+    return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _http_date(value: str) -> datetime | None:
+    """Read an HTTP date (RFC 9110 §5.6.7); one without a zone is UTC; None when unreadable."""
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when
 
 
 def split_content_type(value: str | None) -> tuple[str | None, str | None]:
