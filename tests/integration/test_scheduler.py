@@ -10,6 +10,7 @@ import sys
 import tarfile
 import time
 from collections.abc import Iterator
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
@@ -147,6 +148,22 @@ class TestConditionalPolling:
         assert ('"v1"', lm) == (second.headers.get("if-none-match"), second.headers.get("if-modified-since"))
         assert (True, 0) == (result.not_modified, len(queued.queue))
         assert [(304, False)] == [(e["status"], e["parsed"]) for e in polled_events(logs)]
+
+    def test_an_expires_header_delays_the_next_poll(
+        self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued
+    ) -> None:
+        """An `Expires` two hours ahead (longer than the interval) is the earliest next poll."""
+        expires_at = int(time.time()) + 7200
+        body = rss_feed(http_server.url("").rstrip("/"), [1])
+        http_server.route(
+            "/feed.xml",
+            static(body, content_type="application/rss+xml", expires=formatdate(expires_at, usegmt=True)),
+        )
+        spec = feed_spec(http_server.url("/feed.xml"))
+
+        poll.poll_feed(spec, settings=settings, store=sqlite_store, fetcher=fetcher)
+
+        assert sqlite_store.get_feed(spec.location)["next_at"] >= expires_at
 
     def test_unchanged_body_skips_the_parse(
         self, http_server: HTTPTestServer, settings, sqlite_store, fetcher, queued

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import calendar
 import time
 from dataclasses import replace
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
@@ -43,25 +42,19 @@ def _entry_time(entry: FeedEntry) -> float:
     if not entry.published:
         return 0.0
     try:
-        from datetime import datetime
-
         return datetime.fromisoformat(entry.published.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return 0.0
 
 
 def _expires_ts(value: str | None) -> float | None:
+    """Return a response's `expires` (ISO UTC, as `FetchResult` gives it) as epoch seconds."""
     if not value:
         return None
     try:
-        from datetime import datetime
-
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
-        try:
-            return calendar.timegm(parsedate_to_datetime(value).utctimetuple())
-        except (TypeError, ValueError):
-            return None
+        return None
 
 
 def entry_to_raw(entry: FeedEntry, ref: SourceRef, fetched_at: str, min_chars: int) -> RawItem | None:
