@@ -81,6 +81,32 @@ class TestJobs:
         assert 48 == one["new"] == two["new"] == len(by_id_1)
         assert by_id_1 == by_id_2
 
+    def test_two_jobs_say_what_one_says(self, cli, tmp_path: Path) -> None:
+        """Notes and errors (files skipped, a source that cannot be read) are the same with 2 processes."""
+        pages = folder(tmp_path, 6)
+        (pages / "style.css").write_text("body {}")
+        (pages / "scan.pdf").write_bytes(b"%PDF-1.4")
+        missing = tmp_path / "missing.xml"
+        said = {}
+        for jobs in (1, 2):
+            env = {"INGEST_STATE_DIR": str(tmp_path / f"var-{jobs}")}
+            proc = cli(
+                "ingest",
+                str(pages),
+                str(missing),
+                "--out",
+                str(tmp_path / f"out-{jobs}"),
+                "--jobs",
+                str(jobs),
+                "--json",
+                env=env,
+            )
+            result = json.loads(proc.stdout.strip().splitlines()[-1])
+            said[jobs] = (proc.returncode, result["new"], result["notes"], result["errors"])
+
+        assert said[1] == said[2]
+        assert said[1][2], "the skipped files are noted"
+
     def test_ctrl_c_stops_every_process_and_a_rerun_finishes_the_rest(self, base_env, tmp_path: Path) -> None:
         """SIGINT to `ingest --jobs 2` exits 130 with no process left; a second run emits the rest, once."""
         pages = folder(tmp_path, 240)

@@ -1,13 +1,15 @@
-"""Tests for the task queue of `ingest --jobs`: its order, the continuation barrier, the split batches."""
+"""Tests for `ingest --jobs`: the queue's order, the continuation barrier, split batches, outcomes."""
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
 
 from worker import dispatch
-from worker.app.jobs import PIECE, Queue, pieces
+from worker.app.jobs import PIECE, Finished, Queue, pieces
+from worker.errors import HTTPStatusError, ParseError
 
 SPEC: dict[str, Any] = {"kind": "archive", "location": "/data/archive"}
 
@@ -90,3 +92,30 @@ class TestQueue:
         queue.finish(taken[0])
 
         assert not queue
+
+
+class TestFinished:
+    @pytest.mark.parametrize(
+        "exc",
+        [
+            HTTPStatusError("404 Not Found", url="http://h/a", status=404),
+            ParseError("not a feed", url="http://h/f"),
+            ValueError("plain"),
+        ],
+        ids=["keyword-only-argument", "ingest-error", "builtin"],
+    )
+    def test_a_failure_crosses_the_pipe_whole(self, exc: BaseException) -> None:
+        """A failed task's exception comes back with class, message and attributes, whatever its signature."""
+        back = pickle.loads(pickle.dumps(Finished(exc, failed=True)))  # noqa: S301 - our own bytes
+
+        assert back.failed()
+        assert type(exc) is type(back.result)
+        assert str(exc) == str(back.result)
+        assert vars(exc) == vars(back.result)
+
+    def test_a_value_crosses_the_pipe(self) -> None:
+        """A task's value comes back as it was."""
+        back = pickle.loads(pickle.dumps(Finished({"seen": 3, "queued": 2}, failed=False)))  # noqa: S301
+
+        assert not back.failed()
+        assert {"seen": 3, "queued": 2} == back.result

@@ -176,13 +176,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     runtime.get().pipeline.warm()
     started = time.monotonic()
     if args.jobs > 1:
+        run = Drained()
         try:
-            counts, pool_errors = jobs.run_pool(tasks, args.jobs, progress=progress)
+            jobs.run_pool(
+                tasks,
+                args.jobs,
+                progress=progress,
+                on_done=lambda name, task_args, outcome, bar: _count(run, bar, name, task_args, outcome),
+            )
         except jobs.WorkerDied as exc:
             # What was done is kept: a second run goes on from there.
             print(f"error: {exc}; run the command again to go on", file=sys.stderr)
             return EXIT_SOURCE
-        run = Drained(counts=counts, errors=pool_errors)
     else:
         local = dispatch.LocalDispatcher()
         local.queue.extend(tasks)
@@ -191,8 +196,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     # What expired goes now, off the run's hot path (the service purges from its dispatch tick).
     purge_all(runtime.get().store, time.time())
     runtime.reset()
-    # The per-source reads behind these lines are counted in-process only.
-    empty, skipped = _archive_lines(specs, run, since=since is not None) if args.jobs == 1 else ([], [])
+    empty, skipped = _archive_lines(specs, run, since=since is not None)
     errors, notes = unnamed + run.errors + empty, run.notes + skipped
     summary = {k: run.counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if summary["failed"]:

@@ -5,7 +5,8 @@ Either way each task is the service's own Celery task, run by `Task.apply`;
 the tasks it sends are collected by a `LocalDispatcher` and run next.  The
 pool is private to one `ingest`: the parent loads the models, forks the
 workers (which share those pages of memory), hands each idle worker the next
-task over a pipe, and gets back the task's tally and the tasks it sent.
+task over a pipe, and gets back the task's outcome and the tasks it sent,
+which it counts (`on_done`) as `drain` counts its own.
 State is shared through the state store, which takes concurrent writers
 (SQLite in WAL mode, or Redis), and the sinks, which lock their writes.
 
@@ -29,16 +30,15 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
-from collections import Counter, deque
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from worker import dispatch
 from worker.app import runtime
-from worker.models import SourceSpec
 
 # Items per process task in the pool (see the module docstring).
 PIECE = 4
@@ -52,34 +52,49 @@ class WorkerDied(RuntimeError):
     """A worker process ended without being asked (killed, out of memory); the others were stopped."""
 
 
-@dataclass
-class Tally:
-    """What one task adds to `ingest`'s summary and progress bar."""
-
-    counts: Counter[str] = field(default_factory=Counter)
-    total: int = 0  # items the progress bar learns about
-    done: int = 0  # items the progress bar may tick off
-    error: str | None = None  # a source that could not be read, in one line
-
-    def add(self, other: Tally) -> None:
-        """Add another task's tally."""
-        self.counts.update(other.counts)
-        self.total += other.total
-        self.done += other.done
-
-
-def one_line(exc: BaseException | Any) -> str:
-    """Return the first line of an error's message, or its type when it has none."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-def run_task(name: str, args: Sequence[Any]) -> tuple[Tally, list[Task]]:
+class Finished:
     """
-    Run one task through Celery in this process; return its tally and the tasks it sent.
+    A finished task as the parent sees it: its value, or the exception that failed it.
 
-    A failed task is counted (`failed`, or a source error for a poll), never raised.
+    It answers `result` and `failed()` as Celery's `EagerResult` does, so
+    `ingest` counts a pooled task with the very code that counts its own.
     """
+
+    def __init__(self, result: Any, failed: bool) -> None:
+        self.result = result
+        self._failed = failed
+
+    def failed(self) -> bool:
+        """Tell whether the task raised."""
+        return self._failed
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # An exception crosses the pipe as its class, arguments and attributes: pickling
+        # it whole calls `cls(*args)`, which fails for those with keyword-only arguments.
+        if self._failed and isinstance(self.result, BaseException):
+            exc = self.result
+            return (_restore_failure, (type(exc), exc.args, _picklable(vars(exc))))
+        return (Finished, (self.result, self._failed))
+
+
+def _picklable(attributes: dict[str, Any]) -> dict[str, Any]:
+    kept = {}
+    for key, value in attributes.items():
+        with contextlib.suppress(Exception):
+            pickle.dumps(value)
+            kept[key] = value
+    return kept
+
+
+def _restore_failure(cls: type[BaseException], args: tuple[Any, ...], attributes: dict[str, Any]) -> Finished:
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(attributes)
+    return Finished(exc, failed=True)
+
+
+def run_task(name: str, args: Sequence[Any]) -> tuple[Finished, list[Task]]:
+    """Run one task through Celery here; return its outcome (never raised) and the tasks it sent."""
     import worker.app.tasks  # noqa: F401 - registers the tasks
     from worker.app.celery_app import app
 
@@ -89,25 +104,7 @@ def run_task(name: str, args: Sequence[Any]) -> tuple[Tally, list[Task]]:
         result = app.tasks[name].apply(args=list(args))
     finally:
         dispatch.current.reset(token)
-    tally = Tally()
-    value: Any = result.result
-    if result.failed():
-        if name == dispatch.TASK_POLL:
-            tally.error = f"{SourceSpec.from_dict(args[0]).location}: {one_line(value)}"
-        else:
-            tally.counts["failed"] += len(args[0]) if name == dispatch.TASK_PROCESS else 1
-    elif name == dispatch.TASK_POLL:
-        tally.counts["seen"] += value["seen"]
-        tally.counts["duplicate"] += value["seen"] - value["queued"]
-        tally.total += value["queued"]
-    elif name == dispatch.TASK_FETCH and value["status"] != "fetched":
-        tally.counts[value["status"]] += 1
-        tally.done += 1
-    elif name == dispatch.TASK_PROCESS:
-        for outcome in value:
-            tally.counts[outcome["status"]] += 1
-        tally.done += len(value)
-    return tally, list(local.queue)
+    return Finished(result.result, result.failed()), list(local.queue)
 
 
 def cores() -> int:
@@ -208,7 +205,7 @@ class _Pool:
             child.close()
             self.conns[parent] = proc
         self.queue = Queue()
-        self.running: dict[Connection, int] = {}
+        self.running: dict[Connection, tuple[int, Task]] = {}
 
     def assign(self) -> None:
         """Give each idle worker a task, while there are tasks that may start."""
@@ -220,20 +217,22 @@ class _Pool:
                 return
             seq, task = found
             conn.send(task)
-            self.running[conn] = seq
+            self.running[conn] = (seq, task)
 
-    def results(self) -> list[tuple[Tally, list[Task]]]:
-        """Wait for the next finished tasks; raise `WorkerDied` when a worker died."""
+    def results(self) -> list[tuple[Task, Finished, list[Task]]]:
+        """Wait for the next finished tasks: each task, its outcome, what it sent; raise `WorkerDied`."""
         done = []
         for conn in wait(list(self.running), timeout=1.0):
             assert isinstance(conn, Connection)
             try:
-                done.append(conn.recv())
+                finished, sent = conn.recv()
             except EOFError:
                 proc = self.conns[conn]
                 proc.join(timeout=STOP_TIMEOUT_S)
                 raise WorkerDied(f"worker process {proc.pid} exited with code {proc.exitcode}") from None
-            self.queue.finish(self.running.pop(conn))
+            seq, task = self.running.pop(conn)
+            self.queue.finish(seq)
+            done.append((task, finished, sent))
         return done
 
     def close(self) -> None:
@@ -261,12 +260,19 @@ class _Pool:
             conn.close()
 
 
-def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Counter[str], list[str]]:
+# Called in the parent for each finished task: its name, arguments, outcome, and the progress bar.
+OnDone = Callable[[str, tuple[Any, ...], Finished, Any], None]
+
+
+def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool, on_done: OnDone) -> None:
     """
     Run the tasks and all they send in `jobs` worker processes until none is left.
 
-    Returns:
-        The outcome counts and the one-line errors of sources that could not be read.
+    Args:
+        tasks: The first tasks, (name, args) as `dispatch` sends them.
+        jobs: The number of worker processes.
+        progress: Show a progress bar (on stderr).
+        on_done: Counts each finished task, in the parent, in the order they finish.
 
     Raises:
         KeyboardInterrupt: Ctrl-C; every worker has exited.
@@ -282,19 +288,13 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Count
     pool = _Pool(jobs)
     # The bar's monitor thread starts after the fork: a forked child never inherits a thread.
     bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
-    tally = Tally()
-    errors: list[str] = []
     finished = False
     try:
         pool.queue.push(tasks)
         pool.assign()
         while pool.running:
-            for result, sent in pool.results():
-                tally.add(result)
-                if result.error:
-                    errors.append(result.error)
-                bar.total = (bar.total or 0) + result.total
-                bar.update(result.done)
+            for (name, args), outcome, sent in pool.results():
+                on_done(name, args, outcome, bar)
                 pool.queue.push(sent)
             pool.assign()
         finished = True
@@ -304,4 +304,3 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool) -> tuple[Count
             pool.close()
         else:
             pool.interrupt()
-    return tally.counts, errors
