@@ -172,8 +172,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return 1 if unnamed else 0
     progress = sys.stderr.isatty() and not args.quiet
     tasks = [(dispatch.TASK_POLL, (spec.to_dict(), None, None, options)) for spec in specs]
-    # Models load before the clock starts, and before `--jobs` forks, so the workers share them.
-    runtime.get().pipeline.warm()
+    # Models load before the clock starts, and before `--jobs` forks, so the workers share them;
+    # nothing to read (every argument refused) loads nothing.
+    if tasks:
+        runtime.get().pipeline.warm()
     started = time.monotonic()
     if args.jobs > 1:
         run = Drained()
@@ -193,8 +195,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         local.queue.extend(tasks)
         run = drain(local, progress=progress)
     elapsed_s = time.monotonic() - started
-    # What expired goes now, off the run's hot path (the service purges from its dispatch tick).
-    purge_all(runtime.get().store, time.time())
+    # What expired goes now, off the run's hot path (the service purges from its dispatch tick); a run
+    # that read nothing wrote nothing, and leaves it to the next one.
+    if tasks:
+        purge_all(runtime.get().store, time.time())
     runtime.reset()
     empty, skipped = _archive_lines(specs, run, since=since is not None)
     errors, notes = unnamed + run.errors + empty, run.notes + skipped
