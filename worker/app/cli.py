@@ -113,9 +113,9 @@ def _ingest_parser(sub: Any) -> None:
     ing.add_argument(
         "--jobs",
         type=_positive,
-        default=1,
+        default=jobs.cores(),
         metavar="N",
-        help=f"worker processes sharing the loaded models (this machine has {jobs.cores()} cores)",
+        help="worker processes sharing the loaded models (default: the usable cores, %(default)s)",
     )
 
 

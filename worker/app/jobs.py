@@ -28,16 +28,20 @@ and re-raises `KeyboardInterrupt`, so nothing outlives the command.
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from worker import dispatch
+from worker.app import logging as wlogging
 from worker.app import runtime
 
 # Items per process task in the pool (see the module docstring).
@@ -168,9 +172,16 @@ class Queue:
         return bool(self.pending or self.running)
 
 
-def _worker(conn: Connection) -> None:
-    """Run the tasks the parent sends until it sends None or goes away; exit 130 on Ctrl-C."""
+def _worker(conn: Connection, capture: bool) -> None:
+    """
+    Run the tasks the parent sends until it sends None or goes away; exit 130 on Ctrl-C.
+
+    With `capture` (a progress bar in the parent) the log lines of a task go
+    back with its outcome, for the parent to print above the bar: written here,
+    they would land on the bar's line.
+    """
     code = 0
+    lines = _capture_logs() if capture else None
     try:
         while True:
             try:
@@ -180,7 +191,8 @@ def _worker(conn: Connection) -> None:
             if message is None:
                 break
             name, args = message
-            conn.send(run_task(name, args))
+            finished, sent = run_task(name, args)
+            conn.send((finished, sent, _take(lines)))
     except KeyboardInterrupt:
         signal.signal(
             signal.SIGINT, signal.SIG_IGN
@@ -192,15 +204,34 @@ def _worker(conn: Connection) -> None:
     raise SystemExit(code)
 
 
+def _capture_logs() -> io.StringIO:
+    """Point this process's log handlers at a buffer; return it."""
+    buffer = io.StringIO()
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(buffer)
+    return buffer
+
+
+def _take(buffer: io.StringIO | None) -> list[str]:
+    """Return the lines logged into `buffer` since the last call, and empty it."""
+    if buffer is None:
+        return []
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.splitlines()
+
+
 class _Pool:
     """The parent's side: the worker processes, their pipes and the task each runs."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, *, capture: bool) -> None:
         context = multiprocessing.get_context("fork")
         self.conns: dict[Connection, multiprocessing.process.BaseProcess] = {}
         for _ in range(jobs):
             parent, child = context.Pipe()
-            proc = context.Process(target=_worker, args=(child,), daemon=True)
+            proc = context.Process(target=_worker, args=(child, capture), daemon=True)
             proc.start()
             child.close()
             self.conns[parent] = proc
@@ -219,20 +250,20 @@ class _Pool:
             conn.send(task)
             self.running[conn] = (seq, task)
 
-    def results(self) -> list[tuple[Task, Finished, list[Task]]]:
-        """Wait for the next finished tasks: each task, its outcome, what it sent; raise `WorkerDied`."""
+    def results(self) -> list[tuple[Task, Finished, list[Task], list[str]]]:
+        """Wait for the next finished tasks: each task, its outcome, what it sent, the lines it logged."""
         done = []
         for conn in wait(list(self.running), timeout=1.0):
             assert isinstance(conn, Connection)
             try:
-                finished, sent = conn.recv()
+                finished, sent, lines = conn.recv()
             except EOFError:
                 proc = self.conns[conn]
                 proc.join(timeout=STOP_TIMEOUT_S)
                 raise WorkerDied(f"worker process {proc.pid} exited with code {proc.exitcode}") from None
             seq, task = self.running.pop(conn)
             self.queue.finish(seq)
-            done.append((task, finished, sent))
+            done.append((task, finished, sent, lines))
         return done
 
     def close(self) -> None:
@@ -285,22 +316,27 @@ def run_pool(tasks: Sequence[Task], jobs: int, *, progress: bool, on_done: OnDon
 
     # Finalised once here rather than on each worker's first task.
     app.tasks.keys()
-    pool = _Pool(jobs)
-    # The bar's monitor thread starts after the fork: a forked child never inherits a thread.
-    bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
-    finished = False
-    try:
-        pool.queue.push(tasks)
-        pool.assign()
-        while pool.running:
-            for (name, args), outcome, sent in pool.results():
-                on_done(name, args, outcome, bar)
-                pool.queue.push(sent)
+    # Entered before the fork, so the workers inherit per-item events at DEBUG too.
+    quiet = wlogging.progress_bar() if progress else contextlib.nullcontext()
+    with quiet:
+        pool = _Pool(jobs, capture=progress)
+        # The bar's monitor thread starts after the fork: a forked child never inherits a thread.
+        bar = tqdm(total=0, unit="item", disable=not progress, dynamic_ncols=True)
+        finished = False
+        try:
+            pool.queue.push(tasks)
             pool.assign()
-        finished = True
-    finally:
-        bar.close()
-        if finished:
-            pool.close()
-        else:
-            pool.interrupt()
+            while pool.running:
+                for (name, args), outcome, sent, lines in pool.results():
+                    for line in lines:
+                        bar.write(line, file=sys.stderr)
+                    on_done(name, args, outcome, bar)
+                    pool.queue.push(sent)
+                pool.assign()
+            finished = True
+        finally:
+            bar.close()
+            if finished:
+                pool.close()
+            else:
+                pool.interrupt()
