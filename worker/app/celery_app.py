@@ -22,7 +22,7 @@ import structlog
 from celery import Celery, bootsteps, signals, states
 
 from worker import config, dispatch
-from worker.app import broker, deadletters, health, ledger, metrics, runtime
+from worker.app import broker, deadletters, forkguard, health, ledger, metrics, runtime
 from worker.app import logging as wlogging
 from worker.app.health import SAFE_POLICY, eviction_policy
 from worker.state import StateStore, open_store
@@ -170,15 +170,17 @@ class Heartbeat(bootsteps.StartStopStep):  # type: ignore[misc]
         store = None
         while True:
             try:
-                store = store or open_store(settings)
-                health.beat_worker(store, hostname, leaving=self.stopped.is_set())
+                with forkguard.guard():
+                    store = store or open_store(settings)
+                    health.beat_worker(store, hostname, leaving=self.stopped.is_set())
             except Exception as exc:  # noqa: BLE001 - a missed heartbeat must not stop the worker
                 log.warning("heartbeat_failed", error=repr(exc))
             if self.stopped.is_set():
                 break
             self.stopped.wait(health.HEARTBEAT_S)
         if store is not None:
-            store.close()
+            with forkguard.guard():
+                store.close()
 
     def stop(self, parent: Any) -> None:
         self.stopped.set()
@@ -221,12 +223,14 @@ class DeadQueueDrain(bootsteps.StartStopStep):  # type: ignore[misc]
         drain = deadletters.Drain(lambda: broker.connect(settings), store)
         try:
             while not self.stopped.is_set():
-                drain.run_safely()
+                with forkguard.guard():
+                    drain.run_safely()
                 self.stopped.wait(deadletters.DRAIN_INTERVAL_S)
         finally:
-            drain.close()
-            for s in stores:
-                s.close()
+            with forkguard.guard():
+                drain.close()
+                for s in stores:
+                    s.close()
 
     def stop(self, parent: Any) -> None:
         self.stopped.set()

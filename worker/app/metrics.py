@@ -159,17 +159,19 @@ def _gauges(settings: Settings) -> Collector:
 
 
 def _store_stats(settings: Settings) -> dict[str, int]:
+    from worker.app import forkguard
     from worker.state import open_store
 
-    store = open_store(settings)
-    try:
-        disabled = store.disabled_count()
-        if settings.redis_url:
-            from worker.app.health import dead_count
+    with forkguard.guard():  # scraped from a thread of the worker's main process, which forks
+        store = open_store(settings)
+        try:
+            disabled = store.disabled_count()
+            if settings.redis_url:
+                from worker.app.health import dead_count
 
-            dead = dead_count(settings)
-        else:
-            dead = len(store.dead_letters(100_000))
-        return {"disabled": disabled, "dead": dead}
-    finally:
-        store.close()
+                dead = dead_count(settings)
+            else:
+                dead = len(store.dead_letters(100_000))
+            return {"disabled": disabled, "dead": dead}
+        finally:
+            store.close()
