@@ -228,7 +228,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     data = read_page(tree, url)
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
-    resolved = resolve(tree, url, now=now, hints=hints, found=meta, body_authors=body.authors)
+    resolved = resolve(tree, url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
     kept = _drop_title(kept, resolved.title)
     kept = _with_lead(kept, tree, resolved.description, resolved.title)
     not_article = not_article_reason(

@@ -74,14 +74,21 @@ def find_lead(tree: Any, first_paragraph: str, description: str | None) -> str |
             break
         if element in ancestors:
             continue
-        text = _text(element)
-        if not _MIN_CHARS <= len(text) <= _MAX_CHARS:
+        # The cheap tests first (all must hold, so their order changes nothing): lxml's own text,
+        # scripts included, bounds the visible text from above.
+        if len(element.text_content()) < _MIN_CHARS:
             continue
-        if not (_LEAD_CLASS_RE.search(element.get("class") or "") or _shows(text, description)):
+        by_class = bool(_LEAD_CLASS_RE.search(element.get("class") or ""))
+        if not (by_class or description):
             continue
         # A block of several paragraphs or links, or one with its own heading, is a teaser box or
         # the whole header, not a lead.
         if len(element.xpath(".//p | .//a")) > 2 or element.xpath(".//h1 | .//h2 | .//h3 | .//h4"):
+            continue
+        text = _text(element)
+        if not _MIN_CHARS <= len(text) <= _MAX_CHARS:
+            continue
+        if not (by_class or _shows(text, description)):
             continue
         if len(_CODE_RE.findall(text)) > 2 or in_chrome_markup(element, _CHROME_RE):
             continue

@@ -153,6 +153,7 @@ def resolve(
     hints: Hints | None = None,
     found: dict[str, Any] | None = None,
     body_authors: tuple[str, ...] = (),
+    data: PageData | None = None,
 ) -> Metadata:
     """
     Return the article's metadata from the page, its feed hints and trafilatura's findings.
@@ -164,10 +165,11 @@ def resolve(
         hints: the feed entry's statements.
         found: trafilatura's metadata of the page (heuristic evidence, used last).
         body_authors: authors read off the text's own byline and sign-off lines.
+        data: the page's structured data, when the caller has read it already (`read_page`).
     """
     hints = hints or Hints()
     found = found or {}
-    data = read_page(tree, url)
+    data = data or read_page(tree, url)
     names = site_names(data, url)
     title = resolve_title(tree, data, url, hints.title)
     if title is None and found.get("title"):
