@@ -185,3 +185,42 @@ class TestJobs:
 
         assert 0 == rerun.returncode, rerun.stderr[-3000:]
         assert 240 == len(ids) == len(set(ids))
+
+    def test_a_killed_parent_leaves_no_worker_behind(self, base_env, tmp_path: Path) -> None:
+        """SIGKILL of `ingest --jobs 2` itself: its workers exit on their own; a rerun emits the rest, once."""
+        pages = folder(tmp_path, 240)
+        out = tmp_path / "out"
+        argv = [
+            sys.executable,
+            "-m",
+            "worker",
+            "ingest",
+            str(pages),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--json",
+        ]
+        proc = subprocess.Popen(argv, env=base_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert wait_for(lambda: len(read_jsonl(out)) >= 8, timeout=180), "no article was written"
+            workers = children(proc.pid)
+            proc.kill()
+            proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+        assert 2 == len(workers)
+        # Each worker reads EOF (or a broken pipe) once its task ends: nothing is orphaned for good.
+        assert wait_for(lambda: not any(running(pid) for pid in workers), timeout=60)
+
+        rerun = subprocess.run(
+            argv, env=base_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+        )
+        ids = [r["id"] for r in read_jsonl(out)]
+
+        assert 0 == rerun.returncode, rerun.stderr[-3000:]
+        assert 240 == len(ids) == len(set(ids))

@@ -172,14 +172,19 @@ class Queue:
         return bool(self.pending or self.running)
 
 
-def _worker(conn: Connection, capture: bool) -> None:
+def _worker(conn: Connection, capture: bool, parents: list[Connection]) -> None:
     """
     Run the tasks the parent sends until it sends None or goes away; exit 130 on Ctrl-C.
 
     With `capture` (a progress bar in the parent) the log lines of a task go
     back with its outcome, for the parent to print above the bar: written here,
     they would land on the bar's line.
+    `parents` are the parent's ends of the pipes, this worker's and the earlier
+    ones', copied by the fork: closed here, so that when the parent dies (even
+    by SIGKILL) its ends are closed everywhere and each worker reads EOF and exits.
     """
+    for end in parents:
+        end.close()
     code = 0
     lines = _capture_logs() if capture else None
     try:
@@ -192,7 +197,10 @@ def _worker(conn: Connection, capture: bool) -> None:
                 break
             name, args = message
             finished, sent = run_task(name, args)
-            conn.send((finished, sent, _take(lines)))
+            try:
+                conn.send((finished, sent, _take(lines)))
+            except OSError:  # the parent is gone: what the task did is stored, the next run goes on
+                break
     except KeyboardInterrupt:
         signal.signal(
             signal.SIGINT, signal.SIG_IGN
@@ -231,7 +239,8 @@ class _Pool:
         self.conns: dict[Connection, multiprocessing.process.BaseProcess] = {}
         for _ in range(jobs):
             parent, child = context.Pipe()
-            proc = context.Process(target=_worker, args=(child, capture), daemon=True)
+            parents = [*self.conns, parent]
+            proc = context.Process(target=_worker, args=(child, capture, parents), daemon=True)
             proc.start()
             child.close()
             self.conns[parent] = proc
