@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -25,6 +24,7 @@ from worker.app.console import settings_of
 from worker.app.status import MINUTES, Snapshot, SourceRow, group_dead, render, source_row, worst_first
 from worker.config import Settings
 from worker.errors import IngestError
+from worker.models import archive_uri
 from worker.state import StateStore, open_store
 
 log = structlog.get_logger(__name__)
@@ -36,10 +36,9 @@ DEAD_READ_LIMIT = 10_000
 
 
 def _source_record_url(row: SourceRow, state: dict[str, Any]) -> str:
-    """Return the `source.url` of the records a source gives (an archive's is its file: URI)."""
+    """Return the `source.url` of the records a source gives (an archive's is `archive:NAME`)."""
     if row.kind == "archive":
-        location = (state.get("spec") or {}).get("location") or row.url
-        return Path(str(location)).resolve().as_uri()
+        return archive_uri(str((state.get("spec") or {}).get("name") or row.name))
     return row.url
 
 
