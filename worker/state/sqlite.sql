@@ -52,3 +52,6 @@ CREATE INDEX IF NOT EXISTS slots_tat ON slots (tat);
 CREATE TABLE IF NOT EXISTS parked (id TEXT PRIMARY KEY, due REAL NOT NULL, at REAL NOT NULL,
                                    payload TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS parked_due ON parked (due);
+-- The last heartbeat of each member of a group (`health`'s workers); each write drops the silent ones.
+CREATE TABLE IF NOT EXISTS heartbeats (grp TEXT NOT NULL, member TEXT NOT NULL, at REAL NOT NULL,
+                                       PRIMARY KEY (grp, member)) WITHOUT ROWID;

@@ -24,6 +24,7 @@ from worker.state.base import CHROME_MAX_LINES, TIMELINE_KEEP_MINUTES, DeadLette
 from worker.state.nearindex import NearKey
 from worker.state.redis.base import connect
 from worker.state.redis.feeds import FeedTables
+from worker.state.redis.overview import OverviewTables
 
 __all__ = ["BOUNDED_KEYS", "RedisStore", "connect"]
 
@@ -49,7 +50,7 @@ BOUNDED_KEYS = {
 _LEGACY_SCAN = 1000
 
 
-class RedisStore(FeedTables):
+class RedisStore(FeedTables, OverviewTables):
     """State in Redis under one key prefix."""
 
     def __init__(
