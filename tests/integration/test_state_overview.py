@@ -74,3 +74,56 @@ class TestHeartbeats:
         s.close()
 
         assert 2 * BEATS_EACH == len(seen)
+
+
+def _subscribe(
+    store: StateStore, url: str, *, errors: int = 0, disabled: str | None = None, at: float
+) -> None:
+    """Store a subscribed source as polling leaves it: scheduled at `at`, or disabled and unscheduled."""
+    state = {"spec": {"kind": "feed", "location": url, "name": url}, "errors": errors, "disabled": disabled}
+    store.put_feed(url, state, next_at=None if disabled else at)
+
+
+class TestSourcesPage:
+    @pytest.fixture
+    def sources(self, store: StateStore) -> StateStore:
+        """Three sources in good health, two failing, one disabled, and a one-shot feed never subscribed."""
+        for i in range(3):
+            _subscribe(store, f"http://h/ok{i}", at=2000.0 + i)
+        _subscribe(store, "http://h/fail1", errors=1, at=3000.0)
+        _subscribe(store, "http://h/fail3", errors=3, at=3100.0)
+        _subscribe(store, "http://h/gone", errors=5, disabled="410 Gone", at=0)
+        store.put_feed("http://h/one-shot", {"spec": {"kind": "feed"}, "errors": 0})
+        return store
+
+    def test_the_worst_come_first_within_the_limit(self, sources: StateStore) -> None:
+        """Three rows: the disabled, then the failing by errors; the totals count every subscribed source."""
+        page = sources.sources_page(3)
+
+        assert ["http://h/gone", "http://h/fail3", "http://h/fail1"] == [u for u, _, _ in page.rows]
+        assert [None, 3100.0, 3000.0] == [at for _, _, at in page.rows]
+        assert (6, 1, 2) == (page.total, page.disabled, page.failing)
+
+    def test_a_large_limit_gives_every_subscribed_source_once(self, sources: StateStore) -> None:
+        """With room for all, each subscribed source is one row, with its state; the one-shot feed is none."""
+        page = sources.sources_page(100)
+
+        urls = [u for u, _, _ in page.rows]
+        assert 6 == len(urls) == len(set(urls))
+        assert "http://h/one-shot" not in urls
+        assert {"http://h/ok0": 2000.0, "http://h/ok2": 2002.0}.items() <= {
+            u: at for u, _, at in page.rows
+        }.items()
+        assert 3 == next(st for u, st, _ in page.rows if u == "http://h/fail3")["errors"]
+
+    def test_recovering_moving_and_removing_keep_the_counts(self, sources: StateStore) -> None:
+        """A failing source that recovers, a moved one and a removed one leave the counts exact."""
+        _subscribe(sources, "http://h/fail1", errors=0, at=3000.0)
+        state = sources.get_feed("http://h/fail3") or {}
+        sources.move_feed("http://h/fail3", "http://h/fail3-moved", state)
+        sources.delete_feed("http://h/gone")
+
+        page = sources.sources_page(1)
+
+        assert ["http://h/fail3-moved"] == [u for u, _, _ in page.rows]
+        assert (5, 0, 1) == (page.total, page.disabled, page.failing)

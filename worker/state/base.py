@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from worker.state.nearindex import NearKey
-from worker.state.overview import Heartbeats
+from worker.state.overview import Heartbeats, SourceOverview
 
 # Fingerprints of site chrome remembered per source (`ChromeMemory`): boilerplate recurs in every
 # article, so a few hundred articles' worth of lines is plenty to find it.
@@ -417,6 +417,7 @@ class StateStore(
     Ledger,
     Maintenance,
     Heartbeats,
+    SourceOverview,
     Protocol,
 ):
     """Every role at once: what one worker process opens (`worker.state.open_store`)."""
