@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from worker.hosts import http_host
 
@@ -13,6 +13,24 @@ SourceKind = Literal["feed", "archive", "page"]
 ContentType = Literal["html", "text", "record"]
 # A sitemap's articles are `archive` records: a sitemap is a site's index of its pages.
 SpecKind = Literal["feed", "archive", "page", "sitemap"]
+ARCHIVE_SCHEME = "archive:"
+
+
+def archive_uri(name: str, member: str | None = None) -> str:
+    """
+    Return the location-free URI of an archive (`archive:NAME`) or of a member (`archive:NAME/MEMBER`).
+
+    An archive is named by its source name (the configured one, else its base
+    name), never by where it lies, so records and their ids stay the same when
+    the folder moves and no local path leaks downstream.  The name is
+    percent-encoded whole (a `/` in it cannot pose as a member path); the
+    member keeps its `/` and has surrogate-escaped bytes (tarfile's undecodable
+    names) encoded, so the URI is always valid.
+    """
+    base = ARCHIVE_SCHEME + quote(name, safe="")
+    if member is None:
+        return base
+    return f"{base}/{quote(member, safe='/', errors='surrogateescape')}"
 
 
 @dataclass(frozen=True)
@@ -156,7 +174,8 @@ class SourceSpec:
 
     def ref(self) -> SourceRef:
         """Return the `source` of the records this source yields."""
-        url = Path(self.location).resolve().as_uri() if self.kind == "archive" else self.location
+        # An archive's records name it by its source name only: its path is the operator's business.
+        url = archive_uri(self.name) if self.kind == "archive" else self.location
         kind: SourceKind = "feed" if self.kind == "feed" else "page" if self.kind == "page" else "archive"
         return SourceRef(kind=kind, name=self.name, url=url, tz=self.tz)
 

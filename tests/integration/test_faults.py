@@ -27,6 +27,7 @@ from tests.support.corpus import article_page
 from worker.delivery.jsonl import JsonlSink, SinkFull
 from worker.dispatch import QUEUES
 from worker.ids import article_id
+from worker.models import archive_uri
 
 pytestmark = pytest.mark.integration
 
@@ -43,11 +44,11 @@ FAST_REDELIVERY = {
 
 
 def write_archive(folder: Path, ids: range) -> set[str]:
-    """Write one distinct HTML article page per id; return their article ids."""
+    """Write one distinct HTML article page per id; return their ids (when ingested by the folder path)."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in ids:
         (folder / f"a{i:05d}.html").write_bytes(article_page(i))
-    return {article_id(p.absolute().as_uri()) for p in folder.glob("*.html")}
+    return {article_id(archive_uri(folder.name, p.name)) for p in folder.glob("*.html")}
 
 
 def stream_ids(r: redis.Redis) -> list[str]:

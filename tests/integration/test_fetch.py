@@ -470,6 +470,49 @@ class TestContent:
             make_fetcher().fetch(server.url("/bin"))
 
     @pytest.mark.parametrize(
+        ("path", "content_type", "encoding"),
+        [
+            ("/map", "application/gzip", None),
+            ("/map", "application/x-gzip", None),
+            ("/sitemap.xml.gz", "application/octet-stream", None),
+            ("/sitemap.xml.gz", None, None),
+            ("/sitemap.xml.gz", "application/gzip", "gzip"),
+        ],
+        ids=["gzip", "x-gzip", "gz-as-bytes", "gz-untyped", "gz-and-content-coding"],
+    )
+    def test_a_gzip_file_is_read_gunzipped_when_asked(
+        self, server, make_fetcher, path, content_type, encoding
+    ):
+        """With `gunzip`, a gzip file is read as what it holds (codings undone first); without, refused."""
+        xml = b"<urlset><url><loc>http://a.example/1</loc></url></urlset>"
+        body = gzip.compress(gzip.compress(xml)) if encoding else gzip.compress(xml)
+        headers = {"Content_Encoding": encoding} if encoding else {}
+        server.route(path, static(body, content_type=content_type, **headers))
+        fetcher = make_fetcher()
+
+        result = fetcher.fetch(server.url(path), gunzip=True)
+
+        assert (xml, None) == (result.body, result.content_type)
+        if content_type is not None:
+            with pytest.raises(UnsupportedContent, match=content_type):
+                fetcher.fetch(server.url(path))
+
+    def test_a_gzip_file_is_capped_once_decompressed(self, server, make_fetcher):
+        """A gzip file that inflates past the cap is cut there, without inflating it all."""
+        server.route("/map", static(_bomb("gzip"), content_type="application/gzip"))
+        fetcher = make_fetcher()
+
+        tracemalloc.start()
+        try:
+            with pytest.raises(BodyTooLarge, match="once decompressed"):
+                fetcher.fetch(server.url("/map"), gunzip=True)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+
+        assert peak < 8 * MB
+
+    @pytest.mark.parametrize(
         ("content_type", "body", "charset"),
         [
             ("text/html; charset=utf-99", "café".encode(), None),

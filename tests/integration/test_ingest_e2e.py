@@ -83,7 +83,7 @@ class TestSeedRecord:
         ):
             assert chrome not in rec["text"]
         assert "\n\n" in rec["text"]
-        assert SEED.name in rec["url"]
+        assert f"archive:archive/{SEED.name}" == rec["url"]
         assert article_id(rec["url"]) == rec["id"]
         assert rec["duplicate_of"] is None
         persons = {e["text"] for e in rec["entities"] if e["label"] == "PERSON"}
@@ -103,7 +103,7 @@ class TestSeedRecord:
         assert {
             "kind": "archive",
             "name": "archive",
-            "url": seed_dir.resolve().as_uri(),
+            "url": "archive:archive",
             "title": None,
         } == rec["source"]
         assert record.word_count(rec["text"]) == rec["word_count"] > 400
@@ -125,6 +125,26 @@ class TestSeedRecord:
 
         assert (0, 1) == (again["new"], again["duplicate"])
         assert 1 == len(read_jsonl(out))
+
+    def test_the_same_archive_in_two_folders_gives_one_record(
+        self, cli, seed_dir: Path, tmp_path: Path
+    ) -> None:
+        """A copy of the archive elsewhere has the same ids: both give one record, no local path in it."""
+        out = tmp_path / "out"
+        copies = [tmp_path / "one" / "archive", tmp_path / "two" / "deeper" / "archive"]
+        for copy in copies:
+            shutil.copytree(seed_dir, copy)
+
+        # Emitting duplicates, a copy told only by its content would be a second record (`duplicate_of`):
+        # one record means the copy's id was already done.
+        env = {"INGEST_EMIT_DUPLICATES": "1"}
+        first = summary(cli("ingest", str(copies[0]), "--out", str(out), "--json", env=env))
+        second = summary(cli("ingest", str(copies[1]), "--out", str(out), "--json", env=env))
+        records = read_jsonl(out)
+
+        assert ((1, 0), (0, 1)) == ((first["new"], first["duplicate"]), (second["new"], second["duplicate"]))
+        assert 1 == len(records)
+        assert str(tmp_path) not in json.dumps(records[0])
 
     def test_redis_mode_puts_the_record_on_the_stream_once(
         self, cli, seed_dir: Path, tmp_path: Path, redis_url: str

@@ -110,19 +110,20 @@ class TestPreviousLayout:
         store.close()
         fresh.close()
 
-    def test_disabled_feeds_stored_before_the_count_existed_are_counted_once(
+    def test_feeds_in_trouble_stored_before_their_indexes_existed_are_indexed_once(
         self, redis_url: str, raw: redis.Redis[str]
     ) -> None:
-        """Feeds disabled by a version without the `disabled` set are found by one scan, then kept."""
+        """Feeds disabled or failing before the `disabled` and `failing` indexes: one scan, then kept."""
         store = RedisStore(redis_url, prefix="t:")
-        gone = {"disabled": "410 Gone"}
-        store.put_feeds([(f"http://h{n}/feed", gone if n % 3 == 0 else {}, None) for n in range(9)])
-        raw.delete("t:disabled", "t:disabled-counted")  # as that version left them
+        gone, failing = {"disabled": "410 Gone", "errors": 4}, {"errors": 2}
+        states = [gone if n % 3 == 0 else failing if n in (1, 2) else {} for n in range(9)]
+        store.put_feeds([(f"http://h{n}/feed", st, 100.0 + n) for n, st in enumerate(states)])
+        raw.delete("t:disabled", "t:disabled-counted", "t:failing")  # as those versions left them
 
         assert 3 == store.disabled_count()
-        assert 1 == raw.exists("t:disabled-counted")
+        assert (1, 2) == (raw.exists("t:troubles-indexed"), store.sources_page(10).failing)
         store.put_feed("http://h1/feed", {"disabled": "too many errors"})
-        assert 4 == store.disabled_count()
+        assert (4, 1) == (store.disabled_count(), store.sources_page(10).failing)
         store.close()
 
 

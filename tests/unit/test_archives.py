@@ -272,50 +272,47 @@ class TestDetectKind:
 
 
 class TestContentArchives:
-    def test_folder_gives_seed_with_file_uri(self, tmp_path: Path) -> None:
-        """A folder yields its .txt/.html/.htm files in sorted path order, each with its file URI."""
+    def test_folder_gives_seed_with_member_uri(self, tmp_path: Path) -> None:
+        """A folder yields its .txt/.html/.htm files in sorted path order, each named by source and path."""
         root = build_folder(tmp_path / "dump")
 
         found = items(root)
 
         assert ["a/000_x.txt", "b.html", "c/d/e.htm", "c/z.txt"] == [i.position for i in found]
         seed = raw(found[0])
-        assert (root / "a" / "000_x.txt").absolute().as_uri() == seed.url
+        assert "archive:dump/a/000_x.txt" == seed.url
         assert SEED_TEXT == seed.content
         assert "text" == seed.content_type
         assert "html" == raw(found[1]).content_type
-        assert SourceRef(kind="archive", name="dump", url=root.absolute().as_uri()) == seed.source
+        assert SourceRef(kind="archive", name="dump", url="archive:dump") == seed.source
 
     @pytest.mark.parametrize("suffix", [".tar.gz", ".tgz", ".tar"], ids=["tar.gz", "tgz", "tar"])
     def test_tar_gives_seed_with_member_uri(self, tmp_path: Path, suffix: str) -> None:
-        """A tar member's URL names both the archive file and the member."""
+        """A tar member's URL names the archive by its base name, and the member's path in it."""
         mode: Literal["w", "w:gz"] = "w" if suffix == ".tar" else "w:gz"
         path = make_tar(tmp_path / f"dump{suffix}", [("dir/000_x.txt", SEED_BYTES)], mode)
 
         found = items(path)
 
         assert 1 == len(found)
-        assert f"{path.absolute().as_uri()}#member=dir/000_x.txt" == raw(found[0]).url
+        assert "archive:dump/dir/000_x.txt" == raw(found[0]).url
         assert SEED_TEXT == raw(found[0]).content
         assert "dump" == raw(found[0]).source.name
 
     def test_zip_gives_seed_with_member_uri(self, tmp_path: Path) -> None:
-        """A zip member's URL names both the archive file and the member."""
+        """A zip member's URL names the archive by its base name, and the member's path (percent-encoded)."""
         path = make_zip(tmp_path / "dump.zip", [("dir/000_x.txt", SEED_BYTES), ("dir/p q.html", PAGE)])
 
         found = items(path)
 
-        assert [
-            f"{path.absolute().as_uri()}#member=dir/000_x.txt",
-            f"{path.absolute().as_uri()}#member=dir/p%20q.html",
-        ] == [raw(i).url for i in found]
+        assert ["archive:dump/dir/000_x.txt", "archive:dump/dir/p%20q.html"] == [raw(i).url for i in found]
         assert [SEED_TEXT, PAGE.decode()] == [raw(i).content for i in found]
 
     def test_single_text_file(self, tmp_path: Path) -> None:
         """A lone .txt file is one text item."""
         path = _write(tmp_path / "one.txt", SEED_BYTES)
 
-        assert [("0", path.absolute().as_uri(), SEED_TEXT)] == [
+        assert [("0", "archive:one/one.txt", SEED_TEXT)] == [
             (i.position, raw(i).url, raw(i).content) for i in items(path)
         ]
 
@@ -324,7 +321,28 @@ class TestContentArchives:
         src = SourceRef(kind="archive", name="mine", url="https://example.org/dump")
         path = make_zip(tmp_path / "dump.zip", [("a.txt", b"a"), ("b.txt", b"b")])
 
-        assert [src, src] == [raw(i).source for i in items(path, source=src)]
+        found = items(path, source=src)
+
+        assert [src, src] == [raw(i).source for i in found]
+        assert ["archive:mine/a.txt", "archive:mine/b.txt"] == [raw(i).url for i in found]
+
+    @pytest.mark.parametrize("kind", ["folder", "tar.gz", "zip", "text"], ids=str)
+    def test_urls_do_not_depend_on_where_the_archive_lies(self, tmp_path: Path, kind: str) -> None:
+        """The same archive in two folders gives the same URLs, and none of them holds a local path."""
+        build = {
+            "folder": lambda d: build_folder(d / "dump"),
+            "tar.gz": lambda d: make_tar(d / "dump.tar.gz", [("dir/000_x.txt", SEED_BYTES)], "w:gz"),
+            "zip": lambda d: make_zip(d / "dump.zip", [("dir/000_x.txt", SEED_BYTES)]),
+            "text": lambda d: _write(d / "dump.txt", SEED_BYTES),
+        }[kind]
+        first, second = tmp_path / "one" / "a", tmp_path / "two"
+        first.mkdir(parents=True)
+        second.mkdir()
+
+        urls = [[raw(i).url for i in items(build(d))] for d in (first, second)]
+
+        assert urls[0] == urls[1]
+        assert [] == [u for u in urls[0] if str(tmp_path) in u or not u.startswith("archive:dump/")]
 
     @pytest.mark.parametrize("kind", ["folder", "tar.gz", "zip", "jsonl", "warc"], ids=str)
     def test_member_over_cap_is_skipped(self, tmp_path: Path, kind: str) -> None:
@@ -362,7 +380,7 @@ class TestMemberSafety:
         with capture_logs() as logs:
             found = items(path)
 
-        assert ["ok.txt"] == [raw(i).url.rpartition("=")[2] for i in found]
+        assert ["ok.txt"] == [raw(i).url.removeprefix("archive:evil/") for i in found]
         skipped = {e["member"]: e["reason"] for e in logs if e["event"] == "archive_member_skipped"}
         assert {
             "../escape.txt": "path_traversal",
@@ -404,7 +422,7 @@ class TestMemberSafety:
         with capture_logs() as logs:
             found = items(path)
 
-        assert ["fine.txt"] == [raw(i).url.rpartition("=")[2] for i in found]
+        assert ["fine.txt"] == [raw(i).url.rpartition("/")[2] for i in found]
         assert {
             "../../escape.txt": "path_traversal",
             "..\\win.txt": "path_traversal",
@@ -665,7 +683,7 @@ class TestArbitraryNames:
                 found = items(path)
             except SourceError:
                 found = []
-            prefix = f"{path.absolute().as_uri()}#member="
+            prefix = "archive:dump/"
             assert all(raw(i).url.startswith(prefix) for i in found)
             assert before == _tree(root)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +22,11 @@ from worker.app.status import (
     source_row,
     worst_first,
 )
+from worker.app.status_server import collect
 from worker.app.svgchart import Bar, bar_chart, nice_ceiling
 from worker.process.pipeline import Outcome
 from worker.state import DeadLetter
+from worker.state.sqlite import SQLiteStore
 
 NOW = 1_718_000_000.0  # 2024-06-10 06:13:20 UTC
 FIRST = int(NOW // 60) - MINUTES + 1
@@ -266,3 +270,49 @@ class TestActivity:
         assert {
             activity.last_new_key("http://h/feed0"): (str(int(NOW)), activity.LAST_NEW_TTL_S)
         } == store.cache
+
+
+class FeedListingRefused(SQLiteStore):
+    """A real SQLite store whose calls that load every feed fail: the page must not need them."""
+
+    def feed_urls(self) -> list[str]:
+        raise AssertionError("the status page listed every feed")
+
+    def scheduled(self) -> dict[str, float]:
+        raise AssertionError("the status page read the whole due-set")
+
+    def get_feeds(self, urls: list[str]) -> dict[str, dict[str, Any]]:
+        raise AssertionError("the status page read feed states one by one")
+
+
+class TestBoundedSources:
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Iterator[SQLiteStore]:
+        """50 subscribed sources: 2 disabled, 10 failing (1 to 10 errors), 38 fine; and one one-shot feed."""
+        s = FeedListingRefused(tmp_path / "state.sqlite3")
+        for i in range(50):
+            url = f"http://h/feed{i:02d}"
+            errors = i - 1 if 2 <= i < 12 else 0
+            disabled = "410 Gone" if i < 2 else None
+            state = {"spec": {"name": f"s{i:02d}", "kind": "feed"}, "errors": errors, "disabled": disabled}
+            s.put_feed(url, {**state, "last_polled": int(NOW) - 60}, next_at=None if disabled else NOW + i)
+        s.put_feed("http://h/one-shot", {"spec": {"name": "once"}, "last_polled": int(NOW)})
+        yield s
+        s.close()
+
+    def test_at_most_rows_are_read_the_worst_first(self, store: SQLiteStore) -> None:
+        """`max_rows` 5 of 50: the 2 disabled, then the 3 with most errors; totals and counts are exact."""
+        snap = collect(store, now=NOW, max_rows=5)
+
+        assert ["s00", "s01", "s11", "s10", "s09"] == [r.name for r in snap.sources]
+        assert (50, {"failing": 10, "disabled": 2}) == (snap.sources_total, snap.health_counts)
+
+    def test_the_page_says_how_many_are_not_shown(self, store: SQLiteStore) -> None:
+        """The table shows 5 rows and a line counts the 45 others; a limit above the total hides none."""
+        bounded = Page(render(collect(store, now=NOW, max_rows=5)))
+        whole = Page(render(collect(store, now=NOW, max_rows=500)))
+
+        assert 5 == sum(1 for t, a in bounded.tags if t == "tr" and "class" in a)
+        assert "45 more sources are not shown" in "".join(bounded.text)
+        assert 50 == sum(1 for t, a in whole.tags if t == "tr" and "class" in a)
+        assert "not shown" not in "".join(whole.text)

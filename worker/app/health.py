@@ -9,7 +9,6 @@ a worker runs, marks itself alive for three ticks (`politeness.mark_tick`).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import time
@@ -27,8 +26,8 @@ from worker.state.redis import connect
 # How often a worker says it is alive; it counts as gone after three missed heartbeats.
 HEARTBEAT_S = 10.0
 LIVENESS_S = 3 * HEARTBEAT_S
-# {host name: last heartbeat, epoch seconds} of the workers seen lately; one key, so `health` finds them all.
-WORKERS_KEY = "workers_alive"
+# The heartbeat group of the workers: host name -> last heartbeat, epoch seconds (`Heartbeats`).
+WORKERS_GROUP = "workers"
 
 # Only this policy guarantees Redis never drops a queued task, a dedupe marker or a feed's state.
 SAFE_POLICY = "noeviction"
@@ -83,27 +82,22 @@ def eviction_policy(settings: Settings) -> str | None:
 def workers_seen(store: StateStore, now: float | None = None) -> dict[str, float]:
     """Return the workers that sent a heartbeat within `LIVENESS_S`, with the time of the last one."""
     at = time.time() if now is None else now
-    raw = store.cache_get(WORKERS_KEY)
-    try:
-        seen = json.loads(raw) if raw else {}
-    except ValueError:
-        seen = {}
-    return {str(h): float(t) for h, t in seen.items() if isinstance(t, int | float) and at - t <= LIVENESS_S}
+    return store.heartbeats(WORKERS_GROUP, at - LIVENESS_S)
 
 
 def beat_worker(store: StateStore, hostname: str, *, leaving: bool = False, now: float | None = None) -> None:
     """
     Record that `hostname` is alive now (or, `leaving`, that it stopped).
 
-    A read-modify-write of one small value: two workers beating at the same
-    instant may drop each other's entry for one period, but the writer is
-    always in it, so "some worker is alive" never reads wrong.
+    One atomic write of this worker's own entry (`Heartbeats`): workers
+    beating at the same instant never drop each other, as a read-modify-write
+    of one shared value could, and entries silent past `LIVENESS_S` go.
     """
+    if leaving:
+        store.heartbeat_leave(WORKERS_GROUP, hostname)
+        return
     at = time.time() if now is None else now
-    seen = {h: t for h, t in workers_seen(store, at).items() if h != hostname}
-    if not leaving:
-        seen[hostname] = round(at, 1)
-    store.cache_set(WORKERS_KEY, json.dumps(seen), math.ceil(LIVENESS_S))
+    store.heartbeat(WORKERS_GROUP, hostname, round(at, 1), math.ceil(LIVENESS_S))
 
 
 def liveness(store: StateStore, *, beat_required: bool = True, now: float | None = None) -> dict[str, Any]:

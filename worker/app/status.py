@@ -297,10 +297,19 @@ def _sources(snap: Snapshot) -> str:
             "add some with <code>python -m worker sources add URL</code> or in schedules/.</p></section>"
         )
     shown = len(snap.sources)
+    hidden = max(0, snap.sources_total - shown)
     caption = (
         f"All {snap.sources_total} sources, worst first."
-        if shown == snap.sources_total
-        else f"The {shown} worst of {snap.sources_total} sources."
+        if not hidden
+        else f"The {shown} worst of {snap.sources_total} sources: disabled, then failing, then by next check."
+    )
+    are = "source is" if hidden == 1 else "sources are"
+    more = (
+        f'<p id="sources-hidden" class="none">{hidden:,} more {are} not shown '
+        "(<code>python -m worker sources list</code> lists every one; "
+        "<code>status --rows N</code> shows more).</p>"
+        if hidden
+        else ""
     )
     rows = "".join(
         f'<tr class="{r.health.replace(" ", "-")}"><th scope=row>{_e(r.name)}'
@@ -317,7 +326,7 @@ def _sources(snap: Snapshot) -> str:
         "<thead><tr><th scope=col>Source</th><th scope=col>URL</th><th scope=col>Last status</th>"
         "<th scope=col>Last polled</th><th scope=col>Last new article</th><th scope=col>Next check</th>"
         "<th scope=col>Consecutive errors</th><th scope=col>Disabled because</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></section>"
+        f"<tbody>{rows}</tbody></table>{more}</section>"
     )
 
 

@@ -12,10 +12,8 @@ import argparse
 import html
 import sys
 import time
-from collections import Counter
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -25,6 +23,7 @@ from worker.app.console import settings_of
 from worker.app.status import MINUTES, Snapshot, SourceRow, group_dead, render, source_row, worst_first
 from worker.config import Settings
 from worker.errors import IngestError
+from worker.models import archive_uri
 from worker.state import StateStore, open_store
 
 log = structlog.get_logger(__name__)
@@ -36,10 +35,9 @@ DEAD_READ_LIMIT = 10_000
 
 
 def _source_record_url(row: SourceRow, state: dict[str, Any]) -> str:
-    """Return the `source.url` of the records a source gives (an archive's is its file: URI)."""
+    """Return the `source.url` of the records a source gives (an archive's is `archive:NAME`)."""
     if row.kind == "archive":
-        location = (state.get("spec") or {}).get("location") or row.url
-        return Path(str(location)).resolve().as_uri()
+        return archive_uri(str((state.get("spec") or {}).get("name") or row.name))
     return row.url
 
 
@@ -53,9 +51,11 @@ def collect(
     """
     Read what the page shows from the state store.
 
-    Every source's state is read to pick the worst `max_rows` (the store has
-    no index of failing sources); only the shown ones are asked for their
-    last new article.
+    At most `max_rows` sources are read (`SourceOverview.sources_page`: the
+    disabled, then the failing, then others by next check, through the
+    store's indexes), so a request costs the same with a million feeds; the
+    totals come from counts.  Only the shown ones are asked for their last
+    new article.
     """
     at = time.time() if now is None else now
     last = int(at // 60)
@@ -63,16 +63,18 @@ def collect(
     timelines = [store.timeline(activity.timeline_name(s), first) for s in activity.CHARTED]
     new, duplicate = (tuple(t.get(m, 0) for m in range(first, last + 1)) for t in timelines)
 
-    due = store.scheduled()
-    states = store.get_feeds(sorted(set(store.feed_urls()) | set(due)))
     # Subscribed sources only, as `sources list` (`worker.sources.registry.subscribed`): scheduled or
     # disabled; a one-shot `ingest` leaves a feed's state behind without subscribing it.
-    urls = sorted(u for u in states.keys() | due.keys() if u in due or states.get(u, {}).get("disabled"))
-    rows = worst_first([source_row(u, states.get(u, {}), due.get(u)) for u in urls])
+    page = store.sources_page(max_rows)
+    states = {url: state for url, state, _ in page.rows}
+    rows = worst_first([source_row(url, state, next_at) for url, state, next_at in page.rows])
     shown = []
-    for row in rows[:max_rows]:
+    for row in rows:
         mark = store.cache_get(activity.last_new_key(_source_record_url(row, states.get(row.url, {}))))
         shown.append(row if mark is None else _with_last_new(row, float(mark)))
+    counts = {"failing": page.failing, "disabled": page.disabled}
+    if len(rows) == page.total:  # every source read: the ones never polled yet can be counted too
+        counts["waiting"] = sum(r.health == "waiting" for r in rows)
 
     letters = store.dead_letters(DEAD_READ_LIMIT)
     return Snapshot(
@@ -82,8 +84,8 @@ def collect(
         new=new,
         duplicate=duplicate,
         sources=tuple(shown),
-        sources_total=len(rows),
-        health_counts=dict(Counter(r.health for r in rows)),
+        sources_total=page.total,
+        health_counts=counts,
         dead=group_dead(letters),
         dead_total=len(letters),
         dead_capped=len(letters) >= DEAD_READ_LIMIT,

@@ -60,6 +60,8 @@ PAGE_ACCEPT = "text/html, application/xhtml+xml, text/plain;q=0.9, */*;q=0.1"
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_REDIRECTS = frozenset({301, 308})
+# A gzip file served as itself (a `sitemap.xml.gz`), not as a content coding of the response.
+GZIP_TYPES = frozenset({"application/gzip", "application/x-gzip"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,13 @@ def _translated(url: str, deadline: float) -> Iterator[None]:
         raise ParseError(f"corrupt content-encoding: {exc}", url=url) from exc
 
 
+def is_gzip_file(mime: str | None, url: str) -> bool:
+    """Tell a body that is a gzip file: typed as gzip, or a `.gz` URL served untyped or as bytes."""
+    if mime in GZIP_TYPES:
+        return True
+    return mime in {None, "application/octet-stream"} and urlsplit(url).path.lower().endswith(".gz")
+
+
 class Fetcher:
     """
     Fetch URLs with one transport, the settings' limits and the SSRF guard.
@@ -150,10 +159,17 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str | None = None,
         allow_file: bool = False,
+        gunzip: bool = False,
     ) -> FetchResult:
         """Fetch with retries of transient errors (`settings.fetch_attempts`)."""
         return self._retry(
-            self.fetch, url, etag=etag, last_modified=last_modified, accept=accept, allow_file=allow_file
+            self.fetch,
+            url,
+            etag=etag,
+            last_modified=last_modified,
+            accept=accept,
+            allow_file=allow_file,
+            gunzip=gunzip,
         )
 
     def fetch(
@@ -164,6 +180,7 @@ class Fetcher:
         last_modified: str | None = None,
         accept: str | None = None,
         allow_file: bool = False,
+        gunzip: bool = False,
     ) -> FetchResult:
         """
         Fetch `url` once, following redirects.
@@ -175,6 +192,10 @@ class Fetcher:
             accept: The Accept header (`FEED_ACCEPT`, `PAGE_ACCEPT`); `*/*` by default.
             allow_file: The URL is a source the operator configured, so `file:` is fine;
                 never set it for URLs found in feeds or pages (they are untrusted).
+            gunzip: A body that is a gzip file (served as `application/gzip` or
+                `application/x-gzip`, or a `.gz` URL served as `application/octet-stream`
+                or untyped: a `sitemap.xml.gz`) is read gunzipped, in the same bounded
+                decoder as a content coding, so `max_body_bytes` caps the decompressed size.
 
         Returns:
             The final response, with status 2xx or 304.
@@ -198,9 +219,9 @@ class Fetcher:
             headers["If-Modified-Since"] = last_modified
         deadline = time.monotonic() + self.settings.total_timeout_s
         with _translated(url, deadline):
-            return self._follow(url, headers, deadline)
+            return self._follow(url, headers, deadline, gunzip=gunzip)
 
-    def _follow(self, url: str, headers: dict[str, str], deadline: float) -> FetchResult:
+    def _follow(self, url: str, headers: dict[str, str], deadline: float, *, gunzip: bool) -> FetchResult:
         current, seen = url, {urldefrag(url).url}
         permanent: str | None = None
         still_permanent = True
@@ -210,7 +231,7 @@ class Fetcher:
             with self.transport.stream(parse_target(current), headers, limits) as resp:
                 location = resp.headers.get("location") if resp.status in REDIRECT_STATUSES else None
                 if location is None:
-                    return self._finish(resp, current, permanent)
+                    return self._finish(resp, current, permanent, gunzip=gunzip)
             target = urldefrag(urljoin(current, location.strip())).url
             # Only an unbroken run of permanent hops from the start may move the source.
             still_permanent = still_permanent and resp.status in PERMANENT_REDIRECTS
@@ -226,7 +247,7 @@ class Fetcher:
             f"more than {self.settings.max_redirects} redirects", url=current, status=resp.status
         )
 
-    def _finish(self, resp: Response, url: str, permanent: str | None) -> FetchResult:
+    def _finish(self, resp: Response, url: str, permanent: str | None, *, gunzip: bool) -> FetchResult:
         status = resp.status
         retry_after_s = parse_retry_after(resp.headers.get("retry-after"))
         if status == 429 or status >= 500:
@@ -236,10 +257,14 @@ class Fetcher:
         mime, charset = split_content_type(resp.headers.get("content-type"))
         body = b""
         if status not in (204, 304):
-            reason = binary_reason(mime)
+            gzipped = gunzip and is_gzip_file(mime, url)
+            reason = None if gzipped else binary_reason(mime)
             if reason is not None:
                 raise UnsupportedContent(reason, url=url)
-            body = self._read_body(resp, url)
+            body = self._read_body(resp, url, gzipped=gzipped)
+            if gzipped:
+                # What the gzip held is told by its bytes (a sitemap's root element), not by this type.
+                mime, charset = None, None
         return FetchResult(
             url=url,
             status=status,
@@ -255,9 +280,12 @@ class Fetcher:
             fetched_at=utc_now_iso(),
         )
 
-    def _read_body(self, resp: Response, url: str) -> bytes:
+    def _read_body(self, resp: Response, url: str, *, gzipped: bool = False) -> bytes:
         cap = self.settings.max_body_bytes
         encoding = resp.headers.get("content-encoding")
+        if gzipped:
+            # The file's own gzip was applied before any content coding, so it is undone last.
+            encoding = f"gzip, {encoding}" if encoding else "gzip"
         declared = resp.headers.get("content-length", "")
         if not encoding and declared.isdigit() and int(declared) > cap:
             raise BodyTooLarge(f"content-length {declared} over {cap} bytes", url=url)
@@ -266,7 +294,8 @@ class Fetcher:
         for piece in decode_stream(resp.iter_raw(PIECE), encoding):
             body += piece
             if len(body) > cap:
-                raise BodyTooLarge(f"body over {cap} bytes", url=url)
+                what = "once decompressed" if encoding else ""
+                raise BodyTooLarge(f"body over {cap} bytes {what}".rstrip(), url=url)
         return bytes(body)
 
     def _fetch_file(self, url: str, last_modified: str | None) -> FetchResult:

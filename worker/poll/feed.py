@@ -148,6 +148,8 @@ def poll_feed(
             # Sources are configured by the operator (CLI, schedules/, `sources add`): a local
             # feed file is fine there, unlike a file: link found inside a feed.
             allow_file=True,
+            # A `.gz` source, or one served as gzip, is read gunzipped (a one-shot sitemap URL above all).
+            gunzip=True,
         )
     except IngestError as exc:
         if not once:

@@ -20,7 +20,7 @@ import structlog
 from worker import dispatch
 from worker.config import Settings
 from worker.dispatch import TASK_FETCH, TASK_POLL
-from worker.errors import BodyTooLarge, IngestError, ParseError
+from worker.errors import IngestError
 from worker.fetch.article import polite_wait
 from worker.fetch.client import Fetcher
 from worker.models import SourceSpec
@@ -29,6 +29,7 @@ from worker.poll.result import ReadOptions, ReadResult, parse_since
 from worker.schedule import intervals as schedule
 from worker.schedule import politeness
 from worker.sources.archives import SitemapEntry, iter_sitemap_urls
+from worker.sources.archives.sitemap import SITEMAP_MAX_BYTES
 from worker.sources.feeds import body_hash
 from worker.state import StateStore
 
@@ -71,6 +72,7 @@ def poll_sitemap(
             last_modified=state.get("last_modified") if validators else None,
             accept=SITEMAP_ACCEPT,
             allow_file=True,  # the operator named this source
+            gunzip=True,  # a `sitemap.xml.gz`, or a sitemap served as application/gzip
         )
         state.update(errors=0, last_status=res.status, last_polled=int(now), last_error=None)
         if res.status == 304:
@@ -80,7 +82,7 @@ def poll_sitemap(
             result.not_modified = True
         else:
             state.update(etag=res.etag, last_modified=res.last_modified, body_hash=body_hash(res.body))
-            queue_sitemap(res.body, spec, result, store=store, options=options)
+            queue_sitemap(res.body, spec, result, store=store, options=options, max_bytes=_cap(settings))
     except IngestError as exc:
         if not options.once:
             record_error(spec, state, exc, store=store, settings=settings, now=now, interval=interval)
@@ -131,8 +133,8 @@ def read_child(
         dispatch.send_later(TASK_POLL, min(slot_wait.wait_s, cap), spec.to_dict(), None, None, held.to_dict())
         log.info("sitemap_deferred", document=url, delay_s=round(slot_wait.wait_s, 2))
         return result
-    res = fetcher.fetch_retrying(url, accept=SITEMAP_ACCEPT)
-    queue_sitemap(res.body, spec, result, store=store, options=options)
+    res = fetcher.fetch_retrying(url, accept=SITEMAP_ACCEPT, gunzip=True)
+    queue_sitemap(res.body, spec, result, store=store, options=options, max_bytes=_cap(settings))
     log.info("sitemap_read", document=url, depth=options.depth, **_counts(result))
     return result
 
@@ -144,18 +146,20 @@ def queue_sitemap(
     *,
     store: StateStore,
     options: ReadOptions,
+    max_bytes: int = SITEMAP_MAX_BYTES,
 ) -> None:
     """
     Send the new pages of a sitemap body to the fetch stage, and each child sitemap to a poll of its own.
 
+    A body still gzipped (served as XML, or by a `file:` URL) is gunzipped
+    here, up to `max_bytes` of XML.
+
     Raises:
-        ParseError: the body is not a sitemap (or is over the protocol's 50 MB).
+        ParseError: the body is not a sitemap.
+        BodyTooLarge: it is over `max_bytes` once decompressed.
     """
     since = parse_since(options.since)
-    try:
-        entries = list(iter_sitemap_urls(body, since=since))
-    except BodyTooLarge as exc:
-        raise ParseError(f"sitemap: {exc}") from exc
+    entries = list(iter_sitemap_urls(body, since=since, max_bytes=max_bytes))
     pages = [e for e in entries if e.kind == "url"]
     result.seen += len(pages)
     fresh = set(store.add_entries(spec.location, [e.url for e in pages]))
@@ -170,6 +174,11 @@ def queue_sitemap(
         nested = replace(options, document=child.url, depth=options.depth + 1, slot=None)
         dispatch.send(TASK_POLL, spec.to_dict(), None, None, nested.to_dict())
         result.pages += 1
+
+
+def _cap(settings: Settings) -> int:
+    """Return the most XML a sitemap may hold: the body cap, and never past the protocol's 50 MB."""
+    return min(settings.max_body_bytes, SITEMAP_MAX_BYTES)
 
 
 def fetch_payload(entry: SitemapEntry, spec: SourceSpec) -> dict[str, Any]:

@@ -147,7 +147,8 @@ def discover(url: str, fetcher: Fetcher) -> list[tuple[Kind, str]]:
     Raises:
         IngestError: `url` itself cannot be fetched.
     """
-    res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT, allow_file=True)  # the operator's own URL
+    # The operator's own URL: `file:` is fine, and a gzip file (`sitemap.xml.gz`) is read gunzipped.
+    res = fetcher.fetch_retrying(url, accept=FEED_ACCEPT, allow_file=True, gunzip=True)
     kind = sniff_kind(res)
     if kind in {"feed", "sitemap"}:
         return [(kind, res.url)]

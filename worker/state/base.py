@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from worker.state.nearindex import NearKey
+from worker.state.overview import Heartbeats, SourceOverview
 
 # Fingerprints of site chrome remembered per source (`ChromeMemory`): boilerplate recurs in every
 # article, so a few hundred articles' worth of lines is plenty to find it.
@@ -415,6 +416,8 @@ class StateStore(
     Timeline,
     Ledger,
     Maintenance,
+    Heartbeats,
+    SourceOverview,
     Protocol,
 ):
     """Every role at once: what one worker process opens (`worker.state.open_store`)."""

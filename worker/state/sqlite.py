@@ -23,6 +23,7 @@ from worker.state.base import TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
 from worker.state.slots import hold_tokens, reserve, reserve_after
 from worker.state.sqlite_feeds import FeedTables
+from worker.state.sqlite_overview import OverviewTables
 
 log = structlog.get_logger(__name__)
 
@@ -35,7 +36,7 @@ _ADDED_COLUMNS = (
 )
 
 
-class SQLiteStore(FeedTables):
+class SQLiteStore(FeedTables, OverviewTables):
     """
     State in one SQLite file.
 

@@ -165,7 +165,7 @@ def iter_archive(
     """
     archive = Path(path)
     kind, stem = _detect(archive)
-    src = source if source is not None else default_source(archive, stem)
+    src = source if source is not None else default_source(stem)
     if kind == "folder":
         return iter_folder(
             archive, source=src, start_after=start_after, max_member_bytes=max_member_bytes, skipped=skipped

@@ -10,13 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import IO, Literal
-from urllib.parse import quote
 
 import structlog
 from dateutil import parser as dateparser
 
 from worker.errors import SourceError
-from worker.models import ContentType, RawItem, SourceRef
+from worker.models import ContentType, RawItem, SourceRef, archive_uri
 
 # Same as the default INGEST_MAX_BODY_BYTES: a member larger than any page we
 # would fetch is not an article, and reading it would defeat bounded memory.
@@ -75,19 +74,21 @@ def file_uri(path: Path) -> str:
     return path.absolute().as_uri()
 
 
-def member_uri(archive: Path, member: str) -> str:
+def member_uri(source: SourceRef, member: str) -> str:
     """
-    Return a stable URI naming one member of an archive.
+    Return the URI of one member of an archive: `archive:SOURCE-NAME/MEMBER-PATH`.
 
-    The member name is percent-encoded (surrogate-escaped bytes included, as
-    tarfile decodes undecodable names that way) so the URI is always valid.
+    It is the item's `url` and, hashed, its id (`worker.ids.article_id`), so
+    it holds what identifies the member whatever folder the archive lies in:
+    the source's name and the member's path inside the archive.  Items with a
+    URL of their own (a WARC record's target, a JSONL record's `url`) keep it.
     """
-    return f"{file_uri(archive)}#member={quote(member, safe='/', errors='surrogateescape')}"
+    return archive_uri(source.name, member)
 
 
-def default_source(path: Path, stem: str) -> SourceRef:
-    """Return the `SourceRef` of an archive read without one."""
-    return SourceRef(kind="archive", name=stem, url=file_uri(path))
+def default_source(stem: str) -> SourceRef:
+    """Return the `SourceRef` of an archive read without one: named by its base name, not its path."""
+    return SourceRef(kind="archive", name=stem, url=archive_uri(stem))
 
 
 def unsafe_reason(name: str) -> str | None:

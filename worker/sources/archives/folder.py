@@ -16,6 +16,7 @@ from worker.sources.archives.base import (
     content_type_for,
     file_uri,
     make_item,
+    member_uri,
     read_capped,
     warn_skipped,
     warn_too_large,
@@ -61,7 +62,7 @@ def iter_folder(
         if data is None:
             warn_too_large(root, name, max_member_bytes)
             continue
-        yield ArchiveItem(position=name, item=make_item(file_uri(file), source, data, content_type))
+        yield ArchiveItem(position=name, item=make_item(member_uri(source, name), source, data, content_type))
 
 
 def _walk(
@@ -102,4 +103,4 @@ def iter_single_file(
     if data is None:
         warn_too_large(path, path.name, max_member_bytes)
         return
-    yield ArchiveItem(position="0", item=make_item(file_uri(path), source, data, content_type))
+    yield ArchiveItem(position="0", item=make_item(member_uri(source, path.name), source, data, content_type))

@@ -92,5 +92,5 @@ def _read_member(
     if data is None:
         warn_skipped(path, member.name, "unreadable")
         return None
-    url = member_uri(path, member.name)
+    url = member_uri(source, member.name)
     return ArchiveItem(position=str(index), item=make_item(url, source, data, content_type))

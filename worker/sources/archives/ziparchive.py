@@ -84,5 +84,5 @@ def _read_member(
     if data is None:
         warn_too_large(path, info.filename, cap)
         return None
-    url = member_uri(path, info.filename)
+    url = member_uri(source, info.filename)
     return ArchiveItem(position=str(index), item=make_item(url, source, data, content_type))

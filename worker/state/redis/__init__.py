@@ -23,7 +23,7 @@ from worker.state import nearindex
 from worker.state.base import CHROME_MAX_LINES, TIMELINE_KEEP_MINUTES, DeadLetter
 from worker.state.nearindex import NearKey
 from worker.state.redis.base import connect
-from worker.state.redis.feeds import FeedTables
+from worker.state.redis.overview import OverviewTables
 
 __all__ = ["BOUNDED_KEYS", "RedisStore", "connect"]
 
@@ -35,7 +35,9 @@ BOUNDED_KEYS = {
     "due:*": "the due-set, 65,536 bucket zsets at most: one member a scheduled feed",
     "due-index": "one member a due bucket (65,536 at most)",
     "disabled": "ids of disabled feeds, a subset of the feeds",
-    "disabled-counted": "one flag",
+    "disabled-counted": "one flag (of the previous version)",
+    "failing": "ids of failing feeds (consecutive errors, not disabled), a subset of the feeds",
+    "troubles-indexed": "one flag",
     "counters": "a fixed set of counter names (`health`)",
     "nd:seq": "one number",
     "parked": "fetches parked until their slot; each is released by the dispatch tick",
@@ -49,7 +51,7 @@ BOUNDED_KEYS = {
 _LEGACY_SCAN = 1000
 
 
-class RedisStore(FeedTables):
+class RedisStore(OverviewTables):
     """State in Redis under one key prefix."""
 
     def __init__(

@@ -41,6 +41,14 @@ from worker.state.codec import entry_digest, feed_id, pack_feed, pack_state, unp
 from worker.state.redis.base import RedisBase, due_score
 
 
+def _errors(state: dict[str, Any]) -> int:
+    """Return a feed's consecutive errors, the score of the `failing` index (0 when not failing)."""
+    try:
+        return max(0, int(state.get("errors") or 0))
+    except (TypeError, ValueError):
+        return 0
+
+
 class FeedTables(RedisBase):
     """The `FeedStore` and `DueSet` roles (see `worker.state.base`)."""
 
@@ -111,7 +119,8 @@ class FeedTables(RedisBase):
             for url, state, next_at in items[start : start + 1000]:
                 spec, poll = pack_feed(url, state)
                 score = "" if next_at is None else str(due_score(next_at))
-                args += [feed_id(url), spec, poll or "", score, "1" if state.get("disabled") else ""]
+                flag = "1" if state.get("disabled") else ""
+                args += [feed_id(url), spec, poll or "", score, flag, str(_errors(state))]
             self._do(partial(self._script("put_feeds"), keys=[], args=args))
 
     def delete_feed(self, url: str) -> bool:
@@ -123,6 +132,7 @@ class FeedTables(RedisBase):
             f"{self.p}due-index",
             f"{self.p}entries:{url}",
             f"{self.p}disabled",
+            f"{self.p}failing",
         ]
         return bool(self._do(lambda: self._script("delete_feed")(keys=keys, args=[fid])))
 
@@ -138,10 +148,11 @@ class FeedTables(RedisBase):
             f"{self.p}entries:{old}",
             f"{self.p}entries:{new}",
             f"{self.p}disabled",
+            f"{self.p}failing",
         ]
         spec, poll = pack_feed(new, state)
         flag = "1" if state.get("disabled") else ""
-        args = [old_id, new_id, spec, poll or "", flag, self.entry_ttl_s]
+        args = [old_id, new_id, spec, poll or "", flag, self.entry_ttl_s, _errors(state)]
         self._do(lambda: self._script("move_feed")(keys=keys, args=args))
 
     def forget_entries(self, feed_key: str, entry_keys: list[str]) -> None:
@@ -166,18 +177,34 @@ class FeedTables(RedisBase):
         return sorted(self._all_feeds().values())
 
     def disabled_count(self) -> int:
-        # Every feed write keeps the `disabled` set; data written before it had one is counted once.
-        if not self._do(lambda: self.r.exists(f"{self.p}disabled-counted")):
-            feeds = self._all_feeds()
-            states = self.get_feeds(list(feeds.values()))
-            ids = [fid for fid, url in feeds.items() if (states.get(url) or {}).get("disabled")]
-            pipe = self.r.pipeline(transaction=True)
-            pipe.delete(f"{self.p}disabled")
-            if ids:
-                pipe.sadd(f"{self.p}disabled", *ids)
-            pipe.set(f"{self.p}disabled-counted", 1)
-            self._do(pipe.execute)
+        self._index_troubles()
         return int(self._do(lambda: self.r.scard(f"{self.p}disabled")))
+
+    def _index_troubles(self) -> None:
+        """
+        Build the `disabled` set and the `failing` zset from every feed, once.
+
+        Every feed write keeps both (`put_feeds.lua`); data written before they
+        existed is indexed here, one SCAN of the feeds, the first time either is read.
+        """
+        if self._do(lambda: self.r.exists(f"{self.p}troubles-indexed")):
+            return
+        feeds = self._all_feeds()
+        states = self.get_feeds(list(feeds.values()))
+        disabled = [fid for fid, url in feeds.items() if (states.get(url) or {}).get("disabled")]
+        failing: dict[str | bytes, bytes | float | int | str] = {
+            fid: _errors(states.get(url) or {})
+            for fid, url in feeds.items()
+            if fid not in set(disabled) and _errors(states.get(url) or {}) > 0
+        }
+        pipe = self.r.pipeline(transaction=True)
+        pipe.delete(f"{self.p}disabled", f"{self.p}failing")
+        if disabled:
+            pipe.sadd(f"{self.p}disabled", *disabled)
+        if failing:
+            pipe.zadd(f"{self.p}failing", failing)
+        pipe.set(f"{self.p}troubles-indexed", 1)
+        self._do(pipe.execute)
 
     def _schedule_at(self, url: str, score: str) -> None:
         self._ensure_due_layout()
