@@ -187,7 +187,7 @@ class TestJobs:
         assert 240 == len(ids) == len(set(ids))
 
     def test_a_killed_parent_leaves_no_worker_behind(self, base_env, tmp_path: Path) -> None:
-        """SIGKILL of `ingest --jobs 2` itself: its workers exit on their own; a rerun emits the rest, once."""
+        """SIGKILL of `ingest --jobs 2`: its workers exit on their own; a rerun emits the rest, once."""
         pages = folder(tmp_path, 240)
         out = tmp_path / "out"
         argv = [
