@@ -16,13 +16,16 @@ import time
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from worker import dispatch
 from worker.app import broker
 from worker.config import Settings
+from worker.errors import StoreUnavailable
 from worker.schedule import politeness
 from worker.state import StateStore, open_store
 from worker.state.redis import connect
+from worker.state.redis.base import is_cluster
 
 # How often a worker says it is alive; it counts as gone after three missed heartbeats.
 HEARTBEAT_S = 10.0
@@ -34,10 +37,17 @@ WORKERS_KEY = "workers_alive"
 SAFE_POLICY = "noeviction"
 
 
-def _client(settings: Settings, url: str | None = None) -> redis.Redis[str]:
+def _client(settings: Settings, url: str | None = None) -> Any:
     """Return a client that fails fast: a health check must answer even when Redis is gone."""
     url = url or settings.redis_url
     assert url
+    try:
+        cluster = is_cluster(url, timeout_s=2.0)
+    except StoreUnavailable:
+        cluster = False  # down: the plain client's ping says so
+    if cluster:
+        # Each command goes to the node of its key (the stream, the dead letters); none may wait long.
+        return RedisCluster.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
     return redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
 
 

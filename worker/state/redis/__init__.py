@@ -81,9 +81,6 @@ class RedisStore(FeedTables):
         except redis.RedisError:
             return False
 
-    def close(self) -> None:
-        self.r.close()
-
     def is_done(self, article_id: str) -> bool:
         return bool(self._do(lambda: self.r.exists(f"{self.p}done:{article_id}")))
 
