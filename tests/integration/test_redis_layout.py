@@ -16,7 +16,7 @@ from tests.support.corpus import article_page, rss_feed
 from worker.sources.feeds import body_hash
 from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
-from worker.state.redis import BOUNDED_KEYS, RedisStore
+from worker.state.redis import BOUNDED_KEYS, RedisStore, layout
 
 pytestmark = pytest.mark.integration
 
@@ -58,8 +58,9 @@ class TestEncodings:
         store = RedisStore(redis_url, prefix="t:")
         store.put_feeds([(u, polled(u, i), 1_718_000_900.5 + i) for i, u in enumerate(urls)])
         bucket = feed_id(urls[0])[:4]
+        keys = (layout.feed_key("t:", bucket), layout.due_key("t:", bucket))
 
-        encodings = [raw.object("encoding", key) for key in (f"t:feed:{bucket}", f"t:due:{bucket}")]
+        encodings = [raw.object("encoding", key) for key in keys]
 
         assert ["listpack", "listpack"] == encodings
         assert {k: v for k, v in polled(urls[3], 3).items() if v is not None and k != "next_at"} == (
@@ -132,12 +133,13 @@ class TestIndex:
         store = RedisStore(redis_url, prefix="t:")
         store.schedule("http://h/later", 100.0)
         later = feed_id("http://h/later")[:4]
-        empty = next(b for b in ("0000", "0001") if b != later)
-        raw.zadd("t:due-index", {later: 0, empty: 0})
+        empty = f"{(int(later, 16) + layout.SHARDS) % 65536:04x}"  # another bucket of the same shard
+        index = layout.index_key("t:", layout.shard_of(later))
+        raw.zadd(index, {later: 0, empty: 0})
 
         claimed = store.claim_due(50.0, 10, lease_s=5)
 
-        assert ([], [(later, 100.0)]) == (claimed, raw.zrange("t:due-index", 0, -1, withscores=True))
+        assert ([], [(later, 100.0)]) == (claimed, raw.zrange(index, 0, -1, withscores=True))
         store.close()
 
 
@@ -254,3 +256,29 @@ class TestBoundedKeys:
         assert [] == unbounded
         assert 5 == raw.xlen("articles")
         assert [True] == [raw.ttl(k) > 0 for k in keys if k.startswith("ingest:entries:")]
+
+
+class TestUnshardedLayout:
+    def test_buckets_of_the_unsharded_layout_move_into_their_shards_once(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """`feed:<b>`, `due:<b>`, `due-index` and `disabled` are read through the shards, then gone."""
+        urls = [f"http://unsharded{i}.example/feed" for i in range(300)]
+        for i, url in enumerate(urls):
+            fid = feed_id(url)
+            raw.hset(f"t:feed:{fid[:4]}", fid, url)
+            raw.zadd(f"t:due:{fid[:4]}", {fid[4:]: 100 + i})
+            raw.zadd("t:due-index", {fid[:4]: 100})  # one score is enough: the move recomputes it
+        raw.sadd("t:disabled", feed_id(urls[5]))
+        raw.set("t:disabled-counted", 1)
+
+        store = RedisStore(redis_url, prefix="t:")
+        claimed = store.claim_due(101.0, 10, lease_s=1000)
+
+        assert [urls[0], urls[1]] == claimed
+        assert {"spec": spec_of(urls[7])} == store.get_feed(urls[7])
+        assert (300, 107.0) == (len(store.scheduled()), store.scheduled()[urls[7]])
+        old = ("t:feed:", "t:due", "t:disabled:")
+        assert [] == [k for k in raw.scan_iter(count=1000) if k.startswith(old) or k == "t:disabled"]
+        assert (1, "2") == (store.disabled_count(), raw.get("t:feeds-layout"))
+        store.close()

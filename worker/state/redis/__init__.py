@@ -31,10 +31,11 @@ log = structlog.get_logger(__name__)
 
 # The keys (after the prefix) written without a TTL, and what bounds each; every other key expires.
 BOUNDED_KEYS = {
-    "feed:*": "feed states, 65,536 bucket hashes at most: as many feeds as are registered",
-    "due:*": "the due-set, 65,536 bucket zsets at most: one member a scheduled feed",
-    "due-index": "one member a due bucket (65,536 at most)",
-    "disabled": "ids of disabled feeds, a subset of the feeds",
+    "{feeds-*}:feed:*": "feed states, 65,536 bucket hashes at most: as many feeds as are registered",
+    "{feeds-*}:due:*": "the due-set, 65,536 bucket zsets at most: one member a scheduled feed",
+    "{feeds-*}:due-index": "one member a due bucket (65,536 at most over the 16 shards)",
+    "{feeds-*}:disabled": "ids of disabled feeds, a subset of the feeds",
+    "feeds-layout": "one flag: the feeds' layout (`layout.migrate`)",
     "disabled-counted": "one flag",
     "counters": "a fixed set of counter names (`health`)",
     "nd:seq": "one number",
