@@ -35,7 +35,7 @@ from worker import dispatch
 from worker.schedule import tick as scheduler
 from worker.sources.feeds import body_hash
 from worker.state.codec import feed_id, unpack_feed
-from worker.state.redis import RedisStore
+from worker.state.redis import RedisStore, layout
 
 FEEDS = 1_000_000
 DUE_SHARE = 0.01
@@ -115,8 +115,11 @@ def poll_all(store: RedisStore, feeds: int, now: float, etag: str) -> None:
 
 
 def due_bytes(client: redis.Redis[str], prefix: str) -> int:
-    """Return the memory of the due-set: every `due:<bucket>` zset and the index (MEMORY USAGE)."""
-    keys = [*client.scan_iter(match=f"{prefix}due:????", count=10_000), f"{prefix}due-index"]
+    """Return the memory of the due-set: every `due:<bucket>` zset and the shards' indexes (MEMORY USAGE)."""
+    keys = [
+        *client.scan_iter(match=f"{prefix}{{feeds-*}}:due:????", count=10_000),
+        *(layout.index_key(prefix, shard) for shard in range(layout.SHARDS)),
+    ]
     total = 0
     for start in range(0, len(keys), 10_000):
         pipe = client.pipeline(transaction=False)
@@ -144,13 +147,16 @@ def time_ticks(store: RedisStore, now: float, ticks: int, limit: int) -> list[fl
     return times
 
 
-# The previous layout's claim (one global due zset of ids), the baseline timed in the same run.
+# The claim of the layout before the buckets (one global due zset of ids), the baseline timed in
+# the same run; it builds key names in Lua, as that layout did (single Redis only).
 BASELINE_CLAIM = """
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
 local out = {}
 for i, id in ipairs(ids) do
   redis.call('ZADD', KEYS[1], 'XX', ARGV[3], id)
-  out[#out + 1] = redis.call('HGET', ARGV[4] .. string.sub(id, 1, 4), id) or ''
+  local b = string.sub(id, 1, 4)
+  local shard = tonumber(b, 16) % tonumber(ARGV[5])
+  out[#out + 1] = redis.call('HGET', ARGV[4] .. '{feeds-' .. shard .. '}:feed:' .. b, id) or ''
 end
 return out
 """
@@ -178,7 +184,7 @@ def time_claims(
         times["claim_ms"].append((time.perf_counter() - t0) * 1000)
         store.put_feeds([(u, s, now - 1) for u, s in claimed])
         t0 = time.perf_counter()
-        raws = baseline(keys=["baseline:due"], args=[now, TICK_LIMIT, now + 600, "ingest:feed:"])
+        raws = baseline(keys=["baseline:due"], args=[now, TICK_LIMIT, now + 600, "ingest:", layout.SHARDS])
         baseline_claimed = [unpack_feed(str(raw), None) for raw in raws]
         times["baseline_claim_ms"].append((time.perf_counter() - t0) * 1000)
         assert len(claimed) == len(baseline_claimed) == TICK_LIMIT
