@@ -12,8 +12,10 @@ import redis
 
 from tests.integration.httpserver import HTTPTestServer, static
 from tests.integration.test_state_contract import same_bucket_urls
-from tests.support.corpus import article_page, rss_feed
+from tests.support.corpus import article_page, article_text, rss_feed
+from worker.process.neardup import near_key, signature
 from worker.sources.feeds import body_hash
+from worker.state import nearindex
 from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
 from worker.state.redis import BOUNDED_KEYS, RedisStore, layout
@@ -281,4 +283,60 @@ class TestUnshardedLayout:
         old = ("t:feed:", "t:due", "t:disabled:")
         assert [] == [k for k in raw.scan_iter(count=1000) if k.startswith(old) or k == "t:disabled"]
         assert (1, "2") == (store.disabled_count(), raw.get("t:feeds-layout"))
+        store.close()
+
+
+class TestUntaggedKeys:
+    def test_a_near_duplicate_remembered_before_the_tag_is_still_found(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """Bands and sketches of the untagged layout are read (single Redis): a later copy is a duplicate."""
+        store = RedisStore(redis_url, prefix="t:")
+        text = article_text(3)
+        key = near_key(signature(text))
+        plan = nearindex.plan(
+            key, "old-id", now_s=time.time(), retention_s=86400, shard_bits=store.nd_shard_bits
+        )
+        assert plan is not None
+        for shard, field in plan.slots:  # as the untagged script inserted article number 7
+            raw.hset(f"t:nd:b:{plan.gens[-1]}:{shard}", field, 7)
+        binary = redis.Redis.from_url(redis_url)
+        binary.hset("t:nd:s:0", 7, plan.sketch + b"old-id")
+
+        found = store.near_claim("copy-id", near_key(signature(text + " One more sentence.")), 86400)
+
+        assert ("old-id", []) == (found, raw.keys("t:{nd}:b:*"))
+        binary.close()
+        store.close()
+
+    def test_parked_fetches_and_the_ledger_move_under_their_tags(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """`parked`, `parked:items`, `ledger:<q>` and `ledger-msg` are merged into the tagged keys once."""
+        raw.zadd("t:parked", {"p1": 10.0})
+        raw.hset("t:parked:items", "p1", json.dumps({"at": 10.0, "p": {"url": "u"}}))
+        raw.zadd("t:ledger:fetch", {"task-1": 5.0})
+        raw.hset("t:ledger-msg", "task-1", "message")
+        store = RedisStore(redis_url, prefix="t:")
+        store.park("p2", {"url": "v"}, 20.0)
+
+        claimed = store.claim_parked(30.0, 10, 60.0)
+
+        assert [("p1", {"url": "u"}, 10.0), ("p2", {"url": "v"}, 20.0)] == claimed
+        assert ([("task-1", 5.0)], {"task-1": "message"}) == (
+            store.ledger_stale("fetch", 6.0, 10),
+            store.ledger_messages(["task-1"]),
+        )
+        assert 0 == raw.exists("t:parked", "t:parked:items", "t:ledger:fetch", "t:ledger-msg")
+        store.close()
+
+    def test_a_host_held_before_the_tag_stays_held(self, redis_url: str, raw: redis.Redis[str]) -> None:
+        """A slot of the untagged layout is read: the host waits for it, and the old key goes."""
+        raw.set("t:slot:h.example", f"{time.time() + 30:.6f}", px=60_000)
+        store = RedisStore(redis_url, prefix="t:")
+
+        wait = store.reserve_slot("h.example", 1.0, 1.0)
+
+        assert 28 < wait <= 30
+        assert (0, 1) == (raw.exists("t:slot:h.example"), raw.exists("t:slot:{h.example}"))
         store.close()
