@@ -144,6 +144,26 @@ class TestIndex:
         assert ([], [(later, 100.0)]) == (claimed, raw.zrange(index, 0, -1, withscores=True))
         store.close()
 
+    def test_a_claim_reads_further_into_a_shard_that_holds_most_due_feeds(self, redis_url: str) -> None:
+        """Each index is read a share of the limit first; a shard holding the earliest feeds is read on."""
+        urls = [
+            u
+            for u in (f"http://crowded{i}.example/f" for i in range(5000))
+            if layout.shard_of(feed_id(u)) == 3
+        ]
+        others = [
+            u for u in (f"http://spread{i}.example/f" for i in range(40)) if layout.shard_of(feed_id(u)) != 3
+        ]
+        store = RedisStore(redis_url, prefix="t:")
+        store.put_feeds(
+            [(u, {}, float(i)) for i, u in enumerate(urls[:150])] + [(u, {}, 500.0) for u in others]
+        )
+
+        claimed = store.claim_due(1000.0, 120, lease_s=5000)
+
+        assert urls[:120] == claimed
+        store.close()
+
 
 class TestTimeline:
     def test_a_timeline_is_one_small_hash_that_expires(self, redis_url: str, raw: redis.Redis[str]) -> None:

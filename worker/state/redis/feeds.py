@@ -249,13 +249,28 @@ class FeedTables(RedisBase):
         return [unpack_feed(spec, poll or None) for spec, poll in pairs if spec]
 
     def _due_buckets(self, at: str, limit: int) -> list[str]:
-        """Return the `limit` buckets with the earliest due feeds over all shards, earliest first."""
-        pipe = self.r.pipeline(transaction=False)
-        for shard in range(layout.SHARDS):
-            index = layout.index_key(self.p, shard)
-            pipe.zrangebyscore(index, "-inf", at, start=0, num=limit, withscores=True)
-        heads = self._do(pipe.execute)
-        return [b for _, b in sorted((float(score), str(b)) for rows in heads for b, score in rows)[:limit]]
+        """
+        Return the `limit` buckets with the earliest due feeds over all shards, earliest first.
+
+        Each shard's index is read a few more than its share of `limit` at first; a shard whose
+        read came back full and whose last bucket is not past the `limit`-th is read again up to
+        `limit` (rare: the shards spread the buckets evenly), so the merge is exact.
+        """
+        share = 2 * -(-limit // layout.SHARDS) + 8
+        heads: dict[int, list[tuple[float, str]]] = {}
+        want = dict.fromkeys(range(layout.SHARDS), min(share, limit))
+        while want:
+            pipe = self.r.pipeline(transaction=False)
+            for shard, n in want.items():
+                index = layout.index_key(self.p, shard)
+                pipe.zrangebyscore(index, "-inf", at, start=0, num=n, withscores=True, score_cast_func=float)
+            for shard, rows in zip(want, self._do(pipe.execute), strict=True):
+                heads[shard] = [(score, str(b)) for b, score in rows]
+            merged = sorted(row for rows in heads.values() for row in rows)[:limit]
+            cut = merged[-1] if len(merged) == limit else None
+            full = [shard for shard, n in want.items() if n < limit and len(heads[shard]) == n]
+            want = {shard: limit for shard in full if cut is None or heads[shard][-1] <= cut}
+        return [b for _, b in merged]
 
     def _due_members(self, at: str, limit: int, buckets: list[str]) -> list[tuple[float, str, str]]:
         """Return (score, bucket, member) of the due feeds of `buckets`, at most `limit` a bucket."""
