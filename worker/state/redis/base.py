@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import redis
@@ -121,6 +122,20 @@ class RedisBase:
             return fn()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(f"redis unavailable: {exc}") from exc
+
+    def _scripts_run(self, calls: list[tuple[str, list[str], list[Any]]]) -> list[Any]:
+        """
+        Run several scripts, `(name, keys, args)` each, and return their results in order.
+
+        On a single Redis in one pipeline (one round trip); on a cluster one by one, as
+        redis-py does not pipeline scripts there (each goes to its own keys' node anyway).
+        """
+        if self.cluster:
+            return [self._do(partial(self._script(name), keys=keys, args=args)) for name, keys, args in calls]
+        pipe = self.r.pipeline(transaction=False)
+        for name, keys, args in calls:
+            self._script(name)(keys=keys, args=args, client=pipe)
+        return list(self._do(pipe.execute))
 
     def _script(self, name: str) -> Script:
         """Return the script of `lua/<name>.lua`, registered with this client."""

@@ -34,7 +34,6 @@ oldest value layout, is still read.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from worker.state.codec import entry_digest, feed_id, pack_feed, pack_state, unpack_feed
@@ -109,6 +108,7 @@ class FeedTables(RedisBase):
                 fid = feed_id(url)
                 flag = "1" if state.get("disabled") else ""
                 rows.setdefault(layout.shard_of(fid[:4]), []).append((fid, spec, poll or "", score, flag))
+            calls = []
             for shard, feeds in rows.items():
                 buckets = list(dict.fromkeys(fid[:4] for fid, *_ in feeds))
                 place = {b: j for j, b in enumerate(buckets, 1)}
@@ -117,7 +117,8 @@ class FeedTables(RedisBase):
                 args: list[Any] = [len(buckets), *buckets]
                 for fid, *values in feeds:
                     args += [place[fid[:4]], fid, *values]
-                self._do(partial(self._script("put_feeds"), keys=keys, args=args))
+                calls.append(("put_feeds", keys, args))
+            self._scripts_run(calls)
 
     def _feed_keys(self, fid: str) -> list[str]:
         """Return a feed's bucket hash, due zset, shard index and shard disabled set (`delete_feed.lua`)."""
@@ -235,6 +236,7 @@ class FeedTables(RedisBase):
             groups.setdefault(layout.shard_of(b), []).append((b, m))
         claimed: dict[tuple[str, str], tuple[str, str]] = {}
         until = due_score(now + lease_s)
+        calls, asked = [], []
         for shard, names in layout.by_shard(buckets).items():
             place = {b: j for j, b in enumerate(names, 1)}
             keys = [layout.index_key(self.p, shard)]
@@ -243,8 +245,11 @@ class FeedTables(RedisBase):
             args: list[Any] = [at, until, len(names), *names]
             for b, m in feeds:
                 args += [place[b], m]
-            raws = [str(r) for r in self._do(partial(self._script("claim_due"), keys=keys, args=args))]
-            claimed.update(zip(feeds, zip(raws[::2], raws[1::2], strict=True), strict=True))
+            calls.append(("claim_due", keys, args))
+            asked.append(feeds)
+        for feeds, raws in zip(asked, self._scripts_run(calls), strict=True):
+            flat = [str(r) for r in raws]
+            claimed.update(zip(feeds, zip(flat[::2], flat[1::2], strict=True), strict=True))
         pairs = (claimed[(b, m)] for _, b, m in chosen)
         return [unpack_feed(spec, poll or None) for spec, poll in pairs if spec]
 
@@ -274,10 +279,10 @@ class FeedTables(RedisBase):
 
     def _due_members(self, at: str, limit: int, buckets: list[str]) -> list[tuple[float, str, str]]:
         """Return (score, bucket, member) of the due feeds of `buckets`, at most `limit` a bucket."""
+        groups = list(layout.by_shard(buckets).values())
+        calls = [("due_heads", [layout.due_key(self.p, b) for b in names], [at, limit]) for names in groups]
         found: list[tuple[float, str, str]] = []
-        for names in layout.by_shard(buckets).values():
-            keys = [layout.due_key(self.p, b) for b in names]
-            rows = self._do(partial(self._script("due_heads"), keys=keys, args=[at, limit]))
+        for names, rows in zip(groups, self._scripts_run(calls), strict=True):
             for b, flat in zip(names, rows, strict=True):
                 found += [(float(score), b, str(m)) for m, score in zip(flat[::2], flat[1::2], strict=True)]
         return found
