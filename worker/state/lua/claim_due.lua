@@ -3,7 +3,6 @@
 -- Leases each feed still due (a racing claim may have taken it since it was read) and returns
 -- its (spec value, poll value) pair, flattened, '' for one not claimed; then fixes the index
 -- entry of every bucket named (a stale entry heals here).  Every key is of one shard.
---#include due_fix.lua
 local now, until_, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 local out = {}
 for i = n + 4, #ARGV, 2 do
@@ -21,5 +20,17 @@ for i = n + 4, #ARGV, 2 do
     out[#out + 1] = ''
   end
 end
-for j = 1, n do fix(KEYS[2 * j], KEYS[1], ARGV[3 + j]) end
+-- The index in one ZADD (and a ZREM for buckets left empty): a call a bucket costs more in Lua.
+local scores, empty = {}, {}
+for j = 1, n do
+  local first = redis.call('ZRANGE', KEYS[2 * j], 0, 0, 'WITHSCORES')
+  if first[1] then
+    scores[#scores + 1] = first[2]
+    scores[#scores + 1] = ARGV[3 + j]
+  else
+    empty[#empty + 1] = ARGV[3 + j]
+  end
+end
+for i = 1, #scores, 1000 do redis.call('ZADD', KEYS[1], unpack(scores, i, math.min(i + 999, #scores))) end
+for i = 1, #empty, 1000 do redis.call('ZREM', KEYS[1], unpack(empty, i, math.min(i + 999, #empty))) end
 return out
