@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
+from worker import config
+from worker.app import broker, health
 from worker.delivery.redis_stream import RedisStreamSink
+from worker.errors import ConfigError
 from worker.state.redis import RedisStore
+from worker.state.redis.base import close as close_client
 from worker.state.redis.base import is_cluster
 
 pytestmark = pytest.mark.integration
@@ -48,6 +54,39 @@ def record(article_id: str) -> dict:
     return {"id": article_id, "url": f"https://example.com/{article_id}", "title": article_id}
 
 
+class TestOperations:
+    def test_health_reads_the_store_the_stream_and_the_policy_on_a_cluster(
+        self, cluster_url: str, tmp_path: Path
+    ) -> None:
+        """`health` on a cluster: the store answers, the stream and dead letters are read where they live."""
+        env = {
+            "REDIS_URL": cluster_url,
+            "BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",  # reachable or not: not what is checked
+            "INGEST_STATE_DIR": str(tmp_path),
+            "INGEST_OUT_DIR": str(tmp_path),
+        }
+        sink = RedisStreamSink(cluster_url)
+        sink.write([record("h1")])
+        sink.close()
+
+        report = health.check(config.load(env), beat_required=False)
+
+        assert True is report["state_store"]["ok"]
+        assert (True, 1) == (report["sink_stream"]["ok"], report["sink_stream"]["length"])
+        assert True is report["redis"]["eviction_safe"]
+
+    def test_a_cluster_named_as_broker_url_is_refused_by_that_name(
+        self, cluster_url: str, redis_url: str
+    ) -> None:
+        """`BROKER_URL=redis://<cluster node>` is refused too, naming BROKER_URL; a single Redis is not."""
+        cluster = config.load({"REDIS_URL": redis_url, "BROKER_URL": cluster_url})
+        single = config.load({"REDIS_URL": cluster_url, "BROKER_URL": redis_url})
+
+        with pytest.raises(ConfigError, match=r"^BROKER_URL="):
+            broker.refuse_cluster_broker(cluster)
+        assert None is broker.refuse_cluster_broker(single)
+
+
 class TestStreamSink:
     def test_a_record_is_added_once_on_a_cluster(self, cluster_url: str, redis_cluster) -> None:
         """The marker shares the stream's slot, so the check-and-add script runs on one node."""
@@ -60,7 +99,7 @@ class TestStreamSink:
         assert (2, 1, 3) == (first, again, client.xlen("articles"))
         assert 1 == client.exists("t:emitted:{articles}:a1")
         sink.close()
-        client.close()
+        close_client(client)
 
     def test_a_marker_of_the_previous_layout_still_counts_on_a_single_redis(self, redis_url: str) -> None:
         """An article emitted before the markers moved into the stream's slot is not emitted again."""

@@ -39,6 +39,7 @@ from worker.dispatch import QUEUES
 from worker.ids import article_id
 from worker.models import default_name
 from worker.state import open_store
+from worker.state.redis.base import close as close_client
 from worker.state.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration
@@ -56,9 +57,12 @@ def state_redis(kind: str, request: pytest.FixtureRequest) -> tuple[str, Any]:
     """Return the URL of the state Redis of a topology (one Redis or a 3-master cluster) and a client."""
     if kind == "cluster":
         url = request.getfixturevalue("cluster_url")
-        return url, RedisCluster.from_url(url, decode_responses=True)
-    url = request.getfixturevalue("redis_url")
-    return url, redis.Redis.from_url(url, decode_responses=True)
+        client: Any = RedisCluster.from_url(url, decode_responses=True)
+    else:
+        url = request.getfixturevalue("redis_url")
+        client = redis.Redis.from_url(url, decode_responses=True)
+    request.addfinalizer(lambda: close_client(client))
+    return url, client
 
 
 def in_flight(env: dict[str, str]) -> dict[str, int]:

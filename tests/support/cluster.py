@@ -14,6 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
@@ -80,7 +81,7 @@ class RedisClusterServer:
             ]
             self.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for port in self.ports:
-            self._wait(lambda p=port: bool(redis.Redis(port=p).ping()), timeout_s)
+            self._wait(lambda p=port: self._ask(p, "ping"), timeout_s)
         nodes = [f"127.0.0.1:{p}" for p in self.ports]
         subprocess.run(
             ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
@@ -92,11 +93,20 @@ class RedisClusterServer:
 
     def _ok(self) -> bool:
         for port in self.ports:
-            info = redis.Redis(port=port, decode_responses=True).cluster("info")
+            info = self._ask(port, "CLUSTER INFO")
             known = int(info.get("cluster_known_nodes", 0))
             if info.get("cluster_state") != "ok" or known != len(self.ports):
                 return False
         return True
+
+    @staticmethod
+    def _ask(port: int, *command: str) -> Any:
+        """Send one command to one node and close the connection."""
+        node = redis.Redis(port=port, decode_responses=True)
+        try:
+            return node.execute_command(*command)
+        finally:
+            node.close()
 
     @staticmethod
     def _wait(ready: object, timeout_s: float) -> None:

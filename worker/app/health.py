@@ -25,6 +25,7 @@ from worker.errors import StoreUnavailable
 from worker.schedule import politeness
 from worker.state import StateStore, open_store
 from worker.state.redis import connect
+from worker.state.redis.base import close as close_client
 from worker.state.redis.base import is_cluster
 
 # How often a worker says it is alive; it counts as gone after three missed heartbeats.
@@ -64,7 +65,7 @@ def queue_depths(settings: Settings) -> dict[str, int]:
         try:
             return {q: int(r.llen(q)) for q in dispatch.QUEUES}
         finally:
-            r.close()
+            close_client(r)
     folder = settings.broker_dir / "queue"
     n = len(list(folder.glob("*.msg"))) if folder.exists() else 0
     return {"all": n}
@@ -76,7 +77,7 @@ def dead_count(settings: Settings) -> int:
     try:
         return int(r.xlen(settings.dead_stream))
     finally:
-        r.close()
+        close_client(r)
 
 
 def eviction_policy(settings: Settings) -> str | None:
@@ -87,7 +88,7 @@ def eviction_policy(settings: Settings) -> str | None:
     try:
         return str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
     finally:
-        r.close()
+        close_client(r)
 
 
 def workers_seen(store: StateStore, now: float | None = None) -> dict[str, float]:
@@ -173,7 +174,7 @@ def _redis_down(settings: Settings) -> str | None:
     except redis.RedisError as exc:
         return str(exc)
     finally:
-        r.close()
+        close_client(r)
 
 
 def _store_part(settings: Settings, *, beat_required: bool) -> dict[str, Any]:
@@ -225,7 +226,7 @@ def _redis_parts(settings: Settings) -> dict[str, Any]:
         part = "broker" if settings.broker == settings.redis_url else "redis"
         return {part: down, "sink_stream": dict(down)}
     finally:
-        r.close()
+        close_client(r)
 
 
 def _redis_broker_part(settings: Settings) -> dict[str, Any]:
@@ -241,7 +242,7 @@ def _redis_broker_part(settings: Settings) -> dict[str, Any]:
     except redis.RedisError as exc:
         return {"ok": False, "transport": "redis", "error": str(exc)}
     finally:
-        r.close()
+        close_client(r)
 
 
 def _amqp_part(settings: Settings) -> dict[str, Any]:

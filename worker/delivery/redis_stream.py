@@ -10,7 +10,7 @@ import redis
 from worker.errors import StoreUnavailable
 from worker.state import scripts
 from worker.state.redis import connect
-from worker.state.redis.base import Client
+from worker.state.redis.base import Client, close, register
 
 
 class RedisStreamSink:
@@ -63,11 +63,11 @@ class RedisStreamSink:
                 if old:
                     keys.append(self.old_marker_prefix + r["id"])
                 args += [r["id"], r["url"], json.dumps(r, ensure_ascii=False, separators=(",", ":"))]
-            emit = client.register_script(scripts.source("emit_stream"))
+            emit = register(client, scripts.source("emit_stream"))
             return int(emit(keys=keys, args=args))
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(f"redis unavailable: {exc}") from exc
 
     def close(self) -> None:
         if self._r is not None:
-            self._r.close()
+            close(self._r)

@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
-from redis.commands.core import Script
 from redis.retry import Retry
 
 from worker.errors import StoreUnavailable
@@ -85,6 +84,44 @@ def connect(url: str, *, retries: int = BLIP_RETRIES, cluster: bool | None = Non
     )
 
 
+def close(client: Client) -> None:
+    """
+    Close a client and every connection it opened.
+
+    `RedisCluster.close` leaves its nodes' connection pools open (each node's client was
+    given its pool, so does not close it): their sockets would only go when collected.
+    """
+    client.close()
+    if isinstance(client, RedisCluster):
+        for node in client.get_nodes():
+            if node.redis_connection is not None:
+                node.redis_connection.connection_pool.disconnect()
+
+
+class ClusterScript:
+    """
+    A Lua script run with EVAL on a cluster, routed by its keys like any command.
+
+    redis-py's `Script` runs EVALSHA and, on NOSCRIPT, loads the script on every master (a
+    broadcast, again after any node restarts).  EVAL goes to its keys' node only; it sends the
+    text each time (a few KB at most), and Redis keeps the compiled script by its digest.
+    """
+
+    def __init__(self, client: Client, source: str) -> None:
+        self.client = client
+        self.source = source
+
+    def __call__(self, keys: list[str], args: list[Any]) -> Any:
+        return self.client.eval(self.source, len(keys), *keys, *args)
+
+
+def register(client: Client, source: str) -> Any:
+    """Return a callable `(keys=, args=)` running `source`: a `Script`, or a `ClusterScript` on a cluster."""
+    if isinstance(client, RedisCluster):
+        return ClusterScript(client, source)
+    return client.register_script(source)
+
+
 def due_score(at: float) -> int:
     """Return a due-set score: whole seconds, rounded up so a feed is never polled before it asked."""
     return math.ceil(at)
@@ -97,7 +134,7 @@ class RedisBase:
         self.url = url
         self.p = prefix
         self._r: Client | None = None
-        self._scripts: dict[str, Script] = {}
+        self._scripts: dict[str, Any] = {}
 
     @property
     def r(self) -> Client:
@@ -114,7 +151,7 @@ class RedisBase:
     def close(self) -> None:
         """Close the client's connections (it opens again on next use)."""
         if self._r is not None:
-            self._r.close()
+            close(self._r)
 
     def _do(self, fn: Callable[[], T]) -> T:
         """Run a Redis call; a connection lost twice becomes `StoreUnavailable` (retried by the task)."""
@@ -137,9 +174,9 @@ class RedisBase:
             self._script(name)(keys=keys, args=args, client=pipe)
         return list(self._do(pipe.execute))
 
-    def _script(self, name: str) -> Script:
-        """Return the script of `lua/<name>.lua`, registered with this client."""
+    def _script(self, name: str) -> Any:
+        """Return the script of `lua/<name>.lua`, registered with this client (`register`)."""
         found = self._scripts.get(name)
         if found is None:
-            found = self._scripts[name] = self.r.register_script(scripts.source(name))
+            found = self._scripts[name] = register(self.r, scripts.source(name))
         return found
