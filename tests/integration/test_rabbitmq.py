@@ -150,26 +150,28 @@ class TestSeedEndToEnd:
 
 
 class TestTwoWorkers:
+    @pytest.mark.parametrize("state", ["redis", "cluster"])
     def test_two_workers_fed_the_same_feed_never_emit_an_article_twice(
         self,
+        state: str,
         cli: CLI,
         start_worker: Callable[..., WorkerProcess],
         http_server: HTTPTestServer,
         rabbitmq: RabbitVhost,
-        redis_url: str,
+        request: pytest.FixtureRequest,
         tmp_path: Path,
     ) -> None:
         """Two workers on one vhost, the same articles queued four times over: each article once."""
         ids = list(range(200, 216))
         url = serve_feed(http_server, ids)
         http_server.route("/mirror.xml", http_server.routes["/feed.xml"])
+        redis_url, r = state_redis(state, request)
         env = {"BROKER_URL": rabbitmq.url, "REDIS_URL": redis_url, "INGEST_HOST_RATE": "50", **QUICK}
         start_worker("w1", env=env)
         start_worker("w2", env=env)
 
         for feed in (url, http_server.url("/mirror.xml")) * 2:
             assert 0 == cli("ingest", "--enqueue", feed, env=env).returncode
-        r = redis.Redis.from_url(redis_url, decode_responses=True)
         assert wait_for(lambda: r.xlen("articles") >= len(ids), timeout=120)
         # Let any straggling duplicate work finish before counting.
         assert wait_for(rabbitmq.settled, timeout=60), rabbitmq.counts()
