@@ -35,8 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from worker.process import neardup as nd
-from worker.state import nearindex as ni
-from worker.state import scripts
+from worker.state.redis import RedisStore
 
 SEED = 20240607
 ROOT = Path(__file__).resolve().parents[1]
@@ -383,7 +382,7 @@ def estimate_bytes() -> float:
 
 
 def measure_redis(pages: list[Page], articles: int) -> None:
-    """Insert `articles` texts with the reference script and measure MEMORY USAGE of its keys."""
+    """Insert `articles` texts through the Redis store's check-and-insert; measure its keys' MEMORY USAGE."""
     try:
         import redis
     except ImportError:
@@ -395,17 +394,14 @@ def measure_redis(pages: list[Page], articles: int) -> None:
         print(f"redis: not measured ({exc.__class__.__name__})")
         return
     prefix = f"neardup-bench-{uuid.uuid4().hex[:8]}:"
-    script = client.register_script(scripts.source("near_claim"))
-    bits = ni.shard_bits(articles)
+    store = RedisStore(REDIS_URL, prefix=prefix, nd_articles_per_generation=articles)
+    bits = store.nd_shard_bits
     rng = random.Random(SEED)
     texts = [p.text for p in pages]
-    now_s = time.time()  # EXPIREAT in the past would delete the keys at once
 
     def run(sig: nd.Signature, record_id: str) -> list[Any]:
-        args = ni.check_and_insert_args(
-            nd.near_key(sig), record_id, prefix=prefix, now_s=now_s, retention_s=30 * 86400, shard_bits=bits
-        )
-        return list(script(args=args))
+        # [0] for an insert, [1] for a duplicate, as the reference script's first value said.
+        return [0 if store.near_claim(record_id, nd.near_key(sig), 30 * 86400) is None else 1]
 
     inserted = duplicates = found = 0
     try:

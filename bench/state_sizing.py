@@ -109,7 +109,7 @@ def main() -> None:
         s = sq("near")
         rows.append(
             (
-                "`nd:b:*`, `nd:s:*` / `nd_band`, `nd_sketch`",
+                "`{nd}:b:*`, `{nd}:s:*` / `nd_band`, `nd_sketch`",
                 "an article's 16 LSH bands and sketch",
                 redis_bytes(r, n_articles, lambda i: rs.near_claim(ids[i], keys[i], 30 * day)),
                 sqlite_bytes(s.path, n_articles, lambda i: s.near_claim(ids[i], keys[i], 30 * day)),
@@ -145,7 +145,7 @@ def main() -> None:
         sink = RedisStreamSink(url, stream="sizing", maxlen=1)
         rows.append(
             (
-                "`emitted:<stream>:<id>`",
+                "`emitted:{<stream>}:<id>`",
                 "an article on the stream (INGEST_EMITTED_RETENTION_S)",
                 redis_bytes(r, n_articles // 100, lambda i: sink.write(recs[i * 100 : (i + 1) * 100])) / 100,
                 None,
@@ -166,7 +166,7 @@ def main() -> None:
         s = sq("feeds")
         rows.append(
             (
-                "`feed:<b>`, `due:<b>`, `due-index` / `feeds`, `due`",
+                "`{feeds-<k>}:feed:<b>`, `{feeds-<k>}:due:<b>`, `{feeds-<k>}:due-index` / `feeds`, `due`",
                 "a polled feed (Redis: at a million feeds, `bench/scheduler_bench.py`)",
                 None,
                 sqlite_bytes(
@@ -208,7 +208,7 @@ def main() -> None:
 
         rows.append(
             (
-                "`bucket:<host>`, `slot:<host>` / `buckets`, `slots`",
+                "`bucket:{<host>}`, `slot:{<host>}` / `buckets`, `slots`",
                 "a host fetched from in the last seconds",
                 redis_bytes(r, n_feeds, rate_r),
                 sqlite_bytes(s.path, n_feeds, rate_s),

@@ -28,6 +28,7 @@ import redis
 
 from tests.conftest import ROOT
 from tests.integration.httpserver import HTTPTestServer
+from tests.support.cluster import RedisClusterServer
 
 
 def free_port() -> int:
@@ -110,6 +111,24 @@ def redis_url(redis_server: RedisServer) -> str:
     client.flushdb()
     client.close()
     return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServer]:
+    """Start a 3-master Redis Cluster for the session (about a second); stop it at the end."""
+    cluster = RedisClusterServer(tmp_path_factory.mktemp("cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: RedisClusterServer) -> str:
+    """Return the URL of a node of the session's cluster, every node emptied first."""
+    redis_cluster.flush()
+    return redis_cluster.url
 
 
 RABBITMQ_PORT = 5672

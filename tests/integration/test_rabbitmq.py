@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import redis
+from redis.cluster import RedisCluster
 
 from tests.conftest import ROOT, SEED
 from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, free_port, wait_for
@@ -38,6 +39,7 @@ from worker.dispatch import QUEUES
 from worker.ids import article_id
 from worker.models import default_name
 from worker.state import open_store
+from worker.state.redis.base import close as close_client
 from worker.state.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.integration
@@ -49,6 +51,18 @@ QUICK = {"INGEST_NER_LANGUAGES": "", "INGEST_BATCH_SIZE": "4"}
 def done(worker: WorkerProcess, task: str) -> list[dict[str, Any]]:
     """Return the `task_done` events of `task` the worker logged."""
     return [e for e in worker.events("task_done") if e.get("task") == task]
+
+
+def state_redis(kind: str, request: pytest.FixtureRequest) -> tuple[str, Any]:
+    """Return the URL of the state Redis of a topology (one Redis or a 3-master cluster) and a client."""
+    if kind == "cluster":
+        url = request.getfixturevalue("cluster_url")
+        client: Any = RedisCluster.from_url(url, decode_responses=True)
+    else:
+        url = request.getfixturevalue("redis_url")
+        client = redis.Redis.from_url(url, decode_responses=True)
+    request.addfinalizer(lambda: close_client(client))
+    return url, client
 
 
 def in_flight(env: dict[str, str]) -> dict[str, int]:
@@ -93,7 +107,7 @@ def start_service(
 
 
 class TestSeedEndToEnd:
-    @pytest.mark.parametrize("state", ["redis", "sqlite"])
+    @pytest.mark.parametrize("state", ["redis", "sqlite", "cluster"])
     def test_seed_enqueued_twice_gives_one_record(
         self,
         state: str,
@@ -103,13 +117,18 @@ class TestSeedEndToEnd:
         request: pytest.FixtureRequest,
         tmp_path: Path,
     ) -> None:
-        """`run --no-beat` on RabbitMQ, `ingest --enqueue` of the seed: one record; enqueued again, none."""
+        """
+        `run --no-beat` on RabbitMQ, `ingest --enqueue` of the seed: one record; enqueued again, none.
+
+        With state in one Redis, in SQLite, or in a 3-master Redis Cluster (issue 13's "done when").
+        """
         seed_dir = tmp_path / "archive"
         seed_dir.mkdir()
         shutil.copy(SEED, seed_dir / SEED.name)
         env = {"BROKER_URL": rabbitmq.url, **QUICK}
-        if state == "redis":
-            env["REDIS_URL"] = request.getfixturevalue("redis_url")
+        r = None
+        if state != "sqlite":
+            env["REDIS_URL"], r = state_redis(state, request)
         worker = start_service("seed", env)
 
         for n in (1, 2):
@@ -122,8 +141,7 @@ class TestSeedEndToEnd:
         records = read_jsonl(tmp_path / "out")
 
         assert ["Top Syrian Diplomat Passes Assad's Thanks to Russia"] == [r["title"] for r in records]
-        if state == "redis":
-            r = redis.Redis.from_url(env["REDIS_URL"], decode_responses=True)
+        if r is not None:
             assert [records[0]["id"]] == [f["id"] for _, f in r.xrange("articles")]
         # The workers' own state (base_env names a private INGEST_STATE_DIR), never ./var of the checkout.
         assert {"poll": 0, "fetch": 0, "process": 0} == in_flight(
@@ -132,26 +150,28 @@ class TestSeedEndToEnd:
 
 
 class TestTwoWorkers:
+    @pytest.mark.parametrize("state", ["redis", "cluster"])
     def test_two_workers_fed_the_same_feed_never_emit_an_article_twice(
         self,
+        state: str,
         cli: CLI,
         start_worker: Callable[..., WorkerProcess],
         http_server: HTTPTestServer,
         rabbitmq: RabbitVhost,
-        redis_url: str,
+        request: pytest.FixtureRequest,
         tmp_path: Path,
     ) -> None:
         """Two workers on one vhost, the same articles queued four times over: each article once."""
         ids = list(range(200, 216))
         url = serve_feed(http_server, ids)
         http_server.route("/mirror.xml", http_server.routes["/feed.xml"])
+        redis_url, r = state_redis(state, request)
         env = {"BROKER_URL": rabbitmq.url, "REDIS_URL": redis_url, "INGEST_HOST_RATE": "50", **QUICK}
         start_worker("w1", env=env)
         start_worker("w2", env=env)
 
         for feed in (url, http_server.url("/mirror.xml")) * 2:
             assert 0 == cli("ingest", "--enqueue", feed, env=env).returncode
-        r = redis.Redis.from_url(redis_url, decode_responses=True)
         assert wait_for(lambda: r.xlen("articles") >= len(ids), timeout=120)
         # Let any straggling duplicate work finish before counting.
         assert wait_for(rabbitmq.settled, timeout=60), rabbitmq.counts()
@@ -162,18 +182,20 @@ class TestTwoWorkers:
 
 
 class TestKilledWorkers:
+    @pytest.mark.parametrize("state", ["redis", "cluster"])
     def test_kill_9_of_every_worker_loses_and_doubles_nothing_without_the_ledger(
         self,
+        state: str,
         cli: CLI,
         start_worker: Callable[..., WorkerProcess],
         rabbitmq: RabbitVhost,
-        redis_url: str,
+        request: pytest.FixtureRequest,
         tmp_path: Path,
     ) -> None:
         """SIGKILL of both worker pools mid-run: RabbitMQ requeues their unacked tasks, each article once."""
         expected = write_archive(tmp_path / "archive", range(1000))
+        redis_url, r = state_redis(state, request)
         env = {"BROKER_URL": rabbitmq.url, "REDIS_URL": redis_url, **QUICK}
-        r = redis.Redis.from_url(redis_url, decode_responses=True)
         first = [start_worker(f"k{n}", env=env, concurrency=2) for n in (1, 2)]
         assert 0 == cli("ingest", "--enqueue", str(tmp_path / "archive"), env=env).returncode
         assert wait_for(lambda: r.xlen("articles") >= 150, timeout=120, interval=0.05)

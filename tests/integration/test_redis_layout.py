@@ -12,11 +12,13 @@ import redis
 
 from tests.integration.httpserver import HTTPTestServer, static
 from tests.integration.test_state_contract import same_bucket_urls
-from tests.support.corpus import article_page, rss_feed
+from tests.support.corpus import article_page, article_text, rss_feed
+from worker.process.neardup import near_key, signature
 from worker.sources.feeds import body_hash
+from worker.state import nearindex
 from worker.state.base import TIMELINE_KEEP_MINUTES
 from worker.state.codec import feed_id
-from worker.state.redis import BOUNDED_KEYS, RedisStore
+from worker.state.redis import BOUNDED_KEYS, RedisStore, layout
 
 pytestmark = pytest.mark.integration
 
@@ -58,8 +60,9 @@ class TestEncodings:
         store = RedisStore(redis_url, prefix="t:")
         store.put_feeds([(u, polled(u, i), 1_718_000_900.5 + i) for i, u in enumerate(urls)])
         bucket = feed_id(urls[0])[:4]
+        keys = (layout.feed_key("t:", bucket), layout.due_key("t:", bucket))
 
-        encodings = [raw.object("encoding", key) for key in (f"t:feed:{bucket}", f"t:due:{bucket}")]
+        encodings = [raw.object("encoding", key) for key in keys]
 
         assert ["listpack", "listpack"] == encodings
         assert {k: v for k, v in polled(urls[3], 3).items() if v is not None and k != "next_at"} == (
@@ -118,7 +121,10 @@ class TestPreviousLayout:
         gone, failing = {"disabled": "410 Gone", "errors": 4}, {"errors": 2}
         states = [gone if n % 3 == 0 else failing if n in (1, 2) else {} for n in range(9)]
         store.put_feeds([(f"http://h{n}/feed", st, 100.0 + n) for n, st in enumerate(states)])
-        raw.delete("t:disabled", "t:disabled-counted", "t:failing")  # as those versions left them
+        # As those versions left them: no indexes of the feeds in trouble.
+        indexes = [k for k in raw.scan_iter(count=1000) if k.endswith((":disabled", ":failing"))]
+        assert indexes, "the feed writes keep the indexes"
+        raw.delete(*indexes, "t:disabled-counted", "t:troubles-indexed")
 
         assert 3 == store.disabled_count()
         assert (1, 2) == (raw.exists("t:troubles-indexed"), store.sources_page(10).failing)
@@ -133,12 +139,33 @@ class TestIndex:
         store = RedisStore(redis_url, prefix="t:")
         store.schedule("http://h/later", 100.0)
         later = feed_id("http://h/later")[:4]
-        empty = next(b for b in ("0000", "0001") if b != later)
-        raw.zadd("t:due-index", {later: 0, empty: 0})
+        empty = f"{(int(later, 16) + layout.SHARDS) % 65536:04x}"  # another bucket of the same shard
+        index = layout.index_key("t:", layout.shard_of(later))
+        raw.zadd(index, {later: 0, empty: 0})
 
         claimed = store.claim_due(50.0, 10, lease_s=5)
 
-        assert ([], [(later, 100.0)]) == (claimed, raw.zrange("t:due-index", 0, -1, withscores=True))
+        assert ([], [(later, 100.0)]) == (claimed, raw.zrange(index, 0, -1, withscores=True))
+        store.close()
+
+    def test_a_claim_reads_further_into_a_shard_that_holds_most_due_feeds(self, redis_url: str) -> None:
+        """Each index is read a share of the limit first; a shard holding the earliest feeds is read on."""
+        urls = [
+            u
+            for u in (f"http://crowded{i}.example/f" for i in range(5000))
+            if layout.shard_of(feed_id(u)) == 3
+        ]
+        others = [
+            u for u in (f"http://spread{i}.example/f" for i in range(40)) if layout.shard_of(feed_id(u)) != 3
+        ]
+        store = RedisStore(redis_url, prefix="t:")
+        store.put_feeds(
+            [(u, {}, float(i)) for i, u in enumerate(urls[:150])] + [(u, {}, 500.0) for u in others]
+        )
+
+        claimed = store.claim_due(1000.0, 120, lease_s=5000)
+
+        assert urls[:120] == claimed
         store.close()
 
 
@@ -255,3 +282,85 @@ class TestBoundedKeys:
         assert [] == unbounded
         assert 5 == raw.xlen("articles")
         assert [True] == [raw.ttl(k) > 0 for k in keys if k.startswith("ingest:entries:")]
+
+
+class TestUnshardedLayout:
+    def test_buckets_of_the_unsharded_layout_move_into_their_shards_once(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """`feed:<b>`, `due:<b>`, `due-index` and `disabled` are read through the shards, then gone."""
+        urls = [f"http://unsharded{i}.example/feed" for i in range(300)]
+        for i, url in enumerate(urls):
+            fid = feed_id(url)
+            raw.hset(f"t:feed:{fid[:4]}", fid, url)
+            raw.zadd(f"t:due:{fid[:4]}", {fid[4:]: 100 + i})
+            raw.zadd("t:due-index", {fid[:4]: 100})  # one score is enough: the move recomputes it
+        raw.sadd("t:disabled", feed_id(urls[5]))
+        raw.set("t:disabled-counted", 1)
+
+        store = RedisStore(redis_url, prefix="t:")
+        claimed = store.claim_due(101.0, 10, lease_s=1000)
+
+        assert [urls[0], urls[1]] == claimed
+        assert {"spec": spec_of(urls[7])} == store.get_feed(urls[7])
+        assert (300, 107.0) == (len(store.scheduled()), store.scheduled()[urls[7]])
+        old = ("t:feed:", "t:due", "t:disabled:")
+        assert [] == [k for k in raw.scan_iter(count=1000) if k.startswith(old) or k == "t:disabled"]
+        assert (1, "2") == (store.disabled_count(), raw.get("t:feeds-layout"))
+        store.close()
+
+
+class TestUntaggedKeys:
+    def test_a_near_duplicate_remembered_before_the_tag_is_still_found(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """Bands and sketches of the untagged layout are read (single Redis): a later copy is a duplicate."""
+        store = RedisStore(redis_url, prefix="t:")
+        text = article_text(3)
+        key = near_key(signature(text))
+        plan = nearindex.plan(
+            key, "old-id", now_s=time.time(), retention_s=86400, shard_bits=store.nd_shard_bits
+        )
+        assert plan is not None
+        for shard, field in plan.slots:  # as the untagged script inserted article number 7
+            raw.hset(f"t:nd:b:{plan.gens[-1]}:{shard}", field, 7)
+        binary = redis.Redis.from_url(redis_url)
+        binary.hset("t:nd:s:0", 7, plan.sketch + b"old-id")
+
+        found = store.near_claim("copy-id", near_key(signature(text + " One more sentence.")), 86400)
+
+        assert ("old-id", []) == (found, raw.keys("t:{nd}:b:*"))
+        binary.close()
+        store.close()
+
+    def test_parked_fetches_and_the_ledger_move_under_their_tags(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """`parked`, `parked:items`, `ledger:<q>` and `ledger-msg` are merged into the tagged keys once."""
+        raw.zadd("t:parked", {"p1": 10.0})
+        raw.hset("t:parked:items", "p1", json.dumps({"at": 10.0, "p": {"url": "u"}}))
+        raw.zadd("t:ledger:fetch", {"task-1": 5.0})
+        raw.hset("t:ledger-msg", "task-1", "message")
+        store = RedisStore(redis_url, prefix="t:")
+        store.park("p2", {"url": "v"}, 20.0)
+
+        claimed = store.claim_parked(30.0, 10, 60.0)
+
+        assert [("p1", {"url": "u"}, 10.0), ("p2", {"url": "v"}, 20.0)] == claimed
+        assert ([("task-1", 5.0)], {"task-1": "message"}) == (
+            store.ledger_stale("fetch", 6.0, 10),
+            store.ledger_messages(["task-1"]),
+        )
+        assert 0 == raw.exists("t:parked", "t:parked:items", "t:ledger:fetch", "t:ledger-msg")
+        store.close()
+
+    def test_a_host_held_before_the_tag_stays_held(self, redis_url: str, raw: redis.Redis[str]) -> None:
+        """A slot of the untagged layout is read: the host waits for it, and the old key goes."""
+        raw.set("t:slot:h.example", f"{time.time() + 30:.6f}", px=60_000)
+        store = RedisStore(redis_url, prefix="t:")
+
+        wait = store.reserve_slot("h.example", 1.0, 1.0)
+
+        assert 28 < wait <= 30
+        assert (0, 1) == (raw.exists("t:slot:h.example"), raw.exists("t:slot:{h.example}"))
+        store.close()

@@ -28,11 +28,13 @@ def _open(kind: str, where: str, **bounds: int) -> StateStore:
     return SQLiteStore(where, **bounds) if kind == "sqlite" else RedisStore(where, prefix="t:", **bounds)
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "cluster"])
 def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """Return (kind, location) of a fresh store of each kind."""
+    """Return (kind, location) of a fresh store of each kind: SQLite, one Redis, a 3-master Redis Cluster."""
     if request.param == "sqlite":
         return "sqlite", str(tmp_path / "state.sqlite3")
+    if request.param == "cluster":
+        return "cluster", request.getfixturevalue("cluster_url")
     return "redis", request.getfixturevalue("redis_url")
 
 

@@ -253,18 +253,17 @@ class TestPack:
             nd.unpack(data)
 
 
-class TestCheckAndInsertArgs:
+class TestPlan:
     def test_layout(self):
-        """ARGV holds the fixed header then one (shard, field) pair a band."""
+        """A plan holds the live generations, the expiry, the threshold, the sketch and a slot a band."""
         sig = nd.signature(WIRE)
 
-        args = ni.check_and_insert_args(
-            nd.near_key(sig), "rec-1", prefix="p:", now_s=86400.0 * 100, retention_s=30 * 86400, shard_bits=8
-        )
+        plan = ni.plan(nd.near_key(sig), "rec-1", now_s=86400.0 * 100, retention_s=30 * 86400, shard_bits=8)
 
-        expected_head = ["p:", 10, 4, 110 * 86400 + 30 * 86400, ni.match_threshold(), nd.sketch(sig), "rec-1"]
-        assert expected_head == args[:7]
-        assert [ni.band_slot(k, 8)[i] for k in nd.band_keys(sig) for i in (0, 1)] == args[7:]
+        assert plan is not None
+        assert ((7, 8, 9, 10), 110 * 86400 + 30 * 86400) == (plan.gens, plan.expire_at)
+        assert (ni.match_threshold(), nd.sketch(sig), "rec-1") == (plan.need, plan.sketch, plan.record_id)
+        assert tuple(ni.band_slot(k, 8) for k in nd.band_keys(sig)) == plan.slots
 
     @pytest.mark.parametrize(
         ("retention_s", "expected"),
@@ -280,16 +279,13 @@ class TestCheckAndInsertArgs:
         sig = nd.signature(WIRE)
         now_s = 86400.0 * 100 if retention_s > 180 else 1000.0
 
-        args = ni.check_and_insert_args(
-            nd.near_key(sig), "r", prefix="p:", now_s=now_s, retention_s=retention_s, shard_bits=4
-        )
+        plan = ni.plan(nd.near_key(sig), "r", now_s=now_s, retention_s=retention_s, shard_bits=4)
 
-        assert expected == tuple(args[1:4])
+        assert plan is not None
+        assert expected == (plan.gens[-1], len(plan.gens), plan.expire_at)
 
-    def test_short_text_has_no_args(self):
+    def test_short_text_has_no_plan(self):
         """A short text is not checked, so there is nothing to send."""
         sig = nd.signature("Too short to check.")
 
-        assert [] == ni.check_and_insert_args(
-            nd.near_key(sig), "r", prefix="p:", now_s=0, retention_s=30 * 86400, shard_bits=4
-        )
+        assert None is ni.plan(nd.near_key(sig), "r", now_s=0, retention_s=30 * 86400, shard_bits=4)

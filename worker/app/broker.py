@@ -25,6 +25,9 @@ from kombu.entity import Exchange, Queue
 
 from worker import dispatch
 from worker.config import Settings
+from worker.errors import ConfigError, StoreUnavailable
+from worker.settings_types import masked
+from worker.state.redis.base import is_cluster
 
 EXCHANGE = "ingest"
 DEAD_EXCHANGE = "ingest.dead"
@@ -71,6 +74,31 @@ def transport(s: Settings) -> tuple[str, dict[str, Any]]:
         # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
         "control_folder": str(folder / "control"),
     }
+
+
+def refuse_cluster_broker(s: Settings) -> None:
+    """
+    Refuse a Redis Cluster as the broker: kombu's Redis transport keeps a queue in keys of many slots.
+
+    Its queues, unacked hash and fanout keys need one node; with `REDIS_URL` of a
+    cluster the broker has to be elsewhere (`BROKER_URL`, RabbitMQ above all).
+    A Redis that cannot be reached is not refused here: connecting will say so.
+
+    Raises:
+        ConfigError: the broker would be a cluster node (exit 2, one line).
+    """
+    if s.broker_kind != "redis":
+        return
+    try:
+        cluster = is_cluster(s.broker, timeout_s=2.0)
+    except StoreUnavailable:
+        return
+    if cluster:
+        name = "BROKER_URL" if s.broker_url else "REDIS_URL"
+        raise ConfigError(
+            f"{name}={masked(s.broker)!r}: a Redis Cluster cannot be the broker "
+            "(kombu's Redis transport needs a single node); set BROKER_URL=amqp://… (RabbitMQ)"
+        )
 
 
 def folders(s: Settings) -> list[Path]:

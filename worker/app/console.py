@@ -21,8 +21,15 @@ def settings_of(args: argparse.Namespace) -> config.Settings:
 
 
 def celery(settings: config.Settings) -> Any:
-    """Return the Celery app configured with `settings` and this process prepared to send tasks."""
-    from worker.app import celery_app  # imported on use: admin commands never need Celery
+    """
+    Return the Celery app configured with `settings` and this process prepared to send tasks.
+
+    Raises:
+        ConfigError: the broker would be a Redis Cluster (`broker.refuse_cluster_broker`).
+    """
+    from worker.app import broker, celery_app  # imported on use: admin commands never need Celery
+
+    broker.refuse_cluster_broker(settings)
 
     celery_app.configure(settings)
     celery_app.install()

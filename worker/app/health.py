@@ -15,13 +15,17 @@ import time
 from typing import Any
 
 import redis
+from redis.cluster import RedisCluster
 
 from worker import dispatch
 from worker.app import broker
 from worker.config import Settings
+from worker.errors import StoreUnavailable
 from worker.schedule import politeness
 from worker.state import StateStore, open_store
 from worker.state.redis import connect
+from worker.state.redis.base import close as close_client
+from worker.state.redis.base import is_cluster
 
 # How often a worker says it is alive; it counts as gone after three missed heartbeats.
 HEARTBEAT_S = 10.0
@@ -33,10 +37,17 @@ WORKERS_GROUP = "workers"
 SAFE_POLICY = "noeviction"
 
 
-def _client(settings: Settings, url: str | None = None) -> redis.Redis[str]:
+def _client(settings: Settings, url: str | None = None) -> Any:
     """Return a client that fails fast: a health check must answer even when Redis is gone."""
     url = url or settings.redis_url
     assert url
+    try:
+        cluster = is_cluster(url, timeout_s=2.0)
+    except StoreUnavailable:
+        cluster = False  # down: the plain client's ping says so
+    if cluster:
+        # Each command goes to the node of its key (the stream, the dead letters); none may wait long.
+        return RedisCluster.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
     return redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5)
 
 
@@ -53,7 +64,7 @@ def queue_depths(settings: Settings) -> dict[str, int]:
         try:
             return {q: int(r.llen(q)) for q in dispatch.QUEUES}
         finally:
-            r.close()
+            close_client(r)
     folder = settings.broker_dir / "queue"
     n = len(list(folder.glob("*.msg"))) if folder.exists() else 0
     return {"all": n}
@@ -65,7 +76,7 @@ def dead_count(settings: Settings) -> int:
     try:
         return int(r.xlen(settings.dead_stream))
     finally:
-        r.close()
+        close_client(r)
 
 
 def eviction_policy(settings: Settings) -> str | None:
@@ -76,7 +87,7 @@ def eviction_policy(settings: Settings) -> str | None:
     try:
         return str(r.config_get("maxmemory-policy").get("maxmemory-policy", "unknown"))
     finally:
-        r.close()
+        close_client(r)
 
 
 def workers_seen(store: StateStore, now: float | None = None) -> dict[str, float]:
@@ -157,7 +168,7 @@ def _redis_down(settings: Settings) -> str | None:
     except redis.RedisError as exc:
         return str(exc)
     finally:
-        r.close()
+        close_client(r)
 
 
 def _store_part(settings: Settings, *, beat_required: bool) -> dict[str, Any]:
@@ -209,7 +220,7 @@ def _redis_parts(settings: Settings) -> dict[str, Any]:
         part = "broker" if settings.broker == settings.redis_url else "redis"
         return {part: down, "sink_stream": dict(down)}
     finally:
-        r.close()
+        close_client(r)
 
 
 def _redis_broker_part(settings: Settings) -> dict[str, Any]:
@@ -225,7 +236,7 @@ def _redis_broker_part(settings: Settings) -> dict[str, Any]:
     except redis.RedisError as exc:
         return {"ok": False, "transport": "redis", "error": str(exc)}
     finally:
-        r.close()
+        close_client(r)
 
 
 def _amqp_part(settings: Settings) -> dict[str, Any]:

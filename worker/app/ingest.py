@@ -275,13 +275,14 @@ def sync_schedules(settings: config.Settings) -> list[SourceSpec]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_of(args)
+    # First: a broker that cannot be (a Redis Cluster) stops the command before anything is synced.
+    app = celery(settings)
     runtime.use_settings(settings)
     try:
         sync_schedules(settings)
     except SourceError as exc:
         return err(str(exc))
     runtime.reset()
-    app = celery(settings)
     argv = [
         "worker",
         "-Q",

@@ -11,6 +11,7 @@ import structlog
 
 from worker.config import Settings
 from worker.state.redis import connect
+from worker.state.redis.base import Client
 
 log = structlog.get_logger(__name__)
 
@@ -19,7 +20,7 @@ log = structlog.get_logger(__name__)
 CONSUMER_RETRIES = 8
 
 
-def ensure_group(r: redis.Redis[str], stream: str, group: str) -> None:
+def ensure_group(r: Client, stream: str, group: str) -> None:
     """Create the group at the stream's start (and the stream) unless it exists."""
     try:
         r.xgroup_create(stream, group, id="0", mkstream=True)
@@ -59,11 +60,11 @@ def consume(
         nonlocal handled
         for entry_id, fields in entries:
             if not fields:  # trimmed away by MAXLEN while pending
-                r.xack(stream, group, entry_id)  # type: ignore[no-untyped-call]
+                r.xack(stream, group, entry_id)
                 continue
             out.write(json.dumps(json.loads(fields["data"]), ensure_ascii=False) + "\n")
             out.flush()
-            r.xack(stream, group, entry_id)  # type: ignore[no-untyped-call]
+            r.xack(stream, group, entry_id)
             handled += 1
 
     while count == 0 or handled < count:

@@ -1,4 +1,4 @@
-"""Add records to a Redis stream, each exactly once, marker and entry in one Lua script."""
+"""Add records to a Redis stream, each exactly once: marker and entry in one script (`emit_stream.lua`)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,21 @@ from typing import Any
 import redis
 
 from worker.errors import StoreUnavailable
+from worker.state import scripts
 from worker.state.redis import connect
-
-# KEYS[1] stream; ARGV[1] maxlen, ARGV[2] marker prefix, ARGV[3] marker ttl, then (id, url, data) triples.
-# The emitted marker and the XADD happen together or not at all: a retried
-# task can never add a second entry for the same article.
-_EMIT = """
-local n = 0
-for i = 4, #ARGV, 3 do
-  local marker = ARGV[2] .. ARGV[i]
-  if redis.call('SET', marker, '1', 'NX', 'EX', ARGV[3]) then
-    redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-               'id', ARGV[i], 'url', ARGV[i + 1], 'data', ARGV[i + 2])
-    n = n + 1
-  end
-end
-return n
-"""
+from worker.state.redis.base import Client, close, register
 
 
 class RedisStreamSink:
-    """The `INGEST_STREAM` stream: fields `id`, `url`, `data` (the JSON record)."""
+    """
+    The `INGEST_STREAM` stream: fields `id`, `url`, `data` (the JSON record).
+
+    An article's emitted marker is `<prefix>emitted:{<stream>}:<id>`: the hash tag puts it in
+    the stream's own slot (a key without braces hashes its whole name), so the script that
+    checks it and adds the entry runs on one node of a Redis Cluster too.  Markers of the
+    layout before it (`<prefix>emitted:<stream>:<id>`, up to `INGEST_EMITTED_RETENTION_S`
+    old) are still honoured on a single Redis; a cluster never held any.
+    """
 
     name = "redis"
 
@@ -41,23 +35,39 @@ class RedisStreamSink:
         prefix: str = "ingest:",
         marker_ttl_s: int = 400 * 86400,
     ) -> None:
-        self.r = connect(url)
+        self.url = url
         self.stream = stream
         self.maxlen = maxlen
-        self.marker_prefix = f"{prefix}emitted:{stream}:"
+        self.marker_prefix = f"{prefix}emitted:{{{stream}}}:"
+        self.old_marker_prefix = f"{prefix}emitted:{stream}:"
         self.marker_ttl_s = marker_ttl_s
-        self._emit = self.r.register_script(_EMIT)
+        self._r: Client | None = None
+
+    @property
+    def r(self) -> Client:
+        """The client, opened on first use (`connect` asks whether the server is a cluster node)."""
+        if self._r is None:
+            self._r = connect(self.url)
+        return self._r
 
     def write(self, records: list[dict[str, Any]]) -> int:
         if not records:
             return 0
-        args: list[Any] = [self.maxlen, self.marker_prefix, self.marker_ttl_s]
-        for r in records:
-            args += [r["id"], r["url"], json.dumps(r, ensure_ascii=False, separators=(",", ":"))]
         try:
-            return int(self._emit(keys=[self.stream], args=args))
+            client = self.r
+            old = not isinstance(client, redis.cluster.RedisCluster)
+            keys = [self.stream]
+            args: list[Any] = [self.maxlen, self.marker_ttl_s, 2 if old else 1]
+            for r in records:
+                keys.append(self.marker_prefix + r["id"])
+                if old:
+                    keys.append(self.old_marker_prefix + r["id"])
+                args += [r["id"], r["url"], json.dumps(r, ensure_ascii=False, separators=(",", ":"))]
+            emit = register(client, scripts.source("emit_stream"))
+            return int(emit(keys=keys, args=args))
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(f"redis unavailable: {exc}") from exc
 
     def close(self) -> None:
-        self.r.close()
+        if self._r is not None:
+            close(self._r)

@@ -27,8 +27,9 @@ T = TypeVar("T")
 
 # Polls sent to one host per tick; with a 5 s tick that is at most 2 feed requests a second per host.
 HOST_CAP_PER_TICK = 10
-# Items taken by one store call, so one Lua script never blocks Redis for long: at a million
-# feeds a claim of 500 holds Redis about 15-25 ms (`bench/scheduler_bench.py`).
+# Items taken by one store call, so one Lua script never blocks Redis for long: in Redis a claim
+# is a short script a shard of the due-set (16), and a tick of 500 claims takes about 23 ms at a
+# million feeds (`bench/scheduler_bench.py`).
 CLAIM_CHUNK = 1000
 # Parked fetches released per tick: at a 5 s tick, 2,000 requests a second over all hosts.
 RELEASE_PER_TICK = 10_000

@@ -5,12 +5,14 @@ The process stage computes a text's band keys and sketch (`worker.process.neardu
 the state store keeps them and answers "is an earlier article near enough?"
 atomically (`lua/near_claim.lua` in Redis, tables in SQLite).
 
-Layout in Redis (SQLite mirrors it in tables)::
+Layout in Redis (SQLite mirrors it in tables); every key carries the hash tag
+`{nd}`, so on a Redis Cluster the index is one slot (one node, as the stream)
+and its check-and-insert stays one atomic script::
 
-    {p}nd:seq                      INCR counter giving each article its number n
-    {p}nd:b:{gen}:{shard}          HASH  field = band field (int < 2**23)
+    {p}{nd}:seq                    INCR counter giving each article its number n
+    {p}{nd}:b:{gen}:{shard}        HASH  field = band field (int < 2**23)
                                           value = n        (HSETNX: oldest wins)
-    {p}nd:s:{n // 100}             HASH  field = n % 100
+    {p}{nd}:s:{n // 100}           HASH  field = n % 100
                                           value = sketch (32 B) + record id
 
     gen   = unix_time // generation_s(retention): GENERATION_DAYS, or a third
@@ -19,11 +21,15 @@ Layout in Redis (SQLite mirrors it in tables)::
             so a band is kept between the retention and a third longer;
     shard = band_slot(key, shard_bits)[0], field = band_slot(...)[1].
 
-Check-and-insert (one Lua script): for every band slot and every live
-generation HGET the bucket; for each distinct candidate n, HGET its sketch and
-count equal 2-bit slots (`sketch_matches`); if the best count reaches
-`match_threshold()`, return that record id; otherwise INCR the counter,
-HSETNX every band slot in the current generation and HSET the sketch.
+Check-and-insert (`worker.state.redis.near`, two Lua scripts, so that every key a
+script touches is named in its KEYS): the first reads the candidates n of every
+band slot in every live generation and takes a new n (INCR); the second, given
+the sketch hashes of those candidates and of the new n, reads the bands again,
+counts equal 2-bit slots of each distinct candidate's sketch (`sketch_matches`)
+and, if the best count reaches `match_threshold()`, returns that record id;
+otherwise it HSETNXes every band slot in the current generation and HSETs the
+sketch.  A candidate that arrived between the two (a racing insert) sends the
+pair round again, so the check stays atomic.
 """
 
 from __future__ import annotations
@@ -107,44 +113,53 @@ def generation(now_s: float, gen_s: int = GENERATION_DAYS * 86400) -> int:
     return int(now_s // gen_s)
 
 
-def check_and_insert_args(
+@dataclass(frozen=True)
+class NearPlan:
+    """
+    What one check-and-insert reads and writes, apart from key names (the store names its keys).
+
+    `gens` are the live generations, oldest first, the last one current; `slots`
+    are the (shard, field) of each band; `need` is `match_threshold()`.
+    """
+
+    gens: tuple[int, ...]
+    expire_at: int
+    need: int
+    sketch: bytes
+    record_id: str
+    slots: tuple[tuple[int, int], ...]
+
+
+def plan(
     key: NearKey,
     record_id: str,
     *,
-    prefix: str,
     now_s: float,
     retention_s: int,
     shard_bits: int,
     threshold: float = DEFAULT_THRESHOLD,
-) -> list[str | bytes | int]:
+) -> NearPlan | None:
     """
-    Build the ARGV of `lua/near_claim.lua` for one article (empty for a short text).
+    Return the plan of one article's check-and-insert (None for a short text, which has no bands).
 
     Args:
         key: the article's band keys and sketch (`worker.process.neardup.near_key`).
         record_id: what a later duplicate's `duplicate_of` should name.
-        prefix: the state key prefix (`Settings.key_prefix`).
         now_s: the current unix time, which picks the generation.
         retention_s: how long an article stays remembered (at least), in seconds.
         shard_bits: from `shard_bits()`; fixed for the life of a deployment.
         threshold: the Jaccard estimate that makes a duplicate.
     """
     if not key.bands:
-        return []
+        return None
     gen_s = generation_s(retention_s)
     gen = generation(now_s, gen_s)
     live = -(-retention_s // gen_s) + 1
-    expire_at = (gen + 1) * gen_s + retention_s
-    args: list[str | bytes | int] = [
-        prefix,
-        gen,
-        live,
-        expire_at,
-        match_threshold(threshold),
-        key.sketch,
-        record_id,
-    ]
-    for band in key.bands:
-        shard, field = band_slot(band, shard_bits)
-        args += [shard, field]
-    return args
+    return NearPlan(
+        gens=tuple(range(gen - live + 1, gen + 1)),
+        expire_at=(gen + 1) * gen_s + retention_s,
+        need=match_threshold(threshold),
+        sketch=key.sketch,
+        record_id=record_id,
+        slots=tuple(band_slot(band, shard_bits) for band in key.bands),
+    )

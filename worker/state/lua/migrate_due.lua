@@ -1,17 +1,16 @@
--- KEYS[1] the old single due zset (ids); ARGV prefix, batch size.  Returns how many are left.
--- A feed already in the new layout keeps its score there (NX): it was written later.
+-- KEYS the oldest layout's single due zset (ids), the shard's index, then the shard's due zsets of
+-- the buckets named in ARGV.  ARGV number of buckets n, the n buckets, then (bucket position,
+-- member, id, score) per feed.  A feed already in the new layout keeps its score there (NX).
 --#include due_fix.lua
-local p = ARGV[1]
+local n = tonumber(ARGV[1])
 local touched = {}
-local old = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
-for i = 1, #old, 2 do
-  local id = old[i]
-  local b, m = string.sub(id, 1, 4), string.sub(id, 5)
-  local score = tonumber(old[i + 1])
-  if score then score = math.ceil(score) else score = old[i + 1] end
-  redis.call('ZADD', p .. 'due:' .. b, 'NX', score, m)
-  redis.call('ZREM', KEYS[1], id)
-  touched[b] = true
+for i = n + 2, #ARGV, 4 do
+  local j = tonumber(ARGV[i])
+  local score = tonumber(ARGV[i + 3])
+  if score then score = math.ceil(score) else score = ARGV[i + 3] end
+  redis.call('ZADD', KEYS[2 + j], 'NX', score, ARGV[i + 1])
+  redis.call('ZREM', KEYS[1], ARGV[i + 2])
+  touched[j] = true
 end
-for b in pairs(touched) do fix(p .. 'due:' .. b, p .. 'due-index', b) end
-return redis.call('ZCARD', KEYS[1])
+for j in pairs(touched) do fix(KEYS[2 + j], KEYS[2], ARGV[1 + j]) end
+return 1

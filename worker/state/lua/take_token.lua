@@ -1,9 +1,13 @@
--- KEYS[1] bucket hash; ARGV rate per second, burst.  Returns the wait in seconds ('0' = token taken).
+-- KEYS[1] bucket hash (`bucket:{<host>}`), KEYS[2] (single Redis only) the host's bucket of the
+-- layout before the tag, read when the first is absent and then deleted; ARGV rate per second,
+-- burst.  Returns the wait in seconds ('0' = token taken).
 -- The clock is Redis's own, so workers on hosts with skewed clocks share one bucket fairly.
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local rate, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
 local b = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+if KEYS[2] and not b[1] then b = redis.call('HMGET', KEYS[2], 'tokens', 'ts') end
+if KEYS[2] then redis.call('DEL', KEYS[2]) end
 local tokens = tonumber(b[1]) or burst
 local ts = tonumber(b[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)

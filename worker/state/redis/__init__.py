@@ -12,7 +12,6 @@ gives bytes an item), so memory levels off after the retention.
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,9 +20,10 @@ import structlog
 
 from worker.state import nearindex
 from worker.state.base import CHROME_MAX_LINES, TIMELINE_KEEP_MINUTES, DeadLetter
-from worker.state.nearindex import NearKey
 from worker.state.redis.base import connect
+from worker.state.redis.near import NearIndex
 from worker.state.redis.overview import OverviewTables
+from worker.state.redis.tasks import TaskTables
 
 __all__ = ["BOUNDED_KEYS", "RedisStore", "connect"]
 
@@ -31,27 +31,28 @@ log = structlog.get_logger(__name__)
 
 # The keys (after the prefix) written without a TTL, and what bounds each; every other key expires.
 BOUNDED_KEYS = {
-    "feed:*": "feed states, 65,536 bucket hashes at most: as many feeds as are registered",
-    "due:*": "the due-set, 65,536 bucket zsets at most: one member a scheduled feed",
-    "due-index": "one member a due bucket (65,536 at most)",
-    "disabled": "ids of disabled feeds, a subset of the feeds",
+    "{feeds-*}:feed:*": "feed states, 65,536 bucket hashes at most: as many feeds as are registered",
+    "{feeds-*}:due:*": "the due-set, 65,536 bucket zsets at most: one member a scheduled feed",
+    "{feeds-*}:due-index": "one member a due bucket (65,536 at most over the 16 shards)",
+    "{feeds-*}:disabled": "ids of disabled feeds, a subset of the feeds",
+    "feeds-layout": "one flag: the feeds' layout (`layout.migrate`)",
+    "{feeds-*}:failing": "ids of failing feeds (consecutive errors, not disabled), a subset of the feeds",
     "disabled-counted": "one flag (of the previous version)",
-    "failing": "ids of failing feeds (consecutive errors, not disabled), a subset of the feeds",
-    "troubles-indexed": "one flag",
+    "troubles-indexed": "one flag: `disabled` and `failing` hold the feeds written before them",
     "counters": "a fixed set of counter names (`health`)",
-    "nd:seq": "one number",
-    "parked": "fetches parked until their slot; each is released by the dispatch tick",
-    "parked:items": "the payloads of `parked`",
-    "ledger:*": "tasks sent and not ended, one zset a queue",
-    "ledger-msg": "the messages of the tasks in `ledger:*`",
-    "ledger-suspect:*": "tasks of `ledger:*` that look lost",
+    "{nd}:seq": "one number",
+    "{parked}:due": "fetches parked until their slot; each is released by the dispatch tick",
+    "{parked}:items": "the payloads of `{parked}:due`",
+    "{ledger}:queue:*": "tasks sent and not ended, one zset a queue",
+    "{ledger}:msg": "the messages of the tasks in `{ledger}:queue:*`",
+    "{ledger}:suspect:*": "tasks of `{ledger}:queue:*` that look lost",
     "legacy-ttl-scanned": "one flag: keys of the previous layouts got their TTLs (`purge`)",
 }
 # How many keys one `purge` call looks at when it gives keys of the previous layouts a TTL.
 _LEGACY_SCAN = 1000
 
 
-class RedisStore(OverviewTables):
+class RedisStore(OverviewTables, TaskTables, NearIndex):
     """State in Redis under one key prefix."""
 
     def __init__(
@@ -83,9 +84,6 @@ class RedisStore(OverviewTables):
         except redis.RedisError:
             return False
 
-    def close(self) -> None:
-        self.r.close()
-
     def is_done(self, article_id: str) -> bool:
         return bool(self._do(lambda: self.r.exists(f"{self.p}done:{article_id}")))
 
@@ -99,23 +97,6 @@ class RedisStore(OverviewTables):
             )
         )
         return str(owner) if owner else None
-
-    def near_claim(self, article_id: str, key: NearKey, ttl_s: int) -> str | None:
-        args = nearindex.check_and_insert_args(
-            key,
-            article_id,
-            prefix=self.p,
-            now_s=time.time(),
-            retention_s=ttl_s,
-            shard_bits=self.nd_shard_bits,
-            threshold=self.nd_threshold,
-        )
-        if not args:
-            return None
-        found = self._do(lambda: self._script("near_claim")(keys=[], args=args))
-        if int(found[0]) == 1 and str(found[1]) != article_id:
-            return str(found[1])
-        return None
 
     # Checkpoints are one key each (`checkpoint:<key>`), expiring `entry_ttl_s` after their last
     # write; the layout before it, one `checkpoints` hash without a TTL, is still read, and `purge`
@@ -160,12 +141,6 @@ class RedisStore(OverviewTables):
     def cache_add(self, key: str, value: str, ttl_s: int) -> bool:
         ex = max(1, int(ttl_s))
         return bool(self._do(lambda: self.r.set(f"{self.p}cache:{key}", value, ex=ex, nx=True)))
-
-    def take_token(self, bucket: str, rate_per_s: float, burst: float) -> float:
-        wait = self._do(
-            lambda: self._script("take_token")(keys=[f"{self.p}bucket:{bucket}"], args=[rate_per_s, burst])
-        )
-        return float(wait)
 
     def dead_letter(self, reason: str, stage: str, source: str, payload: dict[str, Any]) -> str:
         at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -242,7 +217,8 @@ class RedisStore(OverviewTables):
 
     def _expire_legacy(self, limit: int) -> int:
         done_key, cursor_key = f"{self.p}legacy-ttl-scanned", f"{self.p}legacy-ttl-cursor"
-        if limit <= 0 or self._do(lambda: self.r.exists(done_key)):
+        # A cluster never held keys of those layouts (the store could not run on one before).
+        if limit <= 0 or self.cluster or self._do(lambda: self.r.exists(done_key)):
             return 0
         cursor = int(self._do(lambda: self.r.get(cursor_key)) or 0)
         cursor, keys = self._do(lambda: self.r.scan(cursor, match=f"{self.p}*", count=_LEGACY_SCAN))
@@ -264,91 +240,3 @@ class RedisStore(OverviewTables):
         if missing:
             log.info("legacy_keys_expiring", keys=len(missing))
         return len(missing)
-
-    # -- reserved slots and parked fetches ---------------------------------
-    # Parked fetches: a zset of ids scored by when they are due (or by their lease's end
-    # once claimed) and a hash of id -> {"at": slot time, "p": payload}.
-    def reserve_slot(
-        self, bucket: str, rate_per_s: float, burst: float, max_wait_s: float | None = None
-    ) -> float:
-        script = self._script("reserve_slot")
-        limit = "" if max_wait_s is None else repr(float(max_wait_s))
-        wait = self._do(lambda: script(keys=[f"{self.p}slot:{bucket}"], args=[rate_per_s, burst, limit]))
-        return float(wait)
-
-    def hold_host(self, bucket: str, rate_per_s: float, burst: float, delay_s: float) -> float:
-        script = self._script("hold_host")
-        keys = [f"{self.p}slot:{bucket}", f"{self.p}bucket:{bucket}"]
-        return float(self._do(lambda: script(keys=keys, args=[rate_per_s, burst, repr(float(delay_s))])))
-
-    def park(self, item_id: str, payload: dict[str, Any], at: float) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(f"{self.p}parked:items", item_id, json.dumps({"at": at, "p": payload}))
-        pipe.zadd(f"{self.p}parked", {item_id: at})
-        self._do(pipe.execute)
-
-    def claim_parked(
-        self, now: float, limit: int, lease_s: float, *, ahead_s: float = 0.0
-    ) -> list[tuple[str, dict[str, Any], float]]:
-        script = self._script("claim_parked")
-        keys = [f"{self.p}parked", f"{self.p}parked:items"]
-        flat = self._do(lambda: script(keys=keys, args=[repr(now + ahead_s), limit, repr(now + lease_s)]))
-        out: list[tuple[str, dict[str, Any], float]] = []
-        for item_id, raw in zip(flat[::2], flat[1::2], strict=True):
-            if raw:
-                doc = json.loads(raw)
-                out.append((str(item_id), doc["p"], float(doc["at"])))
-        return out
-
-    def unpark(self, items: list[tuple[str, float]]) -> None:
-        if not items:
-            return
-        script = self._script("unpark")
-        args = [x for item_id, at in items for x in (item_id, repr(at))]
-        self._do(lambda: script(keys=[f"{self.p}parked", f"{self.p}parked:items"], args=args))
-
-    def parked_count(self) -> int:
-        return int(self._do(lambda: self.r.zcard(f"{self.p}parked")))
-
-    # -- the ledger of sent tasks: per queue a zset of ids by last sign of life and a hash of
-    # suspects (id -> first seen lost); one hash of id -> message for all queues.
-    def ledger_put(self, queue: str, task_id: str, at: float, message: str) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hset(f"{self.p}ledger-msg", task_id, message)
-        pipe.zadd(f"{self.p}ledger:{queue}", {task_id: at})
-        pipe.hdel(f"{self.p}ledger-suspect:{queue}", task_id)
-        self._do(pipe.execute)
-
-    def ledger_touch(self, queue: str, task_id: str, at: float) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.zadd(f"{self.p}ledger:{queue}", {task_id: at}, xx=True)
-        pipe.hdel(f"{self.p}ledger-suspect:{queue}", task_id)
-        self._do(pipe.execute)
-
-    def ledger_done(self, queue: str, task_id: str) -> None:
-        pipe = self.r.pipeline(transaction=True)
-        pipe.zrem(f"{self.p}ledger:{queue}", task_id)
-        pipe.hdel(f"{self.p}ledger-msg", task_id)
-        pipe.hdel(f"{self.p}ledger-suspect:{queue}", task_id)
-        self._do(pipe.execute)
-
-    def ledger_stale(self, queue: str, before: float, limit: int) -> list[tuple[str, float]]:
-        key = f"{self.p}ledger:{queue}"
-        upto = f"({before!r}"  # exclusive
-        rows = self._do(lambda: self.r.zrangebyscore(key, "-inf", upto, start=0, num=limit, withscores=True))
-        return [(str(task_id), float(at)) for task_id, at in rows]
-
-    def ledger_suspect(self, queue: str, task_ids: list[str], now: float, confirm_s: float) -> list[str]:
-        script = self._script("ledger_suspect")
-        key = f"{self.p}ledger-suspect:{queue}"
-        confirmed = self._do(lambda: script(keys=[key], args=[repr(now), repr(confirm_s), *task_ids]))
-        return [str(x) for x in confirmed]
-
-    def ledger_messages(self, task_ids: list[str]) -> dict[str, str]:
-        if not task_ids:
-            return {}
-        values = self._do(lambda: self.r.hmget(f"{self.p}ledger-msg", task_ids))
-        return {task_id: v for task_id, v in zip(task_ids, values, strict=True) if v is not None}
-
-    def ledger_count(self, queue: str) -> int:
-        return int(self._do(lambda: self.r.zcard(f"{self.p}ledger:{queue}")))

@@ -1,20 +1,24 @@
-"""The shared part of the Redis store: the client, error translation, the Lua scripts."""
+"""The shared part of the Redis store: the client (one node or a cluster), error translation, Lua scripts."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 import redis
 from redis.backoff import ExponentialBackoff
-from redis.commands.core import Script
+from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from worker.errors import StoreUnavailable
 from worker.state import scripts
 
 T = TypeVar("T")
+
+# A client of either kind: both take the same commands, scripts and pipelines.
+Client = Any
 
 
 # One retry layer per failure kind (STYLE §3).  The client retries a lost connection once, for a
@@ -24,18 +28,98 @@ T = TypeVar("T")
 # that also waits out a full disk or a busy SQLite file.
 BLIP_RETRIES = 1
 
+# URL -> whether it names a node of a Redis Cluster; asked once per process (`is_cluster`).
+_CLUSTER: dict[str, bool] = {}
 
-def connect(url: str, *, retries: int = BLIP_RETRIES) -> redis.Redis[str]:
-    """Open a client that retries a lost connection `retries` times with backoff (see `BLIP_RETRIES`)."""
+
+def is_cluster(url: str, *, timeout_s: float = 5.0) -> bool:
+    """
+    Return True when `url` names a node of a Redis Cluster (INFO `cluster_enabled:1`).
+
+    Asked once per URL and process.  A node that cannot be reached raises
+    `StoreUnavailable` and is asked again next time, so a store opened while
+    Redis restarts picks the right client once it is back.
+    """
+    found = _CLUSTER.get(url)
+    if found is not None:
+        return found
+    probe = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+    try:
+        found = str(probe.info("cluster").get("cluster_enabled", 0)) == "1"
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        raise StoreUnavailable(f"redis unavailable: {exc}") from exc
+    finally:
+        probe.close()
+    _CLUSTER[url] = found
+    return found
+
+
+def connect(url: str, *, retries: int = BLIP_RETRIES, cluster: bool | None = None) -> Client:
+    """
+    Open a client that retries a lost connection `retries` times with backoff (see `BLIP_RETRIES`).
+
+    On a cluster node (`is_cluster`, unless `cluster` says) it is a `RedisCluster`, which routes
+    each command to the node of its key's slot and follows the cluster's MOVED answers.
+    """
+    retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=retries)
+    if cluster if cluster is not None else is_cluster(url):
+        try:
+            return RedisCluster.from_url(
+                url,
+                decode_responses=True,
+                retry=retry,
+                socket_connect_timeout=5,
+                socket_timeout=30,
+            )
+        except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException) as exc:
+            raise StoreUnavailable(f"redis unavailable: {exc}") from exc
     return redis.Redis.from_url(
         url,
         decode_responses=True,
-        retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=retries),
+        retry=retry,
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         health_check_interval=30,
         socket_connect_timeout=5,
         socket_timeout=30,
     )
+
+
+def close(client: Client) -> None:
+    """
+    Close a client and every connection it opened.
+
+    `RedisCluster.close` leaves its nodes' connection pools open (each node's client was
+    given its pool, so does not close it): their sockets would only go when collected.
+    """
+    client.close()
+    if isinstance(client, RedisCluster):
+        for node in client.get_nodes():
+            if node.redis_connection is not None:
+                node.redis_connection.connection_pool.disconnect()
+
+
+class ClusterScript:
+    """
+    A Lua script run with EVAL on a cluster, routed by its keys like any command.
+
+    redis-py's `Script` runs EVALSHA and, on NOSCRIPT, loads the script on every master (a
+    broadcast, again after any node restarts).  EVAL goes to its keys' node only; it sends the
+    text each time (a few KB at most), and Redis keeps the compiled script by its digest.
+    """
+
+    def __init__(self, client: Client, source: str) -> None:
+        self.client = client
+        self.source = source
+
+    def __call__(self, keys: list[str], args: list[Any]) -> Any:
+        return self.client.eval(self.source, len(keys), *keys, *args)
+
+
+def register(client: Client, source: str) -> Any:
+    """Return a callable `(keys=, args=)` running `source`: a `Script`, or a `ClusterScript` on a cluster."""
+    if isinstance(client, RedisCluster):
+        return ClusterScript(client, source)
+    return client.register_script(source)
 
 
 def due_score(at: float) -> int:
@@ -47,9 +131,27 @@ class RedisBase:
     """A client under one key prefix, with its scripts registered on first use."""
 
     def __init__(self, url: str, *, prefix: str) -> None:
-        self.r = connect(url)
+        self.url = url
         self.p = prefix
-        self._scripts: dict[str, Script] = {}
+        self._r: Client | None = None
+        self._scripts: dict[str, Any] = {}
+
+    @property
+    def r(self) -> Client:
+        """The client, opened on first use: a single-node or a cluster client, as the server is."""
+        if self._r is None:
+            self._r = connect(self.url)
+        return self._r
+
+    @property
+    def cluster(self) -> bool:
+        """True when the store runs on a Redis Cluster (no data of the layouts before it can be there)."""
+        return isinstance(self.r, RedisCluster)
+
+    def close(self) -> None:
+        """Close the client's connections (it opens again on next use)."""
+        if self._r is not None:
+            close(self._r)
 
     def _do(self, fn: Callable[[], T]) -> T:
         """Run a Redis call; a connection lost twice becomes `StoreUnavailable` (retried by the task)."""
@@ -58,9 +160,23 @@ class RedisBase:
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             raise StoreUnavailable(f"redis unavailable: {exc}") from exc
 
-    def _script(self, name: str) -> Script:
-        """Return the script of `lua/<name>.lua`, registered with this client."""
+    def _scripts_run(self, calls: list[tuple[str, list[str], list[Any]]]) -> list[Any]:
+        """
+        Run several scripts, `(name, keys, args)` each, and return their results in order.
+
+        On a single Redis in one pipeline (one round trip); on a cluster one by one, as
+        redis-py does not pipeline scripts there (each goes to its own keys' node anyway).
+        """
+        if self.cluster:
+            return [self._do(partial(self._script(name), keys=keys, args=args)) for name, keys, args in calls]
+        pipe = self.r.pipeline(transaction=False)
+        for name, keys, args in calls:
+            self._script(name)(keys=keys, args=args, client=pipe)
+        return list(self._do(pipe.execute))
+
+    def _script(self, name: str) -> Any:
+        """Return the script of `lua/<name>.lua`, registered with this client (`register`)."""
         found = self._scripts.get(name)
         if found is None:
-            found = self._scripts[name] = self.r.register_script(scripts.source(name))
+            found = self._scripts[name] = register(self.r, scripts.source(name))
         return found
