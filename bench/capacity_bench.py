@@ -60,18 +60,31 @@ def real_pages(limit: int) -> list[RawItem]:
 
 
 def commandstats(client: redis.Redis[str]) -> tuple[int, int, int]:
-    """Return (commands, bytes in, bytes out) since the last CONFIG RESETSTAT."""
+    """Return (commands, bytes in, bytes out) since the last CONFIG RESETSTAT (a script's commands count)."""
     stats = client.info("commandstats")
-    calls = sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_config")
+    calls = sum(int(v["calls"]) for k, v in stats.items() if not k.startswith("cmdstat_config"))
     net = client.info("stats")
     return calls, int(net["total_net_input_bytes"]), int(net["total_net_output_bytes"])
 
 
-def per_item(client: redis.Redis[str], n: int) -> dict[str, float]:
-    """Return commands and bytes per item of what ran since the reset."""
+def cpu_s(client: redis.Redis[str]) -> float:
+    """Return the CPU seconds the redis-server process has used (user + system), networking included."""
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def reset(client: redis.Redis[str]) -> float:
+    """Reset the command statistics; return the server's CPU seconds so far, for `per_item`."""
+    client.config_resetstat()
+    return cpu_s(client)
+
+
+def per_item(client: redis.Redis[str], n: int, cpu_at_reset: float) -> dict[str, float]:
+    """Return commands, bytes and Redis CPU microseconds per item of what ran since the reset."""
     calls, bytes_in, bytes_out = commandstats(client)
     return {
         "commands": round(calls / n, 1),
+        "redis_cpu_us": round((cpu_s(client) - cpu_at_reset) * 1e6 / n, 1),
         "bytes_in": round(bytes_in / n),
         "bytes_out": round(bytes_out / n),
     }
@@ -102,12 +115,12 @@ def engine_costs(url: str, folder: Path, items: list[RawItem]) -> dict[str, Any]
     pipeline = Pipeline(settings, store, open_sinks(settings))
     process(pipeline, store, items[:BATCH])  # warm-up: models loaded, scripts registered
     fresh = items[BATCH:]
-    client.config_resetstat()
+    at = reset(client)
     counts = process(pipeline, store, fresh)
-    new = per_item(client, max(1, counts.get("new", 0)))
-    client.config_resetstat()
+    new = per_item(client, max(1, counts.get("new", 0)), at)
+    at = reset(client)
     process(pipeline, store, fresh)
-    duplicate = per_item(client, len(fresh))
+    duplicate = per_item(client, len(fresh), at)
     figures: dict[str, Any] = {"outcomes": counts, "per_new_article": new, "per_duplicate": duplicate}
     local = dispatch.LocalDispatcher()
     token = dispatch.current.set(local)
@@ -116,10 +129,10 @@ def engine_costs(url: str, folder: Path, items: list[RawItem]) -> dict[str, Any]
             spec = SourceSpec("feed", f"{base}/304.xml", "bench")
             poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher)
             claimed = {k: v for k, v in (store.get_feed(spec.location) or {}).items() if k != "spec"}
-            client.config_resetstat()
+            at = reset(client)
             for _ in range(100):
                 poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher, state=claimed)
-            figures["per_unchanged_poll"] = per_item(client, 100)
+            figures["per_unchanged_poll"] = per_item(client, 100, at)
             local.queue.clear()
             spec = SourceSpec("feed", f"{base}/same.xml", "bench-new")
             result = poll.poll_feed(spec, settings=settings, store=store, fetcher=fetcher)

@@ -18,11 +18,13 @@ pytestmark = pytest.mark.integration
 BEATS_EACH = 100
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "cluster"])
 def store_spec(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    """Return (kind, location) of a fresh store of each kind."""
+    """Return (kind, location) of a fresh store of each kind: SQLite, one Redis, a 3-master Redis Cluster."""
     if request.param == "sqlite":
         return "sqlite", str(tmp_path / "state.sqlite3")
+    if request.param == "cluster":
+        return "cluster", request.getfixturevalue("cluster_url")
     return "redis", request.getfixturevalue("redis_url")
 
 

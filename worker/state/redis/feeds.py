@@ -207,10 +207,13 @@ class FeedTables(RedisBase):
 
         Every feed write keeps both (`put_feeds.lua`); data written before they
         existed is indexed here, one SCAN of the feeds, the first time either is read.
+        The `disabled` sets are kept as they are where the version before kept them
+        (`disabled-counted`), and only `failing` is built.
         """
         self._ensure_layout()
         if self._do(lambda: self.r.exists(f"{self.p}troubles-indexed")):
             return
+        kept = bool(self._do(lambda: self.r.exists(f"{self.p}disabled-counted")))
         feeds = self._all_feeds()
         states = self.get_feeds(list(feeds.values()))
         disabled = {fid for fid, url in feeds.items() if (states.get(url) or {}).get("disabled")}
@@ -218,7 +221,8 @@ class FeedTables(RedisBase):
         failing = [fid for fid, n in errors.items() if n > 0]
         pipe = self.r.pipeline(transaction=False)
         for k in range(layout.SHARDS):
-            pipe.delete(layout.disabled_key(self.p, k))
+            if not kept:
+                pipe.delete(layout.disabled_key(self.p, k))
             pipe.delete(layout.failing_key(self.p, k))
         for shard, members in layout.by_shard(sorted(disabled)).items():
             pipe.sadd(layout.disabled_key(self.p, shard), *members)
