@@ -19,6 +19,15 @@ local function load_entries(key, recent)
   redis.call('DEL', key)
   return table.concat(first) .. table.concat(last), true
 end
+-- Returns the memory as it is, a set of the previous layout read as digests; writes nothing.
+local function peek_entries(key)
+  local kind = redis.call('TYPE', key)['ok']
+  if kind == 'string' then return redis.call('GET', key) end
+  if kind ~= 'set' then return '' end
+  local parts = {}
+  for _, m in ipairs(redis.call('SMEMBERS', key)) do parts[#parts + 1] = entry_digest(m) end
+  return table.concat(parts)
+end
 -- Returns where digest `d` starts in `s` (on a digest boundary), or nil.
 local function find_entry(s, d)
   local init = 1
