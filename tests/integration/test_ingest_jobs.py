@@ -57,6 +57,33 @@ def running(pid: int) -> bool:
     return "State:\tZ" not in status
 
 
+def start_ingest(pages: Path, out: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], list[int]]:
+    """Start `ingest --jobs 2` of `pages`; return it and its two workers once 8 articles are written."""
+    argv = ingest_argv(pages, out)
+    proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if not wait_for(lambda: len(read_jsonl(out)) >= 8, timeout=180):
+        proc.kill()
+        proc.communicate()
+        pytest.fail("no article was written")
+    return proc, children(proc.pid)
+
+
+def ingest_argv(pages: Path, out: Path) -> list[str]:
+    """Return the command line of `ingest --jobs 2 --json` of `pages` into `out`."""
+    return [sys.executable, "-m", "worker", "ingest", str(pages), "--out", str(out), "--jobs", "2", "--json"]
+
+
+def rerun_emits_the_rest_once(pages: Path, out: Path, env: dict[str, str], n: int) -> None:
+    """Run the same ingest again: it exits 0 and `out` then holds each of the `n` articles once."""
+    rerun = subprocess.run(
+        ingest_argv(pages, out), env=env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
+    )
+    ids = [r["id"] for r in read_jsonl(out)]
+
+    assert 0 == rerun.returncode, rerun.stderr[-3000:]
+    assert n == len(ids) == len(set(ids))
+
+
 class TestJobs:
     def test_two_jobs_give_the_records_of_one(self, cli, tmp_path: Path) -> None:
         """A folder ingested with 2 worker processes gives exactly the records of 1: none lost, none twice."""
@@ -109,24 +136,9 @@ class TestJobs:
 
     def test_ctrl_c_stops_every_process_and_a_rerun_finishes_the_rest(self, base_env, tmp_path: Path) -> None:
         """SIGINT to `ingest --jobs 2` exits 130 with no process left; a second run emits the rest, once."""
-        pages = folder(tmp_path, 240)
-        out = tmp_path / "out"
-        argv = [
-            sys.executable,
-            "-m",
-            "worker",
-            "ingest",
-            str(pages),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--json",
-        ]
-        proc = subprocess.Popen(argv, env=base_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        pages, out = folder(tmp_path, 240), tmp_path / "out"
+        proc, workers = start_ingest(pages, out, base_env)
         try:
-            assert wait_for(lambda: len(read_jsonl(out)) >= 8, timeout=180), "no article was written"
-            workers = children(proc.pid)
             proc.send_signal(signal.SIGINT)
             _, stderr = proc.communicate(timeout=60)
         finally:
@@ -138,35 +150,13 @@ class TestJobs:
         assert 2 == len(workers)
         assert wait_for(lambda: not any(running(pid) for pid in workers), timeout=15)
         assert len(read_jsonl(out)) < 240
-
-        rerun = subprocess.run(
-            argv, env=base_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-        )
-        ids = [r["id"] for r in read_jsonl(out)]
-
-        assert 0 == rerun.returncode, rerun.stderr[-3000:]
-        assert 240 == len(ids) == len(set(ids))
+        rerun_emits_the_rest_once(pages, out, base_env, 240)
 
     def test_a_killed_worker_stops_the_run_and_a_rerun_finishes_it(self, base_env, tmp_path: Path) -> None:
         """A killed worker ends the run with exit 1 and no process left; a rerun emits the rest, once."""
-        pages = folder(tmp_path, 240)
-        out = tmp_path / "out"
-        argv = [
-            sys.executable,
-            "-m",
-            "worker",
-            "ingest",
-            str(pages),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--json",
-        ]
-        proc = subprocess.Popen(argv, env=base_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        pages, out = folder(tmp_path, 240), tmp_path / "out"
+        proc, workers = start_ingest(pages, out, base_env)
         try:
-            assert wait_for(lambda: len(read_jsonl(out)) >= 8, timeout=180), "no article was written"
-            workers = children(proc.pid)
             os.kill(workers[0], signal.SIGKILL)
             _, stderr = proc.communicate(timeout=60)
         finally:
@@ -177,50 +167,16 @@ class TestJobs:
         assert 1 == proc.returncode, stderr.decode()[-3000:]
         assert "worker process" in stderr.decode()
         assert wait_for(lambda: not any(running(pid) for pid in workers), timeout=15)
-
-        rerun = subprocess.run(
-            argv, env=base_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-        )
-        ids = [r["id"] for r in read_jsonl(out)]
-
-        assert 0 == rerun.returncode, rerun.stderr[-3000:]
-        assert 240 == len(ids) == len(set(ids))
+        rerun_emits_the_rest_once(pages, out, base_env, 240)
 
     def test_a_killed_parent_leaves_no_worker_behind(self, base_env, tmp_path: Path) -> None:
         """SIGKILL of `ingest --jobs 2`: its workers exit on their own; a rerun emits the rest, once."""
-        pages = folder(tmp_path, 240)
-        out = tmp_path / "out"
-        argv = [
-            sys.executable,
-            "-m",
-            "worker",
-            "ingest",
-            str(pages),
-            "--out",
-            str(out),
-            "--jobs",
-            "2",
-            "--json",
-        ]
-        proc = subprocess.Popen(argv, env=base_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            assert wait_for(lambda: len(read_jsonl(out)) >= 8, timeout=180), "no article was written"
-            workers = children(proc.pid)
-            proc.kill()
-            proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+        pages, out = folder(tmp_path, 240), tmp_path / "out"
+        proc, workers = start_ingest(pages, out, base_env)
+        proc.kill()
+        proc.communicate(timeout=60)
 
         assert 2 == len(workers)
         # Each worker reads EOF (or a broken pipe) once its task ends: nothing is orphaned for good.
         assert wait_for(lambda: not any(running(pid) for pid in workers), timeout=60)
-
-        rerun = subprocess.run(
-            argv, env=base_env, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-        )
-        ids = [r["id"] for r in read_jsonl(out)]
-
-        assert 0 == rerun.returncode, rerun.stderr[-3000:]
-        assert 240 == len(ids) == len(set(ids))
+        rerun_emits_the_rest_once(pages, out, base_env, 240)
