@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 
 from worker import dispatch
+from worker.app.ingest import _in_given_order
 from worker.app.jobs import PIECE, Finished, Queue, pieces
 from worker.errors import HTTPStatusError, ParseError
+from worker.models import SourceSpec
 
 SPEC: dict[str, Any] = {"kind": "archive", "location": "/data/archive"}
 
@@ -119,3 +121,11 @@ class TestFinished:
 
         assert not back.failed()
         assert {"seen": 3, "queued": 2} == back.result
+
+
+def test_errors_are_said_in_the_order_the_sources_were_given() -> None:
+    """Workers finish sources in any order; the summary lists their lines as the sources were given."""
+    specs = [SourceSpec("feed", "http://h/a.xml", "a"), SourceSpec("feed", "http://h/b.xml", "b")]
+    finished = ["http://h/child.xml: HTTP 500", "http://h/b.xml: HTTP 404", "http://h/a.xml: HTTP 404"]
+
+    assert [finished[2], finished[1], finished[0]] == _in_given_order(finished, specs)

@@ -110,6 +110,17 @@ def _poll_done(run: Drained, location: str, value: dict[str, Any]) -> None:
         )
 
 
+def _in_given_order(lines: list[str], specs: list[SourceSpec]) -> list[str]:
+    """
+    Return lines that start with their source in the order the sources were given.
+
+    `--jobs` workers finish sources in any order; a line of no given source
+    (a child sitemap) keeps its place after them.
+    """
+    order = {spec.location: i for i, spec in enumerate(specs)}
+    return sorted(lines, key=lambda line: order.get(line.split(": ", 1)[0], len(order)))
+
+
 def _poll_failure(args: tuple[Any, ...], exc: Any) -> str:
     """Return the error line of a failed poll: the source (or the child sitemap that failed) and why."""
     spec = SourceSpec.from_dict(args[0])
@@ -201,7 +212,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         purge_all(runtime.get().store, time.time())
     runtime.reset()
     empty, skipped = _archive_lines(specs, run, since=since is not None)
-    errors, notes = unnamed + run.errors + empty, run.notes + skipped
+    errors = unnamed + _in_given_order(run.errors, specs) + empty
+    notes = _in_given_order(run.notes, specs) + skipped
     summary = {k: run.counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
     if summary["failed"]:
         errors.append(
