@@ -582,12 +582,17 @@ class TestSlotsAndParking:
         self, store: StateStore, store_spec: tuple[str, str]
     ) -> None:
         """Two releasers racing over 1,000 due items take each exactly once between them."""
-        ids = [f"i{n:04d}" for n in range(1000)]
-        for n, item_id in enumerate(ids):
-            store.park(item_id, {"url": f"http://h/{n}"}, time.time() - 1000 + n)
-        taken = race(_race_release, [store_spec] * 2, timeout=120)
+        # A busy machine may run one racer through all items before the other starts: then the
+        # race did not happen, and it is run again (up to 3 times) until both took some.
+        for attempt in range(3):
+            ids = [f"i{attempt}-{n:04d}" for n in range(1000)]
+            for n, item_id in enumerate(ids):
+                store.park(item_id, {"url": f"http://h/{n}"}, time.time() - 1000 + n)
+            taken = race(_race_release, [store_spec] * 2, timeout=120)
 
-        assert sorted(ids) == sorted(taken[0] + taken[1])
+            assert sorted(ids) == sorted(taken[0] + taken[1])
+            if all(taken):
+                break
         assert all(taken), [len(t) for t in taken]
         assert 0 == store.parked_count()
 
