@@ -310,6 +310,20 @@ class TestUnshardedLayout:
         store.close()
 
 
+def untagged_article(raw: redis.Redis[str], redis_url: str, plan: nearindex.NearPlan) -> redis.Redis[bytes]:
+    """Write article number 7 into the bands and sketches of the untagged layout, as its script did."""
+    for shard, field in plan.slots:
+        raw.hset(f"t:nd:b:{plan.gens[-1]}:{shard}", field, 7)
+    binary = redis.Redis.from_url(redis_url)
+    binary.hset("t:nd:s:0", 7, plan.sketch + b"old-id")
+    return binary
+
+
+def command_calls(raw: redis.Redis[str], command: str) -> int:
+    """Return how many times the server ran a command, script-internal calls included."""
+    return int(raw.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
 class TestUntaggedKeys:
     def test_a_near_duplicate_remembered_before_the_tag_is_still_found(
         self, redis_url: str, raw: redis.Redis[str]
@@ -322,14 +336,38 @@ class TestUntaggedKeys:
             key, "old-id", now_s=time.time(), retention_s=86400, shard_bits=store.nd_shard_bits
         )
         assert plan is not None
-        for shard, field in plan.slots:  # as the untagged script inserted article number 7
-            raw.hset(f"t:nd:b:{plan.gens[-1]}:{shard}", field, 7)
-        binary = redis.Redis.from_url(redis_url)
-        binary.hset("t:nd:s:0", 7, plan.sketch + b"old-id")
+        binary = untagged_article(raw, redis_url, plan)
+        raw.set("t:nd:seq", 7)  # the untagged layout's counter, without a TTL
 
         found = store.near_claim("copy-id", near_key(signature(text + " One more sentence.")), 86400)
 
         assert ("old-id", []) == (found, raw.keys("t:{nd}:b:*"))
+        # The old counter now lives as long as a band of that layout can: a generation plus the retention.
+        assert 86400 + nearindex.generation_s(86400) - 5 <= raw.ttl("t:nd:seq") <= 86400 + 28800
+        binary.close()
+        store.close()
+
+    def test_without_the_untagged_counter_the_untagged_bands_are_not_read(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """No `nd:seq` (never written, or expired with its last band): a check reads this layout only."""
+        store = RedisStore(redis_url, prefix="t:")
+        text = article_text(4)
+        plan = nearindex.plan(
+            near_key(signature(text)),
+            "old-id",
+            now_s=time.time(),
+            retention_s=86400,
+            shard_bits=store.nd_shard_bits,
+        )
+        assert plan is not None
+        binary = untagged_article(raw, redis_url, plan)
+        before = command_calls(raw, "hget")
+
+        found = store.near_claim("copy-id", near_key(signature(text + " One more sentence.")), 86400)
+
+        # Two scripts, each reading the bands of the live generations of this layout only.
+        assert (None, 2 * len(plan.gens) * len(plan.slots)) == (found, command_calls(raw, "hget") - before)
         binary.close()
         store.close()
 
