@@ -217,7 +217,8 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     tree = load_html(html)
     if tree is None:
         return _empty(url)
-    found = trafilatura.bare_extraction(html, url=url or None, **trafilatura_options(now))
+    # Given the tree, trafilatura works on a copy of it instead of parsing the page a second time.
+    found = trafilatura.bare_extraction(tree, url=url or None, **trafilatura_options(now))
     meta: dict[str, Any] = {} if found is None else found if isinstance(found, dict) else found.as_dict()
     anchors = _anchor_texts(tree)
     first = split_paragraphs("\n\n".join(str(meta.get("text") or "").splitlines()))
