@@ -12,7 +12,8 @@ from worker import config
 from worker.app import broker, health
 from worker.delivery.redis_stream import RedisStreamSink
 from worker.errors import ConfigError
-from worker.state.redis import RedisStore
+from worker.state.codec import feed_id
+from worker.state.redis import RedisStore, layout
 from worker.state.redis.base import close as close_client
 from worker.state.redis.base import is_cluster
 
@@ -112,3 +113,53 @@ class TestStreamSink:
         assert (1, ["new"]) == (written, [f["id"] for _, f in raw.xrange("articles")])
         sink.close()
         raw.close()
+
+
+class TestResharding:
+    def test_claims_and_writes_follow_a_feed_shard_moved_to_another_node(
+        self, cluster_url: str, redis_cluster
+    ) -> None:
+        """
+        A store that knew the old slot map claims every due feed once after a shard's slot moved.
+
+        The claim pipelines its shard scripts a node: the moved shard's scripts are
+        answered MOVED by their old node and run again where the slot now lives.
+        """
+        store = RedisStore(cluster_url, prefix="t:")
+        urls = [f"http://moved{i}.example/feed" for i in range(64)]
+        for i, url in enumerate(urls[:32]):
+            store.schedule(url, 10.0 + i)
+        assert urls[:4] == store.claim_due(20.0, 4, lease_s=10_000)  # the client has read the slot map
+        moved = layout.shard_of(feed_id(urls[4]))
+        source, target = redis_cluster.move_slot(f"{{feeds-{moved}}}")
+
+        for i, url in enumerate(urls[32:]):
+            store.schedule(url, 50.0 + i)
+        claimed = store.claim_due(1000.0, 100, lease_s=600)
+
+        assert source != target
+        assert urls[4:] == claimed
+        assert [] == store.claim_due(1000.0, 100, lease_s=600)
+        store.close()
+
+    def test_a_pipelined_script_answered_moved_runs_again_where_its_slot_went(
+        self, cluster_url: str, redis_cluster
+    ) -> None:
+        """Scripts pipelined a node by a client with a stale slot map: each answer is still right."""
+        store = RedisStore(cluster_url, prefix="t:")
+        urls = [f"http://stale{i}.example/feed" for i in range(48)]
+        for i, url in enumerate(urls):
+            store.schedule(url, 10.0 + i)
+        buckets = sorted({feed_id(url)[:4] for url in urls})
+        calls = [("due_heads", [layout.due_key("t:", b)], ["1000.0", 100]) for b in buckets]
+        before = store._scripts_run(calls)
+        moved = layout.shard_of(buckets[0])
+        source, target = redis_cluster.move_slot(f"{{feeds-{moved}}}")
+        stale = store.r.get_node_from_key(layout.due_key("t:", buckets[0])).port
+
+        after = store._scripts_run(calls)
+
+        assert (source, target) == (stale, store.r.get_node_from_key(layout.due_key("t:", buckets[0])).port)
+        assert before == after
+        assert 2 * len(urls) == sum(len(flat) for rows in after for flat in rows)  # member, score
+        store.close()

@@ -125,6 +125,33 @@ class RedisClusterServer:
         """Return a cluster client (text replies)."""
         return RedisCluster.from_url(self.url, decode_responses=True)
 
+    def move_slot(self, key: str) -> tuple[int, int]:
+        """
+        Move the slot of `key` and its keys to the next node, as a resharding does; return (from, to).
+
+        The documented steps: the target imports, the source migrates, the keys go
+        over with MIGRATE, then every node is told the slot's new owner.
+        """
+        slot = int(self._ask(self.ports[0], "CLUSTER", "KEYSLOT", key))
+        ids = {port: self._ask(port, "CLUSTER", "MYID") for port in self.ports}
+        source = next(p for p in self.ports if self._owns(p, slot))
+        target = self.ports[(self.ports.index(source) + 1) % len(self.ports)]
+        self._ask(target, "CLUSTER", "SETSLOT", str(slot), "IMPORTING", ids[source])
+        self._ask(source, "CLUSTER", "SETSLOT", str(slot), "MIGRATING", ids[target])
+        while keys := self._ask(source, "CLUSTER", "GETKEYSINSLOT", str(slot), "100"):
+            self._ask(source, "MIGRATE", "127.0.0.1", str(target), "", "0", "5000", "KEYS", *keys)
+        for port in self.ports:
+            self._ask(port, "CLUSTER", "SETSLOT", str(slot), "NODE", ids[target])
+        self._wait(lambda: all(self._owns(p, slot) == (p == target) for p in self.ports), 30.0)
+        return source, target
+
+    def _owns(self, port: int, slot: int) -> bool:
+        """Tell whether a node, by its own view, serves `slot`."""
+        for start, end, (_, owner, *_), *_ in self._ask(port, "CLUSTER", "SLOTS"):
+            if int(start) <= slot <= int(end):
+                return int(owner) == port
+        return False
+
     def flush(self) -> None:
         """Empty every node (FLUSHALL on each master)."""
         for port in self.ports:

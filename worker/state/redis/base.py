@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import redis
 from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
+from redis.exceptions import AskError, TryAgainError
 from redis.retry import Retry
 
 from worker.errors import StoreUnavailable
@@ -164,15 +165,45 @@ class RedisBase:
         """
         Run several scripts, `(name, keys, args)` each, and return their results in order.
 
-        On a single Redis in one pipeline (one round trip); on a cluster one by one, as
-        redis-py does not pipeline scripts there (each goes to its own keys' node anyway).
+        On a single Redis in one pipeline (one round trip); on a cluster in one pipeline a
+        node (`_scripts_run_by_node`).
         """
         if self.cluster:
-            return [self._do(partial(self._script(name), keys=keys, args=args)) for name, keys, args in calls]
+            return self._scripts_run_by_node(calls)
         pipe = self.r.pipeline(transaction=False)
         for name, keys, args in calls:
             self._script(name)(keys=keys, args=args, client=pipe)
         return list(self._do(pipe.execute))
+
+    def _scripts_run_by_node(self, calls: list[tuple[str, list[str], list[Any]]]) -> list[Any]:
+        """
+        Run scripts on a cluster in one pipeline a node: a round trip a node, not one a script.
+
+        redis-py refuses scripts in its cluster pipeline, so each node's own client pipelines
+        the calls whose keys (one hash tag a script) live there.  A call answered MOVED, ASK or
+        TRYAGAIN (its slot moved since the client last looked) runs again through the cluster
+        client, which follows the answer; any other error is raised as it would be alone.
+        """
+        by_node: dict[str, tuple[Any, list[int]]] = {}
+        for i, (_, keys, _) in enumerate(calls):
+            node = self.r.get_node_from_key(keys[0])
+            by_node.setdefault(node.name, (node, []))[1].append(i)
+        results: list[Any] = [None] * len(calls)
+        for node, indexes in by_node.values():
+            pipe = self.r.get_redis_connection(node).pipeline(transaction=False)
+            for i in indexes:
+                name, keys, args = calls[i]
+                pipe.eval(scripts.source(name), len(keys), *keys, *args)
+            answers = self._do(partial(pipe.execute, raise_on_error=False))
+            for i, answer in zip(indexes, answers, strict=True):
+                results[i] = answer
+        for i, answer in enumerate(results):
+            if isinstance(answer, AskError | TryAgainError):
+                name, keys, args = calls[i]
+                results[i] = self._do(partial(self._script(name), keys=keys, args=args))
+            elif isinstance(answer, redis.ResponseError):
+                raise answer
+        return results
 
     def _script(self, name: str) -> Any:
         """Return the script of `lua/<name>.lua`, registered with this client (`register`)."""
