@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from kombu import Connection
 
 from worker import config
 from worker.app import broker, deadletters
@@ -112,6 +113,13 @@ class TestCeleryConfig:
         """The embedded mode's folders are not made for a networked broker."""
         assert [] == broker.folders(config.load({"BROKER_URL": AMQP}))
         assert 3 == len(broker.folders(config.load({})))
+
+    def test_the_filesystem_broker_looks_at_its_folder_often(self, tmp_path) -> None:
+        """kombu takes the polling interval from the options (its 1 s left a busy pool idle between tasks)."""
+        url, options = broker.transport(config.load({"INGEST_STATE_DIR": str(tmp_path)}))
+        with Connection(url, transport_options=options) as conn:
+            assert broker.FILESYSTEM_POLL_S == conn.transport.polling_interval
+        assert broker.FILESYSTEM_POLL_S <= 0.1
 
 
 class TestDeadLetterReason:

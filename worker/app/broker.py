@@ -37,6 +37,8 @@ DEAD_QUEUE = "ingest.dead"
 # Fixed when a queue is first declared (RabbitMQ refuses other arguments later); a policy with a
 # lower `delivery-limit` lowers it on a live broker (the lower of the two applies).
 DELIVERY_LIMIT = 10
+# The filesystem broker's wait between looks at its folder when a pool slot is free and nothing was there.
+FILESYSTEM_POLL_S = 0.1
 QUEUE_ARGUMENTS: dict[str, Any] = {
     "x-queue-type": "quorum",
     "x-delivery-limit": DELIVERY_LIMIT,
@@ -71,6 +73,9 @@ def transport(s: Settings) -> tuple[str, dict[str, Any]]:
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
         "store_processed": False,
+        # How long a worker with a free pool slot waits before it looks at the folder again (kombu: 1 s).
+        # A task takes tens of milliseconds, so at 1 s a busy backlog ran with its pool idle most of the time.
+        "polling_interval": FILESYSTEM_POLL_S,
         # Broadcast/pidbox exchanges; kombu's default is ./control in the working directory.
         "control_folder": str(folder / "control"),
     }
