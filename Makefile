@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-unit test-integration test-rabbitmq lint bench eval soak soak-long lock clean
+.PHONY: install run test test-unit test-integration test-rabbitmq test-topologies lint bench eval soak soak-long lock clean
 
 install: $(STAMP)
 
@@ -35,6 +35,11 @@ test-integration: install
 ## The pipeline on RabbitMQ (BROKER_URL=amqp://…): needs rabbitmq-server running, as .ci/run starts it.
 test-rabbitmq: install
 	$(VENV)/bin/pytest tests/integration/test_rabbitmq.py
+
+## Seed end to end, two workers, kill -9 of every worker: on embedded, one Redis, RabbitMQ + Redis Cluster
+## (also part of `make test`).
+test-topologies: install
+	$(VENV)/bin/pytest -m topology
 
 lint: install
 	$(VENV)/bin/ruff check worker tests bench

@@ -29,6 +29,9 @@ import redis
 from tests.conftest import ROOT
 from tests.integration.httpserver import HTTPTestServer
 from tests.support.cluster import RedisClusterServer
+from worker import config
+from worker.dispatch import QUEUES
+from worker.state import open_store
 
 
 def free_port() -> int:
@@ -400,6 +403,47 @@ def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[
             if time.monotonic() > deadline:
                 pytest.fail(f"worker {name} not ready: {log.read_text(errors='replace')[-3000:]}")
             time.sleep(0.2)
+        return w
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def in_flight(env: dict[str, str]) -> dict[str, int]:
+    """Return the ledger's entries per queue, read from the state store the workers use."""
+    store = open_store(config.load(env))
+    try:
+        return {q: store.ledger_count(q) for q in QUEUES}
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def start_service(
+    base_env: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[[str, dict[str, str]], WorkerProcess]]:
+    """Factory: start `python -m worker run --no-beat` (the compose worker's command); stopped at the end."""
+    started: list[WorkerProcess] = []
+
+    def start(name: str, env: dict[str, str]) -> WorkerProcess:
+        log = tmp_path / f"{name}.log"
+        argv = ["run", "--no-beat", "--concurrency", "1", "--hostname", f"{name}@%h"]
+        with open(log, "w") as fh:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "worker", *argv],
+                env={**base_env, **env},
+                cwd=ROOT,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        w = WorkerProcess(proc, log)
+        started.append(w)
+        wait_for(lambda: "ready" in log.read_text(errors="replace") or proc.poll() is not None)
+        assert "ready" in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
+        assert proc.poll() is None
         return w
 
     yield start

@@ -12,7 +12,6 @@ import pytest
 import redis
 
 from tests.conftest import SEED
-from tests.integration.conftest import wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response, static
 from tests.support.corpus import article_page, article_text, rss_feed
 from worker.ids import article_id
@@ -261,31 +260,3 @@ class TestFeedOverHTTP:
         assert '"v1"' == seen[-1].headers.get("if-none-match")
         assert (0, 0) == (again["seen"], again["new"])
         assert 1 == sum(1 for q in http_server.requests if q.path == "/article/7")
-
-
-class TestWorkerProcesses:
-    def test_two_workers_fed_the_same_feed_never_emit_an_article_twice(
-        self, cli, start_worker, http_server: HTTPTestServer, redis_url: str, tmp_path: Path
-    ) -> None:
-        """Two worker processes on one Redis, the same feed queued by both at once: each article once."""
-        ids = list(range(100, 124))
-        url = serve_feed(http_server, ids)
-        env = {"REDIS_URL": redis_url}
-        start_worker("w1", env=env)
-        start_worker("w2", env=env)
-
-        # The same articles reach both workers twice over: the feed and a mirror of it, each queued twice.
-        http_server.route("/mirror.xml", http_server.routes["/feed.xml"])
-        for feed in (url, http_server.url("/mirror.xml")) * 2:
-            assert 0 == cli("ingest", "--enqueue", feed, env=env).returncode
-        r = redis.Redis.from_url(redis_url, decode_responses=True)
-        assert wait_for(lambda: r.xlen("articles") >= len(ids), timeout=180)
-        # Let any straggling duplicate work finish before counting.
-        assert wait_for(lambda: all(r.llen(q) == 0 for q in ("poll", "fetch", "process")), timeout=60)
-        entries = r.xrange("articles")
-        stream_ids = [f["id"] for _, f in entries]
-        jsonl_ids = [rec["id"] for rec in read_jsonl(tmp_path / "out")]
-
-        assert sorted(article_id(http_server.url(f"/article/{i}")) for i in ids) == sorted(stream_ids)
-        assert len(stream_ids) == len(set(stream_ids))
-        assert sorted(stream_ids) == sorted(jsonl_ids)

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -27,18 +26,15 @@ import redis
 from redis.cluster import RedisCluster
 
 from tests.conftest import ROOT, SEED
-from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, free_port, wait_for
+from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, free_port, in_flight, wait_for
 from tests.integration.httpserver import HTTPTestServer, Request, Response
-from tests.integration.test_faults import assert_exactly_once, write_archive
 from tests.integration.test_ingest_e2e import read_jsonl, serve_feed
 from tests.integration.test_service import EXPECTED_TITLES, start, stop
-from worker import config
 from worker.app import deadletters
 from worker.app.broker import DEAD_QUEUE
 from worker.dispatch import QUEUES
 from worker.ids import article_id
 from worker.models import default_name
-from worker.state import open_store
 from worker.state.redis.base import close as close_client
 from worker.state.sqlite import SQLiteStore
 
@@ -65,49 +61,8 @@ def state_redis(kind: str, request: pytest.FixtureRequest) -> tuple[str, Any]:
     return url, client
 
 
-def in_flight(env: dict[str, str]) -> dict[str, int]:
-    """Return the ledger's entries per queue, read from the state store the workers use."""
-    store = open_store(config.load(env))
-    try:
-        return {q: store.ledger_count(q) for q in QUEUES}
-    finally:
-        store.close()
-
-
-@pytest.fixture
-def start_service(
-    base_env: dict[str, str], tmp_path: Path
-) -> Iterator[Callable[[str, dict[str, str]], WorkerProcess]]:
-    """Factory: start `python -m worker run --no-beat` (the compose worker's command); stopped at the end."""
-    started: list[WorkerProcess] = []
-
-    def start(name: str, env: dict[str, str]) -> WorkerProcess:
-        log = tmp_path / f"{name}.log"
-        argv = ["run", "--no-beat", "--concurrency", "1", "--hostname", f"{name}@%h"]
-        with open(log, "w") as fh:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "worker", *argv],
-                env={**base_env, **env},
-                cwd=ROOT,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-        w = WorkerProcess(proc, log)
-        started.append(w)
-        wait_for(lambda: "ready" in log.read_text(errors="replace") or proc.poll() is not None)
-        assert "ready" in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
-        assert proc.poll() is None
-        return w
-
-    yield start
-    for w in started:
-        w.stop()
-
-
 class TestSeedEndToEnd:
-    @pytest.mark.parametrize("state", ["redis", "sqlite", "cluster"])
+    @pytest.mark.parametrize("state", ["redis", "sqlite"])
     def test_seed_enqueued_twice_gives_one_record(
         self,
         state: str,
@@ -147,74 +102,6 @@ class TestSeedEndToEnd:
         assert {"poll": 0, "fetch": 0, "process": 0} == in_flight(
             {**request.getfixturevalue("base_env"), **env}
         )
-
-
-class TestTwoWorkers:
-    @pytest.mark.parametrize("state", ["redis", "cluster"])
-    def test_two_workers_fed_the_same_feed_never_emit_an_article_twice(
-        self,
-        state: str,
-        cli: CLI,
-        start_worker: Callable[..., WorkerProcess],
-        http_server: HTTPTestServer,
-        rabbitmq: RabbitVhost,
-        request: pytest.FixtureRequest,
-        tmp_path: Path,
-    ) -> None:
-        """Two workers on one vhost, the same articles queued four times over: each article once."""
-        ids = list(range(200, 216))
-        url = serve_feed(http_server, ids)
-        http_server.route("/mirror.xml", http_server.routes["/feed.xml"])
-        redis_url, r = state_redis(state, request)
-        env = {"BROKER_URL": rabbitmq.url, "REDIS_URL": redis_url, "INGEST_HOST_RATE": "50", **QUICK}
-        start_worker("w1", env=env)
-        start_worker("w2", env=env)
-
-        for feed in (url, http_server.url("/mirror.xml")) * 2:
-            assert 0 == cli("ingest", "--enqueue", feed, env=env).returncode
-        assert wait_for(lambda: r.xlen("articles") >= len(ids), timeout=120)
-        # Let any straggling duplicate work finish before counting.
-        assert wait_for(rabbitmq.settled, timeout=60), rabbitmq.counts()
-        stream_ids = [f["id"] for _, f in r.xrange("articles")]
-
-        assert sorted(article_id(http_server.url(f"/article/{i}")) for i in ids) == sorted(stream_ids)
-        assert sorted(stream_ids) == sorted(rec["id"] for rec in read_jsonl(tmp_path / "out"))
-
-
-class TestKilledWorkers:
-    @pytest.mark.parametrize("state", ["redis", "cluster"])
-    def test_kill_9_of_every_worker_loses_and_doubles_nothing_without_the_ledger(
-        self,
-        state: str,
-        cli: CLI,
-        start_worker: Callable[..., WorkerProcess],
-        rabbitmq: RabbitVhost,
-        request: pytest.FixtureRequest,
-        tmp_path: Path,
-    ) -> None:
-        """SIGKILL of both worker pools mid-run: RabbitMQ requeues their unacked tasks, each article once."""
-        expected = write_archive(tmp_path / "archive", range(1000))
-        redis_url, r = state_redis(state, request)
-        env = {"BROKER_URL": rabbitmq.url, "REDIS_URL": redis_url, **QUICK}
-        first = [start_worker(f"k{n}", env=env, concurrency=2) for n in (1, 2)]
-        assert 0 == cli("ingest", "--enqueue", str(tmp_path / "archive"), env=env).returncode
-        assert wait_for(lambda: r.xlen("articles") >= 150, timeout=120, interval=0.05)
-        ledger_mid_run = in_flight(env)
-
-        for w in first:
-            w.kill()
-        emitted_at_kill = r.xlen("articles")
-        print(f"in flight at the kill: {len(expected) - emitted_at_kill} of {len(expected)}")
-        assert emitted_at_kill < len(expected)
-        later = [start_worker(f"k{n}", env=env, concurrency=2) for n in (3, 4)]
-        finished = wait_for(lambda: r.xlen("articles") >= len(expected), timeout=150)
-        assert finished, (r.xlen("articles"), rabbitmq.counts())
-        # A doubled entry would come from a straggler: give it the chance.
-        assert wait_for(rabbitmq.settled, timeout=60), rabbitmq.counts()
-
-        assert {"poll": 0, "fetch": 0, "process": 0} == ledger_mid_run
-        assert [] == [e for w in first + later for e in w.events("task_resent")]
-        assert_exactly_once(expected, r, tmp_path / "out")
 
 
 def pool_children(worker: WorkerProcess) -> list[int]:
