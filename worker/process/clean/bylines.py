@@ -76,6 +76,7 @@ _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{5,}$")
 _BYLINE_WORDS = ("byline", "author", "autor", "auteur", "firma", "creator", "writer", "reporter", "verfasser")
+_BYLINE_WORD_RE = re.compile("|".join(_BYLINE_WORDS))
 _AUTHOR_PATH_WORDS = (
     "aut",
     "journalist",
@@ -288,11 +289,12 @@ def visible_authors(tree: Any) -> list[str]:
     related-story blocks, comments and author bio boxes.
     """
     for element in tree.iter():
-        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+        # An element without attributes is neither marked nor a link: most of a page's elements.
+        if not element.attrib or not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
         # Plain substring tests first: this runs on every element of the page.
         marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-        marked = any(word in marks for word in _BYLINE_WORDS)
+        marked = _BYLINE_WORD_RE.search(marks) is not None
         marked = marked or element.get("rel") == "author" or element.get("itemprop") == "author"
         href = element.get("href") if element.tag == "a" else None
         linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)

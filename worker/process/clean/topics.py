@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -85,12 +86,7 @@ class _Contexts:
         self._nearest: dict[Any, tuple[str | None, Any]] = {}
 
     def _mark(self, node: Any) -> str | None:
-        marks = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if node.tag not in {"article", "main"} and any(_TAG_BOX_RE.match(t) for t in marks.split()):
-            return "box"
-        if node.tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(marks):
-            return "chrome"
-        return None
+        return _mark_of(node.tag, node.get("class"), node.get("id"))
 
     def nearest(self, node: Any) -> tuple[str | None, Any]:
         """Return the kind of the nearest marked element at or above `node`, and that element."""
@@ -115,6 +111,17 @@ class _Contexts:
         while kind == "box" and _distance(link, marked) > _BOX_DEPTH:
             kind, marked = self.nearest(marked.getparent())
         return kind
+
+
+@lru_cache(maxsize=4096)
+def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
+    """Return what an element's tag, class and id mark it as: a tag box, chrome, or nothing."""
+    marks = f"{cls or ''} {ident or ''}"
+    if tag not in {"article", "main"} and any(_TAG_BOX_RE.match(t) for t in marks.split()):
+        return "box"
+    if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(marks):
+        return "chrome"
+    return None
 
 
 def _distance(node: Any, ancestor: Any) -> int:
