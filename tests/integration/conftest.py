@@ -352,6 +352,31 @@ class WorkerProcess:
             self.proc.wait()
 
 
+def spawn(
+    name: str, argv: list[str], env: dict[str, str], log: Path, started: list[WorkerProcess]
+) -> WorkerProcess:
+    """
+    Start a worker command in a session of its own, logging to `log`; return once it is ready.
+
+    It joins `started` first, so that it is stopped at the end even when it
+    fails to start; the test fails if it exits or is not ready in 120 s.
+    """
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(
+            argv, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+    w = WorkerProcess(proc, log)
+    started.append(w)
+    deadline = time.monotonic() + 120
+    while "ready" not in log.read_text(errors="replace"):
+        if proc.poll() is not None:
+            pytest.fail(f"worker {name} exited: {log.read_text(errors='replace')[-3000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"worker {name} not ready: {log.read_text(errors='replace')[-3000:]}")
+        time.sleep(0.2)
+    return w
+
+
 @pytest.fixture
 def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Factory: start a Celery worker process (on all queues unless told); every one is stopped at the end."""
@@ -384,26 +409,7 @@ def start_worker(base_env: dict[str, str], tmp_path: Path) -> Iterator[Callable[
             "--without-mingle",
             "--without-heartbeat",
         ]
-        with open(log, "w") as fh:
-            proc = subprocess.Popen(
-                args,
-                env={**base_env, **(env or {})},
-                cwd=ROOT,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-        w = WorkerProcess(proc, log)
-        started.append(w)
-        deadline = time.monotonic() + 120
-        while "ready" not in log.read_text(errors="replace"):
-            if proc.poll() is not None:
-                pytest.fail(f"worker {name} exited: {log.read_text(errors='replace')[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"worker {name} not ready: {log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.2)
-        return w
+        return spawn(name, args, {**base_env, **(env or {})}, log, started)
 
     yield start
     for w in started:
@@ -429,22 +435,7 @@ def start_service(
     def start(name: str, env: dict[str, str]) -> WorkerProcess:
         log = tmp_path / f"{name}.log"
         argv = ["run", "--no-beat", "--concurrency", "1", "--hostname", f"{name}@%h"]
-        with open(log, "w") as fh:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "worker", *argv],
-                env={**base_env, **env},
-                cwd=ROOT,
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                text=True,
-                start_new_session=True,
-            )
-        w = WorkerProcess(proc, log)
-        started.append(w)
-        wait_for(lambda: "ready" in log.read_text(errors="replace") or proc.poll() is not None)
-        assert "ready" in log.read_text(errors="replace"), log.read_text(errors="replace")[-3000:]
-        assert proc.poll() is None
-        return w
+        return spawn(name, [sys.executable, "-m", "worker", *argv], {**base_env, **env}, log, started)
 
     yield start
     for w in started:
