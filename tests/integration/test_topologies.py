@@ -29,9 +29,10 @@ from redis.cluster import RedisCluster
 from tests.conftest import SEED
 from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, in_flight, wait_for
 from tests.integration.httpserver import HTTPTestServer
-from tests.integration.test_faults import write_archive
+from tests.integration.test_faults import idle, write_archive
+from tests.integration.test_faults import progress as redis_progress
 from tests.integration.test_ingest_e2e import read_jsonl, serve_feed
-from worker.dispatch import QUEUES
+from tests.integration.test_rabbitmq import done
 from worker.ids import article_id
 from worker.state.redis.base import close as close_client
 
@@ -88,8 +89,7 @@ class Topology:
         if self.queue_dir is not None:
             # The filesystem broker deletes a message as a worker takes it: the ledger says what is held.
             return not any(self.queue_dir.glob("*.msg")) and not any(in_flight(self.env).values())
-        r = self.stream
-        return all(r.llen(q) == 0 for q in QUEUES) and r.hlen("unacked") == 0
+        return idle(self.stream)
 
     def holding(self) -> bool:
         """Return True when a worker holds a message it took and has not finished (where that can be seen)."""
@@ -107,8 +107,7 @@ class Topology:
         elif self.queue_dir is not None:
             found["queued_files"] = len(list(self.queue_dir.glob("*.msg")))
         else:
-            found.update({f"queued:{q}": self.stream.llen(q) for q in QUEUES})
-            found["unacked"] = self.stream.hlen("unacked")
+            found.update(redis_progress(self.stream))
         return found
 
     def assert_exactly_once(self, expected: set[str]) -> None:
@@ -141,11 +140,6 @@ def topology(request: pytest.FixtureRequest, base_env: dict[str, str], tmp_path:
         yield Topology(name, {**env, "REDIS_URL": url}, out, stream=client, rabbit=rabbit)
     finally:
         close_client(client)
-
-
-def done(worker: WorkerProcess, task: str) -> list[dict[str, Any]]:
-    """Return the `task_done` events of `task` the worker logged."""
-    return [e for e in worker.events("task_done") if e.get("task") == task]
 
 
 class TestSeedEndToEnd:
