@@ -36,6 +36,30 @@ _ADDED_COLUMNS = (
 )
 
 
+# How long a new connection waits for another one to finish switching the file to WAL.
+WAL_SWITCH_WAIT_S = 60.0
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """
+    Put the file in WAL mode (once per file; a no-op after).
+
+    Two connections switching a new file at once would deadlock, so SQLite
+    answers one of them "database is locked" at once, without its busy
+    timeout: that one waits for the other and tries again, up to
+    `WAL_SWITCH_WAIT_S`.
+    """
+    deadline = time.monotonic() + WAL_SWITCH_WAIT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SQLiteStore(FeedTables, OverviewTables):
     """
     State in one SQLite file.
@@ -92,7 +116,7 @@ class SQLiteStore(FeedTables, OverviewTables):
         if conn is None or getattr(self._local, "pid", None) != os.getpid():
             try:
                 conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _use_wal(conn)
                 conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA busy_timeout=60000")
             except sqlite3.Error as exc:
