@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import redis
 from redis.cluster import RedisCluster
 
+from tests.support.cluster import RedisClusterServer
 from worker import config
 from worker.app import broker, health
 from worker.delivery.redis_stream import RedisStreamSink
@@ -163,3 +165,59 @@ class TestResharding:
         assert before == after
         assert 2 * len(urls) == sum(len(flat) for rows in after for flat in rows)  # member, score
         store.close()
+
+
+@pytest.fixture
+def replicated_cluster(tmp_path: Path) -> Iterator[RedisClusterServer]:
+    """A cluster of its own (a test kills a master): 3 masters, a replica each, 2 s node timeout."""
+    cluster = RedisClusterServer(tmp_path, replicas=1)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+class TestFailover:
+    def test_a_running_store_and_stream_go_on_after_the_seed_master_is_killed(
+        self, replicated_cluster: RedisClusterServer
+    ) -> None:
+        """
+        SIGKILL of the master `REDIS_URL` names: its replica takes over and nothing replicated is lost.
+
+        The store and the sink were opened from that node and keep a slot map naming
+        it; their next calls follow the cluster to the promoted replica: every due
+        feed is claimed once, done articles and content claims are still there, and
+        an emitted record is not emitted again.
+        """
+        url = replicated_cluster.url
+        store, sink = RedisStore(url, prefix="t:"), RedisStreamSink(url, prefix="t:")
+        urls = [f"http://failover{i}.example/feed" for i in range(64)]
+        for i, feed in enumerate(urls):
+            store.schedule(feed, 10.0 + i)
+        for i in range(40):
+            store.mark_done(f"done{i}", 3600)
+            assert None is store.claim_content(f"hash{i}", f"done{i}", 3600)
+        assert 2 == sink.write([record("s1"), record("s2")])
+        seed = replicated_cluster.ports[0]
+        shards = [layout.shard_of(feed_id(feed)) for feed in urls]
+        on_seed = [s for s in shards if replicated_cluster.serves(seed, f"{{feeds-{s}}}")]
+        assert on_seed, "no feed shard on the seed node: the test would kill nothing it reads"
+        replicated_cluster.wait_replicated()
+
+        killed, promoted = replicated_cluster.kill_master(f"{{feeds-{on_seed[0]}}}")
+
+        claimed = store.claim_due(1000.0, 100, lease_s=600)
+        assert (seed, True) == (killed, promoted != seed)
+        assert sorted(urls) == sorted(claimed)
+        assert [] == store.claim_due(1000.0, 100, lease_s=600)
+        assert all(store.is_done(f"done{i}") for i in range(40))
+        assert [f"done{i}" for i in range(40)] == [
+            store.claim_content(f"hash{i}", f"other{i}", 3600) for i in range(40)
+        ]
+        assert 1 == sink.write([record("s2"), record("s3")])
+        client = replicated_cluster.client()
+        assert 3 == client.xlen("articles")
+        for opened in (store, sink):
+            opened.close()
+        close_client(client)

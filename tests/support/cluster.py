@@ -1,5 +1,5 @@
 """
-A Redis Cluster of the test session's own: three masters on free ports, no replicas, no persistence.
+A Redis Cluster of the test session's own: three masters on free ports, no persistence, replicas if asked.
 
 Each node is `redis-server --cluster-enabled yes` in a temporary folder; its
 cluster bus listens on the port + 10000, which must be free too.  Nothing is
@@ -45,11 +45,24 @@ def cluster_ports(n: int = MASTERS) -> list[int]:
 
 @dataclass
 class RedisClusterServer:
-    """Three redis-server nodes joined into one cluster; `url` names the first (any node would do)."""
+    """
+    Three masters joined into one cluster; `url` names the first (any node would do).
+
+    With `replicas=1` each master gets a replica and a short node timeout, so a
+    killed master's replica takes over within seconds (`kill_master`).
+    """
 
     dir: Path
-    ports: list[int] = field(default_factory=cluster_ports)
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    replicas: int = 0
+    ports: list[int] = field(default_factory=list)
+    procs: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # With replicas, a master unreachable this long is failed over (redis' default, 15 s, is kept
+    # without them: a busy machine must not mark a master failed when no replica can take over).
+    failover_timeout_ms: int = 2000
+
+    def __post_init__(self) -> None:
+        if not self.ports:
+            self.ports = cluster_ports(MASTERS * (1 + self.replicas))
 
     @property
     def url(self) -> str:
@@ -78,26 +91,68 @@ class RedisClusterServer:
                 "no",
                 "--maxmemory-policy",
                 "noeviction",
+                *(["--cluster-node-timeout", str(self.failover_timeout_ms)] if self.replicas else []),
             ]
-            self.procs.append(subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.procs[port] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for port in self.ports:
             self._wait(lambda p=port: self._ask(p, "ping"), timeout_s)
         nodes = [f"127.0.0.1:{p}" for p in self.ports]
-        subprocess.run(
-            ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
-            capture_output=True,
-            check=True,
-            timeout=timeout_s,
-        )
+        create = ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", str(self.replicas)]
+        subprocess.run([*create, "--cluster-yes"], capture_output=True, check=True, timeout=timeout_s)
         self._wait(self._ok, timeout_s)
+        if self.replicas:
+            self._wait(self._replicas_synced, timeout_s)
+
+    def _alive(self) -> list[int]:
+        return [port for port, proc in self.procs.items() if proc.poll() is None]
 
     def _ok(self) -> bool:
-        for port in self.ports:
+        for port in self._alive():
             info = self._ask(port, "CLUSTER INFO")
             known = int(info.get("cluster_known_nodes", 0))
             if info.get("cluster_state") != "ok" or known != len(self.ports):
                 return False
         return True
+
+    def masters(self) -> list[int]:
+        """Return the ports of the live nodes that are masters now."""
+        return [p for p in self._alive() if self._ask(p, "ROLE")[0] == "master"]
+
+    def _replicas_synced(self) -> bool:
+        """Tell whether every live master has a replica in sync that has read all it wrote."""
+        for port in self.masters():
+            info = self._ask(port, "INFO", "replication")
+            offset = int(info["master_repl_offset"])
+            replicas = [v for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)]
+            if len(replicas) < self.replicas or any(
+                r["state"] != "online" or int(r["offset"]) < offset for r in replicas
+            ):
+                return False
+        return True
+
+    def wait_replicated(self, timeout_s: float = 10.0) -> None:
+        """Wait until every replica has everything its master wrote (replication is asynchronous)."""
+        self._wait(self._replicas_synced, timeout_s)
+
+    def kill_master(self, key: str, timeout_s: float = 30.0) -> tuple[int, int]:
+        """
+        SIGKILL the master of `key`'s slot, wait until its replica serves it; return (killed, promoted).
+
+        The survivors notice the silence after the node timeout, vote, and the
+        replica takes the slots over; `cluster_state:ok` again on every live node.
+        """
+        slot = int(self._ask(self.ports[0], "CLUSTER", "KEYSLOT", key))
+        killed = next(p for p in self.masters() if self._owns(p, slot))
+        self.procs[killed].kill()
+        self.procs[killed].wait()
+        survivors = self._alive()
+        self._wait(lambda: any(self._owns(p, slot) for p in self.masters()), timeout_s)
+        self._wait(
+            lambda: all(self._ask(p, "CLUSTER INFO")["cluster_state"] == "ok" for p in survivors),
+            timeout_s,
+        )
+        promoted = next(p for p in self.masters() if self._owns(p, slot))
+        return killed, promoted
 
     @staticmethod
     def _ask(port: int, *command: str) -> Any:
@@ -122,8 +177,8 @@ class RedisClusterServer:
             time.sleep(0.1)
 
     def client(self) -> RedisCluster:
-        """Return a cluster client (text replies)."""
-        return RedisCluster.from_url(self.url, decode_responses=True)
+        """Return a cluster client (text replies), bootstrapped from a live node."""
+        return RedisCluster(host="127.0.0.1", port=self._alive()[0], decode_responses=True)
 
     def move_slot(self, key: str) -> tuple[int, int]:
         """
@@ -145,6 +200,10 @@ class RedisClusterServer:
         self._wait(lambda: all(self._owns(p, slot) == (p == target) for p in self.ports), 30.0)
         return source, target
 
+    def serves(self, port: int, key: str) -> bool:
+        """Tell whether a node, by its own view, serves `key`'s slot."""
+        return self._owns(port, int(self._ask(port, "CLUSTER", "KEYSLOT", key)))
+
     def _owns(self, port: int, slot: int) -> bool:
         """Tell whether a node, by its own view, serves `slot`."""
         for start, end, (_, owner, *_), *_ in self._ask(port, "CLUSTER", "SLOTS"):
@@ -154,16 +213,16 @@ class RedisClusterServer:
 
     def flush(self) -> None:
         """Empty every node (FLUSHALL on each master)."""
-        for port in self.ports:
+        for port in self.masters():
             node = redis.Redis(port=port)
             node.flushall()
             node.close()
 
     def stop(self) -> None:
         """Stop every node and wait for it."""
-        for proc in self.procs:
+        for proc in self.procs.values():
             proc.terminate()
-        for proc in self.procs:
+        for proc in self.procs.values():
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
