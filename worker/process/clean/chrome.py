@@ -108,7 +108,14 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     # reporting and editing sign-offs (authors are read off them first)
     r"^\(?\s*(?:additional )?(?:reporting|writing|editing|compiled|edited|produced) by\b",
 )
-_CHROME_RE = re.compile("|".join(f"(?:{p})" for p in _CHROME_PATTERNS), re.IGNORECASE)
+# Most rules hold at the start of a line: matched there once, not tried at every position as a
+# search of one alternation of all the rules does (a third of the time on real article lines).
+_CHROME_START_RE = re.compile(
+    "|".join(f"(?:{p[1:]})" for p in _CHROME_PATTERNS if p.startswith("^")), re.IGNORECASE
+)
+_CHROME_ANYWHERE_RE = re.compile(
+    "|".join(f"(?:{p})" for p in _CHROME_PATTERNS if not p.startswith("^")), re.IGNORECASE
+)
 
 _SOCIAL_RE = re.compile(
     r"\b(?:facebook|twitter|instagram|linkedin|youtube|tiktok|whatsapp|pinterest|xing|mastodon)\b"
@@ -186,7 +193,11 @@ def is_chrome_line(line: str) -> bool:
     text = " ".join(line.split())
     if not text or len(text) > MAX_CHROME_LEN:
         return False
-    if _CHROME_RE.search(text) is not None or is_tail_heading(text):
+    if (
+        _CHROME_START_RE.match(text) is not None
+        or _CHROME_ANYWHERE_RE.search(text) is not None
+        or is_tail_heading(text)
+    ):
         return True
     # Naming several networks in one short line is a "follow us" prompt in any language.
     folded = text.casefold()
