@@ -11,9 +11,10 @@ elements left out; failing that, the declared title without the site's name.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -200,15 +201,18 @@ def _agrees(text: str, variants: set[str]) -> bool:
     )
 
 
-def _candidates(tree: Any) -> list[list[Any]]:
+def _candidates(tree: Any) -> Iterator[list[Any]]:
     """
-    Return headline candidates in three tiers.
+    Yield headline candidates in three tiers, each looked for only when the tiers before gave none.
 
     First `h1`s outside page chrome, then other headline elements (`itemprop=headline`,
     a headline or title class) outside chrome, then `h1`s inside chrome (some
-    sites put the article's `h1` in a breadcrumb or a teaser block).
+    sites put the article's `h1` in a breadcrumb or a teaser block).  Most pages
+    stop at the first tier, before the search over every element the second takes.
     """
     h1s = [h for h in tree.iter("h1") if normal("".join(h.itertext()))]
+    clear = [h for h in h1s if not _in_chrome(h)]
+    yield clear
     others = [
         e
         for e in tree.xpath(
@@ -223,8 +227,8 @@ def _candidates(tree: Any) -> list[list[Any]]:
         and len("".join(e.itertext())) <= _MAX_HEADLINE
         and not _in_chrome(e)
     ]
-    clear = [h for h in h1s if not _in_chrome(h)]
-    return [clear, others[:200], [h for h in h1s if h not in clear and not _hidden(h)]]
+    yield others[:200]
+    yield [h for h in h1s if h not in clear and not _hidden(h)]
 
 
 def _variants(titles: list[str], names: list[str]) -> set[str]:
@@ -255,8 +259,8 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     titles = declared_titles(data, tree, hint)
     variants = _variants(titles, names)
     tiers = _candidates(tree)
-    h1s = tiers[0]
-    for group in tiers:
+    h1s = next(tiers)
+    for group in itertools.chain([h1s], tiers):
         for element in group:
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
             if _agrees(shown, variants) or _agrees(full, variants):

@@ -194,9 +194,12 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
 
 def shown_structured_tags(tree: Any, data: PageData) -> list[str]:
     """Return the structured tags that the page also shows as link texts outside navigation."""
+    tags = structured_tags(data)
+    if not tags:
+        return []
     contexts = _Contexts()
     anchors = {normalise_tag(_link_text(a).lstrip("#")) for a in tree.iter("a") if contexts.of(a) != "chrome"}
-    shown = list(dict.fromkeys(t for t in structured_tags(data) if normalise_tag(t) in anchors))
+    shown = list(dict.fromkeys(t for t in tags if normalise_tag(t) in anchors))
     # One match is as likely a navigation link that happens to share a word.
     return shown if len({normalise_tag(t) for t in shown}) >= 2 else []
 
