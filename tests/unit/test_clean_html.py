@@ -178,6 +178,17 @@ class TestLead:
 
         assert "Other story" not in text
 
+    def test_a_lead_classed_block_after_the_body_start_is_no_lead(self):
+        """Only what precedes the body's first paragraph can be its lead: a teaser below is not."""
+        teaser = "Another story entirely: a driver was stopped with a kilo of contraband on Sunday."
+        html = news_page(head=f'<meta name="description" content="{teaser}">').replace(
+            "</main>", f'</main><div class="intro">{teaser}</div>'
+        )
+
+        text = clean_html(html, URL, now=NOW).text
+
+        assert text.startswith(STORY[0])
+
 
 class TestFeedItems:
     CARDS = "".join(

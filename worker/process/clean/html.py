@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +48,8 @@ def _empty(url: str) -> Extracted:
 
 
 def _text_of(element: Any) -> str:
-    return " ".join("".join(element.itertext()).split())
+    # lxml's `text_content` (XPath `string()`) gives what `itertext` joins, in C.
+    return " ".join(element.text_content().split())
 
 
 def _anchor_texts(tree: Any) -> set[str]:
@@ -142,7 +144,7 @@ def not_article_reason(
     anchors: set[str],
     ld_types: set[str],
     og_type: str,
-    teaser_count: int,
+    teasers: Callable[[], int],
     from_feed: bool = False,
 ) -> str | None:
     """
@@ -153,7 +155,8 @@ def not_article_reason(
     fragmentary text) make it a list page.  A feed entry is an article unless
     the page is clearly not one: too little text, a list of links, or a page
     that declares itself a list and nothing else; `og:type=website` and teaser
-    cards beside the story do not count against it.
+    cards beside the story do not count against it.  `teasers` counts the teaser
+    cards, asked only when the page does not declare itself an article.
     """
     length = sum(len(p) for p in paragraphs)
     if length < (MIN_FEED_TEXT if from_feed else MIN_ARTICLE_TEXT):
@@ -165,6 +168,7 @@ def not_article_reason(
     if declared_article:
         return None
     listed = sorted(ld_types & _LIST_TYPES - {"website", "webpage"})
+    teaser_count = teasers()
     if from_feed:
         return f"a {listed[0]} page" if listed and teaser_count >= 3 else None
     if ld_types & _LIST_TYPES and teaser_count >= 3:
@@ -237,7 +241,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
         anchors=anchors,
         ld_types=data.types,
         og_type=og_type,
-        teaser_count=_teaser_count(tree),
+        teasers=lambda: _teaser_count(tree),
         from_feed=hints is not None and hints.from_feed,
     )
     image = resolved.image

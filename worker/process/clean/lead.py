@@ -25,6 +25,7 @@ _CHROME_RE = re.compile(
     r"|more-|widget|cookie|consent",
     re.IGNORECASE,
 )
+_BLOCKS = ("p", "div", "h2", "section", "span")
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "button", "svg"})
 # Code-like text (a script printed as text, JSON) is no lead.
 _CODE_RE = re.compile(r"[{};=<>]|//|\(\)")
@@ -67,12 +68,11 @@ def find_lead(tree: Any, first_paragraph: str, description: str | None) -> str |
     if anchor is None:
         return None
     ancestors = set(anchor.iterancestors())
-    for element in tree.xpath(
-        "//p[@class] | //div[@class] | //h2[@class] | //section[@class] | //span[@class]"
-    ):
+    # Classed blocks in document order, up to the body's start (nothing after it is looked at).
+    for element in tree.iter(*_BLOCKS):
         if element is anchor:
             break
-        if element in ancestors:
+        if element.get("class") is None or element in ancestors:
             continue
         # The cheap tests first (all must hold, so their order changes nothing): lxml's own text,
         # scripts included, bounds the visible text from above.
