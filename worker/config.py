@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     redis_url: RedisURL = Field(
         default=None,
         validation_alias="REDIS_URL",
-        description="Redis for state and stream (and broker, unless BROKER_URL); unset: embedded mode",
+        description="Redis for state and stream (and broker, unless BROKER_URL); unset: embedded mode;"
+        " ?seeds=host:port,… more nodes of a Redis Cluster",
     )
     broker_url: BrokerURL = Field(
         default=None,

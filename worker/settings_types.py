@@ -11,7 +11,7 @@ import re
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
@@ -73,9 +73,45 @@ def _time_zone(value: str) -> str:
     return value
 
 
+# More nodes of the same Redis Cluster, to find it by when the node a URL names is down.
+SEEDS_PARAM = "seeds"
+MAX_SEEDS = 32
+
+
+def redis_seeds(url: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """
+    Split `?seeds=host:port,host:port` off a Redis URL: (the URL without it, the seed nodes).
+
+    Raises:
+        ValueError: a seed is not `host:port`, or there are more than `MAX_SEEDS`.
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, ()
+    kept, seeds = [], []
+    for pair in parts.query.split("&"):
+        name, _, value = pair.partition("=")
+        if name != SEEDS_PARAM:
+            kept.append(pair)
+            continue
+        for item in filter(None, (v.strip() for v in unquote(value).split(","))):
+            host, _, port = item.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"{SEEDS_PARAM}={value!r}: each seed should be host:port")
+            seeds.append((host.strip("[]"), int(port)))
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"{SEEDS_PARAM}: at most {MAX_SEEDS} nodes")
+    return urlunsplit(parts._replace(query="&".join(kept))), tuple(seeds)
+
+
 def _redis_url(value: str | None) -> str | None:
     if value is not None and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
         raise PydanticCustomError("redis_url", "Input should be a redis://, rediss:// or unix:// URL")
+    if value is not None:
+        try:
+            redis_seeds(value)
+        except ValueError as exc:
+            raise PydanticCustomError("redis_url", str(exc)) from None
     return value
 
 

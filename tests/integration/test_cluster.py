@@ -9,15 +9,16 @@ import pytest
 import redis
 from redis.cluster import RedisCluster
 
+from tests.integration.conftest import free_port
 from tests.support.cluster import RedisClusterServer
 from worker import config
 from worker.app import broker, health
 from worker.delivery.redis_stream import RedisStreamSink
-from worker.errors import ConfigError
+from worker.errors import ConfigError, StoreUnavailable
 from worker.state.codec import feed_id
 from worker.state.redis import RedisStore, layout
+from worker.state.redis.base import _CLUSTER, is_cluster
 from worker.state.redis.base import close as close_client
-from worker.state.redis.base import is_cluster
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,36 @@ class TestDetection:
 def record(article_id: str) -> dict:
     """Return the smallest record the stream sink writes."""
     return {"id": article_id, "url": f"https://example.com/{article_id}", "title": article_id}
+
+
+class TestSeeds:
+    def test_seeds_on_a_single_redis_are_refused_with_one_line(self, redis_url: str) -> None:
+        """`?seeds=` names more nodes of a cluster: on a single Redis it is a mistake, said as such."""
+        with pytest.raises(ConfigError, match="seeds= names nodes of a Redis Cluster"):
+            is_cluster(f"{redis_url}?seeds=127.0.0.1:1")
+
+    def test_a_command_with_seeds_on_a_single_redis_exits_2_with_one_line(self, cli, redis_url: str) -> None:
+        """The worker's commands say so before they start: exit 2, one `error:` line, no traceback."""
+        proc = cli(
+            "ingest", "tests/fixtures", env={"REDIS_URL": f"{redis_url}?seeds=127.0.0.1:1"}, timeout=60
+        )
+
+        assert 2 == proc.returncode, proc.stderr[-2000:]
+        lines = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+        assert 1 == len(lines), proc.stderr
+        assert "seeds= names nodes of a Redis Cluster" in lines[0]
+        assert "Traceback" not in proc.stderr
+
+    def test_a_dead_first_node_is_passed_over_for_a_seed(self, cluster_url: str, redis_cluster) -> None:
+        """The URL's node refuses connections: the cluster is found through a seed."""
+        dead = f"redis://127.0.0.1:{free_port()}/0"
+        seeds = ",".join(f"127.0.0.1:{p}" for p in redis_cluster.ports)
+
+        store = RedisStore(f"{dead}?seeds={seeds}", prefix="t:")
+        store.mark_done("seeded", 60)
+
+        assert (True, True) == (store.cluster, store.is_done("seeded"))
+        store.close()
 
 
 class TestOperations:
@@ -221,3 +252,14 @@ class TestFailover:
         for opened in (store, sink):
             opened.close()
         close_client(client)
+
+        # A process starting now cannot find the cluster through the dead node alone; with seeds it can.
+        _CLUSTER.clear()
+        with pytest.raises(StoreUnavailable):
+            RedisStore(url, prefix="t:").ping()
+        _CLUSTER.clear()
+        seeds = ",".join(f"127.0.0.1:{p}" for p in replicated_cluster.masters())
+        later = RedisStore(f"{url}?seeds={seeds}", prefix="t:")
+        assert (True, True) == (later.cluster, later.is_done("done0"))
+        assert [] == later.claim_due(1500.0, 100, lease_s=600)  # still leased by the first claim
+        later.close()

@@ -15,6 +15,7 @@ from tests.conftest import ROOT
 from worker import config
 from worker.config import Settings
 from worker.errors import ConfigError, IngestError
+from worker.settings_types import MAX_SEEDS, redis_seeds
 
 
 def load_error(env: dict[str, str]) -> str:
@@ -102,6 +103,8 @@ class TestBadValues:
             ("INGEST_MAX_BODY_BYTES", "15MiB"),
             ("INGEST_ALLOW_PRIVATE_NETWORKS", "t"),
             ("REDIS_URL", "localhost:6379"),
+            ("REDIS_URL", "redis://a:7000/0?seeds=b"),
+            ("REDIS_URL", "redis://a:7000/0?seeds=b:http"),
             ("BROKER_URL", "not a url"),
         ],
     )
@@ -373,3 +376,27 @@ class TestCommandLine:
         assert {"env": "INGEST_STREAM", "value": "articles", "source": "default"} == rows["INGEST_STREAM"]
         assert "unknown_setting" in proc.stderr
         assert "INGEST_STREAM_MAXLEN" in proc.stderr
+
+
+class TestRedisSeeds:
+    @pytest.mark.parametrize(
+        ("url", "expected"),
+        [
+            ("redis://a:7000/0", ("redis://a:7000/0", ())),
+            ("redis://a:7000/0?seeds=b:7001,c:7002", ("redis://a:7000/0", (("b", 7001), ("c", 7002)))),
+            (
+                "rediss://u:p@a:7000/0?ssl_cert_reqs=none&seeds=b:7001%2C%5B::1%5D:7002",
+                ("rediss://u:p@a:7000/0?ssl_cert_reqs=none", (("b", 7001), ("::1", 7002))),
+            ),
+        ],
+        ids=["none", "two", "encoded-with-options"],
+    )
+    def test_seeds_are_split_off_the_url_and_other_options_kept(self, url: str, expected: tuple) -> None:
+        """`?seeds=` comes off the URL redis-py sees; the URL's own options stay."""
+        assert expected == redis_seeds(url)
+
+    def test_a_seed_list_is_bounded(self) -> None:
+        """More seeds than `MAX_SEEDS` is a malformed setting, not a loop over untrusted input."""
+        seeds = ",".join(f"n{i}:7000" for i in range(MAX_SEEDS + 1))
+        with pytest.raises(ValueError, match="at most"):
+            redis_seeds(f"redis://a:7000/0?seeds={seeds}")

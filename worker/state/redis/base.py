@@ -6,14 +6,16 @@ import math
 from collections.abc import Callable
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import AskError, TryAgainError
 from redis.retry import Retry
 
-from worker.errors import StoreUnavailable
+from worker.errors import ConfigError, StoreUnavailable
+from worker.settings_types import SEEDS_PARAM, masked, redis_seeds
 from worker.state import scripts
 
 T = TypeVar("T")
@@ -37,22 +39,44 @@ def is_cluster(url: str, *, timeout_s: float = 5.0) -> bool:
     """
     Return True when `url` names a node of a Redis Cluster (INFO `cluster_enabled:1`).
 
-    Asked once per URL and process.  A node that cannot be reached raises
-    `StoreUnavailable` and is asked again next time, so a store opened while
-    Redis restarts picks the right client once it is back.
+    Asked once per URL and process.  When the node cannot be reached, the
+    URL's `seeds` (other nodes of the cluster) are asked in turn; when none
+    answers, `StoreUnavailable` is raised and the question is asked again next
+    time, so a store opened while Redis restarts picks the right client once it is back.
+
+    Raises:
+        ConfigError: the URL names seeds but its node is a single Redis (seeds are for a cluster).
     """
     found = _CLUSTER.get(url)
     if found is not None:
         return found
-    probe = redis.Redis.from_url(url, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
-    try:
-        found = str(probe.info("cluster").get("cluster_enabled", 0)) == "1"
-    except (redis.ConnectionError, redis.TimeoutError) as exc:
-        raise StoreUnavailable(f"redis unavailable: {exc}") from exc
-    finally:
-        probe.close()
+    main, seeds = redis_seeds(url)
+    error: Exception | None = None
+    for node in (main, *(_at(main, host, port) for host, port in seeds)):
+        probe = redis.Redis.from_url(node, socket_connect_timeout=timeout_s, socket_timeout=timeout_s)
+        try:
+            found = str(probe.info("cluster").get("cluster_enabled", 0)) == "1"
+            break
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            error = exc
+        finally:
+            probe.close()
+    if found is None:
+        raise StoreUnavailable(f"redis unavailable: {error}")
+    if seeds and not found:
+        raise ConfigError(
+            f"{masked(url)!r}: {SEEDS_PARAM}= names nodes of a Redis Cluster, and this is a single Redis"
+        )
     _CLUSTER[url] = found
     return found
+
+
+def _at(url: str, host: str, port: int) -> str:
+    """Return `url` pointed at another node: the same scheme, credentials, database and options."""
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    node = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=f"{credentials}@{node}" if credentials else node))
 
 
 def connect(url: str, *, retries: int = BLIP_RETRIES, cluster: bool | None = None) -> Client:
@@ -60,13 +84,16 @@ def connect(url: str, *, retries: int = BLIP_RETRIES, cluster: bool | None = Non
     Open a client that retries a lost connection `retries` times with backoff (see `BLIP_RETRIES`).
 
     On a cluster node (`is_cluster`, unless `cluster` says) it is a `RedisCluster`, which routes
-    each command to the node of its key's slot and follows the cluster's MOVED answers.
+    each command to the node of its key's slot and follows the cluster's MOVED answers; it
+    starts from the URL's node and its `seeds`, whichever answers first.
     """
     retry = Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=retries)
+    main, seeds = redis_seeds(url)
     if cluster if cluster is not None else is_cluster(url):
         try:
             return RedisCluster.from_url(
-                url,
+                main,
+                startup_nodes=[ClusterNode(host, port) for host, port in seeds],
                 decode_responses=True,
                 retry=retry,
                 socket_connect_timeout=5,
@@ -75,7 +102,7 @@ def connect(url: str, *, retries: int = BLIP_RETRIES, cluster: bool | None = Non
         except (redis.ConnectionError, redis.TimeoutError, redis.exceptions.RedisClusterException) as exc:
             raise StoreUnavailable(f"redis unavailable: {exc}") from exc
     return redis.Redis.from_url(
-        url,
+        main,
         decode_responses=True,
         retry=retry,
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
