@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,6 +118,33 @@ class TestAnyText:
         assert len(keywords) <= top
         assert len(keywords) == len(set(keywords))
         assert all(k == k.lower() for k in keywords)
+
+
+class TestReproducible:
+    def test_the_same_text_gives_the_same_phrases_in_every_process(self) -> None:
+        """
+        Ties between names never fall to set order, which string hashing changes per process.
+
+        Two names share their last word with equal scores, and the word alone joins one of
+        them: each of six hash seeds must pick the same one.
+        """
+        code = (
+            "from worker.process.enrich.keywords import extract_keywords; print(extract_keywords("
+            "'talks with Bashar Assad and Hafez Assad went on, and Assad left the room at noon.', 'en'))"
+        )
+        answers = {
+            subprocess.run(
+                [sys.executable, "-c", code],
+                env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=60,
+            ).stdout
+            for seed in range(6)
+        }
+
+        assert 1 == len(answers), answers
 
 
 class TestFastMethod:

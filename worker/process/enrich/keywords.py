@@ -169,7 +169,7 @@ class _Scores:
         When two names end with it (`Bashar Assad`, `Hafez Assad`), the better-scored one takes it.
         """
         by_last: dict[str, tuple[str, ...]] = {}
-        for key in sorted(self.names, key=lambda k: -self.of[k][0]):
+        for key in sorted(self.names, key=lambda k: (-self.of[k][0], k)):
             if len(key) > 1:
                 by_last.setdefault(key[-1], key)
         for key in [k for k in self.of if len(k) == 1 and k[0] in by_last]:
