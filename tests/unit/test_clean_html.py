@@ -153,6 +153,23 @@ def news_page(*, head: str = "", before: str = "", after: str = "") -> str:
     )
 
 
+class TestPagesFromFiles:
+    def test_a_page_from_an_archive_is_read_at_its_canonical_address(self):
+        """Without a web address of its own, the page's canonical one names its site: the title loses it."""
+        story = "".join(f"<p>{p}</p>" for p in STORY)
+        html = (
+            "<html><head><title>Ferry line approved | Ledger</title>"
+            '<link rel="canonical" href="https://ledger.example/news/2021/03/04/ferry"></head>'
+            f"<body><main><article>{story}</article></main></body></html>"
+        )
+
+        from_file = clean_html(html, "archive:pages/ferry.html", now=NOW)
+        from_web = clean_html(html, "https://ledger.example/news/2021/03/04/ferry", now=NOW)
+
+        assert ("Ferry line approved", "Ferry line approved") == (from_file.title, from_web.title)
+        assert from_web.published == from_file.published
+
+
 class TestLead:
     def test_lead_kept_once(self):
         """A standfirst above the body is the text's first paragraph, and appears once."""

@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import trafilatura
 from dateutil import parser as date_parser
@@ -230,10 +231,13 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     body_title = _str(meta.get("title"))
     paragraphs = _drop_date_lines(_drop_title(paragraphs, body_title))
     body = clean_paragraphs(paragraphs, learned_chrome=learned)
-    data = read_page(tree, url)
+    # A page read from a file or an archive has no web address of its own: its canonical one
+    # names the site (its host is a site name) and may carry the date in its path.
+    page_url = url if urlsplit(url).scheme in {"http", "https"} else _str(meta.get("url")) or url
+    data = read_page(tree, page_url)
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
-    resolved = resolve(tree, url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
+    resolved = resolve(tree, page_url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
     kept = _drop_title(kept, resolved.title)
     kept = _with_lead(kept, tree, resolved.description, resolved.title)
     not_article = not_article_reason(
