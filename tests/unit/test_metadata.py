@@ -59,7 +59,7 @@ class TestStructuredData:
             ],
         }
 
-        found = run(page(ld(graph)))
+        found = run(page(ld(graph), "<p>By JANE DOE</p>"))
 
         assert (("Jane Doe",), "Harbour Gazette", "2024-03-04T10:15:00+01:00") == (
             found.authors,
@@ -260,6 +260,33 @@ class TestAuthors:
         found = run(page(ld(article), byline))
 
         assert ("Jane Doe", "John Roe") == found.authors
+
+    def test_a_structured_author_the_page_never_shows_is_no_author(self):
+        """Structured data crediting someone the reader never sees (an editor, a CMS account) is dropped."""
+        article = {
+            "@type": "NewsArticle",
+            "headline": "Ferry",
+            "author": [
+                {"@type": "Person", "name": "Jane Doe"},
+                {"@type": "Person", "name": "Mark Webb"},
+            ],
+        }
+
+        found = run(page(ld(article), "<p>Reporting: Jane  Doe, Harbour City</p>"))
+
+        assert ("Jane Doe",) == found.authors
+
+    def test_a_name_only_in_a_script_in_the_body_is_not_shown(self):
+        """JSON-LD placed in the body names the author too: that copy does not count as shown."""
+        article = {
+            "@type": "NewsArticle",
+            "headline": "Ferry",
+            "author": {"@type": "Person", "name": "Jane Doe"},
+        }
+
+        found = run(page(body=ld(article)))
+
+        assert () == found.authors
 
     def test_visible_byline_without_structured_data(self):
         """With no structured author the byline markup is read."""

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from lxml import etree
+
 from worker.process.clean.chrome import in_chrome_markup
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
@@ -280,6 +282,30 @@ def structured_authors(data: PageData) -> tuple[list[str], list[str]]:
     return persons, orgs
 
 
+def shown_names(tree: Any, names: list[str]) -> list[str]:
+    """
+    Return the names that the page's text shows (outside scripts and styles), in their order.
+
+    Structured data often credits people the page itself never names (an editor, a
+    CMS account); the article's authors are those a reader sees.  Case and spacing
+    may differ from the page's.
+    """
+    body = tree.find("body") if names else None
+    if body is None:
+        return names
+    text = etree.tostring(body, method="text", encoding="unicode", with_tail=False)
+    hidden = " ".join(e.text or "" for e in body.iter("script", "style", "noscript", "template"))
+    shown = []
+    for name in names:
+        words = name.split()
+        if not words:
+            continue
+        pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
+        if len(pattern.findall(text)) > len(pattern.findall(hidden)):
+            shown.append(name)
+    return shown
+
+
 def visible_authors(tree: Any) -> list[str]:
     """
     Return the names in the first byline shown on the page.
@@ -360,8 +386,11 @@ def resolve_authors(
     """
     sites = list(site_names)
     persons, orgs = structured_authors(data)
-    found = sort_names(persons, sites)
     shown = sort_names(visible_authors(tree), sites)
+    # A structured name the byline shows is shown; the others are looked for in the page's text.
+    in_byline = {name_key(n) for n in shown.persons}
+    in_text = set(shown_names(tree, [p for p in persons if name_key(p) not in in_byline]))
+    found = sort_names([p for p in persons if name_key(p) in in_byline or p in in_text], sites)
     organisations = [*orgs, *found.organisations, *shown.organisations]
     if (
         found.persons

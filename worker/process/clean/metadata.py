@@ -6,8 +6,8 @@ field has its own precedence, written down in the module that resolves it:
 
     title      headline.resolve_title: the shown h1 checked against declared titles,
                then declared titles without the site name, then trafilatura, then the feed
-    authors    bylines.resolve_authors: JSON-LD/microdata/meta persons, byline markup,
-               the feed, the text's byline, then trafilatura; organisations → publisher
+    authors    bylines.resolve_authors: JSON-LD/microdata/meta persons the page shows, byline
+               markup, the feed, the text's byline, then trafilatura; organisations → publisher
     published  pubdate.resolve_dates: explicit page and feed statements by precision,
     updated    heuristic dates only without any explicit one
     tags       topics.resolve_tags: the article's topic links, else structured tags it shows
