@@ -21,9 +21,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import kombu
 import pytest
 import redis
 from redis.cluster import RedisCluster
+from structlog.testing import capture_logs
 
 from tests.conftest import ROOT, SEED
 from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, free_port, in_flight, wait_for
@@ -228,6 +230,34 @@ class TestDeadQueueRecords:
         (letter,) = store.dead_letters(10)
 
         assert ("broker", task, "t2") == (letter.stage, letter.payload["task"], letter.payload["id"])
+
+
+class TestDrainBackoff:
+    def test_a_broker_down_is_tried_less_and_less_often_and_its_return_is_said(
+        self, rabbitmq: RabbitVhost, tmp_path: Path
+    ) -> None:
+        """
+        Failures in a row double the drain's wait up to its cap; the first success resets it.
+
+        The broker is real both times: a port nobody listens on, then the test's vhost.
+        """
+        url = [f"amqp://guest:guest@127.0.0.1:{free_port()}/none"]
+        store = SQLiteStore(tmp_path / "state.sqlite3")
+        drain = deadletters.Drain(lambda: kombu.Connection(url[0], connect_timeout=2), lambda: store)
+
+        with capture_logs() as logs:
+            waits = [drain.run_safely() for _ in range(7)]
+            url[0] = rabbitmq.url
+            after = [drain.run_safely(), drain.run_safely()]
+        drain.close()
+        store.close()
+
+        cap = deadletters.DRAIN_MAX_WAIT_S
+        assert [10.0, 20.0, 40.0, 80.0, 160.0, cap, cap] == waits
+        assert [deadletters.DRAIN_INTERVAL_S] * 2 == after
+        events = [e["event"] for e in logs]
+        assert ["dead_queue_drain_failed"] * 7 + ["dead_queue_drain_recovered"] == events
+        assert 7 == logs[-1]["failures"]
 
 
 class TestHealth:

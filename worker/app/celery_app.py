@@ -194,7 +194,7 @@ class DeadQueueDrain(bootsteps.StartStopStep):  # type: ignore[misc]
     Turn RabbitMQ's dead-lettered messages into dead-letter records, from the worker's main process.
 
     Declares the dead-letter exchange and queue at start, then drains the
-    queue every `DRAIN_INTERVAL_S` (worker.app.deadletters); nothing on
+    queue every `DRAIN_INTERVAL_S` (worker.app.deadletters; less often while the broker fails); nothing on
     other brokers, where a task that kills its worker comes back for ever.
     From a thread, as `Heartbeat`: a broker or store slow to answer must
     not stall the event loop.
@@ -224,8 +224,8 @@ class DeadQueueDrain(bootsteps.StartStopStep):  # type: ignore[misc]
         try:
             while not self.stopped.is_set():
                 with forkguard.guard():
-                    drain.run_safely()
-                self.stopped.wait(deadletters.DRAIN_INTERVAL_S)
+                    wait = drain.run_safely()
+                self.stopped.wait(wait)
         finally:
             with forkguard.guard():
                 drain.close()

@@ -23,6 +23,9 @@ from worker.state import StateStore
 log = structlog.get_logger(__name__)
 
 DRAIN_INTERVAL_S = 5.0
+# After failures in a row the next try waits twice as long each time, up to this: a broker down
+# for hours costs a connection attempt and a log line every five minutes, not every five seconds.
+DRAIN_MAX_WAIT_S = 300.0
 # Messages moved per drain: a burst is spread over a few timer calls, so the main loop stays responsive.
 DRAIN_BATCH = 200
 # The `x-first-death-reason` RabbitMQ gives, in words for `dead list`.
@@ -105,6 +108,7 @@ class Drain:
         self._store = store
         self._conn: Any = None
         self._queue: Any = None
+        self._failures = 0
 
     def run(self) -> int:
         """Declare the dead-letter exchange and queue if needed, then move up to `DRAIN_BATCH` messages."""
@@ -129,13 +133,27 @@ class Drain:
             log.info("dead_queue_drained", messages=moved, duration_ms=ms)
         return moved
 
-    def run_safely(self) -> None:
-        """Run once; an error is logged and the connection dropped, never raised into the event loop."""
+    def run_safely(self) -> float:
+        """
+        Run once and return the seconds to wait before the next run.
+
+        An error is logged and the connection dropped, never raised into the event
+        loop; failures in a row double the wait, from `DRAIN_INTERVAL_S` up to
+        `DRAIN_MAX_WAIT_S`, and the first success after them says so.
+        """
         try:
             self.run()
-        except Exception as exc:  # noqa: BLE001 - broker or store down: try again next time
-            log.warning("dead_queue_drain_failed", error=repr(exc))
+        except Exception as exc:  # noqa: BLE001 - broker or store down: try again later
+            self._failures += 1
+            # The exponent is capped too: months of failures must not overflow the float.
+            wait = min(DRAIN_INTERVAL_S * 2.0 ** min(self._failures, 16), DRAIN_MAX_WAIT_S)
+            log.warning("dead_queue_drain_failed", error=repr(exc), failures=self._failures, retry_in_s=wait)
             self.close()
+            return wait
+        if self._failures:
+            log.info("dead_queue_drain_recovered", failures=self._failures)
+            self._failures = 0
+        return DRAIN_INTERVAL_S
 
     def close(self) -> None:
         """Close the connection (the next run opens a new one)."""
