@@ -414,6 +414,26 @@ class TestTags:
 
         assert ("ferries", "port") == run(page(body=body)).tags
 
+    def test_widgets_prompts_and_teaser_headlines_in_a_tag_box_are_not_tags(self):
+        """Share links, a newsletter prompt, labels leading to lists, headlines and icon names go."""
+        links = [
+            ("/tag/twitter", "Twitter"),
+            ("/tag/us-politics", "U.S. Politics"),
+            ("https://www.facebook.com/sharer/sharer.php?u=x", "Facebook"),
+            ("mailto:?subject=x", "E-Mail"),
+            ("/share", "Teilen"),
+            ("/newsletter", "Kostenlosen Newsletter bestellen"),
+            ("/themen", "Themen >"),
+            ("/themen/a-z", "Alle Themen"),
+            ("/thema/fahre", "mehr zur Fähre …"),
+            ("/news/1", "Ferry late again. Passengers wait"),
+            ("/news/2", "Will the new ferry ever run on time?"),
+            ("/save", "turned_in"),
+        ]
+        box = "".join(f'<a href="{href}">{text}</a>' for href, text in links)
+
+        assert ("Twitter", "U.S. Politics") == run(page(body=f'<div class="article-tags">{box}</div>')).tags
+
     def test_site_topic_menu_is_not_tags(self):
         """A list of more than 20 topic links is the site's menu."""
         links = "".join(f'<a href="/topic/t{i}">Topic {i}</a>' for i in range(25))

@@ -51,6 +51,49 @@ _LABELS = frozenset(
 )
 
 
+# Share widgets print these verbs as links; they name no topic.  (A network's name can be a
+# topic, "Twitter" on a story about it: a share link is told by its address instead.)
+_WIDGET_WORDS = frozenset(
+    {"teilen", "twittern", "tweet", "share", "drucken", "print", "e-mail", "email", "mail", "partager"}
+    | {"imprimer", "compartir", "imprimir", "condividi", "stampa", "udostępnij", "drukuj"}
+)
+# Links that share the page or open a program, never a topic page.
+_SHARE_HREF_RE = re.compile(
+    r"^(?:mailto|javascript|whatsapp|tel|sms):|//(?:www\.)?(?:facebook\.com/shar|twitter\.com/(?:intent|share)"
+    r"|x\.com/(?:intent|share)|pinterest\.\w+/pin/create|(?:www\.)?linkedin\.com/shar|reddit\.com/submit"
+    r"|api\.whatsapp\.com|t\.me/share|wa\.me)",
+    re.IGNORECASE,
+)
+# Navigation and prompts, not terms: "Alle Themen", "Themen A-Z", "Show all tags", "Kostenlosen Newsletter".
+_PROMPT_RE = re.compile(
+    r"^(?:alle|all|show all|mostrar todos|ver todos|voir tous|tutti)\b|\ba-z$|newsletter"
+    r"|^(?:mehr|more|weitere)\b",
+    re.IGNORECASE,
+)
+# An icon font's ligature name ("turned_in", "arrow_forward") printed where the icon failed to load.
+_LIGATURE_RE = re.compile(r"^[a-z]+(?:_[a-z]+)+$")
+# A sentence end with more after it, or a question or exclamation closing a few words: a teaser's
+# headline, not a term ("Yahoo!" and "Jeopardy!" are terms).  A full stop after a short capitalised
+# abbreviation ("U.S.", "St.", "Dr.") ends no sentence.
+_SENTENCE_RE = re.compile(r"[^\W\d_A-Z]{2}[.?!]\s+\S|\S+\s+\S+\s+\S+[?!]$")
+_MAX_TAG_WORDS = 6
+
+
+def is_tag_text(text: str) -> bool:
+    """
+    Tell whether a link's text can be a tag: a short term, not a widget, a prompt or a headline.
+
+    Labels set off by arrows or colons (`Themen >`, `Relacionados:`, `» Übersicht`) and
+    ellipses (`mehr zu …`) lead to lists; sentence punctuation marks a teaser's headline.
+    """
+    folded = text.casefold().strip()
+    if folded in _WIDGET_WORDS or _LIGATURE_RE.match(text) or _PROMPT_RE.search(folded):
+        return False
+    if text.endswith((":", ">", "…", "...", "»", "›")) or text.startswith(("»", "›", "<", "«")):
+        return False
+    return len(text.split()) <= _MAX_TAG_WORDS and not _SENTENCE_RE.search(text)
+
+
 def split_keywords(values: Iterable[str]) -> list[str]:
     """Split keyword strings joined by commas, semicolons or pipes; drop empties and `#`."""
     out: list[str] = []
@@ -176,7 +219,9 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         text = _link_text(link)
         if context == "chrome" or len(text) < 2 or urlsplit(href).path == page_path:
             continue
-        if len(text) > 60 or len(text.split()) > 6 or _in_running_text(link, text):
+        if _SHARE_HREF_RE.search(href):
+            continue
+        if len(text) > 60 or not is_tag_text(text) or _in_running_text(link, text):
             continue
         if text.casefold().strip(" :") in _LABELS:
             continue
