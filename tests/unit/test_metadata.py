@@ -440,14 +440,41 @@ class TestTags:
 
         assert () == run(page(body=f'<div class="topics">{links}</div>')).tags
 
-    def test_structured_tags_shown_on_the_page(self):
-        """Joined keywords are split; those the page also shows as links are tags, the section is not."""
+    def test_structured_tags_without_topic_links(self):
+        """Without topic links the stated keywords are the tags, split; the section is not a tag."""
         head = meta("article:section", "Local") + meta("news_keywords", "Ferries, Port; Local", "name")
-        body = '<p><a href="/ferries">Ferries</a> <a href="/port">Port</a> <a href="/local">Local</a></p>'
 
-        found = run(page(head, body))
+        found = run(page(head, "<p>No topic links here.</p>"))
 
         assert (("Ferries", "Port"), "Local") == (found.tags, found.section)
+
+    def test_topic_links_win_over_keywords(self):
+        """Visible topic links are the article's tags; the keywords meta tag is then not read."""
+        head = meta("keywords", "news, breaking news, ferries", "name")
+        links = '<li><a href="/tag/ferries">Ferries</a></li><li><a href="/tag/port">Port</a></li>'
+        body = f'<ul class="tags">{links}</ul>'
+
+        assert ("Ferries", "Port") == run(page(head, body)).tags
+
+    def test_first_stating_source_gives_the_tags(self):
+        """news_keywords beats JSON-LD keywords with internal labels; plain keywords come last."""
+        head = (
+            meta("keywords", "site, search, terms", "name")
+            + meta("news_keywords", "israel-hamas war,israel,surveillance", "name")
+            + ld({"@type": "NewsArticle", "headline": "H", "keywords": ["business", "digital_syndication"]})
+        )
+        plain = meta("keywords", "Ferries,Port,digital_syndication", "name")
+
+        assert ("israel-hamas war", "israel", "surveillance") == run(page(head)).tags
+        assert ("Ferries", "Port") == run(page(plain)).tags
+
+    def test_tag_address_among_menu_links_is_not_a_tag(self):
+        """One link to a tag page in a list of section links is a menu entry, not the article's tag."""
+        items = [("/category/science/", "Science"), ("/category/ai/", "AI"), ("/tag/video-games/", "Games")]
+        menu = "<ul>" + "".join(f'<li><a href="{h}">{t}</a></li>' for h, t in items) + "</ul>"
+        head = meta("news_keywords", "surveillance, security", "name")
+
+        assert ("surveillance", "security") == run(page(head, menu)).tags
 
     @pytest.mark.parametrize(
         ("values", "expected"),

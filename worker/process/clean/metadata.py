@@ -10,7 +10,7 @@ field has its own precedence, written down in the module that resolves it:
                markup, the feed, the text's byline, then trafilatura; organisations → publisher
     published  pubdate.resolve_dates: explicit page and feed statements by precision,
     updated    heuristic dates only without any explicit one
-    tags       topics.resolve_tags: the article's topic links, else structured tags it shows
+    tags       topics.resolve_tags: the article's topic links, else its structured tags
     section    topics.resolve_section: articleSection, article:section, Parse.ly
     publisher  JSON-LD publisher, an organisation given as author, og:site_name
     image      JSON-LD image (url, caption, credit), then og:image / twitter:image

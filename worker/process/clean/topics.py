@@ -3,8 +3,9 @@ Read an article's tags and section: its own topic links, `article:tag`, keywords
 
 Tags are the publisher's terms for this article.  The topic links the article
 shows ("Themen", "Tags", "Temas relacionados") come first; without them the
-structured statements; joined keywords are split, navigation and the section
-are left out (the section is a field of its own).
+structured statements (`article:tag`, news keywords, JSON-LD, Parse.ly and
+Sailthru, and last the plain `keywords` meta tag); joined keywords are split,
+navigation and the section are left out (the section is a field of its own).
 """
 
 from __future__ import annotations
@@ -106,13 +107,27 @@ def split_keywords(values: Iterable[str]) -> list[str]:
 
 
 def structured_tags(data: PageData) -> list[str]:
-    """Return the tags stated in `article:tag`, JSON-LD keywords, news keywords, Parse.ly and Sailthru."""
+    """
+    Return the tags the page states: the first source that states any, split.
+
+    In order: `article:tag`, news keywords, JSON-LD keywords, Parse.ly /
+    Sailthru / cXense tags, microdata, and last the plain `keywords` meta tag
+    (older and more often the site's own search terms, but many pages state
+    nothing else).  One source, not their union: a page's JSON-LD often adds
+    internal labels ("digital_syndication") to the terms its meta tags give.
+    """
     article = data.article or {}
-    values = data.all("article:tag", "og:article:tag")
-    values += texts(article.get("keywords"))
-    values += data.all("news_keywords", "parsely-tags", "sailthru.tags", "cxenseparse:recs:tags")
-    values += data.microdata.get("keywords", [])
-    return split_keywords(values)
+    for values in (
+        data.all("article:tag", "og:article:tag"),
+        data.all("news_keywords"),
+        texts(article.get("keywords")),
+        data.all("parsely-tags", "sailthru.tags", "cxenseparse:recs:tags"),
+        data.microdata.get("keywords", []),
+        data.all("keywords"),
+    ):
+        if found := [t for t in split_keywords(values) if not _LIGATURE_RE.match(t)]:
+            return found
+    return []
 
 
 class _Contexts:
@@ -197,6 +212,15 @@ def _group(link: Any) -> Any:
     return parent
 
 
+def _links_in(group: Any, cap: int = 200) -> int:
+    """Count the links in a group, up to `cap` (a menu can hold thousands)."""
+    count = 0
+    for count, _ in enumerate(group.iter("a"), start=1):
+        if count >= cap:
+            break
+    return count
+
+
 def visible_tags(tree: Any, page_url: str) -> list[str]:
     """
     Return the article's own topic links: `rel=tag`, links to tag pages, links in a tag box.
@@ -230,23 +254,17 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         strength[group] = max(strength.get(group, 0), 2 if context == "box" or by_rel else 1)
     if not groups:
         return []
-    best = [g for g in groups if strength[g] == max(strength.values())]
+    # Links found by their address alone are tags in a list of their own; among
+    # mostly other links (sections, newsletters) they are a menu's entries.
+    groups = {g: ts for g, ts in groups.items() if strength[g] == 2 or 2 * len(ts) >= _links_in(g)}
+    if not groups:
+        return []
+    top = max(strength[g] for g in groups)
+    best = [g for g in groups if strength[g] == top]
     # An article has a short list of tags; a list of every topic of the site is a menu.
     short = [g for g in best if len(groups[g]) <= _MAX_GROUP] or best[:1]
     found = [t for g in short for t in groups[g]]
     return split_keywords(found[:MAX_TAGS]) if len(found) <= _MAX_GROUP else []
-
-
-def shown_structured_tags(tree: Any, data: PageData) -> list[str]:
-    """Return the structured tags that the page also shows as link texts outside navigation."""
-    tags = structured_tags(data)
-    if not tags:
-        return []
-    contexts = _Contexts()
-    anchors = {normalise_tag(_link_text(a).lstrip("#")) for a in tree.iter("a") if contexts.of(a) != "chrome"}
-    shown = list(dict.fromkeys(t for t in tags if normalise_tag(t) in anchors))
-    # One match is as likely a navigation link that happens to share a word.
-    return shown if len({normalise_tag(t) for t in shown}) >= 2 else []
 
 
 def resolve_section(data: PageData) -> str | None:
@@ -267,7 +285,7 @@ def resolve_tags(
     tree: Any, data: PageData, url: str, *, section: str | None, site_names: Iterable[str] = ()
 ) -> list[str]:
     """
-    Return the article's tags: its visible topic links, else the structured tags the page shows.
+    Return the article's tags: its visible topic links, else its structured tags.
 
     The site's own names (and, from structured tags, the section) are removed;
     duplicates (case-insensitive) are dropped.
@@ -275,7 +293,7 @@ def resolve_tags(
     tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
     if not tags:
-        tags = shown_structured_tags(tree, data)
+        tags = structured_tags(data)
         # A tag list the page shows may name the section too; structured tags that only repeat it do not.
         if section:
             drop.add(normalise_tag(section))
