@@ -318,7 +318,8 @@ def visible_authors(tree: Any) -> list[str]:
         # An element without attributes is neither marked nor a link: most of a page's elements.
         if not element.attrib or not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
-        # Plain substring tests first: this runs on every element of the page.
+        # Cheap tests first (one regex over class and id, substrings of the address): this runs on
+        # every element with attributes.
         marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
         marked = _BYLINE_WORD_RE.search(marks) is not None
         marked = marked or element.get("rel") == "author" or element.get("itemprop") == "author"
@@ -389,8 +390,9 @@ def resolve_authors(
     shown = sort_names(visible_authors(tree), sites)
     # A structured name the byline shows is shown; the others are looked for in the page's text.
     in_byline = {name_key(n) for n in shown.persons}
-    in_text = set(shown_names(tree, [p for p in persons if name_key(p) not in in_byline]))
-    found = sort_names([p for p in persons if name_key(p) in in_byline or p in in_text], sites)
+    unseen = [p for p in persons if name_key(p) not in in_byline]
+    in_text = set(shown_names(tree, unseen))
+    found = sort_names([p for p in persons if p not in unseen or p in in_text], sites)
     organisations = [*orgs, *found.organisations, *shown.organisations]
     if (
         found.persons

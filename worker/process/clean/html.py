@@ -233,7 +233,8 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     body = clean_paragraphs(paragraphs, learned_chrome=learned)
     # A page read from a file or an archive has no web address of its own: its canonical one
     # names the site (its host is a site name) and may carry the date in its path.
-    page_url = url if urlsplit(url).scheme in {"http", "https"} else _str(meta.get("url")) or url
+    canonical = _str(meta.get("url"))
+    page_url = url if urlsplit(url).scheme in {"http", "https"} else canonical or url
     data = read_page(tree, page_url)
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
@@ -258,7 +259,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
         dateline=body.dateline,
         credit=body.credit,
         tags=resolved.tags,
-        canonical_url=_str(meta.get("url")) or url or None,
+        canonical_url=canonical or url or None,
         image=image.url if image else None,
         site_name=resolved.site_name,
         is_article=not_article is None,
