@@ -33,6 +33,13 @@ def ld(obj: object) -> str:
     return f'<script type="application/ld+json">{json.dumps(obj)}</script>'
 
 
+JANE_DOE_ARTICLE = {
+    "@type": "NewsArticle",
+    "headline": "Ferry",
+    "author": {"@type": "Person", "name": "Jane Doe"},
+}
+
+
 def meta(prop: str, content: str, attr: str = "property") -> str:
     return f'<meta {attr}="{prop}" content="{content}">'
 
@@ -287,6 +294,26 @@ class TestAuthors:
         found = run(page(body=ld(article)))
 
         assert () == found.authors
+
+    @pytest.mark.parametrize(
+        "where",
+        [
+            '<span class="hidden"><span class="av-structured-data">{}</span></span>',
+            '<div class="td-author-name" style="display: none">{}</div>',
+            '<div class="o-teaser"><h3>Other story</h3><div class="author-name">Von {}</div></div>',
+            '<ul><li class="recentcomments"><span class="comment-author-link">{}</span> on A</li></ul>',
+        ],
+        ids=["hidden-class", "display-none", "teaser", "comment-widget"],
+    )
+    def test_a_name_shown_only_hidden_or_on_other_stories_is_no_author(self, where):
+        """The site's usual author, named in hidden markup or on other stories' teasers, is not this one's."""
+        assert () == run(page(ld(JANE_DOE_ARTICLE), where.format("Jane Doe"))).authors
+
+    def test_a_name_in_an_opinion_piece_footer_is_shown(self):
+        """A "commentary" class marks an opinion piece, not comments; a footer credit is shown."""
+        body = '<div class="commentary"><footer><div class="contributor-name">Jane Doe</div></footer></div>'
+
+        assert ("Jane Doe",) == run(page(ld(JANE_DOE_ARTICLE), body)).authors
 
     def test_visible_byline_without_structured_data(self):
         """With no structured author the byline markup is read."""

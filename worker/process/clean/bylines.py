@@ -282,28 +282,80 @@ def structured_authors(data: PageData) -> tuple[list[str], list[str]]:
     return persons, orgs
 
 
+# Markup that hides an element from readers: `hidden`, `d-none`, `is-hidden`, `visually-hidden`.
+_HIDDEN_CLASS_RE = re.compile(r"(?:^|\s)(?:[\w-]*-)?(?:hidden|hide|d-none|invisible)(?:\s|$)", re.IGNORECASE)
+_UNSHOWN_TAGS = ("script", "style", "noscript", "template")
+# Blocks about other stories and their readers: a name there is not this article's author.
+# ("commentary" classes an opinion piece; "social-comments" a comment counter beside the byline.)
+_OTHER_STORIES_RE = re.compile(
+    r"related|teaser|recommend|popular|trending|promo|more-|comment-|comment_|commentlist|recentcomments"
+    r"|comments-area",
+    re.IGNORECASE,
+)
+_DISPLAY_NONE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+
+def _hidden(element: Any, other_stories: bool = False) -> bool:
+    """
+    Tell whether an element or one of its ancestors is hidden from readers by its markup,
+    or (with `other_stories`) sits in a block about other stories.
+    """
+    for node in (element, *element.iterancestors()):
+        if node.tag in {"body", "html"}:
+            return False
+        if node.get("hidden") is not None or node.get("aria-hidden") == "true":
+            return True
+        cls = node.get("class") or ""
+        if _HIDDEN_CLASS_RE.search(cls) or _DISPLAY_NONE_RE.search(node.get("style") or ""):
+            return True
+        if other_stories and _OTHER_STORIES_RE.search(f"{cls} {node.get('id') or ''}"):
+            return True
+    return False
+
+
 def shown_names(tree: Any, names: list[str]) -> list[str]:
     """
-    Return the names that the page's text shows (outside scripts and styles), in their order.
+    Return the names that the page shows a reader as part of the article, in their order.
 
     Structured data often credits people the page itself never names (an editor, a
-    CMS account); the article's authors are those a reader sees.  Case and spacing
-    may differ from the page's.
+    CMS account, or the site's usual author, named on its teasers for other
+    stories); the article's authors are those a reader sees.  A name counts where
+    a text of the page holds it outside scripts, styles, hidden markup and blocks
+    about other stories (teasers, related stories, comments); a name split
+    across elements counts where the page's whole text holds it.  Case and
+    spacing may differ from the page's.
     """
     body = tree.find("body") if names else None
     if body is None:
         return names
     text = etree.tostring(body, method="text", encoding="unicode", with_tail=False)
-    hidden = " ".join(e.text or "" for e in body.iter("script", "style", "noscript", "template"))
+    hidden = " ".join(e.text or "" for e in body.iter(*_UNSHOWN_TAGS))
+    pieces: list[tuple[str, Any]] | None = None
     shown = []
     for name in names:
         words = name.split()
         if not words:
             continue
         pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
-        if len(pattern.findall(text)) > len(pattern.findall(hidden)):
+        if len(pattern.findall(text)) <= len(pattern.findall(hidden)):
+            continue
+        pieces = _text_pieces(body) if pieces is None else pieces
+        holders = [owner for piece, owner in pieces if pattern.search(piece)]
+        # A name split across elements ("<b>Jane</b> Doe") is taken as the whole text shows it.
+        if not holders or any(not _hidden(h, other_stories=True) for h in holders):
             shown.append(name)
     return shown
+
+
+def _text_pieces(body: Any) -> list[tuple[str, Any]]:
+    """Return the texts of `body` outside scripts and styles, each with the element it belongs to."""
+    pieces: list[tuple[str, Any]] = []
+    for element in body.iter():
+        if isinstance(element.tag, str) and element.tag not in _UNSHOWN_TAGS and element.text:
+            pieces.append((element.text, element))
+        if element.tail and element is not body:
+            pieces.append((element.tail, element.getparent()))
+    return pieces
 
 
 def visible_authors(tree: Any) -> list[str]:
@@ -326,7 +378,7 @@ def visible_authors(tree: Any) -> list[str]:
         href = element.get("href") if element.tag == "a" else None
         linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)
         linked = linked and bool(_AUTHOR_PATH_RE.search(href or ""))
-        if not (marked or linked) or in_chrome_markup(element, _CHROME_RE):
+        if not (marked or linked) or in_chrome_markup(element, _CHROME_RE) or _hidden(element):
             continue
         text = " ".join("".join(element.itertext()).split())
         if not text or len(text) > 200:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from worker.process.clean.bylines import resolve_authors, sort_names
+from worker.process.clean.bylines import resolve_authors, shown_names, sort_names
 from worker.process.clean.headline import resolve_title, site_names, strip_site
 from worker.process.clean.pubdate import resolve_dates
 from worker.process.clean.structured import PageData, clean_value, node_types, read_page, texts
@@ -177,7 +177,8 @@ def resolve(
     # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
     heuristic_authors = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
     authors = resolve_authors(tree, data, site_names=names, feed=hints.authors, body=body_authors)
-    persons = authors.persons or sort_names(heuristic_authors, names).persons
+    # Its guesses come from the same structured data: the page must show them too.
+    persons = authors.persons or tuple(shown_names(tree, list(sort_names(heuristic_authors, names).persons)))
     dates = resolve_dates(
         tree,
         data,
