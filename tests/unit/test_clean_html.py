@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lxml import html as lxml_html
+from trafilatura.utils import load_html as trafilatura_load_html
 
 from worker.process.clean.chrome import fingerprint
-from worker.process.clean.html import clean_html, valid_date
+from worker.process.clean.html import clean_html, load_html, valid_date
 from worker.process.clean.metadata import Hints
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
@@ -133,6 +135,25 @@ class TestRobust:
         extracted = clean_html(html, "https://example.org/a")
 
         assert isinstance(extracted.text, str)
+
+    @pytest.mark.parametrize(
+        "html",
+        [
+            "",
+            "plain words",
+            '<?xml version="1.0" encoding="iso-8859-1"?><html><body><p>Caf\u00e9</p></body></html>',
+            "<html><head><title>T</title></head><body><form><input name=q></form><p>x</p></body></html>",
+        ],
+        ids=["empty", "no-tags", "encoding-declaration", "form"],
+    )
+    def test_parses_as_trafilatura_does(self, html):
+        """Our parser gives trafilatura's tree (or its None), every element a plain HtmlElement."""
+        ours, theirs = load_html(html), trafilatura_load_html(html)
+
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            assert lxml_html.tostring(ours) == lxml_html.tostring(theirs)
+            assert {type(e) for e in ours.iter()} == {lxml_html.HtmlElement}
 
 
 STORY = [

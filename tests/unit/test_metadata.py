@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from trafilatura.utils import load_html
 
 from worker.process.clean.bylines import name_key, sort_names, split_names, strip_prefix
 from worker.process.clean.headline import strip_site
+from worker.process.clean.html import load_html
 from worker.process.clean.metadata import Hints, Image, resolve
 from worker.process.clean.structured import read_page
 from worker.process.clean.topics import split_keywords

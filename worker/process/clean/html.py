@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 import trafilatura
 from dateutil import parser as date_parser
 from dateutil.parser import UnknownTimezoneWarning
+from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError, XMLSyntaxError
 from readability import Document as ReadabilityDocument
-from trafilatura.utils import load_html
+from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
 
 from worker.models import Extracted
 from worker.process.clean.chrome import is_date_line
@@ -42,6 +43,48 @@ _LIST_TYPES = frozenset(
     {"collectionpage", "itemlist", "searchresultspage", "website", "webpage", "profilepage"}
 )
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "figcaption")
+
+
+# trafilatura's parser settings.  lxml.html's own parser asks a Python function for the class
+# of every element it hands out (forms get classes of their own), on each visit of the tree by
+# trafilatura or by us; no reader here uses those classes, so every element is an `HtmlElement`,
+# chosen in C.  On 168 real pages: trafilatura about 1 ms and the metadata resolver 0.7 ms a
+# page faster, trafilatura's output the same.
+_PARSER = lxml_html.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=lxml_html.HtmlElement,
+        comment=lxml_html.HtmlComment,
+        pi=lxml_html.HtmlProcessingInstruction,
+        entity=lxml_html.HtmlEntity,
+    )
+)
+
+
+def load_html(html: str | bytes) -> Any:
+    """
+    Parse a page as `trafilatura.utils.load_html` does (decoding, repairs, the byte fallback,
+    the rejection of what is not HTML), with the parser above; None when it is not HTML.
+    """
+    text = decode_file(html)
+    beginning = text[:50].lower()
+    dubious = is_dubious_html(beginning)
+    text = repair_faulty_html(text, beginning)
+    tree = None
+    try:
+        tree = lxml_html.fromstring(text, parser=_PARSER)
+    except (ValueError, ParserError, XMLSyntaxError):  # ValueError: an encoding declaration in a str
+        tree = None
+    if tree is None or len(tree) < 1:
+        try:
+            tree = lxml_html.fromstring(text.encode("utf8", "surrogatepass"), parser=_PARSER)
+        except (ParserError, XMLSyntaxError, ValueError):
+            return None
+    if tree is not None and dubious and len(tree) < 2:
+        return None
+    return tree
 
 
 def _empty(url: str) -> Extracted:
