@@ -350,11 +350,13 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
 def _text_pieces(body: Any) -> list[tuple[str, Any]]:
     """Return the texts of `body` outside scripts and styles, each with the element it belongs to."""
     pieces: list[tuple[str, Any]] = []
-    for element in body.iter():
-        if isinstance(element.tag, str) and element.tag not in _UNSHOWN_TAGS and element.text:
-            pieces.append((element.text, element))
-        if element.tail and element is not body:
-            pieces.append((element.tail, element.getparent()))
+    # XPath's text nodes come back as strings that know their element, without a visit of each.
+    for piece in body.xpath(".//text()"):
+        parent = piece.getparent()
+        if piece.is_tail:
+            pieces.append((piece, parent.getparent()))
+        elif parent.tag not in _UNSHOWN_TAGS:
+            pieces.append((piece, parent))
     return pieces
 
 
