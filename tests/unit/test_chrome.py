@@ -98,6 +98,29 @@ class TestIsChromeLine:
         """Bar-separated rows holding a date and labels are meta lines."""
         assert expected == is_meta_line(line)
 
+    # One line per rule that may match away from a line's start, none at the start.
+    ANYWHERE = (
+        "Example Media Ltd. All rights reserved.",
+        "Ledger is a registered trademark of Example Media",
+        "Our daily newsletter: sign up to get the news first",
+        "Please sign up for our free newsletter",
+        "Get it all: free sign up",
+        "Sie müssen eingeloggt sein um einen Kommentar zu schreiben",
+        "If you like this, consider supporting our journalism",
+        "Have a view? Submit a letter to the editor",
+        "Want more? Sign up here",
+        "When you buy through links, we may earn a commission",
+        "Dieser Text ist urheberrechtlich geschützt",
+        "An dieser Stelle finden Sie externe Inhalte, die nicht verfügbar sind",
+        "Mit Ihrer Zustimmung wird der externe Inhalt (Video) geladen und anzeigen",
+        "Already here? To read the full story, subscribe now",
+    )
+
+    @pytest.mark.parametrize("line", ANYWHERE, ids=range(len(ANYWHERE)))
+    def test_rules_away_from_the_start(self, line):
+        """The words that let a line be searched for these rules cover every one of them."""
+        assert is_chrome_line(line)
+
 
 class TestTeasersAndPlaceholders:
     @pytest.mark.parametrize(
