@@ -191,6 +191,14 @@ class TestFastMethod:
 
         assert "volcano eruption" in keywords
 
+    @pytest.mark.parametrize("start", ["", "Markets were calm.  \n "], ids=["empty-doc", "trailing-space"])
+    def test_text_after_the_doc_is_read_from_where_it_ends(self, nlp: Language, start: str) -> None:
+        """The text NER did not read starts right after the doc's last token and its spaces."""
+        text = start + "Volcano eruption. " * 5
+        keywords = extract_keywords(text, "en", doc=nlp(start), top=3)
+
+        assert "volcano eruption" in keywords
+
     def test_possessive_is_not_part_of_a_word(self) -> None:
         """`Syria's` is split as spaCy splits it, so the word is `syria`, not `syria's`."""
         expected = [("Syria", -1), ("'s", -1), ("army", -1)]

@@ -368,6 +368,8 @@ def extract_keywords(
     if doc is None:
         tokens = text_tokens(text, stops)
     else:
-        # NER may have read only the start of a long text: the rest is split here.
-        tokens = doc_tokens(doc) + text_tokens(text[len(doc.text) :], stops)
+        # NER may have read only the start of a long text: the rest is split here.  (The length
+        # read comes from the last token: `doc.text` would join every token's text again.)
+        read = doc[-1].idx + len(doc[-1].text_with_ws) if len(doc) else 0
+        tokens = doc_tokens(doc) + text_tokens(text[read:], stops)
     return rank_phrases(tokens, stops, title=title, top=top)
