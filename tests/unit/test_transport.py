@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from worker.app import explain
 from worker.config import Settings
 from worker.errors import FetchConnectionError, FetchTimeout
 from worker.fetch.client import Fetcher
@@ -90,5 +91,8 @@ class TestResolutionDeadline:
         transport = Transport(allow_private=False, resolver=unknown)
         fetcher = Fetcher(Settings(fetch_attempts=1), transport=transport)
 
-        with pytest.raises(FetchConnectionError, match="Name or service not known"):
+        with pytest.raises(FetchConnectionError) as caught:
             fetcher.fetch("http://nowhere.example/")
+
+        assert "cannot resolve nowhere.example (Name or service not known)" == str(caught.value)
+        assert "check the host name" in (explain.hint(caught.value) or "")

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from worker.errors import BlockedURL, ConfigError, IngestError, ParseError
+from worker.errors import BlockedURL, ConfigError, FetchConnectionError, IngestError, ParseError
 
 # netguard's words for an address only `INGEST_ALLOW_PRIVATE_NETWORKS=1` lets through.
 _PRIVATE = re.compile(r"\bis (?:loopback|link-local|private|reserved|not globally routable)\b")
@@ -33,6 +33,8 @@ def hint(exc: BaseException) -> str | None:
         return "check the URL"
     if isinstance(exc, ParseError) and "not a feed" in text:
         return "expected RSS, Atom, JSON Feed, an HTML page or a sitemap"
+    if isinstance(exc, FetchConnectionError) and text.startswith("cannot resolve "):
+        return "check the host name; this machine's DNS must know it (tests and demos serve 127.0.0.1)"
     if isinstance(exc, ConfigError):
         return "python -m worker config lists every setting"
     return None

@@ -49,6 +49,7 @@ from worker.fetch.decode import (
     utc_now_iso,
 )
 from worker.fetch.netguard import check_url
+from worker.fetch.resolve import NameNotResolved
 from worker.fetch.retry import transient_retry
 from worker.fetch.transport import Limits, Response, Transport, parse_target
 
@@ -107,8 +108,10 @@ def _translated(url: str, deadline: float) -> Iterator[None]:
         # Every receive waits at most until the deadline: say which limit ended the fetch.
         which = "total deadline passed" if time.monotonic() >= deadline else "timed out"
         raise FetchTimeout(f"{which}: {exc or type(exc).__name__}", url=url) from exc
+    except NameNotResolved as exc:
+        raise FetchConnectionError(str(exc), url=url) from exc
     except (OSError, http.client.HTTPException) as exc:
-        # OSError covers refused, reset, DNS and TLS (certificate) failures.
+        # OSError covers refused, reset and TLS (certificate) failures.
         raise FetchConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
     except (zlib.error, brotli.error) as exc:
         raise ParseError(f"corrupt content-encoding: {exc}", url=url) from exc

@@ -24,3 +24,7 @@ def system_resolver(host: str, port: int) -> AddrInfo:
 
 class DeadlinePassed(TimeoutError):
     """The request's total deadline passed while waiting on the server."""
+
+
+class NameNotResolved(OSError):
+    """A host name that does not resolve (unknown, or no DNS answer): the message names the host."""

@@ -31,7 +31,14 @@ import certifi
 
 from worker.errors import BlockedURL, PermanentError, ServerBusy
 from worker.fetch.netguard import check_ip
-from worker.fetch.resolve import RESOLVER_THREADS, AddrInfo, DeadlinePassed, Resolver, system_resolver
+from worker.fetch.resolve import (
+    RESOLVER_THREADS,
+    AddrInfo,
+    DeadlinePassed,
+    NameNotResolved,
+    Resolver,
+    system_resolver,
+)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -333,8 +340,11 @@ class Transport:
         except TimeoutError:
             lookup.cancel()  # still queued behind stuck look-ups: never started
             raise DeadlinePassed(f"total deadline passed while resolving {host}") from None
+        except socket.gaierror as exc:
+            # `[Errno -2] Name or service not known` says neither which name nor what to do.
+            raise NameNotResolved(f"cannot resolve {host} ({exc.strerror or exc})") from exc
         except UnicodeError as exc:
-            raise OSError(f"cannot resolve {host}: {exc}") from exc
+            raise NameNotResolved(f"cannot resolve {host} ({exc})") from exc
 
     def _connect(self, key: Key, limits: Limits) -> _Wire:
         scheme, host, port = key
