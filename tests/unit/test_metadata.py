@@ -393,6 +393,23 @@ class TestDates:
         """Explicit statements by precision, heuristics only without them, offsets from the page."""
         assert expected == run(page(head), hints=hints, found=found).published
 
+    @pytest.mark.parametrize(
+        ("shown", "lang", "expected"),
+        [
+            ("<p>Erstellt am: 01.11.2023</p>", "de-CH", "2023-11-01T12:43:42"),
+            ("<p>Erstellt am: 11.01.2023</p>", "de-CH", "2023-01-11T12:43:42"),
+            ("", "de-CH", "2023-01-11T12:43:42"),
+            ("", "en-US", "2023-11-01T12:43:42"),
+            ("<p>Posted 2023-01-11</p>", "en-US", "2023-01-11T12:43:42"),
+        ],
+        ids=["shown-dotted", "shown-other-way", "language-day-first", "language-month-first", "shown-iso"],
+    )
+    def test_ambiguous_numeric_date_read_as_the_page_shows_it(self, shown, lang, expected):
+        """`11/01/2023` is read as the page shows that day unambiguously, else by its language."""
+        head = meta("date", "11/01/2023 12:43:42", "name")
+
+        assert expected == run(page(head, shown, lang=lang)).published
+
     def test_utc_time_shown_at_the_page_clock(self):
         """A UTC timestamp is shown at the offset whose clock time the page prints beside its day."""
         head = meta("article:published_time", "2022-05-04T00:25:56Z")

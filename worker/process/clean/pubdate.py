@@ -75,6 +75,8 @@ _MAX_GUESSED_OFFSET = 8
 # Two statements of one publication differ by the page's offset at most, or a day for a bare date.
 _AGREE = timedelta(days=1, hours=2)
 _CHROME_RE = re.compile(r"related|teaser|sidebar|footer|comment|recommend|popular|trending|more-", re.I)
+# A numeric date whose first two numbers could each be the day: `11/01/2023`.
+_AMBIGUOUS_RE = re.compile(r"^\s*(\d{1,2})[/-](\d{1,2})[/-]((?:19|20)\d\d)(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,53 @@ def _time_elements(tree: Any) -> list[Any]:
     return marked or found[:1]
 
 
+class _DayOrder:
+    """
+    Say whether an ambiguous numeric date of this page's statements reads day first.
+
+    The page's language decides (`dayfirst`), unless the page shows the date in a
+    form that is not ambiguous, `01.11.2023` or `2023-11-01`, for exactly one of
+    the two readings: a server's `<meta name="date" content="11/01/2023">` is
+    often written month first on a page whose readers see `01.11.2023`.
+    """
+
+    def __init__(self, tree: Any, dayfirst: bool) -> None:
+        self.tree = tree
+        self.dayfirst = dayfirst
+        self._shown: str | None = None
+
+    def _text(self) -> str:
+        if self._shown is None:
+            found = self.tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+            self._shown = " ".join(found[:20_000])
+        return self._shown
+
+    def _shows(self, day: int, month: int, year: str) -> bool:
+        text = self._text()
+        return (
+            re.search(rf"(?<![\d.])0?{day}\.\s?0?{month}\.\s?{year}(?!\d)", text) is not None
+            or f"{year}-{month:02d}-{day:02d}" in text
+        )
+
+    def __call__(self, value: str) -> bool:
+        match = _AMBIGUOUS_RE.match(value)
+        if match is None:
+            return self.dayfirst
+        first, second, year = int(match[1]), int(match[2]), match[3]
+        if first == second or first > 12 or second > 12 or 0 in (first, second):
+            return self.dayfirst
+        day_first, month_first = self._shows(first, second, year), self._shows(second, first, year)
+        return day_first if day_first != month_first else self.dayfirst
+
+
 def explicit_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) -> list[Stamp]:
     """Return the page's publication statements in precedence order."""
     stamps: list[Stamp] = []
+    order = _DayOrder(tree, dayfirst)
 
     def add(values: list[str], source: str) -> None:
         for value in values:
-            if stamp := parse_stamp(value, source, now, dayfirst=dayfirst):
+            if stamp := parse_stamp(value, source, now, dayfirst=order(value)):
                 stamps.append(stamp)
 
     article = data.article or {}
@@ -170,7 +212,8 @@ def updated_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) -> 
     values = texts(article.get("dateModified"))[:1]
     values += [v for key in UPDATED_META for v in data.meta.get(key, [])[:1]]
     values += data.microdata.get("datemodified", [])[:1]
-    return [s for v in values if (s := parse_stamp(v, "updated", now, dayfirst=dayfirst))]
+    order = _DayOrder(tree, dayfirst)
+    return [s for v in values if (s := parse_stamp(v, "updated", now, dayfirst=order(v)))]
 
 
 def page_offset(stamps: list[Stamp]) -> timezone | None:
