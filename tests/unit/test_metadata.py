@@ -410,15 +410,30 @@ class TestDates:
 
         assert expected == run(page(head, shown, lang=lang)).published
 
-    def test_utc_time_shown_at_the_page_clock(self):
+    @pytest.mark.parametrize(
+        "body",
+        [
+            '<span class="mod-date"><time>3 de mayo de 2022</time> <time class="hour">21:25</time></span>',
+            '<div class="lay-sidebar"><div class="sidebar__main"><span class="mod-date">'
+            '<time>3 de mayo de 2022</time><time class="hour">21:25</time></span></div></div>',
+        ],
+        ids=["spaced", "adjacent-in-a-layout-column"],
+    )
+    def test_utc_time_shown_at_the_page_clock(self, body):
         """A UTC timestamp is shown at the offset whose clock time the page prints beside its day."""
         head = meta("article:published_time", "2022-05-04T00:25:56Z")
-        body = '<span class="mod-date"><time>3 de mayo de 2022</time> <time class="hour">21:25</time></span>'
         url = "https://www.diario.example/politica/nota-123"
 
         found = run(page(head, body, lang="es"), url=url)
 
         assert "2022-05-03T21:25:56-03:00" == found.published
+
+    def test_another_storys_clock_is_not_the_pages(self):
+        """A teaser's clock showing the same minute and day does not set the page's offset."""
+        head = meta("article:published_time", "2022-05-04T00:25:56Z")
+        body = '<div class="teaser"><span>3 de mayo de 2022</span> <span>21:25</span></div>'
+
+        assert "2022-05-04T00:25:56+00:00" == run(page(head, body, lang="es")).published
 
     def test_updated(self):
         """The modification time is the update time, never the publication time."""

@@ -75,6 +75,9 @@ _MAX_GUESSED_OFFSET = 8
 # Two statements of one publication differ by the page's offset at most, or a day for a bare date.
 _AGREE = timedelta(days=1, hours=2)
 _CHROME_RE = re.compile(r"related|teaser|sidebar|footer|comment|recommend|popular|trending|more-", re.I)
+# Other stories' clocks.  (Not `sidebar`: layouts name the article's own column `lay-sidebar`;
+# a clock must show the statement's minute and day to count, which another story's rarely does.)
+_OTHER_CLOCKS_RE = re.compile(r"related|teaser|comment|recommend|popular|trending|more-", re.I)
 # A numeric date whose first two numbers could each be the day: `11/01/2023`.
 _AMBIGUOUS_RE = re.compile(r"^\s*(\d{1,2})[/-](\d{1,2})[/-]((?:19|20)\d\d)(?!\d)")
 
@@ -265,12 +268,13 @@ def shown_offset(tree: Any, stamp: Stamp) -> timezone | None:
         if len(node) > 120 or not _CLOCK_RE.search(node):
             continue
         element = node.getparent()
-        if element is None or in_chrome_markup(element, _CHROME_RE):
+        if element is None or in_chrome_markup(element, _OTHER_CLOCKS_RE):
             continue
         for context in (element, element.getparent()):
             if context is None:
                 break
-            text = " ".join("".join(context.itertext()).split())
+            # Pieces joined with a space: `<time>3 de mayo de 2022</time><time>21:25</time>` are two.
+            text = " ".join(" ".join(context.itertext()).split())
             if len(text) > 120:
                 break
             if offset := _clock_offset(text, utc):
