@@ -394,6 +394,33 @@ class TestDates:
         assert expected == run(page(head), hints=hints, found=found).published
 
     @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                "<h1>Neue Regeln für die Waldwege</h1><p>Mittwoch, 26.01.2022 - 14:30</p>",
+                "2022-01-26T14:30:00",
+            ),
+            (
+                '<h1>Engadget</h1><h1>Apple shows its new phone</h1><a href="/e3">E3 2011</a>'
+                '<p class="byline">By <a href="/author/jd">Jane Doe</a></p><span>Aug 18th 2010 7:30PM</span>',
+                "2010-08-18T19:30:00",
+            ),
+            ("<h1>Neue Regeln für die Waldwege</h1><p>Aktualisiert: 27.01.2022, 09:00</p>", "2022-01-25"),
+            (
+                '<h1>Neue Regeln für die Waldwege</h1><a href="/x">Noch mehr Regeln für die Jagd im Wald</a>'
+                "<span>09.08.2020 u 10:52</span>",
+                "2022-01-25",
+            ),
+        ],
+        ids=["date-line", "logo-h1-and-author-link-passed", "update-line-skipped", "teaser-ends-the-header"],
+    )
+    def test_date_under_the_headline_beats_a_search_of_the_page(self, body, expected):
+        """Without a stated date, the date line under the headline comes before trafilatura's search."""
+        found = run(page(body=body, lang="de"), found={"date": "2022-01-25"})
+
+        assert expected == found.published
+
+    @pytest.mark.parametrize(
         ("shown", "lang", "expected"),
         [
             ("<p>Erstellt am: 01.11.2023</p>", "de-CH", "2023-11-01T12:43:42"),

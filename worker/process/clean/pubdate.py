@@ -8,8 +8,10 @@ Precedence, as rules rather than per-site tables:
    microdata, then a publication `<time datetime>`, then the feed entry.
 2. Among them the most precise wins (a time with an offset, then a time
    without, then a day), as long as it falls within a day of the first one;
-   a heuristic date (trafilatura's search of the page, the URL) is used only
-   when nothing explicit exists: it never overrides an explicit value.
+   a heuristic date is used only when nothing explicit exists: it never
+   overrides an explicit value.  Of the heuristics, the date line the page
+   shows under its headline comes first, then trafilatura's search of the
+   whole page, then the URL.
 3. A time without offset takes the offset the page states in its other
    timestamps; without one it stays naive and the source's zone applies later.
 4. A time stated in UTC is shown in the page's own offset when the page gives
@@ -24,6 +26,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+import dateparser
 
 from worker.process.clean.chrome import in_chrome_markup
 from worker.process.clean.structured import PageData, texts
@@ -78,6 +82,16 @@ _CHROME_RE = re.compile(r"related|teaser|sidebar|footer|comment|recommend|popula
 # Other stories' clocks.  (Not `sidebar`: layouts name the article's own column `lay-sidebar`;
 # a clock must show the statement's minute and day to count, which another story's rarely does.)
 _OTHER_CLOCKS_RE = re.compile(r"related|teaser|comment|recommend|popular|trending|more-", re.I)
+# The headline's date line: within this many texts after the `h1`, before the body's first paragraph.
+_HEADLINE_TEXTS = 40
+_BODY_TEXT_LEN = 200
+_TEASER_WORDS = 5
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_UPDATE_WORD_RE = re.compile(
+    r"\b(?:updated?|aktualisiert|actualizad[oa]|atualizad[oa]|mis à jour|modifi[ée]|geändert|stand)\b", re.I
+)
+# "12:00 A. M." is spelled "12:00 AM" for dateparser.
+_MERIDIEM_RE = re.compile(r"\b([ap])\.\s?m\.", re.I)
 # A numeric date whose first two numbers could each be the day: `11/01/2023`.
 _AMBIGUOUS_RE = re.compile(r"^\s*(\d{1,2})[/-](\d{1,2})[/-]((?:19|20)\d\d)(?!\d)")
 
@@ -187,6 +201,47 @@ class _DayOrder:
             return self.dayfirst
         day_first, month_first = self._shows(first, second, year), self._shows(second, first, year)
         return day_first if day_first != month_first else self.dayfirst
+
+
+def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
+    """
+    Return the date the page shows under its headline, a heuristic: `Mittwoch, 26.01.2022 - 14:30`.
+
+    The first short text with a year among the texts after the headline (not
+    link texts) that parses as a whole date, day, month and year (dateparser,
+    which knows the main news languages), up to the body's first paragraph or
+    a link to another story; lines labelled as updates are passed over.
+    """
+    # The headline: the first `h1` of a few words (a site's logo is one word).
+    headline = next((h for h in tree.xpath("//body//h1") if len(h.text_content().split()) >= 3), None)
+    if headline is None:
+        return None
+    after = headline.xpath(
+        "following::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
+        f"[position() <= {_HEADLINE_TEXTS}]"
+    )
+    for piece in after:
+        text = " ".join(piece.split())
+        if len(text) > _BODY_TEXT_LEN:
+            break
+        owner = piece.getparent().getparent() if piece.is_tail else piece.getparent()
+        if owner is not None and owner.xpath("ancestor-or-self::a"):
+            # An author's link belongs to the header; another story's headline ends it.
+            if len(text.split()) >= _TEASER_WORDS:
+                break
+            continue
+        if len(text) > 80 or not _YEAR_RE.search(text) or _UPDATE_WORD_RE.search(text):
+            continue
+        order = "DMY" if dayfirst else "MDY"
+        settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
+        try:
+            when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", text), settings=settings)
+        except (ValueError, OverflowError):  # a "date" no calendar has
+            continue
+        if when is None or not MIN_DATE <= when.replace(tzinfo=when.tzinfo or UTC) <= now + FUTURE_SLACK:
+            continue
+        return Stamp(when, bool(_TIME_RE.search(text)), "headline")
+    return None
 
 
 def explicit_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) -> list[Stamp]:
@@ -373,6 +428,8 @@ def resolve_dates(
         stamps.append(stamp)
     updated = updated_stamps(tree, data, now, dayfirst)
     chosen = choose(stamps)
+    if chosen is None:
+        chosen = headline_stamp(tree, now, dayfirst=dayfirst)
     if chosen is None and heuristic:
         chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
         # A search that found only a year (a copyright line) reports its 1st of January.
