@@ -421,6 +421,21 @@ class TestDates:
         assert expected == found.published
 
     @pytest.mark.parametrize(
+        ("line", "expected"),
+        [
+            ("Mittwoch, 26.01.2022 - 14:30", "2022-01-26T14:30:00"),
+            ("Montag, 03.01.2022 - 14:30", "2022-01-27"),
+        ],
+        ids=["within-a-day-the-shown-time-wins", "weeks-apart-ignored"],
+    )
+    def test_stated_bare_day_takes_the_time_shown_under_the_headline(self, line, expected):
+        """A date-only statement is refined by the headline's date line when they agree, never replaced."""
+        head = meta("date", "2022-01-27", "name")
+        body = f"<h1>Neue Regeln für die Waldwege</h1><p>{line}</p>"
+
+        assert expected == run(page(head, body, lang="de")).published
+
+    @pytest.mark.parametrize(
         ("shown", "lang", "expected"),
         [
             ("<p>Erstellt am: 01.11.2023</p>", "de-CH", "2023-11-01T12:43:42"),

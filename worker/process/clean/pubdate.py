@@ -428,8 +428,11 @@ def resolve_dates(
         stamps.append(stamp)
     updated = updated_stamps(tree, data, now, dayfirst)
     chosen = choose(stamps)
-    if chosen is None:
-        chosen = headline_stamp(tree, now, dayfirst=dayfirst)
+    if chosen is None or not chosen.has_time:
+        # Shown with its time, the headline's date refines a stated bare day it agrees with.
+        shown = headline_stamp(tree, now, dayfirst=dayfirst)
+        if chosen is None or (shown is not None and shown.has_time and _near(shown, chosen)):
+            chosen = shown or chosen
     if chosen is None and heuristic:
         chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
         # A search that found only a year (a copyright line) reports its 1st of January.
