@@ -11,7 +11,8 @@ Precedence, as rules rather than per-site tables:
    a heuristic date is used only when nothing explicit exists: it never
    overrides an explicit value.  Of the heuristics, the date line the page
    shows under its headline comes first, then trafilatura's search of the
-   whole page, then the URL.
+   whole page, then the URL.  The headline's date line with a time also
+   refines a stated bare day it agrees with.
 3. A time without offset takes the offset the page states in its other
    timestamps; without one it stays naive and the source's zone applies later.
 4. A time stated in UTC is shown in the page's own offset when the page gives
