@@ -411,8 +411,23 @@ class TestDates:
                 "<span>09.08.2020 u 10:52</span>",
                 "2022-01-25",
             ),
+            (
+                "<h1>Colder Temperatures Forecast for Wednesday</h1><p>Written: 2023-11-07 15:03:30</p>",
+                "2023-11-07T15:03:30",
+            ),
+            (
+                "<h1>IPN, czyli element infrastruktury krytycznej</h1><p>opublikowano: 7 kwietnia 2021</p>",
+                "2021-04-07",
+            ),
         ],
-        ids=["date-line", "logo-h1-and-author-link-passed", "update-line-skipped", "teaser-ends-the-header"],
+        ids=[
+            "date-line",
+            "logo-h1-and-author-link-passed",
+            "update-line-skipped",
+            "teaser-ends-the-header",
+            "labelled-iso",
+            "labelled-polish",
+        ],
     )
     def test_date_under_the_headline_beats_a_search_of_the_page(self, body, expected):
         """Without a stated date, the date line under the headline comes before trafilatura's search."""

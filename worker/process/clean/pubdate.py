@@ -91,6 +91,8 @@ _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _UPDATE_WORD_RE = re.compile(
     r"\b(?:updated?|aktualisiert|actualizad[oa]|atualizad[oa]|mis à jour|modifi[ée]|geändert|stand)\b", re.I
 )
+# A label before the date ("Written:", "opublikowano:"), which dateparser does not read past.
+_LABEL_RE = re.compile(r"^[^\d:]{1,30}:\s*(?=\d|\w+\s+\d)")
 # "12:00 A. M." is spelled "12:00 AM" for dateparser.
 _MERIDIEM_RE = re.compile(r"\b([ap])\.\s?m\.", re.I)
 # A numeric date whose first two numbers could each be the day: `11/01/2023`.
@@ -236,7 +238,7 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
         order = "DMY" if dayfirst else "MDY"
         settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
         try:
-            when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", text), settings=settings)
+            when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", _LABEL_RE.sub("", text)), settings=settings)
         except (ValueError, OverflowError):  # a "date" no calendar has
             continue
         if when is None or not MIN_DATE <= when.replace(tzinfo=when.tzinfo or UTC) <= now + FUTURE_SLACK:
