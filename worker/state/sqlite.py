@@ -87,19 +87,29 @@ class SQLiteStore(FeedTables, OverviewTables):
         self.dead_max = dead_max
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        try:
-            self._add_columns()
-            self._conn().executescript(
-                resources.files("worker.state").joinpath("sqlite.sql").read_text("utf-8")
-            )
-            self._old_entries = (
-                self._conn()
-                .execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'")
-                .fetchone()
-                is not None
-            )
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"cannot create state store {self.path}: {exc}") from exc
+        # Processes creating a new file's tables at once can see the schema change under a
+        # statement ("database schema has changed"): the statements are idempotent, so the
+        # one that sees it waits a moment and runs them again, up to `WAL_SWITCH_WAIT_S`.
+        deadline = time.monotonic() + WAL_SWITCH_WAIT_S
+        while True:
+            try:
+                self._create_tables()
+                return
+            except sqlite3.OperationalError as exc:
+                if "schema has changed" not in str(exc) or time.monotonic() >= deadline:
+                    raise StoreUnavailable(f"cannot create state store {self.path}: {exc}") from exc
+                time.sleep(0.05)
+
+    def _create_tables(self) -> None:
+        """Create or upgrade the tables and indexes (every statement may run again)."""
+        self._add_columns()
+        self._conn().executescript(resources.files("worker.state").joinpath("sqlite.sql").read_text("utf-8"))
+        self._old_entries = (
+            self._conn()
+            .execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'entries'")
+            .fetchone()
+            is not None
+        )
 
     def _add_columns(self) -> None:
         """Give tables made by an earlier version the columns added since (before the indexes on them)."""
