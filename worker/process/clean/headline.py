@@ -41,12 +41,25 @@ _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IG
 _DATE_SEGMENT_RE = re.compile(r"^[\d\s.,:/-]*(?:uhr|h)?$", re.IGNORECASE)
 _WORD_RE = re.compile(r"\w+")
 _MAX_HEADLINE = 400
+_HOST_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
+# At most this many words may follow a site name inside a declared title ("Headline | Site | Shop now!").
+_MAX_TAGLINE_WORDS = 5
 _GENERIC_SITE_WORDS = frozenset({"www", "com", "de", "net", "org", "online", "news", "the"})
 
 
 def normal(text: str) -> str:
     """Return text case-folded with only letters and digits, for comparing titles."""
     return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
+
+
+def _ascii(norm: str) -> str:
+    """
+    Spell a `normal` text as a host name would: umlauts as two letters, other accents dropped.
+
+    So "Ökologisch Bauen" meets its host `oekologisch-bauen` and "Le Café" `lecafe`.
+    """
+    spelled = norm.translate(_HOST_SPELLING)
+    return "".join(c for c in unicodedata.normalize("NFKD", spelled) if not unicodedata.combining(c))
 
 
 def _classes(element: Any) -> str:
@@ -134,13 +147,17 @@ def site_names(data: PageData, url: str) -> list[str]:
 
 
 def _is_site_segment(segment: str, names: Iterable[str]) -> bool:
-    seg = normal(segment)
+    if not normal(segment) or _DATE_SEGMENT_RE.match(segment.strip()):
+        return True
+    return _is_site_name(segment, names)
+
+
+def _is_site_name(segment: str, names: Iterable[str]) -> bool:
+    seg = _ascii(normal(segment))
     if not seg:
-        return True
-    if _DATE_SEGMENT_RE.match(segment.strip()):
-        return True
+        return False
     for name in names:
-        norm = normal(name)
+        norm = _ascii(normal(name))
         if len(norm) < 2:
             continue
         if seg == norm or (len(norm) >= 4 and (norm in seg or seg in norm) and len(seg) <= len(norm) + 25):
@@ -154,7 +171,8 @@ def strip_site(title: str, names: Iterable[str]) -> str:
 
     `Headline | Site`, `Site - Headline`, `Headline – Site – 13.06.2023` give
     `Headline`; a part is removed only when it matches a known site name (or is
-    a date), so a headline with a dash of its own keeps it.
+    a date), so a headline with a dash of its own keeps it.  A short tagline
+    after the site name (`Headline | Site | Shop now!`) goes with it.
     """
     names = list(names)
     parts = _SEPARATOR_RE.split(title)
@@ -164,6 +182,12 @@ def strip_site(title: str, names: Iterable[str]) -> str:
     start, end = 0, len(parts)
     while end - start > 1 and _is_site_segment(parts[end - 1], names):
         end -= 1
+    for i in range(end - 1, 0, -1):
+        if len(" ".join(parts[i + 1 : end]).split()) > _MAX_TAGLINE_WORDS:
+            break
+        if _is_site_name(parts[i], names) and normal(" ".join(parts[:i])):
+            end = i
+            break
     while end - start > 1 and _is_site_segment(parts[start], names):
         start += 1
     if (start, end) == (0, len(parts)):
@@ -264,7 +288,7 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
         for element in group:
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
             if _agrees(shown, variants) or _agrees(full, variants):
-                return shown
+                return _narrowest(element, shown, variants)
     if h1s and not titles:
         return headline_text(h1s[0])
     if h1s and len(h1s) == 1 and _overlap(headline_text(h1s[0]), titles) >= 0.5:
@@ -274,6 +298,21 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
         if normal(stripped):
             return stripped
     return None
+
+
+def _narrowest(element: Any, shown: str, variants: set[str]) -> str:
+    """
+    Return the part of a headline element that is exactly a declared title, else all it shows.
+
+    A title block often holds the headline's `h2` beside its category and comment links.
+    """
+    if normal(shown) in variants:
+        return shown
+    for inner in element.iterdescendants("h1", "h2", "h3", "h4", "a"):
+        text = headline_text(inner)
+        if normal(text) in variants:
+            return text
+    return shown
 
 
 def _overlap(text: str, titles: list[str]) -> float:

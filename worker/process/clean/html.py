@@ -38,6 +38,10 @@ MIN_ARTICLE_TEXT = 300
 MIN_FEED_TEXT = 80
 # Share of text made of whole link texts above which output is a list of links.
 LINK_HEAVY = 0.5
+# A web archive's capture address: a 14-digit (or shorter) timestamp, a modifier, then the original URL.
+_CAPTURE_RE = re.compile(
+    r"/\d{4,14}(?:[a-z]{2}_)?/(https?:)/{1,2}([^/?#\s]+\.[^/?#\s]+(?:[/?#].*)?)$", re.IGNORECASE
+)
 _ARTICLE_TYPES = re.compile(r"article|posting|report|review", re.IGNORECASE)
 _LIST_TYPES = frozenset(
     {"collectionpage", "itemlist", "searchresultspage", "website", "webpage", "profilepage"}
@@ -277,7 +281,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     # A page read from a file or an archive has no web address of its own: its canonical one
     # names the site (its host is a site name) and may carry the date in its path.
     canonical = _str(meta.get("url"))
-    page_url = url if urlsplit(url).scheme in {"http", "https"} else canonical or url
+    page_url = captured_url(url if urlsplit(url).scheme in {"http", "https"} else canonical or url)
     data = read_page(tree, page_url)
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
@@ -314,6 +318,18 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
         image_credit=image.credit if image else None,
         is_accessible_for_free=resolved.is_accessible_for_free,
     )
+
+
+def captured_url(url: str) -> str:
+    """
+    Return the address a web-archive capture was taken of, else `url` itself.
+
+    Archives that follow the Wayback convention (`…/20110106023242/http://site/path`,
+    with an optional `id_`-style modifier) keep the original address whole after
+    the capture's timestamp; its host, not the archive's, names the site.
+    """
+    match = _CAPTURE_RE.search(url)
+    return match.group(1) + "//" + match.group(2) if match else url
 
 
 def _str(value: object) -> str | None:
