@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from worker.process.clean.bylines import name_key, sort_names, split_names, strip_prefix
 from worker.process.clean.headline import strip_site
-from worker.process.clean.html import load_html
+from worker.process.clean.html import captured_url, clean_html, load_html
 from worker.process.clean.metadata import Hints, Image, resolve
 from worker.process.clean.structured import read_page
 from worker.process.clean.topics import split_keywords
@@ -154,12 +154,38 @@ class TestTitle:
             ("Ferry line approved – Harbour Gazette – 13.06.2023", "Ferry line approved"),
             ("Ferry line approved · harbour-gazette.example", "Ferry line approved"),
             ("Cats – a love story", "Cats – a love story"),
+            ("Ferry line approved | Harbour Gazette | Subscribe now!", "Ferry line approved"),
+            ("Ferry line approved | Hårbour Gazétte", "Ferry line approved"),
+            ("Ferry line – 13.06.2023 – approved", "Ferry line – 13.06.2023 – approved"),
         ],
-        ids=["suffix", "prefix", "site-and-date", "host", "own-dash-kept"],
+        ids=["suffix", "prefix", "site-and-date", "host", "own-dash", "tagline", "accents", "inner-date"],
     )
     def test_site_name_stripped(self, title, expected):
         """A site name or date beside a separator goes; a headline's own dash stays."""
         assert expected == strip_site(title, ["Harbour Gazette", "harbour-gazette.example"])
+
+    def test_site_name_spelled_as_its_host(self):
+        """ "Ökologisch Bauen" is the site of oekologisch-bauen.example: umlauts are spelled out in hosts."""
+        assert "Stromcheck" == strip_site("Stromcheck | Ökologisch Bauen", ["oekologisch-bauen.example"])
+
+    def test_headline_inside_a_title_block(self):
+        """A title block holding the headline beside its category and comment links gives the headline."""
+        block = (
+            '<div class="post-title"><h2><a href="/a">Ferry line approved</a></h2>'
+            '<span class="post-cat"><a href="/c">Local</a></span> <a href="#respond">Comment</a></div>'
+        )
+        html = page(meta("og:title", "Ferry line approved | Harbour Gazette"), block)
+
+        assert "Ferry line approved" == run(html).title
+
+    def test_archived_page_is_named_by_its_original_site(self):
+        """A web-archive capture's site is the captured address's host, not the archive's."""
+        url = "https://web.archive.org/web/20080731095558/http://www.dimido.de/2008/07/29/virales/"
+        html = page("<title>Was ist Virales Marketing? | DimidoBlog</title>")
+
+        assert "Was ist Virales Marketing?" == clean_html(html, url, now=NOW).title
+        assert "http://www.dimido.de/2008/07/29/virales/" == captured_url(url)
+        assert URL == captured_url(URL)
 
     def test_declared_title_without_h1(self):
         """Without a visible h1 the declared title is used, site name removed."""
@@ -187,6 +213,11 @@ class TestAuthors:
             ("Doe, Jane", ["Jane Doe"]),
             ("Von der Leyen", ["Von der Leyen"]),
             ("Richard David Precht im Gespräch mit Karin Fischer", ["Karin Fischer"]),
+            ("Erstellt von Andri Bryner", ["Andri Bryner"]),
+            ("Zeige alle Beiträge von Petra Ruland", ["Petra Ruland"]),
+            ("Written by: Charnele Henry", ["Charnele Henry"]),
+            ("View all posts by Jane Doe", ["Jane Doe"]),
+            ("Jens Bergmann Foto: Michael Hudler", ["Jens Bergmann"]),
         ],
         ids=[
             "by-and",
@@ -201,6 +232,11 @@ class TestAuthors:
             "last-first",
             "surname-not-prefix",
             "interview",
+            "erstellt-von",
+            "alle-beitraege-von",
+            "by-colon",
+            "view-all-posts-by",
+            "photo-credit-after",
         ],
     )
     def test_split_names(self, byline, expected):
@@ -218,6 +254,11 @@ class TestAuthors:
             (["Perry Bacon Jr."], ("Perry Bacon Jr.",), ()),
             (["ARD"], (), ("ARD",)),
             ([f"Jane {chr(65 + i)}orster" for i in range(14)], None, ()),
+            (["Photograph by Ed Marshall", "Ilustrator: Adriaan Prent"], (), ()),
+            (["Posted", "Datum", "Courtesy", "zvg", "Quelle"], (), ()),
+            (["Projektleiterin der HSS in Tunesien", "Mein Motto: Fazit", "2 Fictions"], (), ()),
+            (["Ursula von der Leyen", "Bashar al-Assad", "Luiz da Silva"], None, ()),
+            (["Nordex SE", "University of Michigan"], (), ("Nordex SE", "University of Michigan")),
         ],
         ids=[
             "variants-and-slug",
@@ -228,14 +269,19 @@ class TestAuthors:
             "jr",
             "acronym",
             "cap",
+            "picture-credits",
+            "placeholders",
+            "phrases-not-names",
+            "particles-kept",
+            "company-and-university",
         ],
     )
     def test_sort_names(self, raw, persons, organisations):
-        """Persons are deduplicated and capped; organisations, places and URLs are not authors."""
+        """Persons are deduplicated and capped; organisations, places, URLs, credits and phrases are not."""
         found = sort_names(raw, ["Harbour Gazette"])
 
         if persons is None:
-            assert 10 == len(found.persons)
+            assert min(10, len(raw)) == len(found.persons)
         else:
             assert persons == found.persons
         assert organisations == found.organisations
@@ -320,6 +366,15 @@ class TestAuthors:
         found = run(page(body='<p class="article-author">Von <span>Hanna Schmidt</span></p>'))
 
         assert ("Hanna Schmidt",) == found.authors
+
+    def test_a_caption_in_author_markup_is_no_byline(self):
+        """A photo caption inside an element classed "author" reads as a sentence: nobody is taken from it."""
+        caption = (
+            '<figure><figcaption class="author-photo-caption">Juan Ortega (left) and Ana Ruiz could meet'
+            " face to face in New York. Photos: AFP</figcaption></figure>"
+        )
+
+        assert () == run(page(body=caption)).authors
 
     def test_feed_authors_when_the_page_names_none(self):
         """The feed entry's authors are used when the page names nobody."""

@@ -29,14 +29,21 @@ _ROLE_RE = re.compile(
     r"|Redakteurin|Reporterin|Korrespondentin|Journalistin|Autorin|Staff Writer|Senior Writer)\b.*$"
 )
 # Credits for pictures are not bylines.
-_PHOTO_RE = re.compile(r"^(?:foto|photo|фото|bild|bilder|image|imagen|picture)s?\b", re.IGNORECASE)
+_PHOTO_RE = re.compile(
+    r"^(?:(?:foto|photo|фото|bild|bilder|image|imagen|picture)s?|photograph(?:y|ed|s)?|fotograf(?:ie|ía|ia)?"
+    r"|ill?ustra\w*|grafik|graphics?|video|kamera|camera)\b",
+    re.IGNORECASE,
+)
 # "Jane Doe for The Mail on Sunday": after "for" comes the outlet.
 _FOR_RE = re.compile(r"\s+for\s+(?=the\s|[A-Z])", re.IGNORECASE)
 # Byline words before names: "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af", "Written by", …
 _WORD_PREFIX_RE = re.compile(
     r"^(?:(?:written|posted|reported|published|text|story|words|escrito|publicado|redactado"
-    r"|ein beitrag|ein kommentar|ein interview|eine analyse|recherche|texto|texte|testo)\s+)?"
-    r"(?:by|von|vom|par|por|di|door|av|af|napisał|napisała|escribe)\s+(?=\S)",
+    r"|ein beitrag|ein kommentar|ein interview|eine analyse|recherche|texto|texte|testo"
+    r"|erstellt|geschrieben|verfasst|veröffentlicht|gepostet|pressemitteilung|(?:zeige )?alle beiträge"
+    r"|(?:view )?all (?:posts|articles|stories)|(?:more )?(?:posts|articles|stories)|écrit|rédigé|publié"
+    r"|scritto|pubblicato|escrita|publicada)\s+)?"
+    r"(?:by|von|vom|par|por|di|door|av|af|napisał|napisała|escribe)(?:\s*:)?\s+(?=\S)",
     re.IGNORECASE,
 )
 # Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:".
@@ -56,7 +63,7 @@ _INTERVIEW_RE = re.compile(r"\b(?:im gespräch mit|in conversation with|en conve
 _TAIL_RE = re.compile(
     r"\s*(?:\(.*?\)|\|.*|[-–—]\s*(?:reporter|editor|redakteur|correspondent|korrespondent).*"
     r"|\b(?:tiempo de lectura|lesezeit|reading time|min read|updated|aktualisiert|actualizado"
-    r"|mis à jour)\b.*)$",
+    r"|mis à jour)\b.*|\s(?:foto|photo|bild)s?\s*:.*)$",
     re.IGNORECASE,
 )
 # Words that make a "name" an organisation, a role or a placeholder rather than a person.
@@ -65,13 +72,30 @@ _ORG_WORDS_TEXT = """
     editor editors editorial editorial-team agency agentur agencia agence agenzia agencias agenturen
     news nachrichten noticias notícias nouvelles notizie wiadomości media medien médias press presse
     prensa stampa online digital verlag gmbh ag ltd inc llc sa srl co kg corp company group gruppe grupo
+    se plc nv bv spa university universität universidad université universita institute institut
+    department departement ministry ministerium programme program foundation stiftung fundación association
+    verband council
     zeitung times post tribune herald journal gazette radio tv television fernsehen magazin magazine
     revista rivista report reports service services network channel daily weekly diario periódico
     red admin administrator webmaster guest gast anonymous unknown author autor no-author sponsored
     redaktionsteam nachrichtenagentur wire wires contributor contributors community
 """
 _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
-_NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d{2,}|[<>{}=_]")
+_NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d|[<>{}=_:：]")
+# Lower-case words a name may hold: particles of surnames ("Ursula von der Leyen", "Luiz da Silva").
+_PARTICLES_TEXT = """
+    von vom zu van der den de del della di da das dos du des la le lo ter ten te op y e i bin ibn al el
+    ben bint ap mac af av
+"""
+_PARTICLES = frozenset(_PARTICLES_TEXT.split())
+# "al-Assad", "d'Alembert": a lower-case start joined to a surname.
+_JOINED_RE = re.compile(r"['’-]")
+# Words printed where a byline is expected that name no one ("Posted", "Datum", "Courtesy", "zvg").
+_PLACEHOLDERS_TEXT = """
+    posted published updated datum date text aktuell courtesy cortesía cortesia zvg agencies newsdesk
+    share teilen quelle source sources fuente fonte
+"""
+_PLACEHOLDERS = frozenset(_PLACEHOLDERS_TEXT.split())
 _URL_RE = re.compile(r"https?://|^www\.|^@\w+$")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
 _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
@@ -177,7 +201,11 @@ def _looks_like_person(name: str) -> bool:
     if not name or len(name) > 60 or _NOT_NAME_RE.search(name) or _PHOTO_RE.match(name):
         return False
     words = name.split()
-    if not 1 <= len(words) <= 6:
+    if not 1 <= len(words) <= 6 or name_key(name) in _PLACEHOLDERS:
+        return False
+    # A phrase ("Projektleiterin der HSS in Tunesien"), not a name: a lower-case word that is no particle.
+    plain = [w for w in words if w.islower() and not _JOINED_RE.search(w)]
+    if len(words) > 1 and any(w not in _PARTICLES for w in plain):
         return False
     letters = [c for c in name if c.isalpha()]
     # Scripts without case (CJK, Arabic) cannot be checked for capitals; names there are short.
@@ -187,7 +215,7 @@ def _looks_like_person(name: str) -> bool:
         return not _HANDLE_RE.match(name)
     capitals = sum(1 for w in words if w[:1].isupper())
     # Surnames are capitalised, particles (von, de, da) need not be.
-    return words[-1][:1].isupper() and capitals >= max(1, len(words) - 2)
+    return _JOINED_RE.split(words[-1])[-1][:1].isupper() and capitals >= max(1, len(words) - 2)
 
 
 def split_names(raw: str) -> list[str]:
@@ -360,6 +388,20 @@ def _text_pieces(body: Any) -> list[tuple[str, Any]]:
     return pieces
 
 
+# Lower-case words of a byline that is no sentence: joiners and byline words ("by … and …, on …").
+_BYLINE_LOWER_TEXT = """
+    by von vom par por di door av af and und et y e i en og och ja és a o or on am le el il at in für for
+    with mit avec con written posted published updated text foto photo fotos photos
+"""
+_BYLINE_LOWER = frozenset(_BYLINE_LOWER_TEXT.split())
+
+
+def _reads_as_sentence(text: str) -> bool:
+    """Tell a caption or a bio ("X and Y met in New York") from a byline: three plain lower-case words."""
+    plain = [w for w in re.findall(r"[^\W\d_]+", text) if w.islower()]
+    return sum(1 for w in plain if w not in _PARTICLES and w not in _BYLINE_LOWER) >= 3
+
+
 def visible_authors(tree: Any) -> list[str]:
     """
     Return the names in the first byline shown on the page.
@@ -390,6 +432,8 @@ def visible_authors(tree: Any) -> list[str]:
             for a in element.iter("a")
             if _AUTHOR_PATH_RE.search(a.get("href") or "")
         ]
+        if not links and _reads_as_sentence(text):
+            continue
         names = [n for n in (links or [text]) if n]
         if names and any(_looks_like_person(p) for n in names for p in split_names(n)):
             return names
