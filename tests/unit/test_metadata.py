@@ -565,6 +565,15 @@ class TestDates:
 
 
 class TestTags:
+    def test_default_category_and_glued_labels(self):
+        """A blog's default category is no topic; "Category: Games" is the tag "Games"."""
+        body = (
+            '<div class="post-tags"><a href="/category/allgemein">Allgemein</a>'
+            '<a href="/category/games">Category: Games</a><a href="/tag/rpg">Tag: RPG</a></div>'
+        )
+
+        assert ("Games", "RPG") == run(page(body=body)).tags
+
     def test_tag_box_links(self):
         """The article's tag box gives its tags; the site menu and links in sentences do not."""
         body = (

@@ -52,6 +52,19 @@ _LABELS = frozenset(
 )
 
 
+# A blog's default category, given to posts nobody filed (WordPress's "Uncategorized" in its languages).
+_UNFILED = frozenset(
+    {"uncategorized", "uncategorised", "allgemein", "sin categoría", "sin categoria", "non classé"}
+    | {"senza categoria", "geen categorie", "bez kategorii", "sem categoria", "okategoriserade"}
+    | {"ukategorisert", "ukategoriseret", "luokittelematon", "без рубрики"}
+)
+# "Category: Games", "Tag: RPG": a label glued to one tag.
+_TAG_LABEL_RE = re.compile(
+    r"^(?:categor(?:y|ies|ía|ia|ie)|kategorie|catégorie|tags?|topics?|thema|themen|tema|schlagwort)\s*:\s*",
+    re.IGNORECASE,
+)
+
+
 # Share widgets print these verbs as links; they name no topic.  (A network's name can be a
 # topic, "Twitter" on a story about it: a share link is told by its address instead.)
 _WIDGET_WORDS = frozenset(
@@ -287,8 +300,9 @@ def resolve_tags(
     """
     Return the article's tags: its visible topic links, else its structured tags.
 
-    The site's own names (and, from structured tags, the section) are removed;
-    duplicates (case-insensitive) are dropped.
+    The site's own names (and, from structured tags, the section), a blog's
+    default category ("Uncategorized") and labels glued to a tag ("Category: Games")
+    are removed; duplicates (case-insensitive) are dropped.
     """
     tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
@@ -298,8 +312,9 @@ def resolve_tags(
         if section:
             drop.add(normalise_tag(section))
     kept: dict[str, str] = {}
-    for tag in tags:
+    for raw in tags:
+        tag = _TAG_LABEL_RE.sub("", raw)
         key = normalise_tag(tag)
-        if key and key not in drop:
+        if key and key not in drop and key not in _UNFILED:
             kept.setdefault(key, tag)
     return list(kept.values())[:MAX_TAGS]
