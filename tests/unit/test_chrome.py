@@ -114,12 +114,94 @@ class TestIsChromeLine:
         "An dieser Stelle finden Sie externe Inhalte, die nicht verfügbar sind",
         "Mit Ihrer Zustimmung wird der externe Inhalt (Video) geladen und anzeigen",
         "Already here? To read the full story, subscribe now",
+        "Never miss the latest news by signing up to our newsletter today!",
+        "Lust auf mehr? Melde dich hier für unseren Newsletter an!",
+        "Have a view? Submit your letter to the editor via this form.",
+        "For the latest stories download the Harbour Gazette app",
+        "Our news on the go: apps for iOS and Android",
+        "¿Ya sabías que en Gazette.com tenemos canal de Telegram? Únete aquí.",
+        "Tú también puedes hacer periodismo incómodo. Cancela cuando quieras.",
+        "Die folgenden Angebote sind Affiliate-Links.",
+        "Dieser Beitrag enthält Werbung für eine Marke.",
     )
 
     @pytest.mark.parametrize("line", ANYWHERE, ids=range(len(ANYWHERE)))
     def test_rules_away_from_the_start(self, line):
         """The words that let a line be searched for these rules cover every one of them."""
         assert is_chrome_line(line)
+
+
+class TestPromotionsAndContacts:
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "Harbour Gazette Newsletter",
+            "Sign up to get the best content of the week, as picked by the editors.",
+            "Anzeige, enthält Affiliate Links",
+            "*Werbung. Dieser Beitrag enthält Werbung für eine Marke.",
+            "ANZEIGE - Heute mal ausgehen? Wie wäre es mit:",
+            "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+            "Verraten Sie gerne in den Kommentaren: Was bedeutet der Preis für Sie?",
+            "Ten tekst przeczytasz w mniej niż minutę",
+            "Telefon: +49 - (40) - 300 30 - 1141",
+            "Pressekontakt:",
+            "Weitere Informationen:",
+            "Quellenangaben:",
+        ],
+        ids=[
+            "newsletter-heading",
+            "sign-up-to-get",
+            "affiliate-label",
+            "werbung-label",
+            "anzeige-label",
+            "no-comments",
+            "comment-prompt",
+            "reading-time-pl",
+            "phone",
+            "press-contact",
+            "more-information",
+            "sources",
+        ],
+    )
+    def test_chrome(self, line):
+        """Newsletter, advertising and comment prompts and the contact block's lines are chrome."""
+        assert is_chrome_line(line)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "© 2022, Harbour Gazette. This article is the copyrighted property of Harbour Gazette. Written"
+            " permission must be obtained before reprint in online or print media. Reprinting and reposting"
+            " without permission is strictly prohibited.",
+            "This post contains references to products from one or more of our advertisers. We may receive"
+            " compensation when you click on links to those products. Terms apply to the offers listed on"
+            " this page. For an explanation of our Advertising Policy, visit this page.",
+            "Follow The Gazette on Twitter and Instagram @HarbourGazette and on Facebook @GazetteHarbour."
+            " Send us a message on WhatsApp at 1-876-499-0169 or email us at online@gazette.example with your"
+            " story tips and photos.",
+        ],
+        ids=["reprint-notice", "affiliate-disclosure", "follow-three-networks"],
+    )
+    def test_long_boilerplate(self, line):
+        """Past the short-line limit only phrases no article sentence uses make a line chrome."""
+        assert len(line) > 200
+        assert is_chrome_line(line)
+
+    def test_long_sentence_naming_networks_is_body(self):
+        """An article sentence about networks and their followers is not a "follow us" prompt."""
+        line = (
+            "Wer sich auf Instagram, YouTube, Tiktok oder Twitch umsieht, findet eine schier unendliche"
+            " Fülle an Informationen. Etliche Influencer mit teils Hunderttausenden Followern geben dort"
+            " Tipps zur Geldanlage, die nicht immer seriös sind."
+        )
+
+        assert not is_chrome_line(line)
+
+    def test_sources_block_after_the_text_is_cut(self):
+        """A press release's closing contact block goes with its heading; the text above stays."""
+        paragraphs = [BODY, "Pressekontakt:", "Jane Doe", "Tel.: 0211 77900 363", "www.gazette.example"]
+
+        assert [BODY] == strip_chrome(paragraphs)
 
 
 class TestTeasersAndPlaceholders:

@@ -59,7 +59,10 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"|already a subscriber|jetzt weiterlesen|weiterlesen mit)\b",
     # newsletter pitches phrased as sentences, in either order
     r"\bnewsletter\b.{0,120}\b(?:sign up|subscribe|abonn|anmeld|registr|erhalten|receive|inscri|suscri)",
-    r"\b(?:sign up|subscribe|abonnieren|inscrivez-vous|suscríbete)\b.{0,120}\bnewsletter\b",
+    r"\b(?:sign(?:ing)? up|subscribe|abonnieren|inscrivez-vous|suscríbete|melde dich|trag dich)\b.{0,120}"
+    r"\bnewsletter\b",
+    r"^[\w .'&-]{0,40}\bnewsletter$",
+    r"^sign up to (?:get|receive)\b",
     r"\bfree sign up\b",
     # embeds waiting for consent, licence footers
     r"^(?:klicken sie|click)\b.{0,80}\b(?:to load|zu laden|laden)\b",
@@ -69,11 +72,26 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"^(?:loading|wird geladen|chargement|bild anzeigen|show image)\W*$",
     r"\b(?:logged in|eingeloggt|angemeldet) (?:sein )?(?:to|um)\b.{0,40}\b(?:comment|kommentar)",
     r"\b(?:consider supporting|support our (?:work|journalism)|become a (?:member|supporter|patron))\b",
-    r"\bsubmit a letter to the editor\b",
+    r"\bsubmit (?:a|your) letters? to the editor\b",
+    # app and channel pitches
+    r"\bdownload (?:the|our)\b.{0,60}\bapps?\b|\bapps? for (?:ios|android|iphone)\b",
+    r"\b(?:nuestro|unser(?:em|en)?|our) (?:canal|kanal|channel) (?:de |auf |on )?"
+    r"(?:youtube|telegram|whatsapp)\b|\bcanal de (?:youtube|telegram|whatsapp)\b"
+    r"|\b(?:our|unser(?:em|en)?) (?:youtube|telegram|whatsapp)"
+    r"[- ]?(?:channel|kanal)\b",
+    r"\b(?:cancel (?:at )?any ?time|cancela cuando quieras|jederzeit kündbar|résiliable à tout moment)\b",
     r"\bsign(?:ing)? up (?:here|today|now|for free)\b",
     # affiliate disclosures, reading-time labels, rights notices in other languages
     r"\bwe (?:may )?(?:receive|earn) (?:a )?(?:compensation|commission)\b",
+    r"\baffiliate[- ]?links?\b|\benthält (?:werbung|affiliate|anzeigen|produktplatzierung)\b",
+    r"^\*?(?:anzeige|werbung|advertisement|sponsored|publicidad|publicité)\s*[-–—:|.*]",
     r"^\d+\s*(?:min(?:ute)?s?|minuten)\.? (?:read|lesezeit|lesen)\b|^(?:lesezeit|reading time)\b",
+    r"^ten tekst przeczytasz\b",
+    r"^(?:keine|no) (?:kommentare|comments)\b",
+    r"^(?:let us know|tell us|verraten sie|schreibt uns|schreiben sie uns|sagt uns)\b.{0,80}"
+    r"\b(?:comments?|kommentar\w*)\b",
+    # contact lines of a press release
+    r"^(?:tel(?:efon|ephone)?|phone|fax)\s*[.:]\s*\+?[\d ()/-]{6,}$",
     r"\b(?:prawem autorskim|urheberrechtlich geschützt)\b",
     r"^fot\.\s",
     # teaser prompts before a link to another story, in the main news languages
@@ -85,7 +103,7 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"|más sobre\b.{0,60}|schon gelesen|lust auf mehr|mehr themen|weitere artikel(?: zum thema)?"
     r"|weitere beiträge\b.{0,60}|top-themen\b.{0,60}"
     r"|das (?:thema )?könnte (?:sie|dich|euch) auch interessieren|auch interessant"
-    r"|czytasz właśnie\b.{0,80}|zapraszamy (?:też|także) do subskrypcji.{0,80})\W*$",
+    r"|czytasz właśnie\b.{0,200}|zapraszamy (?:też|także) do subskrypcji.{0,200})\W*$",
     # consent and paywall placeholders standing where an embed or the rest of the story would be
     r"\b(?:external content|externe[rn]? inhalte?|contenu externe|contenido externo"
     r"|eingebettete[rn]? inhalte?)\b"
@@ -122,13 +140,28 @@ _CHROME_ANYWHERE_RE = re.compile(
 _ANYWHERE_HINT_RE = re.compile(
     r"reserv|vorbehalt|trademark|newsletter|sign|logged in|eingeloggt|angemeldet|support|become a"
     r"|letter to the editor|receive|earn|prawem|urheberrecht|extern|contenu|contenido|eingebettet"
-    r"|zustimmung|einwilligung|consent|the full|the rest of|subscribe"
+    r"|zustimmung|einwilligung|consent|the full|the rest of|subscribe|letter|download|for ios|for android"
+    r"|for iphone|canal|kanal|channel|cancel|kündbar|résiliable|affiliate|enthält (?:w|a|p)"
+)
+# Longer boilerplate told by phrases no article sentence uses: reprint notices, affiliate
+# disclosures, "follow us" lines naming several networks.  Judged up to `MAX_LONG_CHROME_LEN`.
+MAX_LONG_CHROME_LEN = 400
+_LONG_CHROME_RE = re.compile(
+    r"\b(?:copyrighted property of|written permission must be obtained|without (?:the )?(?:prior )?written"
+    r" permission of)\b|\bwe (?:may )?(?:receive|earn) (?:a )?(?:compensation|commission)\b"
+    r"|\badvertisers do not influence\b|\baffiliate[- ]?links?\b",
+    re.IGNORECASE,
 )
 
 _SOCIAL_RE = re.compile(
     r"\b(?:facebook|twitter|instagram|linkedin|youtube|tiktok|whatsapp|pinterest|xing|mastodon)\b"
 )
 _SOCIAL_MIN = 2
+# A long line is a "follow us" prompt only when it asks: "Follow The Gleaner on …", "Folgen Sie uns".
+_FOLLOW_PROMPT_RE = re.compile(
+    r"^(?:follow|folgen sie|folgt|síguenos|siga|suivez|seguici)\b"
+    r"|\b(?:follow us|folgen sie uns|folgt uns|síguenos|suivez-nous|seguici)\b"
+)
 _FOLLOW_RE = re.compile(r"\b(?:follow|folg|seguir|segui|suiv|like us|find us|connect with|abonnier)")
 
 # A heading that opens a trailing block of teasers or links.
@@ -143,7 +176,13 @@ _TAIL_HEADING_RE = re.compile(
     r"|à lire aussi|sur le même sujet|notas relacionadas|noticias relacionadas|contenido relacionado"
     r"|te puede interesar|le puede interesar|lee también|lea también|leia também|veja também|leggi anche"
     r"|ti potrebbe interessare|zobacz (?:też|także)|przeczytaj (?:też|także)|weitere artikel zum thema"
-    r"|das könnte (?:sie|dich) auch interessieren|schon gelesen\??)\s*[:.]?$",
+    r"|das könnte (?:sie|dich) auch interessieren|schon gelesen\??"
+    # the contact and source blocks closing a press release or a report
+    r"|(?:presse)?kontakt|contact(?: us)?|press contact|media contact|weitere informationen"
+    r"|zusatzinformationen|(?:more|further) information|quellen(?:angaben)?|sources|originalpublikation"
+    r"|original publication"
+    r"|ansprechpartner(?:in)?(?: zum thema)?|beiträge aus dem forum|kommentierte artikel"
+    r"|weitere aktuelle themen\b.{0,60})\s*[:.]?$",
     re.IGNORECASE,
 )
 # Paragraphs after a tail heading this long mean the heading sat inside the body.
@@ -196,20 +235,29 @@ def is_chrome_line(line: str) -> bool:
     Tell whether one line is site chrome rather than article text.
 
     Only short lines qualify, so a body sentence quoting "all rights reserved"
-    survives.
+    survives; up to `MAX_LONG_CHROME_LEN` characters, only phrases no article
+    sentence uses (reprint notices, affiliate disclosures, "follow us" on three networks).
     """
     text = " ".join(line.split())
-    if not text or len(text) > MAX_CHROME_LEN:
+    if not text or len(text) > MAX_LONG_CHROME_LEN:
         return False
     folded = text.casefold()
+    if len(text) > MAX_CHROME_LEN:
+        return _LONG_CHROME_RE.search(text) is not None or (
+            _FOLLOW_PROMPT_RE.search(folded) is not None and _names_networks(folded, 3)
+        )
     if (
         _CHROME_START_RE.match(text) is not None
         or (_ANYWHERE_HINT_RE.search(folded) is not None and _CHROME_ANYWHERE_RE.search(text) is not None)
         or is_tail_heading(text)
     ):
         return True
-    # Naming several networks in one short line is a "follow us" prompt in any language.
-    return len(_SOCIAL_RE.findall(folded)) >= _SOCIAL_MIN and _FOLLOW_RE.search(folded) is not None
+    return _names_networks(folded, _SOCIAL_MIN)
+
+
+def _names_networks(folded: str, least: int) -> bool:
+    """Naming several networks in one line with a "follow" verb is a "follow us" prompt in any language."""
+    return len(_SOCIAL_RE.findall(folded)) >= least and _FOLLOW_RE.search(folded) is not None
 
 
 def is_date_line(line: str) -> bool:
