@@ -71,7 +71,7 @@ class TestSeedRecord:
         assert "AFP" == rec["credit"]
         assert "2013-09-09T04:11:00Z" == rec["published_at"]
         assert "en" == rec["language"]
-        assert rec["text"].startswith("Syria's foreign minister on Monday")
+        assert rec["text"].startswith("MOSCOW — Syria's foreign minister on Monday")
         assert rec["text"].endswith("the approval of Congress.")
         for chrome in (
             "Like our page",

@@ -35,8 +35,8 @@ class TestArticle:
         assert article.is_article
 
     def test_text(self, article):
-        """The body is found without dateline, byline, credit or page chrome."""
-        assert article.text.startswith("The harbour council on Thursday approved")
+        """The body is found without byline, credit or page chrome; it starts with its dateline."""
+        assert article.text.startswith("PORTSMOUTH (AP) — The harbour council on Thursday approved")
         assert article.text.endswith("inspected by the port authority.")
         for chrome in ("Share this", "Follow us", "About us", "All rights reserved", "©", "By Jane Doe"):
             assert chrome not in article.text

@@ -44,8 +44,8 @@ class TestSeed:
         assert ("MOSCOW", "AFP") == (seed.dateline, seed.credit)
 
     def test_text_start_and_end(self, seed):
-        """The body starts after the dateline and ends with the last paragraph."""
-        assert seed.text.startswith("Syria's foreign minister on Monday")
+        """The body starts with its dateline, as written, and ends with the last paragraph."""
+        assert seed.text.startswith("MOSCOW — Syria's foreign minister on Monday")
         assert seed.text.endswith("the approval of Congress.")
 
     @pytest.mark.parametrize(
@@ -103,12 +103,12 @@ class TestDateline:
         """Text that only looks a bit like a dateline is left alone."""
         assert (None, None, paragraph) == parse_dateline(paragraph)
 
-    def test_dateline_removed_from_text(self):
-        """The dateline is stored apart and its agency becomes the credit."""
+    def test_dateline_read_and_kept_in_text(self):
+        """The dateline is also stored apart and its agency becomes the credit; the text keeps it."""
         extracted = clean_text("WASHINGTON (AP) — The Senate voted on Tuesday.\n\nMore text follows here.")
 
         assert ("WASHINGTON", "AP") == (extracted.dateline, extracted.credit)
-        assert extracted.text.startswith("The Senate voted")
+        assert extracted.text.startswith("WASHINGTON (AP) — The Senate voted")
 
 
 class TestCredit:

@@ -268,10 +268,11 @@ def _body_pass(paragraphs: list[str], learned: frozenset[str]) -> Body:
         if lines:
             kept.append("\n".join(lines))
     if kept:
-        place, agency, rest = parse_dateline(kept[0])
+        # The dateline is read, not removed: it is part of the story as written (and of what
+        # readers, syndication partners and text-extraction benchmarks take as its text).
+        place, agency, _ = parse_dateline(kept[0])
         if place is not None:
             dateline = place
-            kept[0] = rest.strip()
             if agency:
                 credits.insert(0, agency)
     kept = chrome.remove_learned(chrome.strip_chrome(kept), learned)
