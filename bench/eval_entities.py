@@ -8,7 +8,9 @@ agreement of a cut is the micro recall of each article's full-text top-10
 entities by mention count (ties at the tenth count included) among the
 entities the cut finds (`recall`), and among its own top 10 (`recall_top10`);
 the goal is 98 %.  CPU is `time.process_time()` of this process, median of
-`--rounds` runs, one text a call unless said otherwise.
+`--rounds` runs, one text a call unless said otherwise.  Last, the labels:
+how many names of the hand-checked texts (`LABELS_FILE`) the model alone and
+the model with our rules (`entities._label`) label right.
 
     .venv/bin/python bench/eval_entities.py [--rounds N] [--limit N]
 """
@@ -16,11 +18,13 @@ the goal is 98 %.  CPU is `time.process_time()` of this process, median of
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 GOAL = 0.98
+# Texts whose names' labels were checked by hand (countries, capitals, people, companies).
+LABELS_FILE = ROOT / "bench" / "labels" / "entities-handchecked.jsonl"
 CAPS = (10_000, 15_000, 20_000, 30_000)
 ALL_PIPES = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "ner")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"“‘(])")
@@ -159,7 +165,38 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cpu_ms": cpu_ms(lambda: [nlp(t) for t in selected], n, args.rounds),
     }
     result["cuts"] = cuts
+    result["labels"] = label_accuracy(nlp, handchecked_cases())
     return result
+
+
+def label_accuracy(nlp: Any, cases: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """
+    Score entity labels on hand-checked texts: the model's own (majority over mentions) against ours.
+
+    Each case is a text and the label of each of its names (`LABELS_FILE`); a
+    name scores when the entities found hold it (case-insensitive) with that label.
+    """
+    from worker.process.enrich.entities import LABELS, clean_mention, entities_from_doc
+
+    raw_right = ours_right = pairs = 0
+    for case in cases:
+        doc = nlp(case["text"])
+        votes: dict[str, Counter[str]] = {}
+        for ent in doc.ents:
+            if ent.label_ in LABELS:
+                votes.setdefault(clean_mention(ent.text).casefold(), Counter())[LABELS[ent.label_]] += 1
+        ours = {e.text.casefold(): e.label for e in entities_from_doc(doc)}
+        for name, label in case["labels"].items():
+            pairs += 1
+            vote = votes.get(name.casefold())
+            raw_right += bool(vote) and vote.most_common(1)[0][0] == label
+            ours_right += ours.get(name.casefold()) == label
+    return {"pairs": pairs, "model": round(raw_right / pairs, 3), "rules": round(ours_right / pairs, 3)}
+
+
+def handchecked_cases() -> list[dict[str, Any]]:
+    """Return the hand-checked texts and labels of `LABELS_FILE`."""
+    return [json.loads(line) for line in LABELS_FILE.read_text(encoding="utf-8").splitlines() if line]
 
 
 def print_table(r: dict[str, Any]) -> None:
@@ -181,6 +218,11 @@ def print_table(r: dict[str, Any]) -> None:
             f"    {name:<26}{c['recall']:>8.3f}{c['recall_top10']:>8.3f}{c['tokens_share']:>8.3f}"
             f"{c['cpu_ms']:>8.1f}  {verdict}"
         )
+    labels = r["labels"]
+    print(
+        f"  labels right on {labels['pairs']} hand-checked names ({LABELS_FILE.name}):"
+        f" model {labels['model']:.3f}, with the rules {labels['rules']:.3f}"
+    )
 
 
 if __name__ == "__main__":

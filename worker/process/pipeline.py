@@ -36,6 +36,7 @@ from worker.process.enrich.dates import to_utc_iso
 from worker.process.enrich.entities import entities_from_doc, load_nlp, ner_docs
 from worker.process.enrich.keywords import extract_keywords, stop_words
 from worker.process.enrich.language import detect_language
+from worker.process.enrich.places import place_names
 from worker.process.enrich.tags import normalise_tags
 from worker.state import StateStore
 
@@ -126,13 +127,14 @@ class Pipeline:
         """
         Load the models now rather than on the first article (`ingest` does before it forks workers).
 
-        The NER model (when NER runs on some language), the language
+        The NER model and its gazetteer (when NER runs on some language), the language
         identifier, the stop words of the NER languages, and dateparser's
         locales, which htmldate's extensive date search loads on the first
         date it reads no other way (a second and a half of CPU, once per process).
         """
         if self.settings.ner_languages:
             load_nlp(self.settings.spacy_model, keep=("ner",))
+            place_names()
         detect_language("Warming up the language identifier takes one sentence of text.")
         for language in self.settings.ner_languages:
             stop_words(language)

@@ -26,6 +26,7 @@ from spacy.tokens import Doc
 from thinc.api import use_ops
 
 from worker.models import Entity
+from worker.process.enrich.places import is_place
 
 EntityLabel = Literal["PERSON", "ORG", "LOC", "MISC"]
 
@@ -68,6 +69,20 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 # Names where the article is part of the name itself.
 _KEEP_THE = frozenset({"the hague", "the gambia", "the bahamas"})
 _NAME_TOKENS = re.compile(r"[\s\-‐]+")
+# Words that no person's name holds (surnames like Park, Church, Bridge, Court or Temple are left
+# out): a "person" named with one is a building ...
+_FACILITY_WORDS_TEXT = """
+    museum museo musée museu muzeum stadium stadion estadio airport flughafen aeropuerto aéroport
+    cathedral kathedrale catedral cathédrale mosque moschee mezquita mosquée synagogue synagoge
+"""
+_FACILITY_WORDS = frozenset(_FACILITY_WORDS_TEXT.split())
+# ... or an organisation.
+_INSTITUTION_WORDS_TEXT = """
+    university universität université universidad universidade università institute institut ministry
+    ministerium ministerio ministère department council committee commission corporation agency
+    foundation stiftung association hospital klinikum police polizei
+"""
+_INSTITUTION_WORDS = frozenset(_INSTITUTION_WORDS_TEXT.split())
 
 
 @dataclass
@@ -187,7 +202,7 @@ def canonical_entities(mentions: Iterable[tuple[str, EntityLabel]]) -> list[Enti
     persons = {
         key: (tokens, g)
         for key, g in groups.items()
-        if len(tokens := _tokens(key)) > 1 and g.label() == "PERSON"
+        if len(tokens := _tokens(key)) > 1 and g.label() == "PERSON" and _ruled_label(key) is None
     }
     for _, person in persons.values():
         person.name = person.text()
@@ -198,13 +213,41 @@ def canonical_entities(mentions: Iterable[tuple[str, EntityLabel]]) -> list[Enti
         if target is not None:
             target.absorb(groups.pop(key))
             persons.pop(key, None)
-    # A full name stays PERSON whatever spaCy called the short names that joined it.
     entities = [
-        (g.first, Entity(text=g.text(), label="PERSON" if g.name else g.label(), count=g.count))
-        for g in groups.values()
+        (g.first, Entity(text=g.text(), label=_label(key, g), count=g.count)) for key, g in groups.items()
     ]
     entities.sort(key=lambda fe: (-fe[1].count, fe[0]))
     return [e for _, e in entities]
+
+
+def _label(key: str, group: _Group) -> EntityLabel:
+    """
+    Return an entity's label: its mentions' majority, corrected by what rules know better.
+
+    A full name stays PERSON whatever spaCy called the short names that joined
+    it; a country, capital, US state or continent is a place (`places`); a
+    "person" whose name holds a word like "Museum" or "University" is a place
+    or an organisation.
+    """
+    if group.name is not None:
+        return "PERSON"
+    label = group.label()
+    ruled = _ruled_label(key)
+    if ruled == "LOC" and is_place(key):
+        return "LOC"
+    return ruled if ruled is not None and label == "PERSON" else label
+
+
+def _ruled_label(key: str) -> EntityLabel | None:
+    """Return what a name is by the rules (a place, or an organisation by its words), or None."""
+    if is_place(key):
+        return "LOC"
+    words = set(_tokens(key))
+    if words & _FACILITY_WORDS:
+        return "LOC"
+    if words & _INSTITUTION_WORDS:
+        return "ORG"
+    return None
 
 
 def entities_from_doc(doc: Doc) -> list[Entity]:
