@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -348,8 +349,18 @@ class WorkerProcess:
     def kill(self) -> None:
         """SIGKILL the whole process group: the main process and its pool children."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, 9)
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+    def pause(self) -> None:
+        """SIGSTOP the whole process group: nothing it holds changes until `resume` (or `kill`)."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT the whole process group after `pause`."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGCONT)
 
 
 def spawn(

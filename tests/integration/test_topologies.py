@@ -61,6 +61,17 @@ def jsonl_ids(out: Path) -> list[str]:
     return ids
 
 
+def frozen_holding(workers: list[WorkerProcess], topology: Topology) -> bool:
+    """Pause `workers`; return True, leaving them paused, if they hold a message; else resume them."""
+    for w in workers:
+        w.pause()
+    if topology.holding():
+        return True
+    for w in workers:
+        w.resume()
+    return False
+
+
 @dataclass
 class Topology:
     """Where a test's workers send, keep and emit: the environment they get, and how to read the result."""
@@ -215,8 +226,10 @@ class TestKilledWorkers:
         expected = write_archive(tmp_path / "archive", range(1000))
         first = [start_worker(f"k{n}", env=topology.env, concurrency=2) for n in (1, 2)]
         assert 0 == cli("ingest", "--enqueue", str(tmp_path / "archive"), env=topology.env).returncode
-        # Killed while they hold tasks: a worker of the filesystem broker waits for its next poll when idle.
-        mid_run = lambda: topology.emitted() >= 150 and topology.holding()  # noqa: E731
+        # Killed while they hold tasks: a worker of the filesystem broker waits for its next poll when
+        # idle, and a message being published is in the ledger before its file is written.  So the
+        # workers are frozen before the look: what they hold then is what they hold when killed.
+        mid_run = lambda: topology.emitted() >= 150 and frozen_holding(first, topology)  # noqa: E731
         assert wait_for(mid_run, timeout=120, interval=0.02), topology.progress()
         ledger_mid_run = in_flight(topology.env)
 
