@@ -259,6 +259,8 @@ class TestAuthors:
             (["Projektleiterin der HSS in Tunesien", "Mein Motto: Fazit", "2 Fictions"], (), ()),
             (["Ursula von der Leyen", "Bashar al-Assad", "Luiz da Silva"], None, ()),
             (["Nordex SE", "University of Michigan"], (), ("Nordex SE", "University of Michigan")),
+            (["Brasília", "Nairobi", "Laura Jordán"], ("Laura Jordán",), ()),
+            (["Glory Global Solutions Germany"], (), ("Glory Global Solutions Germany",)),
         ],
         ids=[
             "variants-and-slug",
@@ -274,6 +276,8 @@ class TestAuthors:
             "phrases-not-names",
             "particles-kept",
             "company-and-university",
+            "place-alone",
+            "solutions-company",
         ],
     )
     def test_sort_names(self, raw, persons, organisations):
@@ -285,6 +289,21 @@ class TestAuthors:
         else:
             assert persons == found.persons
         assert organisations == found.organisations
+
+    @pytest.mark.parametrize(("count", "kept"), [(2, 2), (5, 0)])
+    def test_long_guess_is_a_teaser_list(self, count, kept):
+        """trafilatura's guess naming every teaser's author is no byline; a short one, shown, is kept."""
+        names = ["Elena Kuss", "Heidrun Mittler", "Manuel Glasfort", "Bettina Roettig", "Jens Hertling"]
+        names = names[:count]
+        teasers = "".join(
+            f'<div class="item"><h4>Story {n}</h4><span class="item__meta">{name}</span></div>'
+            for n, name in enumerate(names)
+        )
+        html = page(body=teasers)
+
+        found = run(html, found={"author": "; ".join(names)})
+
+        assert tuple(names[:kept]) == found.authors
 
     def test_organisation_author_becomes_publisher(self):
         """A JSON-LD Organization as author is no author; it is the publisher when none is declared."""

@@ -20,6 +20,7 @@ from lxml import etree
 from worker.process.clean.chrome import in_chrome_markup
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
+from worker.process.enrich.places import is_place
 
 MAX_AUTHORS = 10
 _NOISE = " \"'‘’“”«»,:;-–—|©"
@@ -79,6 +80,7 @@ _ORG_WORDS_TEXT = """
     revista rivista report reports service services network channel daily weekly diario periódico
     red admin administrator webmaster guest gast anonymous unknown author autor no-author sponsored
     redaktionsteam nachrichtenagentur wire wires contributor contributors community
+    solutions systems technologies consulting holding holdings partners
 """
 _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.split())
 _NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d|[<>{}=_:：]")
@@ -212,7 +214,8 @@ def _looks_like_person(name: str) -> bool:
     if letters and all(not c.isupper() and not c.islower() for c in letters):
         return len(words) > 1 or len(letters) <= 6
     if len(words) == 1:
-        return not _HANDLE_RE.match(name)
+        # A dateline's place left alone in a byline ("Brasília"): no one signs with a capital's name.
+        return not _HANDLE_RE.match(name) and not is_place(name)
     capitals = sum(1 for w in words if w[:1].isupper())
     # Surnames are capitalised, particles (von, de, da) need not be.
     return _JOINED_RE.split(words[-1])[-1][:1].isupper() and capitals >= max(1, len(words) - 2)

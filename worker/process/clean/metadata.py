@@ -31,6 +31,8 @@ from worker.process.clean.pubdate import resolve_dates
 from worker.process.clean.structured import PageData, clean_value, node_types, read_page, texts
 from worker.process.clean.topics import resolve_section, resolve_tags
 
+# trafilatura names every person of every JSON-LD node; more than this many is a page of teasers.
+MAX_GUESSED_AUTHORS = 4
 _LANG_DAY_LAST = ("en-us", "en")
 
 
@@ -177,8 +179,11 @@ def resolve(
     # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
     heuristic_authors = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
     authors = resolve_authors(tree, data, site_names=names, feed=hints.authors, body=body_authors)
-    # Its guesses come from the same structured data: the page must show them too.
-    persons = authors.persons or tuple(shown_names(tree, list(sort_names(heuristic_authors, names).persons)))
+    # Its guesses come from the same structured data: the page must show them too.  A long list is every
+    # teaser's author on a page of many stories' nodes, not this article's byline.
+    persons = authors.persons
+    if not persons and len(heuristic_authors) <= MAX_GUESSED_AUTHORS:
+        persons = tuple(shown_names(tree, list(sort_names(heuristic_authors, names).persons)))
     dates = resolve_dates(
         tree,
         data,
