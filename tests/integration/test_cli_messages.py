@@ -9,7 +9,7 @@ import pytest
 
 from tests.integration.conftest import free_port, wait_for
 from tests.integration.httpserver import HTTPTestServer, static
-from tests.support.corpus import rss_feed
+from tests.support.corpus import article_page, rss_feed
 
 pytestmark = pytest.mark.integration
 
@@ -51,15 +51,32 @@ class TestExpectedFailures:
 
     def test_a_refused_connection_is_one_line_after_its_retries(self, cli) -> None:
         """A closed port is retried (INGEST_FETCH_ATTEMPTS), quietly: the one line is the final failure."""
-        url = f"http://127.0.0.1:{free_port()}/feed.xml"
+        port = free_port()
+        url = f"http://127.0.0.1:{port}/feed.xml"
 
         proc = cli("ingest", url, env={"INGEST_FETCH_ATTEMPTS": "3"})
 
         assert 1 == proc.returncode
         assert "Traceback" not in proc.stderr
         [line] = proc.stderr.splitlines()
-        assert line.startswith(f"error: {url}: ")
-        assert "Connection refused" in line
+        assert line.startswith(f"error: {url}: nothing answers at 127.0.0.1:{port} (connection refused) [")
+        assert "listening on that port" in line
+
+    def test_the_summary_counts_failed_sources_apart_from_articles(
+        self, cli, http_server: HTTPTestServer
+    ) -> None:
+        """One good feed and one closed port: `failed 0` articles, `sources failed 1 of 2`, also in --json."""
+        base = http_server.url("").rstrip("/")
+        http_server.route("/ok.xml", static(rss_feed(base, [1]), content_type="application/rss+xml"))
+        http_server.route("/article/1", static(article_page(1), content_type="text/html"))
+        closed = f"http://127.0.0.1:{free_port()}/feed.xml"
+
+        text = cli("ingest", http_server.url("/ok.xml"), closed)
+        figures = json.loads(cli("ingest", http_server.url("/ok.xml"), closed, "--json").stdout)
+
+        assert 1 == text.returncode
+        assert "failed 0; sources failed 1 of 2 in " in text.stdout
+        assert (1, 0) == (figures["sources_failed"], figures["failed"])
 
     def test_a_file_that_is_not_a_feed_is_one_line(self, cli, tmp_path: Path) -> None:
         """A `.rss` file of plain words: `not a feed`, once, without its path repeated or a traceback."""

@@ -740,6 +740,7 @@ class TestTLS:
         transport.close()
 
         assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+        assert str(caught.value).startswith(f"TLS certificate of 127.0.0.1:{server.port} refused (")
         assert [] == server.requests
 
     def test_untrusted_certificate_authority_is_refused(self, tls_server, make_fetcher):
@@ -750,4 +751,8 @@ class TestTLS:
             make_fetcher().fetch(server.url("/feed", host="localhost"))
 
         assert isinstance(caught.value.__cause__, ssl.SSLCertVerificationError)
+        assert (
+            f"TLS certificate of localhost:{server.port} refused (unable to get local issuer certificate)"
+            == str(caught.value)
+        )
         assert [] == server.requests

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 
 from worker.app import explain
-from worker.errors import BlockedURL, ConfigError, HTTPStatusError, ParseError, ServerBusy, SourceError
+from worker.errors import (
+    BlockedURL,
+    ConfigError,
+    FetchConnectionError,
+    HTTPStatusError,
+    ParseError,
+    ServerBusy,
+    SourceError,
+)
+from worker.fetch.client import host_port
 
 
 class TestHint:
@@ -21,8 +30,13 @@ class TestHint:
             (HTTPStatusError("HTTP 404", status=404), "check the URL"),
             (ParseError("not a feed: syntax error"), "expected RSS"),
             (ConfigError("INGEST_X='y': bad"), "python -m worker config"),
+            (
+                FetchConnectionError("nothing answers at 127.0.0.1:9 (connection refused)"),
+                "listening on that port",
+            ),
+            (FetchConnectionError("TLS certificate of a.example:443 refused (expired)"), "CA store"),
         ],
-        ids=["loopback", "private", "cgnat", "file", "404", "not-a-feed", "config"],
+        ids=["loopback", "private", "cgnat", "file", "404", "not-a-feed", "config", "refused", "tls"],
     )
     def test_hints_name_the_fix(self, exc: Exception, expected: str) -> None:
         """Each expected failure with a known fix gets a hint naming it."""
@@ -53,3 +67,19 @@ class TestReason:
     def test_only_the_first_line_is_kept(self) -> None:
         """A multi-line message is cut to its first line."""
         assert "first" == explain.reason(ParseError("first\nsecond"))
+
+
+class TestHostPort:
+    @pytest.mark.parametrize(
+        ("url", "expected"),
+        [
+            ("http://127.0.0.1:9/feed.xml", "127.0.0.1:9"),
+            ("https://news.example/feed", "news.example:443"),
+            ("http://news.example/feed", "news.example:80"),
+            ("http://[::1]:8080/", "[::1]:8080"),
+            ("http://news.example:99999/", "news.example:80"),
+        ],
+    )
+    def test_a_connection_failure_names_host_and_port(self, url: str, expected: str) -> None:
+        """The address a refused connection names: its port written, or the scheme's default."""
+        assert expected == host_port(url)

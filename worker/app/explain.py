@@ -35,6 +35,10 @@ def hint(exc: BaseException) -> str | None:
         return "expected RSS, Atom, JSON Feed, an HTML page or a sitemap"
     if isinstance(exc, FetchConnectionError) and text.startswith("cannot resolve "):
         return "check the host name; this machine's DNS must know it (tests and demos serve 127.0.0.1)"
+    if isinstance(exc, FetchConnectionError) and text.startswith("nothing answers at "):
+        return "is the server running, and listening on that port?"
+    if isinstance(exc, FetchConnectionError) and text.startswith("TLS certificate of "):
+        return "the site's certificate does not verify against this machine's CA store"
     if isinstance(exc, ConfigError):
         return "python -m worker config lists every setting"
     return None

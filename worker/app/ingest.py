@@ -215,6 +215,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     errors = unnamed + _in_given_order(run.errors, specs) + empty
     notes = _in_given_order(run.notes, specs) + skipped
     summary = {k: run.counts.get(k, 0) for k in ("seen", "new", "duplicate", "skipped", "failed")}
+    # `failed` counts articles; a source that could not be read at all is counted apart, so
+    # "failed 0" beside an `error:` line is no contradiction.
+    sources_failed = len(errors)
     if summary["failed"]:
         errors.append(
             f"{summary['failed']} article(s) failed: `python -m worker dead list` says why, "
@@ -222,11 +225,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
     if args.json:
         figures = {"out": str(settings.out_dir), "jobs": args.jobs, "elapsed_s": round(elapsed_s, 3)}
-        print(json.dumps({**summary, "errors": errors, "notes": notes, **figures}))
+        print(
+            json.dumps(
+                {**summary, "sources_failed": sources_failed, "errors": errors, "notes": notes, **figures}
+            )
+        )
     else:
+        sources = (
+            f"; sources failed {sources_failed} of {len(specs) + len(unnamed)}" if sources_failed else ""
+        )
         print(
             f"seen {summary['seen']}, new {summary['new']}, duplicate {summary['duplicate']}, "
-            f"skipped {summary['skipped']}, failed {summary['failed']} "
+            f"skipped {summary['skipped']}, failed {summary['failed']}{sources} "
             f"in {elapsed_s:.1f}s -> {settings.out_dir}"
         )
     for line in notes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import mimetypes
+import ssl
 import time
 import zlib
 from collections.abc import Iterator
@@ -110,11 +111,33 @@ def _translated(url: str, deadline: float) -> Iterator[None]:
         raise FetchTimeout(f"{which}: {exc or type(exc).__name__}", url=url) from exc
     except NameNotResolved as exc:
         raise FetchConnectionError(str(exc), url=url) from exc
+    except ConnectionRefusedError as exc:
+        # `[Errno 111] Connection refused` names neither the address nor what it means.
+        raise FetchConnectionError(
+            f"nothing answers at {host_port(url)} (connection refused)", url=url
+        ) from exc
+    except ConnectionResetError as exc:
+        raise FetchConnectionError(f"{host_port(url)} reset the connection", url=url) from exc
+    except ssl.SSLCertVerificationError as exc:
+        why = exc.verify_message or exc.reason or "verification failed"
+        raise FetchConnectionError(f"TLS certificate of {host_port(url)} refused ({why})", url=url) from exc
     except (OSError, http.client.HTTPException) as exc:
         # OSError covers refused, reset and TLS (certificate) failures.
         raise FetchConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
     except (zlib.error, brotli.error) as exc:
         raise ParseError(f"corrupt content-encoding: {exc}", url=url) from exc
+
+
+def host_port(url: str) -> str:
+    """Return `host:port` of `url`, the port its scheme's default when none is written."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = parts.hostname or "?"
+    host = f"[{host}]" if ":" in host else host
+    return f"{host}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def is_gzip_file(mime: str | None, url: str) -> bool:
