@@ -79,7 +79,6 @@ STAGES: tuple[tuple[str, str, str], ...] = (
     ("worker.process.pipeline", "Pipeline._remove_learned_chrome", "chrome"),
     ("worker.process.pipeline", "Pipeline._enrich", "enrich"),
     ("worker.process.pipeline", "ner_docs", "ner"),
-    ("worker.process.pipeline", "extract_entities", "ner"),
     ("worker.process.pipeline", "entities_from_doc", "entities"),
     ("worker.process.pipeline", "extract_keywords", "keywords"),
     ("worker.process.pipeline", "detect_language", "language"),

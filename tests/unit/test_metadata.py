@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from worker.process.clean.bylines import name_key, sort_names, split_names, strip_prefix
+from worker.process.clean.bylines import name_key, shown_names, sort_names, split_names, strip_prefix
 from worker.process.clean.headline import strip_site
 from worker.process.clean.html import captured_url, clean_html, load_html
 from worker.process.clean.metadata import Hints, Image, resolve
@@ -408,6 +408,28 @@ class TestAuthors:
     def test_prefix_alone_is_no_name(self):
         """A byline word with nothing after it leaves nothing."""
         assert "" == strip_prefix("By")
+
+
+class TestShownNames:
+    @pytest.mark.parametrize(
+        ("body", "shown"),
+        [
+            ('<p class="byline">By Jane Doe</p>', ["Jane Doe"]),
+            ('<p class="byline">By <b>Jane</b> Doe</p>', ["Jane Doe"]),
+            ('<p class="byline">By JANE  DOE</p>', ["Jane Doe"]),
+            ('<div hidden><p>Jane Doe</p></div>', []),
+            ('<div class="related-stories"><a href="/x">A story by Jane Doe</a></div>', []),
+            ('<div style="display: none">Jane Doe</div><p class="byline">Jane Doe</p>', ["Jane Doe"]),
+            ("<script>var author = 'Jane Doe';</script>", []),
+            ("<ul><li>Editor</li><!-- note -->Jane Doe</ul>", ["Jane Doe"]),
+        ],
+        ids=["byline", "split", "case", "hidden", "teaser", "hidden-and-shown", "script", "after-comment"],
+    )
+    def test_a_name_counts_where_a_reader_sees_it(self, body: str, shown: list[str]) -> None:
+        """A name is shown by a text outside scripts, hidden markup and blocks about other stories."""
+        tree = load_html(page(body=body))
+
+        assert shown == shown_names(tree, ["Jane Doe"])
 
 
 class TestDates:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -361,7 +361,6 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
         return names
     text = etree.tostring(body, method="text", encoding="unicode", with_tail=False)
     hidden = " ".join(e.text or "" for e in body.iter(*_UNSHOWN_TAGS))
-    pieces: list[tuple[str, Any]] | None = None
     shown = []
     for name in names:
         words = name.split()
@@ -370,25 +369,36 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
         pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
         if len(pattern.findall(text)) <= len(pattern.findall(hidden)):
             continue
-        pieces = _text_pieces(body) if pieces is None else pieces
-        holders = [owner for piece, owner in pieces if pattern.search(piece)]
-        # A name split across elements ("<b>Jane</b> Doe") is taken as the whole text shows it.
-        if not holders or any(not _hidden(h, other_stories=True) for h in holders):
+        if _shown_where_held(body, pattern):
             shown.append(name)
     return shown
 
 
-def _text_pieces(body: Any) -> list[tuple[str, Any]]:
-    """Return the texts of `body` outside scripts and styles, each with the element it belongs to."""
-    pieces: list[tuple[str, Any]] = []
-    # XPath's text nodes come back as strings that know their element, without a visit of each.
-    for piece in body.xpath(".//text()"):
-        parent = piece.getparent()
-        if piece.is_tail:
-            pieces.append((piece, parent.getparent()))
-        elif parent.tag not in _UNSHOWN_TAGS:
-            pieces.append((piece, parent))
-    return pieces
+def _shown_where_held(body: Any, pattern: re.Pattern[str]) -> bool:
+    """
+    Tell whether a text of `body` holding `pattern` belongs to an element a reader sees, or none holds it.
+
+    A name split across elements ("<b>Jane</b> Doe") is in no one text: the
+    whole text shows it, and it is taken.  The scan stops at the first shown
+    holder, most often the byline near the top of the page.
+    """
+    held = False
+    for piece, owner in _text_pieces(body):
+        if pattern.search(piece):
+            if not _hidden(owner, other_stories=True):
+                return True
+            held = True
+    return not held
+
+
+def _text_pieces(body: Any) -> Iterator[tuple[str, Any]]:
+    """Yield the texts of `body` outside scripts and styles, each with the element it belongs to."""
+    for element in body.iter():
+        if element.text and isinstance(element.tag, str) and element.tag not in _UNSHOWN_TAGS:
+            yield element.text, element
+        # A tail is text of the parent's, after the element (a comment's too).
+        if element.tail and element is not body:
+            yield element.tail, element.getparent()
 
 
 # Lower-case words of a byline that is no sentence: joiners and byline words ("by … and …, on …").
