@@ -417,7 +417,7 @@ class TestShownNames:
             ('<p class="byline">By Jane Doe</p>', ["Jane Doe"]),
             ('<p class="byline">By <b>Jane</b> Doe</p>', ["Jane Doe"]),
             ('<p class="byline">By JANE  DOE</p>', ["Jane Doe"]),
-            ('<div hidden><p>Jane Doe</p></div>', []),
+            ("<div hidden><p>Jane Doe</p></div>", []),
             ('<div class="related-stories"><a href="/x">A story by Jane Doe</a></div>', []),
             ('<div style="display: none">Jane Doe</div><p class="byline">Jane Doe</p>', ["Jane Doe"]),
             ("<script>var author = 'Jane Doe';</script>", []),
