@@ -453,6 +453,22 @@ def start_service(
         w.stop()
 
 
+def jsonl_ids(out: Path, *, whole_lines: bool = False) -> list[str]:
+    """
+    Return the id of every JSONL line under `out`, in file order.
+
+    `whole_lines` leaves out a last line without its newline: a line a running writer is
+    appending.  Without it such a line fails to parse, as it should once every writer is done.
+    """
+    ids = []
+    for f in sorted(out.glob("*.jsonl")):
+        text = f.read_text("utf-8")
+        if whole_lines:
+            text = text[: text.rfind("\n") + 1]
+        ids.extend(json.loads(line)["id"] for line in text.splitlines())
+    return ids
+
+
 def wait_for(predicate: Callable[[], bool], *, timeout: float = 120, interval: float = 0.2) -> bool:
     """Poll `predicate` until it is true or `timeout` passes; return its last value."""
     deadline = time.monotonic() + timeout

@@ -201,6 +201,15 @@ class TestChromeAndScheduler:
         assert [frozenset(), frozenset(), {"footer"}, {"footer"}] == results
         assert frozenset() == store.learn_chrome("other-site", ["footer"], 3)
 
+    def test_a_long_page_learns_every_line_it_repeats(self, store: StateStore) -> None:
+        """900 lines seen twice are all learned at once, however the store reads their counts back."""
+        lines = [f"line{i}" for i in range(900)]
+
+        first = store.learn_chrome("site", lines, 2)
+        second = store.learn_chrome("site", lines, 2)
+
+        assert (frozenset(), frozenset(lines)) == (first, second)
+
     def test_due_sources_are_claimed_once(self, store: StateStore) -> None:
         """A due source is leased by one claim; a second claim finds nothing until the lease ends."""
         now = 1000.0

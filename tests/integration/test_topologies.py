@@ -15,7 +15,6 @@ this module alone.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import redis
 from redis.cluster import RedisCluster
 
 from tests.conftest import SEED
-from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, in_flight, wait_for
+from tests.integration.conftest import CLI, RabbitVhost, WorkerProcess, in_flight, jsonl_ids, wait_for
 from tests.integration.httpserver import HTTPTestServer
 from tests.integration.test_faults import idle, write_archive
 from tests.integration.test_faults import progress as redis_progress
@@ -49,16 +48,6 @@ QUICK = {
     "INGEST_HOST_RATE": "50",
 }
 TOPOLOGIES = ["embedded", "redis", "rabbitmq-cluster"]
-
-
-def jsonl_ids(out: Path) -> list[str]:
-    """Return the ids of the whole lines of the JSONL files under `out` (a line being written is not read)."""
-    ids = []
-    for f in sorted(out.glob("*.jsonl")):
-        text = f.read_text("utf-8")
-        for line in text[: text.rfind("\n") + 1].splitlines():
-            ids.append(json.loads(line)["id"])
-    return ids
 
 
 def frozen_holding(workers: list[WorkerProcess], topology: Topology) -> bool:
@@ -85,7 +74,11 @@ class Topology:
 
     def emitted(self) -> int:
         """Return how many records have been emitted (stream entries, or JSONL lines when embedded)."""
-        return int(self.stream.xlen("articles")) if self.stream is not None else len(jsonl_ids(self.out))
+        return (
+            int(self.stream.xlen("articles"))
+            if self.stream is not None
+            else len(jsonl_ids(self.out, whole_lines=True))
+        )
 
     def stream_ids(self) -> list[str] | None:
         """Return the `id` of every stream entry, or None when the topology has no stream."""

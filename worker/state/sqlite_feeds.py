@@ -21,6 +21,8 @@ _PUT_DUE = (
     "INSERT INTO due (url, next_at) VALUES (?, ?) ON CONFLICT (url) DO UPDATE SET next_at = excluded.next_at"
 )
 _FEED_ID = "SELECT id FROM entry_feeds WHERE feed = ?"
+# Fingerprints read back in one `IN (…)` list at most (SQLite allows 32,766 variables a statement).
+_IN_CHUNK = 500
 
 
 def digest_of(key: str) -> int:
@@ -220,16 +222,22 @@ class FeedTables:
     def learn_chrome(self, source: str, fingerprints: list[str], min_count: int) -> frozenset[str]:
         learned: set[str] = set()
         expires = time.time() + self.retention_s
+        fps = list(dict.fromkeys(fingerprints))
         with self._tx() as db:
-            for fp in dict.fromkeys(fingerprints):
-                db.execute(
-                    "INSERT INTO chrome (source, fp, n, expires) VALUES (?, ?, 1, ?) "
-                    "ON CONFLICT (source, fp) DO UPDATE SET n = n + 1, expires = excluded.expires",
-                    (source, fp, expires),
+            # One statement for all the page's lines, then their counts read back in a few: the write
+            # lock every process shares is held for a handful of statements, not two a line.
+            db.executemany(
+                "INSERT INTO chrome (source, fp, n, expires) VALUES (?, ?, 1, ?) "
+                "ON CONFLICT (source, fp) DO UPDATE SET n = n + 1, expires = excluded.expires",
+                [(source, fp, expires) for fp in fps],
+            )
+            for at in range(0, len(fps), _IN_CHUNK):
+                chunk = fps[at : at + _IN_CHUNK]
+                rows = db.execute(
+                    f"SELECT fp, n FROM chrome WHERE source = ? AND fp IN ({','.join('?' * len(chunk))})",
+                    (source, *chunk),
                 )
-                (n,) = db.execute("SELECT n FROM chrome WHERE source = ? AND fp = ?", (source, fp)).fetchone()
-                if n >= min_count:
-                    learned.add(fp)
+                learned.update(str(fp) for fp, n in rows if n >= min_count)
             (count,) = db.execute("SELECT COUNT(*) FROM chrome WHERE source = ?", (source,)).fetchone()
             if count > CHROME_MAX_LINES:
                 # As lua/learn_chrome.lua: forget what is not learned, or all when the learned fill half.
