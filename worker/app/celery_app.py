@@ -308,21 +308,15 @@ def _before_pool(**_: Any) -> None:
     Create the state and metrics folders, and import the NLP stack, before forking.
 
     Imported once in the parent, the pipeline's modules are shared by every
-    pool child.  Then everything alive is frozen out of the garbage
-    collector's reach (`gc.freeze`, as the gc docs advise before a fork): a
-    full collection no longer walks them (in `bench/scheduler_bench.py` that
-    took a dispatch tick's p99 from about 70 to under 40 ms), and never
-    writes to the shared pages, so they stay shared.
+    pool child; then everything alive is frozen out of the garbage
+    collector's reach (`runtime.freeze_heap`).
     """
-    import gc
-
     import worker.process.pipeline  # noqa: F401
 
     install()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     metrics.prepare(settings)
-    gc.collect()
-    gc.freeze()
+    runtime.freeze_heap()
 
 
 def _warn_on_eviction_policy() -> None:

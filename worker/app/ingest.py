@@ -187,6 +187,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     # nothing to read (every argument refused) loads nothing.
     if tasks:
         runtime.get().pipeline.warm()
+        runtime.freeze_heap()
     started = time.monotonic()
     if args.jobs > 1:
         run = Drained()

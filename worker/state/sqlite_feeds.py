@@ -233,8 +233,9 @@ class FeedTables:
             )
             for at in range(0, len(fps), _IN_CHUNK):
                 chunk = fps[at : at + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))  # placeholders only: the values are bound
                 rows = db.execute(
-                    f"SELECT fp, n FROM chrome WHERE source = ? AND fp IN ({','.join('?' * len(chunk))})",
+                    f"SELECT fp, n FROM chrome WHERE source = ? AND fp IN ({marks})",  # noqa: S608
                     (source, *chunk),
                 )
                 learned.update(str(fp) for fp, n in rows if n >= min_count)
