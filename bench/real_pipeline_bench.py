@@ -21,7 +21,9 @@ logging).  Right after each round the bare libraries run on the same pages
 and texts: trafilatura with the options `clean_html` passes, spaCy NER on the
 full text of the English records (the configured model, NER only), py3langid
 on what `detect_language` reads, and YAKE when it is the configured keyword
-method.  `x bare` is the pipeline's CPU per article over their sum.
+method.  A first, warm-up round is reported apart; each measured round's
+baseline is the mean of the bare runs just before and just after it
+(`bracketed`).  `x bare` is the pipeline's CPU per article over their sum.
 
 Then `python -m worker ingest FEED --jobs N` runs as a subprocess for N = 1
 and N = the number of cores, each on fresh state: the wall rate counts from
@@ -588,6 +590,24 @@ def cleaning_breakdown(base: str, pages: list[dict[str, str]]) -> dict[str, Any]
 # -- main ----------------------------------------------------------------------------------------
 
 
+def bracketed(cpu_ms: float, before: dict[str, float], after: dict[str, float]) -> dict[str, Any]:
+    """
+    Return a round's baseline, the mean of the bare runs just before and just after it, and its ratios.
+
+    This machine's speed drifts by several per cent within a minute; a baseline
+    measured on one side of the round only carries that drift into the ratio,
+    the mean of both sides cancels a steady one.  The ratio to the run after
+    alone (how earlier stops measured) is given beside it.
+    """
+    bare = {k: round((before[k] + after[k]) / 2, 2) for k in after}
+    return {
+        "bare_ms_per_article": bare,
+        "bare_before_and_after_sum": [before["sum"], after["sum"]],
+        "ratio_to_bare": round(cpu_ms / bare["sum"], 3),
+        "ratio_to_bare_after": round(cpu_ms / after["sum"], 3),
+    }
+
+
 def median_round(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
     """Return the round with the median `key`."""
     ordered = sorted(rounds, key=lambda r: r[key])
@@ -634,22 +654,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pages_file = work / "pages.json"
         pages_file.write_text(json.dumps(pages), "utf-8")
         with server_child(Path(__file__).resolve(), "--serve", str(pages_file)) as base:
-            rounds = []
-            for r in range(0 if args.skip_in_process else args.rounds):
+            rounds: list[dict[str, Any]] = []
+            bare_runs: list[dict[str, float]] = []
+            # A first round warms the process up (its heap grows to its working size) and gives
+            # the texts the bare libraries read before the first measured round; then each
+            # measured round is bracketed by bare runs, the one before it and the one after.
+            for r in range(0 if args.skip_in_process else args.rounds + 1):
                 figures = one_round(base, work / f"round-{r}")
                 recs = figures.pop("records")
-                figures["bare_ms_per_article"] = bare_libraries(base, measured, recs)
+                bare_runs.append(bare_libraries(base, measured, recs))
+                if r == 0:
+                    result["warm_up_round"] = {
+                        "cpu_ms_per_article": figures["cpu_ms_per_article"],
+                        "ratio_to_bare_after": round(figures["cpu_ms_per_article"] / bare_runs[0]["sum"], 3),
+                        "memory_after": figures["memory_after"],
+                    }
+                    continue
+                figures.update(bracketed(figures["cpu_ms_per_article"], bare_runs[-2], bare_runs[-1]))
                 figures["bare_spacy_ner_batch_16_ms"] = ner_batch_16(recs)
-                figures["ratio_to_bare"] = round(
-                    figures["cpu_ms_per_article"] / figures["bare_ms_per_article"]["sum"], 3
-                )
                 figures["languages"] = dict(Counter(r.get("language") for r in recs))
                 rounds.append(figures)
             if rounds:
                 result["in_process"] = {
                     **median_round(rounds, "ratio_to_bare"),
                     "ratio_every_round": [r["ratio_to_bare"] for r in rounds],
+                    "ratio_to_bare_after_every_round": [r["ratio_to_bare_after"] for r in rounds],
                     "cpu_ms_every_round": [r["cpu_ms_per_article"] for r in rounds],
+                    "bare_sum_every_run": [b["sum"] for b in bare_runs],
                     "memory_after_every_round": [r["memory_after"] for r in rounds],
                 }
             if not args.skip_jobs:
