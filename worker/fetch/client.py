@@ -122,7 +122,7 @@ def _translated(url: str, deadline: float) -> Iterator[None]:
         why = exc.verify_message or exc.reason or "verification failed"
         raise FetchConnectionError(f"TLS certificate of {host_port(url)} refused ({why})", url=url) from exc
     except (OSError, http.client.HTTPException) as exc:
-        # OSError covers refused, reset and TLS (certificate) failures.
+        # The other OSErrors: unreachable networks, TLS failures other than the certificate, and the like.
         raise FetchConnectionError(f"{type(exc).__name__}: {exc}", url=url) from exc
     except (zlib.error, brotli.error) as exc:
         raise ParseError(f"corrupt content-encoding: {exc}", url=url) from exc
