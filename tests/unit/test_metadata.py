@@ -196,6 +196,38 @@ class TestTitle:
 
         assert "Ferry line approved" == run(html).title
 
+    @pytest.mark.parametrize("wrapper", ["container_wrap sidebar_right", "layout has-sidebar"])
+    def test_headline_in_the_column_beside_a_sidebar(self, wrapper):
+        """
+        A theme classing the article's column after its sidebar does not make the headline chrome.
+
+        Else the breadcrumb in a title container ("You are here: Home / News / Headline") won.
+        """
+        crumbs = (
+            '<div class="title_container"><div class="breadcrumb"><span>You are here:</span> '
+            '<a href="/">Home</a> / <a href="/news/">News</a> / <span>Ferry line approved</span></div></div>'
+        )
+        paragraphs = "".join(f"<p>The council met for the {n} time on Thursday.</p>" for n in range(4))
+        html = (
+            f"<html><head>{meta('og:title', 'Ferry line approved')}</head><body>{crumbs}"
+            f'<div class="{wrapper}"><main><h1 class="entry-title">Ferry line approved</h1>'
+            f"{paragraphs}</main>"
+            '<aside class="sidebar"><p>Most read</p></aside></div></body></html>'
+        )
+
+        assert "Ferry line approved" == run(html).title
+
+    def test_a_breadcrumb_h1_stays_chrome(self):
+        """An `h1` inside a breadcrumb is chrome even when its page has few paragraphs."""
+        html = (
+            f"<html><head>{meta('og:title', 'Ferry line approved')}</head><body>"
+            '<div class="breadcrumb"><h1>News / Ferry line approved</h1></div>'
+            "<article><h2 class='headline'>Ferry line approved</h2><p>The council met.</p></article>"
+            "</body></html>"
+        )
+
+        assert "Ferry line approved" == run(html).title
+
 
 class TestAuthors:
     @pytest.mark.parametrize(
@@ -395,6 +427,46 @@ class TestAuthors:
 
         assert () == run(page(body=caption)).authors
 
+    @pytest.mark.parametrize(
+        ("raw", "persons", "organisations"),
+        [
+            (["Adam Aaronson PhillyVoice Staff"], ("Adam Aaronson",), ("PhillyVoice Staff",)),
+            (["Harbour Gazette Staff"], (), ("Harbour Gazette Staff",)),
+            (["Jane Doe - Harbour Gazette"], (), ("Jane Doe - Harbour Gazette",)),
+            (["Лурер Гайастан Harbour Gazette"], ("Лурер Гайастан",), ("Harbour Gazette",)),
+            (["أخبار اليوم Harbour Gazette"], (), ("أخبار اليوم Harbour Gazette",)),
+        ],
+        ids=["name-then-site", "site-staff-alone", "name-dash-site", "cased-script", "caseless-script"],
+    )
+    def test_a_byline_printing_the_outlet_after_the_name(self, raw, persons, organisations):
+        """ "Name Site Staff" gives the person and the outlet; only the site's own name splits one off."""
+        found = sort_names(raw, ["PhillyVoice", "Harbour Gazette"])
+
+        assert (persons, organisations) == (found.persons, found.organisations)
+
+    def test_contributor_link_in_a_byline(self):
+        """A byline linking to `/staff-contributors/<name>/` gives the linked name, not the whole line."""
+        byline = (
+            '<div class="article-byline"><span class="by">By</span> '
+            '<a class="name" href="/staff-contributors/adam-aaronson/">Adam Aaronson</a><br>'
+            '<span class="staff">Harbour Gazette Staff</span></div>'
+        )
+
+        assert ("Adam Aaronson",) == run(page(body=byline)).authors
+
+    @pytest.mark.parametrize(
+        "byline",
+        [
+            '<p><em>Written by: <a href="https://elsewhere.example/story">Julie Mollins</a> </em></p>',
+            "<p><strong>Written by:</strong> Julie Mollins</p>",
+            "<h5>Autor: </h5>Julie Mollins",
+        ],
+        ids=["name-in-a-link-inside-the-label", "name-after-the-label-element", "name-after-a-heading"],
+    )
+    def test_name_after_a_byline_label(self, byline):
+        """The name after a label ("Written by:", "Autor:") is the author, wherever the markup puts it."""
+        assert ("Julie Mollins",) == run(page(body=byline)).authors
+
     def test_feed_authors_when_the_page_names_none(self):
         """The feed entry's authors are used when the page names nobody."""
         found = run(page(), hints=Hints(authors=("Jane Doe",)))
@@ -562,6 +634,38 @@ class TestDates:
         head = meta("date", "11/01/2023 12:43:42", "name")
 
         assert expected == run(page(head, shown, lang=lang)).published
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Ein Vorspann.\n\n29.11.2022 – Mehrfach hatte die Branche gewarnt.", "2022-11-29"),
+            ("Strompreisbremse – Erlösabschöpfung: Bund drosselt\n\nDie Branche protestiert.", "2022-12-02"),
+            ("A. \n\nB.\n\nC.\n\n29.11.2022 – too far into the text.", "2022-12-02"),
+            ("Aktualisiert 29.11.2022 – Die Branche protestiert.", "2022-12-02"),
+        ],
+        ids=["date-opens-a-paragraph", "dash-without-a-date", "fourth-paragraph", "update-line"],
+    )
+    def test_date_opening_the_text_beats_a_search_of_the_page(self, text, expected):
+        """Without a stated date, a date opening one of the text's first three paragraphs comes next."""
+        found = run(page(lang="de"), found={"date": "2022-12-02", "text": text})
+
+        assert expected == found.published
+
+    @pytest.mark.parametrize(
+        ("above", "expected"),
+        [
+            ("<div>Feb 14, 2016 10:47 AM EST</div>", "2016-02-14T10:47:00-05:00"),
+            ("<div>Mar 2, 2016 10:47 AM EST</div>", "2016-02-14"),
+            ("<div>Feb 14, 2016</div>", "2016-02-14"),
+        ],
+        ids=["same-day-with-time", "other-day-ignored", "no-time-adds-nothing"],
+    )
+    def test_stated_bare_day_takes_the_time_shown_above_the_headline(self, above, expected):
+        """A date line printed over the headline refines a stated bare day it agrees with."""
+        head = meta("article:published_time", "2016-02-14")
+        html = page(head, f"{above}<h1>CVS Health opens new pharmacy concept</h1>", lang="en-US")
+
+        assert expected == run(html).published
 
     @pytest.mark.parametrize(
         "body",

@@ -50,7 +50,8 @@ _WORD_PREFIX_RE = re.compile(
 # Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:".
 _LABEL_PREFIX_RE = re.compile(
     r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
-    r"|interview|reportage|bericht|reporter|reporting|writer|escrito por|kirjoittaja"
+    r"|interview|reportage|bericht|reporter|reporting|writer|(?:written|words|reported) by|escrito por"
+    r"|kirjoittaja"
     r"|记者|作者|حوار|بقلم|كتب)\s*[:：]\s*|^(?:记者|作者)\s*",
     re.IGNORECASE,
 )
@@ -124,7 +125,7 @@ _CHROME_RE = re.compile(
 )
 _AUTHOR_PATH_RE = re.compile(
     r"/(?:authors?|autor(?:en|es|in)?|auteurs?|autore|journalist(?:en|s)?|redakteur(?:e|in)?|reporters?"
-    r"|newsteam|staff|writers?|profil(?:e)?)/[^/?#]+",
+    r"|newsteam|staff|(?:staff-)?contributors?|writers?|profil(?:e)?)/[^/?#]+",
     re.IGNORECASE,
 )
 
@@ -248,6 +249,32 @@ def _tidy(name: str) -> str:
     return _title_case(name) if name.isupper() and len(name) > 3 else name
 
 
+def _person_then_site(name: str, site_names: list[str]) -> list[str]:
+    """
+    Split "Jane Doe SiteName Staff" (a byline printing the outlet after the name, no comma) in two.
+
+    Only where the words after a person's name start with one of the site's own
+    names: "Washington Post Staff" is an organisation and stays whole.
+    """
+    words = name.split()
+    for k in range(2, len(words)):
+        # "Name - Site" is the pattern of an outlet's own name and tagline: the site must follow the name.
+        if not words[k][:1].isalnum():
+            continue
+        rest = name_key(" ".join(words[k:])).replace(" ", "")
+        if not any(
+            len(key) >= 4 and rest.startswith(key)
+            for key in (name_key(site).replace(" ", "") for site in site_names)
+        ):
+            continue
+        head = " ".join(words[:k])
+        # In a script without case nothing tells a name's words from an outlet's.
+        cased = any(c.isupper() for c in head)
+        if cased and _looks_like_person(head) and not is_organisation(head, site_names):
+            return [head, " ".join(words[k:])]
+    return [name]
+
+
 def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Authors:
     """
     Turn raw author strings into persons and organisations, variants merged, persons capped.
@@ -262,6 +289,7 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
         if _URL_RE.search(raw):
             continue
         parts = [_tidy(p) for p in split_names(clean_value(raw))]
+        parts = [q for p in parts for q in _person_then_site(p, sites)]
         found_orgs = [p for p in parts if is_organisation(p, sites)]
         people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]
         # "Jane Doe, London, John Roe", "site.de, Frankfurt, Germany": beside full names or an
@@ -476,7 +504,11 @@ def labelled_authors(tree: Any) -> list[str]:
             continue
         rest = _LABEL_PREFIX_RE.sub("", text, count=1).strip()
         if not rest and getattr(node, "is_text", False):
-            rest = " ".join((element.tail or "").split())
+            # The name in the label's element after it (`<em>Written by: <a>Jane Doe</a></em>`),
+            # else right after the element (`<h5>Autor: </h5>Peter Maahn`).
+            whole = " ".join("".join(element.itertext()).split())
+            rest = whole[len(text) :].strip() if whole.startswith(text) else ""
+            rest = rest or " ".join((element.tail or "").split())
         if rest and len(rest) <= 100:
             return [rest]
     return []

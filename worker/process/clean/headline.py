@@ -119,11 +119,24 @@ def _in_chrome(element: Any) -> bool:
     for node in (element, *element.iterancestors()):
         if node.tag in {"body", "html"}:
             break
-        if node.tag in {"nav", "footer", "aside"} or _CHROME_CONTEXT_RE.search(_classes(node)):
+        if node.tag in {"nav", "footer", "aside"}:
+            return True
+        if _CHROME_CONTEXT_RE.search(_classes(node)) and not _holds_page(node):
             return True
         if node.tag == "header" and node.get("role") == "banner":
             return True
     return _hidden(element)
+
+
+def _holds_page(node: Any) -> bool:
+    """
+    Tell a layout wrapper from chrome: it holds at least half of the page's paragraphs (three or more).
+
+    Themes class the column beside a sidebar after it (`container sidebar_right`,
+    `has-sidebar`); the sidebar itself, a breadcrumb or a teaser block holds few.
+    """
+    inside = int(node.xpath("count(.//p)"))
+    return inside >= 3 and 2 * inside >= int(node.xpath("count(//p)"))
 
 
 def site_names(data: PageData, url: str) -> list[str]:

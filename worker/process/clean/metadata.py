@@ -191,6 +191,7 @@ def resolve(
         now=now,
         feed=hints.published,
         heuristic=_str(found.get("date")),
+        text=str(found.get("text") or ""),
         dayfirst=_dayfirst(tree),
     )
     section = resolve_section(data)

@@ -10,9 +10,10 @@ Precedence, as rules rather than per-site tables:
    without, then a day), as long as it falls within a day of the first one;
    a heuristic date is used only when nothing explicit exists: it never
    overrides an explicit value.  Of the heuristics, the date line the page
-   shows under its headline comes first, then trafilatura's search of the
-   whole page, then the URL.  The headline's date line with a time also
-   refines a stated bare day it agrees with.
+   shows under its headline comes first, then a date opening the text's
+   first paragraphs, then trafilatura's search of the whole page, then the
+   URL.  The headline's date line with a time (or one just above the
+   headline) also refines a stated bare day it agrees with.
 3. A time without offset takes the offset the page states in its other
    timestamps; without one it stays naive and the source's zone applies later.
 4. A time stated in UTC is shown in the page's own offset when the page gives
@@ -22,6 +23,7 @@ Precedence, as rules rather than per-site tables:
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -87,6 +89,10 @@ _OTHER_CLOCKS_RE = re.compile(r"related|teaser|comment|recommend|popular|trendin
 _HEADLINE_TEXTS = 40
 _BODY_TEXT_LEN = 200
 _TEASER_WORDS = 5
+# A date opening a paragraph of the text, before a dash; looked for in the first few paragraphs.
+_OPENING_DATE_RE = re.compile(r"^([^–—]{6,40}?)\s+[–—-]\s+\S")
+_TEXT_PARAGRAPHS = 3
+_ABOVE_HEADLINE_TEXTS = 4
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _UPDATE_WORD_RE = re.compile(
     r"\b(?:updated?|aktualisiert|actualizad[oa]|atualizad[oa]|mis à jour|modifi[ée]|geändert|stand)\b", re.I
@@ -215,8 +221,7 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
     which knows the main news languages), up to the body's first paragraph or
     a link to another story; lines labelled as updates are passed over.
     """
-    # The headline: the first `h1` of a few words (a site's logo is one word).
-    headline = next((h for h in tree.xpath("//body//h1") if len(h.text_content().split()) >= 3), None)
+    headline = _headline(tree)
     if headline is None:
         return None
     after = headline.xpath(
@@ -235,15 +240,69 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
             continue
         if len(text) > 80 or not _YEAR_RE.search(text) or _UPDATE_WORD_RE.search(text):
             continue
-        order = "DMY" if dayfirst else "MDY"
-        settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
-        try:
-            when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", _LABEL_RE.sub("", text)), settings=settings)
-        except (ValueError, OverflowError):  # a "date" no calendar has
+        if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
+            return stamp
+    return None
+
+
+def _headline(tree: Any) -> Any:
+    """Return the headline: the first `h1` of a few words (a site's logo is one word), or None."""
+    return next((h for h in tree.xpath("//body//h1") if len(h.text_content().split()) >= 3), None)
+
+
+def above_headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
+    """
+    Return a date with a clock time among the few short texts right above the headline, a heuristic.
+
+    Some pages print the date line over the headline (`Feb 14, 2016 10:47 AM EST`);
+    so do site date bars, so it only refines a stated day it agrees with.
+    """
+    headline = _headline(tree)
+    if headline is None:
+        return None
+    before = headline.xpath(
+        "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
+        f"[position() <= {_ABOVE_HEADLINE_TEXTS}]"
+    )
+    # Nearest first (the node-set comes back in document order).
+    for piece in reversed(before):
+        text = " ".join(piece.split())
+        if len(text) > 80:
+            break
+        if not _YEAR_RE.search(text) or not _TIME_RE.search(text) or _UPDATE_WORD_RE.search(text):
             continue
-        if when is None or not MIN_DATE <= when.replace(tzinfo=when.tzinfo or UTC) <= now + FUTURE_SLACK:
+        if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
+            return stamp
+    return None
+
+
+def _shown_stamp(text: str, now: datetime, *, dayfirst: bool, source: str) -> Stamp | None:
+    """Return the whole date (day, month and year) a short shown text states, in any main news language."""
+    order = "DMY" if dayfirst else "MDY"
+    settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
+    try:
+        when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", _LABEL_RE.sub("", text)), settings=settings)
+    except (ValueError, OverflowError):  # a "date" no calendar has
+        return None
+    if when is None or not MIN_DATE <= when.replace(tzinfo=when.tzinfo or UTC) <= now + FUTURE_SLACK:
+        return None
+    return Stamp(when, bool(_TIME_RE.search(text)), source)
+
+
+def text_stamp(text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
+    """
+    Return the date opening one of the article text's first paragraphs before a dash, a heuristic.
+
+    Press pages and regional papers start the story with it (`29.11.2022 – Mehrfach …`)
+    instead of printing it under the headline.
+    """
+    lines = (line.strip() for line in text.split("\n") if line.strip())
+    for line in itertools.islice(lines, _TEXT_PARAGRAPHS):
+        match = _OPENING_DATE_RE.match(line)
+        if match is None or not _YEAR_RE.search(match[1]) or _UPDATE_WORD_RE.search(match[1]):
             continue
-        return Stamp(when, bool(_TIME_RE.search(text)), "headline")
+        if stamp := _shown_stamp(match[1], now, dayfirst=dayfirst, source="text"):
+            return stamp
     return None
 
 
@@ -412,6 +471,7 @@ def resolve_dates(
     now: datetime,
     feed: str | None = None,
     heuristic: str | None = None,
+    text: str = "",
     dayfirst: bool = True,
 ) -> Dates:
     """
@@ -424,6 +484,7 @@ def resolve_dates(
         now: the reference time; later dates are rejected.
         feed: the feed entry's publication date, an explicit statement.
         heuristic: a date found by searching the page (trafilatura's), used only without any other.
+        text: the article's text, whose opening date line (`text_stamp`) comes before `heuristic`.
         dayfirst: read ambiguous numeric dates day first (all but US English pages).
     """
     stamps = explicit_stamps(tree, data, now, dayfirst)
@@ -436,6 +497,12 @@ def resolve_dates(
         shown = headline_stamp(tree, now, dayfirst=dayfirst)
         if chosen is None or (shown is not None and shown.has_time and _near(shown, chosen)):
             chosen = shown or chosen
+    if chosen is not None and not chosen.has_time:
+        above = above_headline_stamp(tree, now, dayfirst=dayfirst)
+        if above is not None and _near(above, chosen):
+            chosen = above
+    if chosen is None and text:
+        chosen = text_stamp(text, now, dayfirst=dayfirst)
     if chosen is None and heuristic:
         chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
         # A search that found only a year (a copyright line) reports its 1st of January.
