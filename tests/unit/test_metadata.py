@@ -137,8 +137,29 @@ class TestTitle:
                 "NEWS WEB EASY|子供の法律",
                 "子供の法律",
             ),
+            (
+                '<h2 class="atc-Headline"><span class="atc-HeadlineEmphasis"><span>Nutzerbasierte Abrechnung'
+                '</span><span class="o-VisuallyHidden">: </span></span><span class="atc-HeadlineText">'
+                "Musik-Stars fordern neues Streaming-Modell</span></h2>",
+                "Nutzerbasierte Abrechnung: Musik-Stars fordern neues Streaming-Modell",
+                "Musik-Stars fordern neues Streaming-Modell",
+            ),
+            (
+                '<h1><span class="subtitle">Olympische Spiele in Paris</span> Getränke per Schiff</h1>',
+                "Olympische Spiele in Paris - Getränke per Schiff - Lebensmittelpraxis.de",
+                "Getränke per Schiff",
+            ),
         ],
-        ids=["kicker-span", "roofline", "hidden-separator-h2", "logo-h1", "breadcrumb-h1", "ruby"],
+        ids=[
+            "kicker-span",
+            "roofline",
+            "hidden-separator-h2",
+            "logo-h1",
+            "breadcrumb-h1",
+            "ruby",
+            "hidden-separator-ending-the-kicker",
+            "subtitle-kicker",
+        ],
     )
     def test_headline_shown(self, h1, declared, expected):
         """The h1 (or headline element) shown is the title, without kicker, logo, breadcrumb or ruby."""
@@ -405,6 +426,36 @@ class TestAuthors:
     def test_a_name_shown_only_hidden_or_on_other_stories_is_no_author(self, where):
         """The site's usual author, named in hidden markup or on other stories' teasers, is not this one's."""
         assert () == run(page(ld(JANE_DOE_ARTICLE), where.format("Jane Doe"))).authors
+
+    @pytest.mark.parametrize(
+        "wrapper",
+        [
+            "article container has-related-articles",
+            "node node--type-article node--promoted",
+            "teaser--only-body",
+        ],
+    )
+    def test_a_byline_in_a_wrapper_named_after_what_the_page_has(self, wrapper):
+        """A wrapper holding the article's paragraphs is no block of other stories, whatever its class."""
+        story = "".join(f"<p>The harbour council met for the {n} time.</p>" for n in range(4))
+        teasers = '<div class="related"><p>Other story</p></div>'
+        body = (
+            f'<div class="{wrapper}"><h1>Ferry line approved</h1>'
+            '<div class="author__name">Jane Doe</div>'
+            f"{story}</div>{teasers}"
+        )
+
+        assert ("Jane Doe",) == run(page(ld(JANE_DOE_ARTICLE), body)).authors
+        assert ("Jane Doe",) == run(page(body=body)).authors
+
+    def test_a_field_whose_label_is_hidden_is_shown(self):
+        """Drupal's `field--label-hidden` hides the field's label, not the byline in it."""
+        body = (
+            '<div class="field field--name-field-tag-author field--label-hidden field__item">'
+            '<a href="/autor/jil-schuller">Jil Schuller</a></div>'
+        )
+
+        assert ("Jil Schuller",) == run(page(body=body)).authors
 
     def test_a_name_in_an_opinion_piece_footer_is_shown(self):
         """A "commentary" class marks an opinion piece, not comments; a footer credit is shown."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from worker.process.clean.chrome import in_chrome_markup
+from worker.process.clean.chrome import holds_page, in_chrome_markup
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
 from worker.process.enrich.places import is_place
@@ -342,7 +342,10 @@ def structured_authors(data: PageData) -> tuple[list[str], list[str]]:
 
 
 # Markup that hides an element from readers: `hidden`, `d-none`, `is-hidden`, `visually-hidden`.
-_HIDDEN_CLASS_RE = re.compile(r"(?:^|\s)(?:[\w-]*-)?(?:hidden|hide|d-none|invisible)(?:\s|$)", re.IGNORECASE)
+# (Not Drupal's `field--label-hidden`: a field whose label is hidden, the field itself shown.)
+_HIDDEN_CLASS_RE = re.compile(
+    r"(?:^|\s)(?![\w-]*label-hidden\b)(?:[\w-]*-)?(?:hidden|hide|d-none|invisible)(?:\s|$)", re.IGNORECASE
+)
 _UNSHOWN_TAGS = ("script", "style", "noscript", "template")
 # Blocks about other stories and their readers: a name there is not this article's author.
 # ("commentary" classes an opinion piece; "social-comments" a comment counter beside the byline.)
@@ -367,7 +370,11 @@ def _hidden(element: Any, other_stories: bool = False) -> bool:
         cls = node.get("class") or ""
         if _HIDDEN_CLASS_RE.search(cls) or _DISPLAY_NONE_RE.search(node.get("style") or ""):
             return True
-        if other_stories and _OTHER_STORIES_RE.search(f"{cls} {node.get('id') or ''}"):
+        if (
+            other_stories
+            and _OTHER_STORIES_RE.search(f"{cls} {node.get('id') or ''}")
+            and not holds_page(node)
+        ):
             return True
     return False
 

@@ -420,13 +420,27 @@ def remove_learned(paragraphs: list[str], learned: frozenset[str]) -> list[str]:
 def in_chrome_markup(element: Any, pattern: re.Pattern[str]) -> bool:
     """
     Return whether an lxml element sits in page chrome: inside `nav`, `footer` or `aside`, or
-    inside an element whose class or id matches `pattern` (each reader passes its own words).
+    inside an element whose class or id matches `pattern` (each reader passes its own words)
+    and that is no layout wrapper (`holds_page`).
     """
     for node in (element, *element.iterancestors()):
         if node.tag in {"body", "html"}:
             return False
-        if node.tag in {"aside", "footer", "nav"} or pattern.search(
-            f"{node.get('class') or ''} {node.get('id') or ''}"
-        ):
+        if node.tag in {"aside", "footer", "nav"}:
+            return True
+        if pattern.search(f"{node.get('class') or ''} {node.get('id') or ''}") and not holds_page(node):
             return True
     return False
+
+
+def holds_page(node: Any) -> bool:
+    """
+    Tell a layout wrapper from a block of chrome: it holds half of the page's paragraphs, three or more.
+
+    Themes class the wrappers of the article after what the page has beside it
+    (`container sidebar_right`, `has-sidebar`, `has-related-articles`,
+    `node--promoted`, `teaser--only-body`), in the words that also name sidebars,
+    related stories and promotions; a block of chrome holds few of the paragraphs.
+    """
+    inside = int(node.xpath("count(.//p)"))
+    return inside >= 3 and 2 * inside >= int(node.xpath("count(//p)"))

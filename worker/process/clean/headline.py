@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from worker.process.clean.chrome import holds_page
 from worker.process.clean.structured import PageData, texts
 
 # Separators between a headline and a site name, section or date in declared titles.
@@ -25,11 +26,12 @@ _SEPARATOR_RE = re.compile(r"\s+(?:[|·›»~/:]|-{1,2}|–|—|::)\s+|\s*[|·�
 # Elements inside a headline that are not the headline (kicker, overline, section label).
 _KICKER_CLASS_RE = re.compile(
     r"kicker|overline|dachzeile|roofline|topline|toptitle|top-title|pre-?title|supertitle|eyebrow"
-    r"|sub-?head|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label",
+    r"|sub-?head|sub-?title|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label",
     re.IGNORECASE,
 )
 _HIDDEN_CLASS_RE = re.compile(
-    r"visually-?hidden|sr-only|screen-reader|assistive|hidden|offscreen|a11y|invisible", re.IGNORECASE
+    r"visually-?hidden|sr-only|screen-reader|assistive|(?<!label-)hidden|offscreen|a11y|invisible",
+    re.IGNORECASE,
 )
 # Ancestors (or the element itself) that hold page chrome, never the article's headline.
 _CHROME_CONTEXT_RE = re.compile(
@@ -81,7 +83,8 @@ def headline_text(element: Any) -> str:
     Return the text of a headline element without its kicker, hidden parts and ruby readings.
 
     A kicker is a child element classed as one, or the children before a
-    hidden separator (`<strong>Topic</strong><span class="hidden">:</span> Headline`).
+    hidden separator (`<strong>Topic</strong><span class="hidden">:</span> Headline`),
+    or up to one that ends with it.
     """
     children = [c for c in element if isinstance(c.tag, str)]
     drop: set[int] = set()
@@ -92,6 +95,9 @@ def headline_text(element: Any) -> str:
                 drop.update(range(i))
         elif _KICKER_CLASS_RE.search(child.get("class") or ""):
             drop.add(i)
+        elif i < len(children) - 1 and _ends_with_hidden_separator(child):
+            # `<span>Topic<span class="visually-hidden">: </span></span><span>Headline</span>`
+            drop.update(range(i + 1))
     parts = [element.text or ""]
     for i, child in enumerate(children):
         if i not in drop:
@@ -100,6 +106,16 @@ def headline_text(element: Any) -> str:
     # A separator left between a dropped kicker and the headline (`<span>: </span>`) goes too.
     text = " ".join("".join(parts).split()).strip(" :|·-–—")
     return text or " ".join("".join(element.itertext()).split())
+
+
+def _ends_with_hidden_separator(element: Any) -> bool:
+    """Tell whether an element's last content is a hidden separator of a few characters (`: `)."""
+    last = element[-1] if len(element) else None
+    while last is not None and isinstance(last.tag, str) and not (last.tail or "").strip():
+        if _hidden(last):
+            return 0 < len((last.text or "").strip()) <= 3
+        last = last[-1] if len(last) else None
+    return False
 
 
 def _plain_text(element: Any) -> str:
@@ -121,22 +137,11 @@ def _in_chrome(element: Any) -> bool:
             break
         if node.tag in {"nav", "footer", "aside"}:
             return True
-        if _CHROME_CONTEXT_RE.search(_classes(node)) and not _holds_page(node):
+        if _CHROME_CONTEXT_RE.search(_classes(node)) and not holds_page(node):
             return True
         if node.tag == "header" and node.get("role") == "banner":
             return True
     return _hidden(element)
-
-
-def _holds_page(node: Any) -> bool:
-    """
-    Tell a layout wrapper from chrome: it holds at least half of the page's paragraphs (three or more).
-
-    Themes class the column beside a sidebar after it (`container sidebar_right`,
-    `has-sidebar`); the sidebar itself, a breadcrumb or a teaser block holds few.
-    """
-    inside = int(node.xpath("count(.//p)"))
-    return inside >= 3 and 2 * inside >= int(node.xpath("count(//p)"))
 
 
 def site_names(data: PageData, url: str) -> list[str]:

@@ -65,6 +65,9 @@ _PARSER.set_element_class_lookup(
         entity=lxml_html.HtmlEntity,
     )
 )
+# A kicker before the headline in the text's first line: a few words, then a colon or a dash.
+_MAX_KICKER = 60
+_KICKER_END_RE = re.compile(r"\S\s*(?::|\s[-–—|])\s+$")
 
 
 def load_html(html: str | bytes) -> Any:
@@ -188,11 +191,15 @@ def _choose(first: list[str], anchors: set[str], html: str) -> tuple[list[str], 
 
 
 def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
-    if (
-        paragraphs
-        and title
-        and " ".join(paragraphs[0].split()).casefold() == " ".join(title.split()).casefold()
-    ):
+    """Drop a first paragraph that is the headline, alone or after its kicker (`Topic: Headline`)."""
+    if not paragraphs or not title:
+        return paragraphs
+    first = " ".join(paragraphs[0].split()).casefold()
+    headline = " ".join(title.split()).casefold()
+    if first == headline:
+        return paragraphs[1:]
+    kicker = first.removesuffix(headline)
+    if kicker != first and len(kicker) <= _MAX_KICKER and _KICKER_END_RE.search(kicker):
         return paragraphs[1:]
     return paragraphs
 
