@@ -262,6 +262,32 @@ class TestLead:
         assert text.startswith(STORY[0])
 
 
+class TestHeadlineInText:
+    @pytest.mark.parametrize(
+        ("first", "kept"),
+        [
+            ("Strompreisbremse: Bund drosselt Bioenergie", False),
+            ("Strompreisbremse – Erlösabschöpfung: Bund drosselt Bioenergie", False),
+            ("Bund drosselt Bioenergie", False),
+            ("Wie Strompreisbremse und Bund drosselt Bioenergie", True),
+        ],
+        ids=["kicker-colon", "kicker-dash-colon", "headline-alone", "a-sentence-ending-with-it"],
+    )
+    def test_first_line_of_kicker_and_headline_is_dropped(self, first, kept):
+        """The headline printed again atop the text, alone or after its kicker, is not text; a sentence is."""
+        body = " ".join(["Die Bundesregierung hat am Freitag den Gesetzentwurf beschlossen."] * 6)
+        html = (
+            '<html lang="de"><head><meta property="og:title" content="Bund drosselt Bioenergie"></head>'
+            f"<body><article><h1>Bund drosselt Bioenergie</h1><p>{first}</p><p>{body}</p><p>{body}</p>"
+            "</article></body></html>"
+        )
+
+        found = clean_html(html, "https://energie.example/2022/bund", now=NOW)
+
+        assert "Bund drosselt Bioenergie" == found.title
+        assert kept == found.text.startswith(first)
+
+
 class TestFeedItems:
     CARDS = "".join(
         f'<article class="card"><h3><a href="/n{i}">Teaser {i}</a></h3></article>' for i in range(5)
