@@ -44,6 +44,9 @@ def meta(prop: str, content: str, attr: str = "property") -> str:
     return f'<meta {attr}="{prop}" content="{content}">'
 
 
+DECK = "Der Bund fördert künftig den Ausbau der Waldwege in den Ländern und Gemeinden. " * 3
+
+
 def run(html: str, url: str = URL, hints: Hints | None = None, found: dict | None = None):
     return resolve(load_html(html), url, now=NOW, hints=hints, found=found)
 
@@ -638,6 +641,15 @@ class TestDates:
                 "<h1>IPN, czyli element infrastruktury krytycznej</h1><p>opublikowano: 7 kwietnia 2021</p>",
                 "2021-04-07",
             ),
+            (
+                '<h1>Neue Regeln für die Waldwege</h1><div class="teaser-detail" itemprop="description">'
+                f"<p>{DECK}</p></div><div>12.10.2015, 19:16 Uhr</div>",
+                "2015-10-12T19:16:00",
+            ),
+            (
+                f"<h1>Neue Regeln für die Waldwege</h1><p>{DECK}</p><div>12.10.2015, 19:16 Uhr</div>",
+                "2022-01-25",
+            ),
         ],
         ids=[
             "date-line",
@@ -646,6 +658,8 @@ class TestDates:
             "teaser-ends-the-header",
             "labelled-iso",
             "labelled-polish",
+            "deck-passed",
+            "body-paragraph-ends-the-header",
         ],
     )
     def test_date_under_the_headline_beats_a_search_of_the_page(self, body, expected):

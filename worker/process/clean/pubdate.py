@@ -89,6 +89,11 @@ _OTHER_CLOCKS_RE = re.compile(r"related|teaser|comment|recommend|popular|trendin
 _HEADLINE_TEXTS = 40
 _BODY_TEXT_LEN = 200
 _TEASER_WORDS = 5
+# A headline's deck (standfirst): one long text under it, before its date line, that is not the body.
+_DECK_RE = re.compile(
+    r"deck|standfirst|teaser|intro|summary|description|subtitle|sub-title|abstract|excerpt|chapo|vorspann",
+    re.IGNORECASE,
+)
 # A date opening a paragraph of the text, before a dash; looked for in the first few paragraphs.
 _OPENING_DATE_RE = re.compile(r"^([^–—]{6,40}?)\s+[–—-]\s+\S")
 _TEXT_PARAGRAPHS = 3
@@ -219,7 +224,8 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
     The first short text with a year among the texts after the headline (not
     link texts) that parses as a whole date, day, month and year (dateparser,
     which knows the main news languages), up to the body's first paragraph or
-    a link to another story; lines labelled as updates are passed over.
+    a link to another story; lines labelled as updates are passed over, and so
+    is one long text marked as the headline's deck.
     """
     headline = _headline(tree)
     if headline is None:
@@ -228,11 +234,16 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
         "following::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
         f"[position() <= {_HEADLINE_TEXTS}]"
     )
+    deck_passed = False
     for piece in after:
         text = " ".join(piece.split())
-        if len(text) > _BODY_TEXT_LEN:
-            break
         owner = piece.getparent().getparent() if piece.is_tail else piece.getparent()
+        if len(text) > _BODY_TEXT_LEN:
+            # The deck between the headline and its date line is passed over, once.
+            if not deck_passed and owner is not None and _in_deck(owner):
+                deck_passed = True
+                continue
+            break
         if owner is not None and owner.xpath("ancestor-or-self::a"):
             # An author's link belongs to the header; another story's headline ends it.
             if len(text.split()) >= _TEASER_WORDS:
@@ -243,6 +254,14 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
         if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
             return stamp
     return None
+
+
+def _in_deck(element: Any) -> bool:
+    """Tell whether an element is, or sits within three levels of, one marked as the headline's deck."""
+    for node in itertools.islice((element, *element.iterancestors()), 4):
+        if _DECK_RE.search(f"{node.get('class') or ''} {node.get('itemprop') or ''}"):
+            return True
+    return False
 
 
 def _headline(tree: Any) -> Any:
