@@ -472,6 +472,14 @@ class TestAuthors:
 
         assert ("Hanna Schmidt",) == found.authors
 
+    def test_an_nitf_byline_element(self):
+        """NITF's `<byline>` element, kept in agency copy, is a byline; the agency after the name is not."""
+        body = "<p>Quelle: dpa-AFX</p><byline>Von David Hutzler, dpa</byline>"
+
+        found = run(page(meta("author", "harbour-gazette.example", "name"), body))
+
+        assert ("David Hutzler",) == found.authors
+
     def test_a_caption_in_author_markup_is_no_byline(self):
         """A photo caption inside an element classed "author" reads as a sentence: nobody is taken from it."""
         caption = (

@@ -455,18 +455,21 @@ def visible_authors(tree: Any) -> list[str]:
     Return the names in the first byline shown on the page.
 
     A byline is an element classed or marked as one (`byline`, `author`,
-    `rel=author`, `itemprop=author`) or links to author pages, outside
-    related-story blocks, comments and author bio boxes.
+    `rel=author`, `itemprop=author`, NITF's `<byline>` element) or links to
+    author pages, outside related-story blocks, comments and author bio boxes.
     """
     for element in tree.iter():
         # An element without attributes is neither marked nor a link: most of a page's elements.
-        if not element.attrib or not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
+        if not element.attrib and element.tag != "byline":
+            continue
+        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
             continue
         # Cheap tests first (one regex over class and id, substrings of the address): this runs on
         # every element with attributes.
         marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
         marked = _BYLINE_WORD_RE.search(marks) is not None
         marked = marked or element.get("rel") == "author" or element.get("itemprop") == "author"
+        marked = marked or element.tag == "byline"
         href = element.get("href") if element.tag == "a" else None
         linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)
         linked = linked and bool(_AUTHOR_PATH_RE.search(href or ""))
