@@ -832,6 +832,66 @@ class TestTags:
 
         assert ("Twitter", "U.S. Politics") == run(page(body=f'<div class="article-tags">{box}</div>')).tags
 
+    def test_wordpress_entry_footer_tags_not_its_categories(self):
+        """The tags in a post's own footer count; its `rel="category tag"` links are the section."""
+        item = '<li class="entry-footer__list-item"><a rel="{}" href="/{}/">{}</a></li>'
+        body = (
+            '<footer class="entry-footer"><ul class="entry-footer__list">'
+            + item.format("category tag", "category/news", "News")
+            + "</ul><ul class='entry-footer__list'>"
+            + item.format("tag", "tag/ferries", "Ferries")
+            + item.format("tag", "tag/port", "Port")
+            + "</ul></footer>"
+        )
+
+        assert ("Ferries", "Port") == run(page(body=body)).tags
+
+    def test_a_post_wrapper_naming_its_terms_is_no_tag_box(self):
+        """WordPress prints `topics-umwelt` on the post's wrapper: a photo credit in it is no tag."""
+        body = (
+            '<div class="post-7 post type-post hentry topics-umwelt"><p class="credit">'
+            '<a href="https://commons.example/file/7">Jane Roe</a></p>'
+            '<section class="tagged-with"><a href="/tags/ferries/">Ferries</a>'
+            '<a href="/tags/port/">Port</a></section></div>'
+        )
+
+        assert ("Ferries", "Port") == run(page(body=body)).tags
+
+    def test_a_keyword_bar_in_the_site_menu_is_no_tag_box(self):
+        """A class naming navigation ("nav-keywords") marks the site's trending bar, not a tag box."""
+        bar = '<header><nav class="nav-keywords"><a href="/thema/gamescom">Gamescom</a>'
+        bar += '<a href="/thema/dsgvo">DSGVO</a></nav></header>'
+        box = '<aside class="topics"><a href="/thema/akkus">Akkus</a>'
+        box += '<a href="/thema/recycling">Recycling</a></aside>'
+
+        assert ("Akkus", "Recycling") == run(page(body=bar + box)).tags
+
+    @pytest.mark.parametrize(
+        ("items", "expected"),
+        [
+            (["Datenschutz", "Impressum", "Redaktion"], ("Ferries", "Port")),
+            (["Corona", "Datenschutz", "Internet"], ("Corona", "Datenschutz", "Internet")),
+        ],
+        ids=["footer-menu", "one-service-word-is-a-topic"],
+    )
+    def test_a_box_linking_legal_pages_is_the_footer_menu(self, items, expected):
+        """A box holding two links to legal or service pages is the site's menu; one such word is a topic."""
+        lists = "".join(
+            f'<ul><li class="gf-Topics_Item"><a href="/{t.lower()}/">{t}</a></li></ul>' for t in items
+        )
+        head = meta("news_keywords", "Ferries, Port", "name")
+
+        assert expected == run(page(head, f'<section class="gf-Topics">{lists}</section>')).tags
+
+    def test_relative_tag_and_keyword_addresses(self):
+        """`tags/port` without a leading slash and SPIP's `mot/…` keyword pages are tag addresses."""
+        body = (
+            '<div class="categories"><a href="mot/ferries">Ferries</a>, <a href="tags/port">Port</a>, '
+            '<a href="mot/harbour">Harbour</a></div>'
+        )
+
+        assert ("Ferries", "Port", "Harbour") == run(page(body=body)).tags
+
     def test_site_topic_menu_is_not_tags(self):
         """A list of more than 20 topic links is the site's menu."""
         links = "".join(f'<a href="/topic/t{i}">Topic {i}</a>' for i in range(25))

@@ -27,7 +27,7 @@ _MAX_GROUP = 20
 _BOX_DEPTH = 6
 _SPLIT_RE = re.compile(r"\s*[,;|]\s*")
 _TAG_PATH_RE = re.compile(
-    r"/(?:tags?|topics?|themen|thema|schlagw(?:ort|oerter|örter)e?|stichw(?:ort|oerter)e?|keywords?"
+    r"(?:^|/)(?:mot|tags?|topics?|themen|thema|schlagw(?:ort|oerter|örter)e?|stichw(?:ort|oerter)e?|keywords?"
     r"|etiquetas?|temas?|t[oó]picos?|argomenti|tematy|tagi|mots?-cl[eé]s?|sujets?|schwerpunkt|dossier)[/=]",
     re.IGNORECASE,
 )
@@ -42,6 +42,22 @@ _TAG_BOX_RE = re.compile(
 _CHROME_RE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|header|footer|sidebar|related|teaser|trending|popular"
     r"|breadcrumbs?|megamenu|site-?map|recommend\w*|most-\w+)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+# A class naming a menu's item or the site's navigation ("menu-item-object-topics", "nav-keywords")
+# marks no tag box, whatever else it says.
+_MENU_TOKEN_RE = re.compile(r"menu|nav", re.IGNORECASE)
+# The classes WordPress's `post_class()` prints on a post's wrapper: the post's own terms follow as
+# `{taxonomy}-{term}` ("topics-umwelt", "tag-clickbait"), one term each, so the wrapper is no box.
+_POST_WRAPPER_RE = re.compile(r"(?:^|\s)(?:hentry|type-post|post-\d+)(?:$|\s)")
+# The article's own footer (WordPress's `entry-footer`, "post-footer"): where its tags and
+# categories are printed, not the site's footer.
+_ENTRY_FOOTER_RE = re.compile(r"^(?:entry|post|article|story)[-_]*footer", re.IGNORECASE)
+# Links to the site's legal and service pages: a list holding one is the site's footer menu.
+_SERVICE_RE = re.compile(
+    r"^(?:impressum|imprint|datenschutz\w*|privacy(?: policy)?|cookies?(?: policy| settings)?"
+    r"|terms(?: of (?:use|service))?|nutzungsbedingungen|agb|kontakt|contact(?: us)?|mentions légales"
+    r"|aviso legal|política de privacidad|polityka prywatności|about us|über uns)$",
     re.IGNORECASE,
 )
 _COUNT_RE = re.compile(r"\s*\((?:\d+(?:\s*\w+)?)\)$")
@@ -176,21 +192,35 @@ class _Contexts:
             self._nearest[visited] = found
         return found
 
-    def of(self, link: Any) -> str | None:
-        """Return where a link sits."""
+    def outermost(self, box: Any) -> Any:
+        """Return the outermost of the boxes nested within a few levels around `box`."""
+        kind, outer = self.nearest(box.getparent())
+        while kind == "box" and _distance(box, outer) <= _BOX_DEPTH:
+            box = outer
+            kind, outer = self.nearest(box.getparent())
+        return box
+
+    def of(self, link: Any) -> tuple[str | None, Any]:
+        """Return where a link sits, and the element marked so."""
         kind, marked = self.nearest(link.getparent())
         while kind == "box" and _distance(link, marked) > _BOX_DEPTH:
             kind, marked = self.nearest(marked.getparent())
-        return kind
+        return kind, marked
 
 
 @lru_cache(maxsize=4096)
 def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
     """Return what an element's tag, class and id mark it as: a tag box, chrome, or nothing."""
     marks = f"{cls or ''} {ident or ''}"
-    if tag not in {"article", "main"} and any(_TAG_BOX_RE.match(t) for t in marks.split()):
+    tokens = marks.split()
+    wrapper = tag in {"article", "main"} or _POST_WRAPPER_RE.search(cls or "") is not None
+    if not wrapper and any(_TAG_BOX_RE.match(t) and not _MENU_TOKEN_RE.search(t) for t in tokens):
         return "box"
-    if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(marks):
+    # Tokens of the article's own footer ("entry-footer__list-item") say nothing of the site's chrome.
+    own = " ".join(t for t in tokens if not _ENTRY_FOOTER_RE.match(t))
+    if tag == "footer" and own != marks.strip():
+        return None
+    if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(own):
         return "chrome"
     return None
 
@@ -246,11 +276,21 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     page_path = urlsplit(page_url).path
     groups: dict[Any, list[str]] = {}
     strength: dict[Any, int] = {}
+    boxes: dict[Any, Any] = {}
+    services: dict[Any, int] = {}
     contexts = _Contexts()
     for link in tree.iter("a"):
         href = link.get("href") or ""
-        by_rel = "tag" in (link.get("rel") or "").split()
-        context = contexts.of(link)
+        rel = (link.get("rel") or "").split()
+        # WordPress marks its category links `rel="category tag"`: the section, not a tag.
+        by_rel = "tag" in rel and "category" not in rel
+        context, marked = contexts.of(link)
+        if context == "box":
+            marked = contexts.outermost(marked)
+            if _SERVICE_RE.match(_link_text(link)):
+                # A box that links the site's legal and service pages is its footer menu, every
+                # list in it ("Datenschutz" alone can be a topic; beside "Impressum" it is not).
+                services[marked] = services.get(marked, 0) + 1
         if not (by_rel or context == "box" or _TAG_PATH_RE.search(href)):
             continue
         text = _link_text(link)
@@ -263,10 +303,18 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         if text.casefold().strip(" :") in _LABELS:
             continue
         group = _group(link)
+        if context == "box":
+            boxes[group] = marked
         groups.setdefault(group, []).append(text)
         strength[group] = max(strength.get(group, 0), 2 if context == "box" or by_rel else 1)
     if not groups:
         return []
+    # A list that links the site's legal and service pages is its footer menu.
+    groups = {
+        g: ts
+        for g, ts in groups.items()
+        if services.get(boxes.get(g), 0) < 2 and sum(bool(_SERVICE_RE.match(t)) for t in ts) < 2
+    }
     # Links found by their address alone are tags in a list of their own; among
     # mostly other links (sections, newsletters) they are a menu's entries.
     groups = {g: ts for g, ts in groups.items() if strength[g] == 2 or 2 * len(ts) >= _links_in(g)}
