@@ -202,6 +202,17 @@ class TestTitle:
 
         assert "Ferry line approved" == run(html).title
 
+    def test_kicker_of_a_heading_inside_a_headline_block(self):
+        """A headline block's heading drops its kicker set off by a hidden separator, as the page shows it."""
+        block = (
+            '<div class="atc-HeadlineContainer"><h2 class="atc-Headline"><span class="atc-HeadlineEmphasis">'
+            '<span>Ferry vote</span><span class="o-VisuallyHidden">: </span></span>'
+            "<span>Council approves the new line</span></h2></div>"
+        )
+        html = page(meta("og:title", "Ferry vote: Council approves the new line"), block)
+
+        assert "Council approves the new line" == run(html).title
+
     def test_archived_page_is_named_by_its_original_site(self):
         """A web-archive capture's site is the captured address's host, not the archive's."""
         url = "https://web.archive.org/web/20080731095558/http://www.dimido.de/2008/07/29/virales/"

@@ -322,11 +322,17 @@ def _narrowest(element: Any, shown: str, variants: set[str]) -> str:
     """
     Return the part of a headline element that is exactly a declared title, else all it shows.
 
-    A title block often holds the headline's `h2` beside its category and comment links.
+    A title block often holds the headline's `h2` beside its category and comment links; the
+    heading inside a block is read first, since its own kicker and hidden separator are told
+    apart there (`<div><h2><span>Kicker<span hidden>: </span></span>Headline</h2></div>`).
     """
+    for inner in element.iterdescendants("h1", "h2", "h3", "h4"):
+        text = headline_text(inner)
+        if normal(text) in variants:
+            return text
     if normal(shown) in variants:
         return shown
-    for inner in element.iterdescendants("h1", "h2", "h3", "h4", "a"):
+    for inner in element.iterdescendants("a"):
         text = headline_text(inner)
         if normal(text) in variants:
             return text
