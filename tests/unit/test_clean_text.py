@@ -193,6 +193,20 @@ class TestAuthors:
         assert ("Jane Doe", "Bob Roe") == extracted.authors
         assert "The vote passed." == extracted.text
 
+    @pytest.mark.parametrize(
+        ("closing", "expected"),
+        [("Von Cosima Künzel", ("Cosima Künzel",)), ("Von dort ging es weiter.", ())],
+        ids=["byline", "sentence"],
+    )
+    def test_closing_byline_credits_and_stays(self, closing, expected):
+        """A byline closing a story names its author; the line stays in the text as the publisher wrote it."""
+        raw = "\n\n".join(["The vote passed.", "The council met.", "The mayor spoke.", closing])
+
+        extracted = clean_text(raw)
+
+        assert expected == extracted.authors
+        assert extracted.text.endswith(closing)
+
 
 class TestDateLine:
     @pytest.mark.parametrize(

@@ -257,6 +257,10 @@ def _body_pass(paragraphs: list[str], learned: frozenset[str]) -> Body:
         if index < _BYLINE_WINDOW and (names := parse_byline(para)):
             authors.extend(names)
             continue
+        if index == len(paragraphs) - 1 and index >= _BYLINE_WINDOW and (names := parse_byline(para)):
+            # A byline closing the story ("Von Cosima Künzel") credits it too; the line stays in
+            # the text, where some publishers' own copy keeps it.
+            authors.extend(names)
         lines = []
         for line in para.split("\n"):
             if (who := parse_credit(line)) is not None:
