@@ -207,6 +207,24 @@ class TestAuthors:
         assert expected == extracted.authors
         assert extracted.text.endswith(closing)
 
+    @pytest.mark.parametrize(
+        ("credit", "expected"),
+        [
+            ("Ein Interview von Eugen Zentner mit Sonja Silberhorn.", ("Eugen Zentner",)),
+            ("An interview by Jane Doe with the mayor", ("Jane Doe",)),
+            ("Ein Interview von heute mit der Bürgermeisterin.", ()),
+        ],
+        ids=["german", "english", "sentence"],
+    )
+    def test_interview_credit_names_the_interviewer(self, credit, expected):
+        """An interview's credit line names its interviewer, not the interviewee, and stays in the text."""
+        extracted = clean_text(
+            f"„Es gibt mehr Leser als gedacht.“\n\n{credit}\n\nDie Autorin hat ein Buch geschrieben."
+        )
+
+        assert expected == extracted.authors
+        assert credit in extracted.text
+
 
 class TestDateLine:
     @pytest.mark.parametrize(

@@ -62,6 +62,12 @@ _AGENCY_LINE_RE = re.compile(r"^[—–-]*\s*\(?(?P<who>[^()/]{2,30}?)\)?\s*(?:/
 # Editor's initials before the agency: `aja/PAP`, `jb/dpa`.
 _INITIALS_AGENCY_RE = re.compile(r"^(?:[\w.]{1,6}/)+(?P<who>[^\W\d_]{2,12})$")
 _BYLINE_RE = re.compile(r"^(?:by|von|par)\s+(?P<names>.{2,150})$", re.IGNORECASE)
+# "Ein Interview von X mit Y", "An interview by X with Y": X is the author, Y the interviewee.
+_INTERVIEW_BY_RE = re.compile(
+    r"^(?:(?:ein|an|un|une|una)\s+)?(?:interview|entretien|entrevista)\s+(?:von|by|de|par|por)\s+"
+    r"(?P<names>.{2,100}?)\s+(?:mit|with|avec|con)\s+\S.{0,100}$",
+    re.IGNORECASE,
+)
 _SIGNOFF_PART_RE = re.compile(
     r"^(?P<additional>additional\s+)?(?P<role>reporting|writing|editing|compiled|edited|produced)"
     r"\s+by\s+(?P<names>.+)$",
@@ -189,11 +195,21 @@ def parse_byline(line: str) -> tuple[str, ...]:
     match = _BYLINE_RE.match(" ".join(line.split()))
     if match is None:
         return ()
-    parts = [p for p in _NAME_SPLIT_RE.split(match["names"].strip(" .")) if p]
+    return _byline_names(match["names"])
+
+
+def parse_interview_credit(line: str) -> tuple[str, ...]:
+    """Return the interviewer of a credit like `Ein Interview von X mit Y.`, or () if it is none."""
+    match = _INTERVIEW_BY_RE.match(" ".join(line.split()))
+    return _byline_names(match["names"]) if match is not None else ()
+
+
+def _byline_names(names: str) -> tuple[str, ...]:
+    parts = [p for p in _NAME_SPLIT_RE.split(names.strip(" .")) if p]
     # A "byline" with a lower-case word that is no particle is a sentence.
     if any(not _looks_like_name(p) and p.casefold() not in AGENCIES for p in parts):
         return ()
-    return _names(match["names"])
+    return _names(names)
 
 
 def parse_signoff(line: str) -> tuple[str, ...] | None:
@@ -257,7 +273,10 @@ def _body_pass(paragraphs: list[str], learned: frozenset[str]) -> Body:
         if index < _BYLINE_WINDOW and (names := parse_byline(para)):
             authors.extend(names)
             continue
-        if index == len(paragraphs) - 1 and index >= _BYLINE_WINDOW and (names := parse_byline(para)):
+        if index < _BYLINE_WINDOW and (names := parse_interview_credit(para)):
+            # The credit line of an interview stays in the text: it introduces what follows.
+            authors.extend(names)
+        elif index == len(paragraphs) - 1 and index >= _BYLINE_WINDOW and (names := parse_byline(para)):
             # A byline closing the story ("Von Cosima Künzel") credits it too; the line stays in
             # the text, where some publishers' own copy keeps it.
             authors.extend(names)
