@@ -53,7 +53,7 @@ _POST_WRAPPER_RE = re.compile(r"(?:^|\s)(?:hentry|type-post|post-\d+)(?:$|\s)")
 # The article's own footer (WordPress's `entry-footer`, "post-footer"): where its tags and
 # categories are printed, not the site's footer.
 _ENTRY_FOOTER_RE = re.compile(r"^(?:entry|post|article|story)[-_]*footer", re.IGNORECASE)
-# Links to the site's legal and service pages: a list holding one is the site's footer menu.
+# Links to the site's legal and service pages: a box or list holding two is the site's footer menu.
 _SERVICE_RE = re.compile(
     r"^(?:impressum|imprint|datenschutz\w*|privacy(?: policy)?|cookies?(?: policy| settings)?"
     r"|terms(?: of (?:use|service))?|nutzungsbedingungen|agb|kontakt|contact(?: us)?|mentions légales"
