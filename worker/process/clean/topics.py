@@ -270,8 +270,10 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
 
     Links in navigation, headers, footers, sidebars and related-story blocks
     are site-wide topics, not this article's, and links inside running text
-    are references.  Of the groups of such links (one list each), the ones in
-    a marked tag box win over those found by their address alone.
+    are references; a box linking the site's legal pages is its footer menu,
+    and WordPress's category links (`rel="category tag"`) give the section.
+    Of the groups of such links (one list each), the ones in a marked tag box
+    win over those found by their address alone.
     """
     page_path = urlsplit(page_url).path
     groups: dict[Any, list[str]] = {}
