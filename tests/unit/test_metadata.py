@@ -213,6 +213,14 @@ class TestTitle:
 
         assert "Council approves the new line" == run(html).title
 
+    def test_an_h1_classed_as_a_kicker_is_not_the_headline(self):
+        """A theme setting its kicker in `<h1 class="strapline">` shows the headline in the next heading."""
+        body = '<h1 class="strapline">Ferry vote: new line</h1>'
+        body += '<h2 class="title">Council approves the new ferry line</h2>'
+        html = page(meta("og:title", "Council approves the new ferry line - Ferry vote: new line"), body)
+
+        assert "Council approves the new ferry line" == run(html).title
+
     def test_archived_page_is_named_by_its_original_site(self):
         """A web-archive capture's site is the captured address's host, not the archive's."""
         url = "https://web.archive.org/web/20080731095558/http://www.dimido.de/2008/07/29/virales/"

@@ -29,6 +29,11 @@ _KICKER_CLASS_RE = re.compile(
     r"|sub-?head|sub-?title|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label",
     re.IGNORECASE,
 )
+# A heading classed as nothing but a kicker (`<h1 class="strapline">`) is not the headline.
+_KICKER_HEADING_RE = re.compile(
+    r"kicker|overline|dachzeile|roofline|topline|strapline|spitzmarke|eyebrow|supertitle|pre-?title",
+    re.IGNORECASE,
+)
 _HIDDEN_CLASS_RE = re.compile(
     r"visually-?hidden|sr-only|screen-reader|assistive|(?<!label-)hidden|offscreen|a11y|invisible",
     re.IGNORECASE,
@@ -252,7 +257,11 @@ def _candidates(tree: Any) -> Iterator[list[Any]]:
     sites put the article's `h1` in a breadcrumb or a teaser block).  Most pages
     stop at the first tier, before the search over every element the second takes.
     """
-    h1s = [h for h in tree.iter("h1") if normal("".join(h.itertext()))]
+    h1s = [
+        h
+        for h in tree.iter("h1")
+        if normal("".join(h.itertext())) and not _KICKER_HEADING_RE.search(h.get("class") or "")
+    ]
     clear = [h for h in h1s if not _in_chrome(h)]
     yield clear
     others = [
