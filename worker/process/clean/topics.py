@@ -287,15 +287,15 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         # WordPress marks its category links `rel="category tag"`: the section, not a tag.
         by_rel = "tag" in rel and "category" not in rel
         context, marked = contexts.of(link)
-        if context == "box":
-            marked = contexts.outermost(marked)
-            if _SERVICE_RE.match(_link_text(link)):
-                # A box that links the site's legal and service pages is its footer menu, every
-                # list in it ("Datenschutz" alone can be a topic; beside "Impressum" it is not).
-                services[marked] = services.get(marked, 0) + 1
         if not (by_rel or context == "box" or _TAG_PATH_RE.search(href)):
             continue
         text = _link_text(link)
+        if context == "box":
+            marked = contexts.outermost(marked)
+            if _SERVICE_RE.match(text):
+                # A box that links the site's legal and service pages is its footer menu, every
+                # list in it ("Datenschutz" alone can be a topic; beside "Impressum" it is not).
+                services[marked] = services.get(marked, 0) + 1
         if context == "chrome" or len(text) < 2 or urlsplit(href).path == page_path:
             continue
         if _SHARE_HREF_RE.search(href):
