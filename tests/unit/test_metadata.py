@@ -865,6 +865,12 @@ class TestTags:
 
         assert ("Ferries", "Port") == run(page(body=body)).tags
 
+    def test_a_site_footer_with_spaced_classes_stays_chrome(self):
+        """Only an entry-footer token exempts a `footer`; two spaces between its classes do not."""
+        body = '<footer class="site-footer  dark"><a href="/tag/ferries/">Ferries</a></footer>'
+
+        assert () == run(page(body=body)).tags
+
     def test_a_post_wrapper_naming_its_terms_is_no_tag_box(self):
         """WordPress prints `topics-umwelt` on the post's wrapper: a photo credit in it is no tag."""
         body = (

@@ -217,10 +217,10 @@ def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
     if not wrapper and any(_TAG_BOX_RE.match(t) and not _MENU_TOKEN_RE.search(t) for t in tokens):
         return "box"
     # Tokens of the article's own footer ("entry-footer__list-item") say nothing of the site's chrome.
-    own = " ".join(t for t in tokens if not _ENTRY_FOOTER_RE.match(t))
-    if tag == "footer" and own != marks.strip():
+    own = [t for t in tokens if not _ENTRY_FOOTER_RE.match(t)]
+    if tag == "footer" and len(own) < len(tokens):
         return None
-    if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(own):
+    if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(" ".join(own)):
         return "chrome"
     return None
 
