@@ -917,6 +917,57 @@ class TestTags:
 
         assert ("Ferries", "Port", "Harbour") == run(page(body=body)).tags
 
+    def test_links_under_a_tag_label_are_tags(self):
+        """A heading "Verwandte Themen" over links in classes that say nothing marks them as the tags."""
+        head = meta("article:tag", "SEO")
+        body = (
+            '<article><p>Story.</p><aside class="s1"><div class="w"><div class="t"><h3>Verwandte Themen</h3>'
+            '<div class="line"></div></div></div><div class="l"><a href="/leagues/bundesliga">Bundesliga</a>'
+            '<a href="/teams/freiburg">SC Freiburg</a></div></aside></article>'
+        )
+
+        assert ("Bundesliga", "SC Freiburg") == run(page(head, body)).tags
+
+    def test_a_tag_label_marks_only_its_list_not_the_share_buttons(self):
+        """The list is the label's next sibling holding links; share links further on are no tags."""
+        body = (
+            '<div class="submeta"><span class="label">Topics</span><ul>'
+            '<li><a href="/ferries">Ferries</a></li><li><a href="/port">Port</a></li></ul>'
+            '<ul class="social"><li><a href="https://example.net/like?u=1">Like this</a></li></ul></div>'
+        )
+
+        assert ("Ferries", "Port") == run(page(body=body)).tags
+
+    def test_a_labelled_tag_cloud_in_the_sidebar_is_not_the_articles(self):
+        """A sidebar's "Tags" widget lists the site's tags; the article's keywords stay the tags."""
+        head = meta("news_keywords", "Ferries, Port", "name")
+        cloud = '<aside class="widget"><h2>Tags</h2><div><a href="/x/a">Arts</a>'
+        cloud += '<a href="/x/b">Books</a></div></aside>'
+        html = page(head).replace("</main>", f"</main>{cloud}")
+
+        assert ("Ferries", "Port") == run(html).tags
+
+    def test_a_wrapper_that_has_a_sidebar_is_no_sidebar(self):
+        """`has-sidebar` on the content wrapper is a layout switch: the tag box inside it counts."""
+        body = (
+            '<div class="content-wrapper has-sidebar"><main><article><p>Story.</p></article>'
+            '<div class="block"><h4>Tags</h4><div class="c"><a href="/tags/wind">Windparks</a>'
+            '<a href="/tags/offshore">Offshore</a></div></div></main></div>'
+        )
+
+        assert ("Windparks", "Offshore") == run(page(body=body)).tags
+
+    def test_teaser_cards_and_bare_addresses_in_a_tag_box_are_no_tags(self):
+        """A link holding a picture is a teaser's card, and a link showing an address is an embed."""
+        body = (
+            '<ul class="topicList"><li><a href="/a/8155504,krs.html"><img src="k.jpg" alt="">'
+            "Członkowie KRS chcieli dać sobie podwyżki</a></li></ul>"
+            '<div class="tags"><a href="/tag/ferries">Ferries</a>'
+            '<a href="https://www.instagram.com/p/Cy6H6/">https://www.instagram.com/p/Cy6H6/</a></div>'
+        )
+
+        assert ("Ferries",) == run(page(body=body)).tags
+
     def test_site_topic_menu_is_not_tags(self):
         """A list of more than 20 topic links is the site's menu."""
         links = "".join(f'<a href="/topic/t{i}">Topic {i}</a>' for i in range(25))

@@ -65,7 +65,12 @@ _COUNT_RE = re.compile(r"\s*\((?:\d+(?:\s*\w+)?)\)$")
 _LABELS = frozenset(
     {"tags", "tag", "themen", "thema", "schlagwörter", "schlagworte", "topics", "topic", "temas", "tema"}
     | {"etiquetas", "mots-clés", "keywords", "related topics", "archivado en", "temas relacionados"}
+    | {"verwandte themen", "stichwörter", "stichworte", "tagged with", "tagi", "tematy", "étiquettes"}
 )
+# A label over a list ("Tags", "Verwandte Themen") marks the links after it, within this many levels.
+_LABEL_DEPTH = 3
+# Layout modifiers on a page's wrapper ("has-sidebar", "no-sidebar") name no sidebar of their own.
+_MODIFIER_RE = re.compile(r"^(?:has|with|without|no)[-_]", re.IGNORECASE)
 
 
 # A blog's default category, given to posts nobody filed (WordPress's "Uncategorized" in its languages).
@@ -89,8 +94,9 @@ _WIDGET_WORDS = frozenset(
 )
 # Links that share the page or open a program, never a topic page.
 _SHARE_HREF_RE = re.compile(
-    r"^(?:mailto|javascript|whatsapp|tel|sms):|//(?:www\.)?(?:facebook\.com/shar|twitter\.com/(?:intent|share)"
-    r"|x\.com/(?:intent|share)|pinterest\.\w+/pin/create|(?:www\.)?linkedin\.com/shar|reddit\.com/submit"
+    r"^(?:mailto|javascript|whatsapp|tel|sms|fb-messenger):"
+    r"|//(?:www\.)?(?:facebook\.com/(?:shar|dialog/(?:share|feed|send))|twitter\.com/(?:intent|share)"
+    r"|x\.com/(?:intent|share)|pinterest\.\w+/pin/(?:create|find)|(?:www\.)?linkedin\.com/shar|reddit\.com/submit"
     r"|api\.whatsapp\.com|t\.me/share|wa\.me)",
     re.IGNORECASE,
 )
@@ -117,6 +123,8 @@ def is_tag_text(text: str) -> bool:
     ellipses (`mehr zu …`) lead to lists; sentence punctuation marks a teaser's headline.
     """
     folded = text.casefold().strip()
+    if folded.startswith(("http://", "https://", "www.")):
+        return False
     if folded in _WIDGET_WORDS or _LIGATURE_RE.match(text) or _PROMPT_RE.search(folded):
         return False
     if text.endswith((":", ">", "…", "...", "»", "›")) or text.startswith(("»", "›", "<", "«")):
@@ -169,10 +177,13 @@ class _Contexts:
     element, since the links of a page share most ancestors.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, labelled: frozenset[Any] = frozenset()) -> None:
         self._nearest: dict[Any, tuple[str | None, Any]] = {}
+        self._labelled = labelled
 
     def _mark(self, node: Any) -> str | None:
+        if node in self._labelled:
+            return "box"
         return _mark_of(node.tag, node.get("class"), node.get("id"))
 
     def nearest(self, node: Any) -> tuple[str | None, Any]:
@@ -220,8 +231,60 @@ def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
     own = [t for t in tokens if not _ENTRY_FOOTER_RE.match(t)]
     if tag == "footer" and len(own) < len(tokens):
         return None
+    own = [t for t in own if not _MODIFIER_RE.match(t)]
     if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(" ".join(own)):
         return "chrome"
+    return None
+
+
+def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
+    """
+    Return the elements holding a list of links under a tag label ("Tags", "Verwandte Themen").
+
+    Many sites mark their tag box only by the label a reader sees: a heading
+    or bold word over (or before) the links, in classes that say nothing.
+    The list is the first of the label's next siblings that holds links (or
+    the label's parent, when links follow it inline), else the same a level
+    or two up; siblings further on (share buttons) are not the list.  A labelled list inside navigation
+    or a sidebar stays there: a sidebar's "Tags" is the site's tag cloud; an
+    `<aside>` inside the `<article>` is the article's own.
+    """
+    found = set()
+    for element in tree.iter():
+        text = element.text
+        if not text or len(text) > 40 or not isinstance(element.tag, str) or element.tag == "a":
+            continue
+        if " ".join(text.split()).casefold().rstrip(" :") not in _LABELS:
+            continue
+        node = element
+        for _ in range(_LABEL_DEPTH):
+            parent = node.getparent()
+            if parent is None or parent.tag in {"body", "html"}:
+                break
+            if (held := _list_after(node)) is not None:
+                kind, marked = contexts.nearest(held)
+                if kind != "chrome" or _aside_of_article(marked):
+                    found.add(held)
+                break
+            node = parent
+    return frozenset(found)
+
+
+def _aside_of_article(element: Any) -> bool:
+    return bool(element.tag == "aside" and any(a.tag == "article" for a in element.iterancestors()))
+
+
+def _list_after(label: Any) -> Any:
+    """Return what holds the links after a label: an inline run's parent, a next sibling, or None."""
+    sibling = label.getnext()
+    for _ in range(_LABEL_DEPTH):
+        if sibling is None:
+            return None
+        if sibling.tag == "a":
+            return label.getparent()
+        if next(sibling.iter("a"), None) is not None:
+            return sibling
+        sibling = sibling.getnext()
     return None
 
 
@@ -280,7 +343,7 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     strength: dict[Any, int] = {}
     boxes: dict[Any, Any] = {}
     services: dict[Any, int] = {}
-    contexts = _Contexts()
+    contexts = _Contexts(_labelled_lists(tree, _Contexts()))
     for link in tree.iter("a"):
         href = link.get("href") or ""
         rel = (link.get("rel") or "").split()
@@ -298,7 +361,8 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
                 services[marked] = services.get(marked, 0) + 1
         if context == "chrome" or len(text) < 2 or urlsplit(href).path == page_path:
             continue
-        if _SHARE_HREF_RE.search(href):
+        # A link holding a picture is a teaser's card; topic links are words.
+        if _SHARE_HREF_RE.search(href) or next(link.iter("img", "picture"), None) is not None:
             continue
         if len(text) > 60 or not is_tag_text(text) or _in_running_text(link, text):
             continue
