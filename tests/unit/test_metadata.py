@@ -968,6 +968,13 @@ class TestTags:
 
         assert ("Ferries",) == run(page(body=body)).tags
 
+    def test_placement_labels_and_the_sites_slug_are_no_tags(self):
+        """Sailthru's "the-verge,front-page" and a "slider" category say where a story runs, not what."""
+        head = meta("og:site_name", "The Verge")
+        head += meta("sailthru.tags", "the-verge,front-page,apple,slider na stronie głównej,tech", "name")
+
+        assert ("apple", "tech") == run(page(head)).tags
+
     def test_site_topic_menu_is_not_tags(self):
         """A list of more than 20 topic links is the site's menu."""
         links = "".join(f'<a href="/topic/t{i}">Topic {i}</a>' for i in range(25))

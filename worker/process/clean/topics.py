@@ -79,6 +79,12 @@ _UNFILED = frozenset(
     | {"senza categoria", "geen categorie", "bez kategorii", "sem categoria", "okategoriserade"}
     | {"ukategorisert", "ukategoriseret", "luokittelematon", "без рубрики"}
 )
+# Where a CMS places the story ("front-page", "slider na stronie głównej"): no topic of it.
+_PLACEMENT = frozenset(
+    {"front page", "frontpage", "homepage", "home page", "startseite", "strona główna", "portada"}
+    | {"featured", "slider", "top stories", "aufmacher", "à la une"}
+)
+_PLACEMENT_RE = re.compile(r"\bslider\b", re.IGNORECASE)
 # "Category: Games", "Tag: RPG": a label glued to one tag.
 _TAG_LABEL_RE = re.compile(
     r"^(?:categor(?:y|ies|ía|ia|ie)|kategorie|catégorie|tags?|topics?|thema|themen|tema|schlagwort)\s*:\s*",
@@ -415,8 +421,9 @@ def resolve_tags(
     Return the article's tags: its visible topic links, else its structured tags.
 
     The site's own names (and, from structured tags, the section), a blog's
-    default category ("Uncategorized") and labels glued to a tag ("Category: Games")
-    are removed; duplicates (case-insensitive) are dropped.
+    default category ("Uncategorized"), a CMS's placement labels ("front-page")
+    and labels glued to a tag ("Category: Games") are removed; duplicates
+    (case-insensitive) are dropped.
     """
     tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
@@ -429,6 +436,11 @@ def resolve_tags(
     for raw in tags:
         tag = _TAG_LABEL_RE.sub("", raw)
         key = normalise_tag(tag)
-        if key and key not in drop and key not in _UNFILED:
-            kept.setdefault(key, tag)
+        # A slug ("the-verge", "front-page") names what its words name.
+        words = key.replace("-", " ")
+        if not key or {key, words} & drop or key in _UNFILED:
+            continue
+        if words in _PLACEMENT or _PLACEMENT_RE.search(key):
+            continue
+        kept.setdefault(key, tag)
     return list(kept.values())[:MAX_TAGS]
