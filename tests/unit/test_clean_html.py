@@ -319,3 +319,22 @@ class TestFeedItems:
         found = clean_html(html, URL, now=NOW, hints=Hints(published="2021-03-04T10:15:00Z"))
 
         assert "2021-03-04T10:15:00+00:00" == found.published
+
+
+class TestTrailingTeasers:
+    def test_links_closing_the_text_are_teasers(self):
+        """A paragraph closing the story that is one whole link to another story is dropped."""
+        teaser = "Herbstlicher Wochenend-Ausflug in die Südoststeiermark und mehr"
+        after = f'<p><a href="https://ledger.example/news/2021/roadtrip">{teaser}</a></p>'
+
+        text = clean_html(news_page(after=after), URL, now=NOW).text
+
+        assert text.endswith(STORY[-1])
+
+    def test_a_link_inside_the_story_stays(self):
+        """A whole-link paragraph followed by more of the story is part of it."""
+        before = '<p><a href="/docs/ferry-plan.pdf">The ferry plan as the council adopted it</a></p>'
+
+        text = clean_html(news_page(before=before), URL, now=NOW).text
+
+        assert "The ferry plan as the council adopted it" in text

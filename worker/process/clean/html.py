@@ -135,6 +135,14 @@ def link_ratio(paragraphs: list[str], anchors: set[str]) -> float:
     return linked / total
 
 
+def drop_trailing_links(paragraphs: list[str], anchors: set[str]) -> list[str]:
+    """Drop the paragraphs closing the text that are each one whole link: "read also" teasers."""
+    end = len(paragraphs)
+    while end > 1 and len(paragraphs[end - 1].split()) >= 3 and paragraphs[end - 1].lstrip("-• ") in anchors:
+        end -= 1
+    return paragraphs[:end]
+
+
 def valid_date(value: str | None, now: datetime) -> str | None:
     """Return the date string when it parses to a date from 1990 up to now, else None."""
     if not value or len(value) > 60:
@@ -313,7 +321,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     kept = list(body.paragraphs)
     resolved = resolve(tree, page_url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
     kept = _drop_title(kept, resolved.title)
-    kept = _with_lead(kept, tree, resolved.description, resolved.title)
+    kept = _with_lead(drop_trailing_links(kept, anchors), tree, resolved.description, resolved.title)
     not_article = not_article_reason(
         kept,
         anchors=anchors,
