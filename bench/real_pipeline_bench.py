@@ -484,6 +484,8 @@ def run_jobs(source: str, jobs: int, work: Path) -> dict[str, Any]:
         "articles_per_s": round(n / elapsed, 2),
         "articles_per_s_with_startup": round(n / wall_s, 2),
         "cpu_ms_per_article": round(cpu_s * 1000 / max(n, 1), 2),
+        # CPU of every process of the run over what N cores give in its wall time, start-up included.
+        "cores_busy": round(cpu_s / (wall_s * jobs), 3),
         "memory_mb": [
             {"start": memory[pid][0], "end": memory[pid][-1]} for pid in workers if memory.get(pid)
         ],
@@ -746,6 +748,7 @@ def jobs_figures(source: str, work: Path, jobs: int, rounds: int) -> dict[str, A
         str(n): {
             **median_round(rs, "articles_per_s"),
             "articles_per_s_every_round": [x["articles_per_s"] for x in rs],
+            "cores_busy_every_round": [x["cores_busy"] for x in rs],
         }
         for n, rs in runs.items()
     }

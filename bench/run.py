@@ -114,6 +114,8 @@ def jobs_lines(jobs: dict[str, Any], what: str, goal: float) -> list[str]:
         lines.append(
             f"      workers' CPU s {j['workers_cpu_s']}, waiting for a core s {j['workers_runqueue_wait_s']}"
         )
+        busy = ", ".join(f"{b:.0%}" for b in j["cores_busy_every_round"])
+        lines.append(f"      cores busy, start-up included: {j['cores_busy']:.0%} (rounds {busy})")
     speedup = jobs["speedup"] or 0.0
     lines.append(
         f"    speed-up {speedup:.2f} (goal >= {goal})  {'ok' if speedup >= goal else 'BELOW GOAL'}"
