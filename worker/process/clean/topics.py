@@ -17,6 +17,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
@@ -256,9 +258,9 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
     `<aside>` inside the `<article>` is the article's own.
     """
     found = set()
-    for element in tree.iter():
+    for element in tree.iter(etree.Element):
         text = element.text
-        if not text or len(text) > 40 or not isinstance(element.tag, str) or element.tag == "a":
+        if not text or len(text) > 40 or element.tag == "a":
             continue
         if " ".join(text.split()).casefold().rstrip(" :") not in _LABELS:
             continue
