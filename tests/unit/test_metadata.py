@@ -968,6 +968,38 @@ class TestTags:
 
         assert ("Ferries",) == run(page(body=body)).tags
 
+    def test_a_topic_card_with_a_picture_leading_to_a_tag_page_counts(self):
+        """ "Themen im Artikel" cards hold a picture each; their tag-page addresses make them tags."""
+        cards = "".join(
+            f'<li><a href="/tag/{t.lower()}/"><img src="/{t}.jpg" alt=""><span>{t}</span></a></li>'
+            for t in ("Energiewende", "Kernkraft")
+        )
+        label = '<p class="headline">Themen <span>im Artikel</span></p>'
+        body = f'<div class="col">{label}<div><ul>{cards}</ul></div></div>'
+
+        assert ("Energiewende", "Kernkraft") == run(page(body=body)).tags
+
+    def test_a_label_inside_a_block_claims_no_block_after_it(self):
+        """A label climbs only out of blocks it opens: "Themen" after other text names no list below."""
+        head = meta("news_keywords", "Ferries, Port", "name")
+        body = (
+            '<div class="acc"><p>Über uns</p><div><h4>Themen</h4></div></div>'
+            '<div class="acc-body"><a href="/story">Unsere Story</a><a href="/jobs">Karriere</a></div>'
+        )
+
+        assert ("Ferries", "Port") == run(page(head, body)).tags
+
+    def test_back_links_and_comment_links_in_a_tag_box_are_no_tags(self):
+        """ "Zurück zur Übersicht", "Trackback-URL" and "Kommentarfeed" are prompts, not terms."""
+        links = ("Schule", "Zurück zur Übersicht", "Trackback-URL", "Kommentarfeed")
+        body = (
+            '<div class="tags">'
+            + "".join(f'<a href="/x/{i}">{t}</a>' for i, t in enumerate(links))
+            + "</div>"
+        )
+
+        assert ("Schule",) == run(page(body=body)).tags
+
     def test_placement_labels_and_the_sites_slug_are_no_tags(self):
         """Sailthru's "the-verge,front-page" and a "slider" category say where a story runs, not what."""
         head = meta("og:site_name", "The Verge")

@@ -43,7 +43,7 @@ _TAG_BOX_RE = re.compile(
 )
 _CHROME_RE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|header|footer|sidebar|related|teaser|trending|popular"
-    r"|breadcrumbs?|megamenu|site-?map|recommend\w*|most-\w+)(?:$|[\s_-])",
+    r"|breadcrumbs?|megamenu|site-?map|seo|recommend\w*|most-\w+)(?:$|[\s_-])",
     re.IGNORECASE,
 )
 # A class naming a menu's item or the site's navigation ("menu-item-object-topics", "nav-keywords")
@@ -99,6 +99,7 @@ _TAG_LABEL_RE = re.compile(
 _WIDGET_WORDS = frozenset(
     {"teilen", "twittern", "tweet", "share", "drucken", "print", "e-mail", "email", "mail", "partager"}
     | {"imprimer", "compartir", "imprimir", "condividi", "stampa", "udostępnij", "drukuj"}
+    | {"senden", "send", "submit", "absenden", "enviar", "envoyer"}
 )
 # Links that share the page or open a program, never a topic page.
 _SHARE_HREF_RE = re.compile(
@@ -108,10 +109,12 @@ _SHARE_HREF_RE = re.compile(
     r"|api\.whatsapp\.com|t\.me/share|wa\.me)",
     re.IGNORECASE,
 )
-# Navigation and prompts, not terms: "Alle Themen", "Themen A-Z", "Show all tags", "Kostenlosen Newsletter".
+# Navigation and prompts, not terms: "Alle Themen", "Themen A-Z", "Show all tags", "Kostenlosen Newsletter",
+# "Zurück zur Übersicht", "Trackback-URL".
 _PROMPT_RE = re.compile(
     r"^(?:alle|all|show all|mostrar todos|ver todos|voir tous|tutti)\b|\ba-z$|newsletter"
-    r"|^(?:mehr|more|weitere)\b",
+    r"|^(?:mehr|more|weitere|zurück|back to|retour|reply|antworten)\b|übersicht$"
+    r"|trackback|kommentar|comments?\b",
     re.IGNORECASE,
 )
 # An icon font's ligature name ("turned_in", "arrow_forward") printed where the icon failed to load.
@@ -191,7 +194,7 @@ class _Contexts:
 
     def _mark(self, node: Any) -> str | None:
         if node in self._labelled:
-            return "box"
+            return "label"
         return _mark_of(node.tag, node.get("class"), node.get("id"))
 
     def nearest(self, node: Any) -> tuple[str | None, Any]:
@@ -222,7 +225,7 @@ class _Contexts:
     def of(self, link: Any) -> tuple[str | None, Any]:
         """Return where a link sits, and the element marked so."""
         kind, marked = self.nearest(link.getparent())
-        while kind == "box" and _distance(link, marked) > _BOX_DEPTH:
+        while kind in {"box", "label"} and _distance(link, marked) > _BOX_DEPTH:
             kind, marked = self.nearest(marked.getparent())
         return kind, marked
 
@@ -251,9 +254,10 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
 
     Many sites mark their tag box only by the label a reader sees: a heading
     or bold word over (or before) the links, in classes that say nothing.
-    The list is the first of the label's next siblings that holds links (or
-    the label's parent, when links follow it inline), else the same a level
-    or two up; siblings further on (share buttons) are not the list.  A labelled list inside navigation
+    The list is the label's next sibling that holds links, past empty spacers
+    (or the label's parent, when links follow it inline), else the same a
+    level or two up from a block the label opens; siblings further on (share
+    buttons) are not the list.  A labelled list inside navigation
     or a sidebar stays there: a sidebar's "Tags" is the site's tag cloud; an
     `<aside>` inside the `<article>` is the article's own.
     """
@@ -271,8 +275,11 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
                 break
             if (held := _list_after(node)) is not None:
                 kind, marked = contexts.nearest(held)
-                if kind != "chrome" or _aside_of_article(marked):
+                if kind is None or (kind == "chrome" and _aside_of_article(marked)):
                     found.add(held)
+                break
+            # The label heads its block: it climbs only out of blocks it opens.
+            if node.getprevious() is not None:
                 break
             node = parent
     return frozenset(found)
@@ -292,6 +299,9 @@ def _list_after(label: Any) -> Any:
             return label.getparent()
         if next(sibling.iter("a"), None) is not None:
             return sibling
+        # Only an empty rule or spacer may stand between a label and its list.
+        if sibling.text_content().strip():
+            return None
         sibling = sibling.getnext()
     return None
 
@@ -351,6 +361,7 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     strength: dict[Any, int] = {}
     boxes: dict[Any, Any] = {}
     services: dict[Any, int] = {}
+    marked_groups: set[Any] = set()
     contexts = _Contexts(_labelled_lists(tree, _Contexts()))
     for link in tree.iter("a"):
         href = link.get("href") or ""
@@ -358,7 +369,7 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         # WordPress marks its category links `rel="category tag"`: the section, not a tag.
         by_rel = "tag" in rel and "category" not in rel
         context, marked = contexts.of(link)
-        if not (by_rel or context == "box" or _TAG_PATH_RE.search(href)):
+        if not (by_rel or context in {"box", "label"} or _TAG_PATH_RE.search(href)):
             continue
         text = _link_text(link)
         if context == "box":
@@ -369,8 +380,11 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
                 services[marked] = services.get(marked, 0) + 1
         if context == "chrome" or len(text) < 2 or urlsplit(href).path == page_path:
             continue
-        # A link holding a picture is a teaser's card; topic links are words.
-        if _SHARE_HREF_RE.search(href) or next(link.iter("img", "picture"), None) is not None:
+        if _SHARE_HREF_RE.search(href):
+            continue
+        # A link holding a picture is a teaser's card, unless it leads to a tag page.
+        by_address = by_rel or _TAG_PATH_RE.search(href) is not None
+        if not by_address and next(link.iter("img", "picture"), None) is not None:
             continue
         if len(text) > 60 or not is_tag_text(text) or _in_running_text(link, text):
             continue
@@ -380,7 +394,9 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         if context == "box":
             boxes[group] = marked
         groups.setdefault(group, []).append(text)
-        strength[group] = max(strength.get(group, 0), 2 if context == "box" or by_rel else 1)
+        strength[group] = max(strength.get(group, 0), 2 if context in {"box", "label"} or by_rel else 1)
+        if context == "box" or by_rel:
+            marked_groups.add(group)
     if not groups:
         return []
     # A list that links the site's legal and service pages is its footer menu.
@@ -389,9 +405,9 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         for g, ts in groups.items()
         if services.get(boxes.get(g), 0) < 2 and sum(bool(_SERVICE_RE.match(t)) for t in ts) < 2
     }
-    # Links found by their address alone are tags in a list of their own; among
-    # mostly other links (sections, newsletters) they are a menu's entries.
-    groups = {g: ts for g, ts in groups.items() if strength[g] == 2 or 2 * len(ts) >= _links_in(g)}
+    # Links found by their address or a label alone are tags in a list of their own;
+    # among mostly other links (sections, newsletters) they are a menu's entries.
+    groups = {g: ts for g, ts in groups.items() if g in marked_groups or 2 * len(ts) >= _links_in(g)}
     if not groups:
         return []
     top = max(strength[g] for g in groups)
