@@ -442,8 +442,10 @@ class TestAuthors:
             '<div class="td-author-name" style="display: none">{}</div>',
             '<div class="o-teaser"><h3>Other story</h3><div class="author-name">Von {}</div></div>',
             '<ul><li class="recentcomments"><span class="comment-author-link">{}</span> on A</li></ul>',
+            '<section class="article-list"><ul><li><article class="card"><h3>Other</h3>'
+            '<span class="e-byline">By {}</span></article></li></ul></section>',
         ],
-        ids=["hidden-class", "display-none", "teaser", "comment-widget"],
+        ids=["hidden-class", "display-none", "teaser", "comment-widget", "article-list"],
     )
     def test_a_name_shown_only_hidden_or_on_other_stories_is_no_author(self, where):
         """The site's usual author, named in hidden markup or on other stories' teasers, is not this one's."""

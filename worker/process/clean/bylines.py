@@ -348,10 +348,11 @@ _HIDDEN_CLASS_RE = re.compile(
 )
 _UNSHOWN_TAGS = ("script", "style", "noscript", "template")
 # Blocks about other stories and their readers: a name there is not this article's author.
-# ("commentary" classes an opinion piece; "social-comments" a comment counter beside the byline.)
+# ("commentary" classes an opinion piece; "social-comments" a comment counter beside the byline;
+# "article-list" holds other stories' cards.)
 _OTHER_STORIES_RE = re.compile(
     r"related|teaser|recommend|popular|trending|promo|more-|comment-|comment_|commentlist|recentcomments"
-    r"|comments-area",
+    r"|comments-area|(?:article|story|post|news)-?list",
     re.IGNORECASE,
 )
 _DISPLAY_NONE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
