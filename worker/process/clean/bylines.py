@@ -120,7 +120,8 @@ _SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "h
 _BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
 _CHROME_RE = re.compile(
     r"related|teaser|sidebar|footer|comment|recommend|popular|trending|newsletter|share|social|promo"
-    r"|more-|author-?bio|author-?box|author-?desc|about-author|biography|widget-area",
+    r"|more-|author-?bio|author-?box|author-?desc|about-author|biography|widget-area"
+    r"|(?:article|story)-list",
     re.IGNORECASE,
 )
 _AUTHOR_PATH_RE = re.compile(
@@ -349,10 +350,10 @@ _HIDDEN_CLASS_RE = re.compile(
 _UNSHOWN_TAGS = ("script", "style", "noscript", "template")
 # Blocks about other stories and their readers: a name there is not this article's author.
 # ("commentary" classes an opinion piece; "social-comments" a comment counter beside the byline;
-# "article-list" holds other stories' cards.)
+# "article-list" holds other stories' cards; TYPO3 names its own byline "news-list-author".)
 _OTHER_STORIES_RE = re.compile(
     r"related|teaser|recommend|popular|trending|promo|more-|comment-|comment_|commentlist|recentcomments"
-    r"|comments-area|(?:article|story|post|news)-?list",
+    r"|comments-area|(?:article|story)-list",
     re.IGNORECASE,
 )
 _DISPLAY_NONE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
