@@ -1002,6 +1002,31 @@ class TestTags:
 
         assert ("Schule",) == run(page(body=body)).tags
 
+    def test_the_first_storys_tags_when_the_page_loads_the_next_stories(self):
+        """Infinite scroll: each story's `<article>` prints its tags; the page's are the first's."""
+        story = "".join(f"<p>Paragraph {n} of the story.</p>" for n in range(3))
+        html = "".join(
+            f'<article id="article-{i}">{story}<div class="tags"><a href="/tag/{a}">{a}</a>'
+            f'<a href="/tag/{b}">{b}</a></div></article>'
+            for i, (a, b) in enumerate([("autos", "capuchinos"), ("limpio", "imputados")])
+        )
+
+        assert ("autos", "capuchinos") == run(page(body=f"<div>{html}</div>")).tags
+
+    def test_tag_lists_outside_the_story_are_the_sites(self):
+        """A story's own tag box wins over tag boxes on sidebar cards and topic lists outside it."""
+        story = "".join(f"<p>Paragraph {n} of the story.</p>" for n in range(3))
+        card = '<article class="card"><h3>Other</h3><div class="tags">'
+        card += '<a href="/tag/wein">Wein</a></div></article>'
+        own = '<div class="tags"><a href="/tag/lvmh">LVMH</a><a href="/tag/frankreich">Frankreich</a></div>'
+        html = (
+            '<!doctype html><html><head></head><body><aside class="sidebar">' + card + "</aside>"
+            f"<main><article>{story}{own}</article></main>"
+            '<div class="tags"><a href="/tag/handel">Handel</a></div></body></html>'
+        )
+
+        assert ("LVMH", "Frankreich") == run(html).tags
+
     def test_placement_labels_and_the_sites_slug_are_no_tags(self):
         """Sailthru's "the-verge,front-page" and a "slider" category say where a story runs, not what."""
         head = meta("og:site_name", "The Verge")

@@ -10,6 +10,7 @@ navigation and the section are left out (the section is a field of its own).
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -411,11 +412,36 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     if not groups:
         return []
     top = max(strength[g] for g in groups)
-    best = [g for g in groups if strength[g] == top]
+    best = _first_article_only([g for g in groups if strength[g] == top])
     # An article has a short list of tags; a list of every topic of the site is a menu.
     short = [g for g in best if len(groups[g]) <= _MAX_GROUP] or best[:1]
     found = [t for g in short for t in groups[g]]
     return split_keywords(found[:MAX_TAGS]) if len(found) <= _MAX_GROUP else []
+
+
+def _first_article_only(groups: list[Any]) -> list[Any]:
+    """
+    Keep, when a story's `<article>` holds tag lists, only the first such story's lists.
+
+    Lists outside it are the site's (sidebar cards, topic menus), and a page
+    that loads the next stories below the first (`article-0`, `article-1`, …)
+    prints each one's tags in its own `<article>`.  A list belongs to the
+    nearest `<article>` that holds a story (three paragraphs): a card (an
+    `<article>` without one) belongs to the story around it.
+    """
+    outer: dict[Any, Any] = {}
+    for group in groups:
+        # A list's links may sit straight in the `<article>`: the group is the article itself.
+        around = itertools.chain([group] if group.tag == "article" else [], group.iterancestors("article"))
+        outer[group] = next((a for a in around if _holds_story(a)), None)
+    articles = [a for a in dict.fromkeys(outer.values()) if a is not None]
+    if not articles:
+        return groups
+    return [g for g in groups if outer[g] is articles[0]]
+
+
+def _holds_story(element: Any) -> bool:
+    return sum(1 for _ in itertools.islice(element.iter("p"), 3)) >= 3
 
 
 def resolve_section(data: PageData) -> str | None:
