@@ -1027,6 +1027,16 @@ class TestTags:
 
         assert ("LVMH", "Frankreich") == run(html).tags
 
+    def test_a_paragraph_of_tag_links_is_a_list_not_a_sentence(self):
+        """`<p class="tag-links">` joining many tags with counts is no running text around them."""
+        links = ", ".join(
+            f'<a href="/tag/{t.lower().replace(" ", "-")}/">{t} ({n})</a>'
+            for t, n in (("2020 Election", 611), ("Joe Biden", 233), ("Iowa Caucus", 140), ("Iowa", 92))
+        )
+        body = f'<div class="tags"><p class="tag-links">Filed under {links}</p></div>'
+
+        assert ("2020 Election", "Joe Biden", "Iowa Caucus", "Iowa") == run(page(body=body)).tags
+
     def test_placement_labels_and_the_sites_slug_are_no_tags(self):
         """Sailthru's "the-verge,front-page" and a "slider" category say where a story runs, not what."""
         head = meta("og:site_name", "The Verge")

@@ -315,13 +315,22 @@ def _distance(node: Any, ancestor: Any) -> int:
 
 
 def _in_running_text(link: Any, text: str) -> bool:
-    """Tell a link inside a sentence (a paragraph with more words than the link) from a tag."""
+    """
+    Tell a link inside a sentence (a paragraph with more words than the link) from a tag.
+
+    A paragraph that is mostly links ("2020 Election (611 posts), Joe Biden (233), …")
+    is a list of them, not a sentence.
+    """
     parent = link.getparent()
     while parent is not None and parent.tag in {"strong", "b", "em", "i", "span"}:
         parent = parent.getparent()
     if parent is None or parent.tag not in {"p", "td", "dd"}:
         return False
-    return len(" ".join("".join(parent.itertext()).split())) > 2 * len(text) + 40
+    whole = len(" ".join("".join(parent.itertext()).split()))
+    if whole <= 2 * len(text) + 40:
+        return False
+    linked = sum(len(" ".join("".join(a.itertext()).split())) for a in parent.iter("a"))
+    return 2 * linked < whole
 
 
 def _link_text(link: Any) -> str:
