@@ -111,11 +111,11 @@ _SHARE_HREF_RE = re.compile(
     re.IGNORECASE,
 )
 # Navigation and prompts, not terms: "Alle Themen", "Themen A-Z", "Show all tags", "Kostenlosen Newsletter",
-# "Zurück zur Übersicht", "Trackback-URL".
+# "Zurück zur Übersicht", "Trackback-URL", "3 Kommentare" ("Kommentar" alone is an opinion piece's topic).
 _PROMPT_RE = re.compile(
     r"^(?:alle|all|show all|mostrar todos|ver todos|voir tous|tutti)\b|\ba-z$|newsletter"
     r"|^(?:mehr|more|weitere|zurück|back to|retour|reply|antworten)\b|übersicht$"
-    r"|trackback|kommentar|comments?\b",
+    r"|trackback|kommentar-?feed|comments?[ -]?feed|^\d*\s*(?:kommentare|comments?)$",
     re.IGNORECASE,
 )
 # An icon font's ligature name ("turned_in", "arrow_forward") printed where the icon failed to load.
@@ -258,9 +258,9 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
     The list is the label's next sibling that holds links, past empty spacers
     (or the label's parent, when links follow it inline), else the same a
     level or two up from a block the label opens; siblings further on (share
-    buttons) are not the list.  A labelled list inside navigation
-    or a sidebar stays there: a sidebar's "Tags" is the site's tag cloud; an
-    `<aside>` inside the `<article>` is the article's own.
+    buttons) are not the list.  A labelled list inside navigation or a sidebar
+    stays there: a sidebar's "Tags" is the site's tag cloud; an `<aside>`
+    inside the `<article>` is the article's own.
     """
     found = set()
     for element in tree.iter(etree.Element):
