@@ -992,15 +992,22 @@ class TestTags:
         assert ("Ferries", "Port") == run(page(head, body)).tags
 
     def test_back_links_and_comment_links_in_a_tag_box_are_no_tags(self):
-        """ "Zurück zur Übersicht", "Trackback-URL" and "Kommentarfeed" are prompts, not terms."""
-        links = ("Schule", "Zurück zur Übersicht", "Trackback-URL", "Kommentarfeed")
+        """Back links, trackback and comment links are prompts; "Kommentar" (an opinion piece) is a topic."""
+        links = (
+            "Schule",
+            "Kommentar",
+            "Zurück zur Übersicht",
+            "Trackback-URL",
+            "Kommentarfeed",
+            "3 Kommentare",
+        )
         body = (
             '<div class="tags">'
             + "".join(f'<a href="/x/{i}">{t}</a>' for i, t in enumerate(links))
             + "</div>"
         )
 
-        assert ("Schule",) == run(page(body=body)).tags
+        assert ("Schule", "Kommentar") == run(page(body=body)).tags
 
     def test_the_first_storys_tags_when_the_page_loads_the_next_stories(self):
         """Infinite scroll: each story's `<article>` prints its tags; the page's are the first's."""
