@@ -126,19 +126,24 @@ def _anchor_texts(tree: Any) -> set[str]:
     return {t for t in (_text_of(a) for a in tree.iter("a")) if t}
 
 
+def _is_whole_link(paragraph: str, anchors: set[str]) -> bool:
+    """Tell whether a paragraph (a list item's bullet aside) is the whole text of one link."""
+    return paragraph.lstrip("-• ") in anchors
+
+
 def link_ratio(paragraphs: list[str], anchors: set[str]) -> float:
     """Return the share of characters in paragraphs that are whole link texts."""
     total = sum(len(p) for p in paragraphs)
     if not total:
         return 0.0
-    linked = sum(len(p) for p in paragraphs if p.lstrip("-• ") in anchors)
+    linked = sum(len(p) for p in paragraphs if _is_whole_link(p, anchors))
     return linked / total
 
 
 def drop_trailing_links(paragraphs: list[str], anchors: set[str]) -> list[str]:
     """Drop the paragraphs closing the text that are each one whole link: "read also" teasers."""
     end = len(paragraphs)
-    while end > 1 and len(paragraphs[end - 1].split()) >= 3 and paragraphs[end - 1].lstrip("-• ") in anchors:
+    while end > 1 and len(paragraphs[end - 1].split()) >= 3 and _is_whole_link(paragraphs[end - 1], anchors):
         end -= 1
     return paragraphs[:end]
 

@@ -85,8 +85,9 @@ _UNFILED = frozenset(
 # Where a CMS places the story ("front-page", "slider na stronie głównej"): no topic of it.
 _PLACEMENT = frozenset(
     {"front page", "frontpage", "homepage", "home page", "startseite", "strona główna", "portada"}
-    | {"featured", "slider", "top stories", "aufmacher", "à la une"}
+    | {"featured", "top stories", "aufmacher", "à la une"}
 )
+# A slider is a placement in any wording ("slider", "slider na stronie głównej").
 _PLACEMENT_RE = re.compile(r"\bslider\b", re.IGNORECASE)
 # "Category: Games", "Tag: RPG": a label glued to one tag.
 _TAG_LABEL_RE = re.compile(
