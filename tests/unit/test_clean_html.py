@@ -287,6 +287,32 @@ class TestHeadlineInText:
         assert "Bund drosselt Bioenergie" == found.title
         assert kept == found.text.startswith(first)
 
+    @pytest.mark.parametrize(
+        ("above", "kept"),
+        [
+            (["Main Content", "Energie"], False),
+            (["Posted on"], False),
+            (["Die Regierung hat am Freitag entschieden, das Gesetz zu ändern."], True),
+            (["Energie", "Wind", "Sonne", "Biogas"], True),
+        ],
+        ids=["skip-link-and-section", "posted-on", "a-sentence-above", "more-than-three-lines"],
+    )
+    def test_short_lines_above_the_headline_go_with_it(self, above, kept):
+        """Section labels and skip links above the headline are furniture; text above it stays."""
+        body = " ".join(["Die Bundesregierung hat am Freitag den Gesetzentwurf beschlossen."] * 6)
+        lines = "".join(f"<p>{line}</p>" for line in [*above, "Bund drosselt Bioenergie"])
+        html = (
+            '<html lang="de"><head><meta property="og:title" content="Bund drosselt Bioenergie"></head>'
+            f"<body><article>{lines}<p>{body}</p><p>{body}</p></article></body></html>"
+        )
+
+        found = clean_html(html, "https://energie.example/2022/bund", now=NOW)
+
+        assert "Bund drosselt Bioenergie" == found.title
+        assert kept == ("Bund drosselt Bioenergie" in found.text)
+        assert kept == found.text.startswith(above[0])
+        assert found.text.rstrip().endswith("beschlossen.")
+
 
 class TestFeedItems:
     CARDS = "".join(

@@ -68,6 +68,8 @@ _PARSER.set_element_class_lookup(
 # A kicker before the headline in the text's first line: a few words, then a colon or a dash.
 _MAX_KICKER = 60
 _KICKER_END_RE = re.compile(r"\S\s*(?::|\s[-–—|])\s+$")
+# Short lines that may stand above the headline in the extracted text.
+_MAX_ABOVE_HEADLINE = 3
 
 
 def load_html(html: str | bytes) -> Any:
@@ -204,16 +206,25 @@ def _choose(first: list[str], anchors: set[str], html: str) -> tuple[list[str], 
 
 
 def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
-    """Drop a first paragraph that is the headline, alone or after its kicker (`Topic: Headline`)."""
+    """
+    Drop the headline from the text's top, alone or after its kicker (`Topic: Headline`).
+
+    Short lines above it (a kicker, a section label, a skip link's "Main Content")
+    are page furniture above the headline and go with it; a line that reads as
+    text (longer, or a sentence) before it keeps the text as it is.
+    """
     if not paragraphs or not title:
         return paragraphs
-    first = " ".join(paragraphs[0].split()).casefold()
     headline = " ".join(title.split()).casefold()
-    if first == headline:
-        return paragraphs[1:]
-    kicker = first.removesuffix(headline)
-    if kicker != first and len(kicker) <= _MAX_KICKER and _KICKER_END_RE.search(kicker):
-        return paragraphs[1:]
+    for index, paragraph in enumerate(paragraphs[: _MAX_ABOVE_HEADLINE + 1]):
+        line = " ".join(paragraph.split()).casefold()
+        if line == headline:
+            return paragraphs[index + 1 :]
+        kicker = line.removesuffix(headline)
+        if kicker != line and len(kicker) <= _MAX_KICKER and _KICKER_END_RE.search(kicker):
+            return paragraphs[index + 1 :]
+        if len(line) > _MAX_KICKER or line.endswith((".", "!", "?", "…")):
+            break
     return paragraphs
 
 
