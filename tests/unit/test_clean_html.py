@@ -364,3 +364,26 @@ class TestTrailingTeasers:
         text = clean_html(news_page(before=before), URL, now=NOW).text
 
         assert "The ferry plan as the council adopted it" in text
+
+
+class TestCaptions:
+    PHOTO = "Harbour master Ines Duarte at the new pier. Photo: Ledger/Rui Sousa"
+
+    def test_a_caption_repeating_its_photo_alt_is_dropped(self):
+        """The line under a picture that repeats the picture's `alt` is a caption, not the story."""
+        figure = f'<div class="foto"><img src="/p.jpg" alt="{self.PHOTO}"><p>{self.PHOTO}</p></div>'
+        html = news_page(before=figure)
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert self.PHOTO not in found.text
+        assert found.text.startswith(STORY[0])
+
+    def test_a_story_line_that_is_also_a_photo_alt_elsewhere_stays(self):
+        """A step's text that a separate step photo repeats in its `alt` is still the story's."""
+        photo = f'<div class="step-photo"><picture><img src="/s.jpg" alt="{STORY[1]}"></picture></div>'
+        html = news_page(after=photo)
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert STORY[1] in found.text

@@ -68,6 +68,9 @@ _PARSER.set_element_class_lookup(
 # A kicker before the headline in the text's first line: a few words, then a colon or a dash.
 _MAX_KICKER = 60
 _KICKER_END_RE = re.compile(r"\S\s*(?::|\s[-–—|])\s+$")
+# An image's description that a caption line repeats: long enough to say something, short of a paragraph.
+_MIN_CAPTION, _MAX_CAPTION = 8, 200
+_CAPTION_MARKS = " -–—|•·()[]"
 # Short lines that may stand above the headline in the extracted text.
 _MAX_ABOVE_HEADLINE = 3
 
@@ -228,6 +231,60 @@ def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
     return paragraphs
 
 
+def _caption_key(text: str) -> str:
+    # Case, spacing and the dashes or brackets a caption line is set off with do not count.
+    return " ".join(text.casefold().split()).strip(_CAPTION_MARKS)
+
+
+def _drop_captions(paragraphs: list[str], tree: Any) -> list[str]:
+    """
+    Drop the lines that repeat the `alt` or `title` of an image they are shown with: captions.
+
+    The text under a picture ("Izaskun Lesaka.", "- Tapie en 2008. REUTERS/Benoit
+    Tessier -") is most often the picture's own description again.  It counts
+    where the picture's box (up to three levels up) shows little more than it,
+    or where it is the element right after that box; a recipe step that is also
+    its step photo's `alt` stands apart from the photo and stays.
+    """
+    # Only a line of the text can be a caption to drop: the pictures' boxes are read for those alone.
+    lines = {key for p in paragraphs if _MIN_CAPTION <= len(key := _caption_key(p)) <= _MAX_CAPTION}
+    if not lines:
+        return paragraphs
+    longest = max(len(line) for line in lines) + 20
+    described = set()
+    for image in tree.iter("img"):
+        for attribute in ("alt", "title"):
+            value = image.get(attribute)
+            if not value or not _MIN_CAPTION <= len(value) <= longest:
+                continue
+            key = _caption_key(value)
+            if key in lines and key not in described and _shown_with(image, key):
+                described.add(key)
+    if not described:
+        return paragraphs
+    return [p for p in paragraphs if _caption_key(p) not in described]
+
+
+def _shown_with(image: Any, key: str) -> bool:
+    """Tell whether an image's box, or the element right after it, shows the text `key`."""
+    node = image
+    for _ in range(4):
+        after = node.getnext()
+        while after is not None and after.tag == "br":
+            after = after.getnext()
+        if after is not None and _caption_key(after.text_content()) == key:
+            return True
+        node = node.getparent()
+        if node is None:
+            return False
+        shown = _caption_key(node.text_content())
+        if len(shown) > 2 * len(key) + 40:
+            return False
+        if key in shown:
+            return True
+    return False
+
+
 def _drop_date_lines(paragraphs: list[str]) -> list[str]:
     # Stand-alone dates above or below the body are page furniture: the date
     # itself is kept in `published`.
@@ -337,7 +394,9 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     kept = list(body.paragraphs)
     resolved = resolve(tree, page_url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
     kept = _drop_title(kept, resolved.title)
-    kept = _with_lead(drop_trailing_links(kept, anchors), tree, resolved.description, resolved.title)
+    kept = _with_lead(
+        drop_trailing_links(_drop_captions(kept, tree), anchors), tree, resolved.description, resolved.title
+    )
     not_article = not_article_reason(
         kept,
         anchors=anchors,
