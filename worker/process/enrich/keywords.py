@@ -86,7 +86,10 @@ def stop_words(language: str | None) -> frozenset[str]:
 
 def _is_word(token: str) -> bool:
     """Tell a content-word candidate: two characters or more, a letter among them, none of `'s` and `-`."""
-    return len(token) > 1 and token[0].isalnum() and any(c.isalpha() for c in token)
+    if len(token) < 2 or not token[0].isalnum():
+        return False
+    # Most tokens are all letters: one C call says so before the scan for a letter.
+    return token.isalpha() or any(c.isalpha() for c in token)
 
 
 # A token: its text and the index of the name it belongs to (-1: none).
@@ -201,8 +204,9 @@ def _score(tokens: Iterable[Token], stops: frozenset[str]) -> _Scores:
     A word counts as capitalised unless it starts its sentence.
     """
     scores = _Scores()
-    # Per distinct token text: its case-folded form, or "" for a stop word or a non-word.
-    folded: dict[str, str] = {}
+    # Per distinct token text: its case-folded form ("" for a stop word or a non-word), and
+    # whether it is a word at all.
+    folded: dict[str, tuple[str, bool]] = {}
     sentence = 0
     weight = 1.0
     starts = True
@@ -228,10 +232,11 @@ def _score(tokens: Iterable[Token], stops: frozenset[str]) -> _Scores:
             starts = False
             continue
         current = -1
-        word = folded.get(text)
-        if word is None:
-            low = text.casefold()
-            word = folded[text] = low if _is_word(text) and low not in stops else ""
+        known = folded.get(text)
+        if known is None:
+            low, wordlike = text.casefold(), _is_word(text)
+            known = folded[text] = (low if wordlike and low not in stops else "", wordlike)
+        word = known[0]
         if not word:
             if run:
                 _add_run(scores, run, weight)
@@ -240,7 +245,7 @@ def _score(tokens: Iterable[Token], stops: frozenset[str]) -> _Scores:
                 sentence += 1
                 weight = 1 / math.log2(2 + sentence)
                 starts = True
-            elif _is_word(text):
+            elif known[1]:
                 starts = False
             continue
         run.append((word, not starts and text[0].isupper()))
