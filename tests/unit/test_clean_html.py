@@ -387,3 +387,36 @@ class TestCaptions:
         found = clean_html(html, URL, now=NOW)
 
         assert STORY[1] in found.text
+
+
+class TestHiddenMarkup:
+    PROMPT = (
+        "Only subscribers can save articles. Saved articles can be read on your phone and tablet as well."
+    )
+
+    @pytest.mark.parametrize(
+        "hidden",
+        ['style="display: none;"', 'style="visibility:hidden"', "hidden"],
+        ids=["display-none", "visibility-hidden", "hidden-attribute"],
+    )
+    def test_what_the_page_hides_is_not_text(self, hidden):
+        """A pop-up or pull-down the page hides (a member prompt) is none of the story's text."""
+        popup = f"<div {hidden}><p>{self.PROMPT}</p><p>{self.PROMPT}</p></div>"
+        html = news_page(before=popup)
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert "subscribers" not in found.text
+        assert found.text.startswith(STORY[0])
+
+    def test_hidden_structured_data_is_still_read(self):
+        """Microdata a page keeps in a hidden block (the publication time) still reaches the metadata."""
+        stamp = '<meta itemprop="datePublished" content="2021-03-04T10:15:00+01:00">'
+        data = f'<div style="display:none">{stamp}</div>'
+        html = news_page(before=data).replace(
+            "<article>", '<article itemscope itemtype="https://schema.org/NewsArticle">'
+        )
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert "2021-03-04T10:15:00+01:00" == found.published

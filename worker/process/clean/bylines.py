@@ -17,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from worker.process.clean.chrome import holds_page, in_chrome_markup
+from worker.process.clean.chrome import HIDDEN_STYLE_RE, holds_page, in_chrome_markup
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
 from worker.process.enrich.places import is_place
@@ -356,7 +356,6 @@ _OTHER_STORIES_RE = re.compile(
     r"|comments-area|(?:article|story)-list",
     re.IGNORECASE,
 )
-_DISPLAY_NONE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 def _hidden(element: Any, other_stories: bool = False) -> bool:
@@ -370,7 +369,7 @@ def _hidden(element: Any, other_stories: bool = False) -> bool:
         if node.get("hidden") is not None or node.get("aria-hidden") == "true":
             return True
         cls = node.get("class") or ""
-        if _HIDDEN_CLASS_RE.search(cls) or _DISPLAY_NONE_RE.search(node.get("style") or ""):
+        if _HIDDEN_CLASS_RE.search(cls) or HIDDEN_STYLE_RE.search(node.get("style") or ""):
             return True
         if (
             other_stories

@@ -19,7 +19,7 @@ from readability import Document as ReadabilityDocument
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, repair_faulty_html
 
 from worker.models import Extracted
-from worker.process.clean.chrome import is_date_line
+from worker.process.clean.chrome import HIDDEN_STYLE_RE, is_date_line
 from worker.process.clean.lead import find_lead
 from worker.process.clean.metadata import Hints, resolve
 from worker.process.clean.structured import read_page
@@ -231,6 +231,29 @@ def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
     return paragraphs
 
 
+# Elements a reader never sees: the `hidden` attribute, or an inline style hiding them.
+_STYLED = etree.XPath("descendant::*[@style or @hidden]")
+_HOLDS_DATA = etree.XPath("boolean(.//*[@itemprop or @itemscope] | .//script[contains(@type, 'ld+json')])")
+
+
+def drop_hidden(tree: Any) -> None:
+    """
+    Remove what the page hides from readers (pop-ups, collapsed member prompts), keeping data.
+
+    A hidden element that carries structured data (microdata, a JSON-LD script) stays:
+    the metadata reads it, and the text extractor leaves hidden data out on its own.
+    """
+    body = tree.find("body")
+    for element in _STYLED(body) if body is not None else ():
+        if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(element.get("style") or ""):
+            continue
+        if element.getparent() is None or element.get("itemprop") is not None:
+            continue
+        if _HOLDS_DATA(element):
+            continue
+        element.drop_tree()
+
+
 def _caption_key(text: str) -> str:
     # Case, spacing and the dashes or brackets a caption line is set off with do not count.
     return " ".join(text.casefold().split()).strip(_CAPTION_MARKS)
@@ -376,6 +399,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     tree = load_html(html)
     if tree is None:
         return _empty(url)
+    drop_hidden(tree)
     # Given the tree, trafilatura works on a copy of it instead of parsing the page a second time.
     found = trafilatura.bare_extraction(tree, url=url or None, **trafilatura_options(now))
     meta: dict[str, Any] = {} if found is None else found if isinstance(found, dict) else found.as_dict()
