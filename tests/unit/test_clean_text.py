@@ -159,8 +159,23 @@ class TestAuthors:
             ("By Jane Doe, Reuters", ("Jane Doe",)),
             ("By the way, this is a sentence.", ()),
             ("Bystanders fled the scene.", ()),
+            ("Autor: Peter Maahn", ("Peter Maahn",)),
+            ("Autori:Anna Ūdre(LTV Ziņu dienesta ārzemju ziņu redaktore)", ("Anna Ūdre",)),
+            ("Por Ana Gómez y Luis Pérez", ("Ana Gómez", "Luis Pérez")),
+            ("Por favor, llame a la policía.", ()),
         ],
-        ids=["two", "three", "particle", "with-agency", "sentence", "prefix-word"],
+        ids=[
+            "two",
+            "three",
+            "particle",
+            "with-agency",
+            "sentence",
+            "prefix-word",
+            "label",
+            "label-and-role-in-brackets",
+            "spanish",
+            "spanish-sentence",
+        ],
     )
     def test_parse_byline(self, line, expected):
         """Bylines give author names; sentences give nothing."""

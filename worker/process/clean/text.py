@@ -61,7 +61,14 @@ _COPYRIGHT_RE = re.compile(
 _AGENCY_LINE_RE = re.compile(r"^[—–-]*\s*\(?(?P<who>[^()/]{2,30}?)\)?\s*(?:/\s*\w{1,10})?\s*\.?$")
 # Editor's initials before the agency: `aja/PAP`, `jb/dpa`.
 _INITIALS_AGENCY_RE = re.compile(r"^(?:[\w.]{1,6}/)+(?P<who>[^\W\d_]{2,12})$")
-_BYLINE_RE = re.compile(r"^(?:by|von|par)\s+(?P<names>.{2,150})$", re.IGNORECASE)
+# "By Jane Doe", "Por Ana Gómez", or a labelled byline: "Autor: Peter Maahn", "Autori: Anna Ūdre".
+_BYLINE_RE = re.compile(
+    r"^(?:(?:by|von|par|por)\s+|(?:autor(?:in|a|es|i|zy)?|authors?|auteure?s?|autore)\s*[:：]\s*)"
+    r"(?P<names>.{2,150})$",
+    re.IGNORECASE,
+)
+# A role or newsroom in brackets after a name: "Anna Ūdre (LTV foreign news editor)".
+_ROLE_RE = re.compile(r"\s*\([^()]{1,80}\)")
 # "Ein Interview von X mit Y", "An interview by X with Y": X is the author, Y the interviewee.
 _INTERVIEW_BY_RE = re.compile(
     r"^(?:(?:ein|an|un|une|una)\s+)?(?:interview|entretien|entrevista)\s+(?:von|by|de|par|por)\s+"
@@ -73,7 +80,7 @@ _SIGNOFF_PART_RE = re.compile(
     r"\s+by\s+(?P<names>.+)$",
     re.IGNORECASE,
 )
-_NAME_SPLIT_RE = re.compile(r"\s*(?:,|;|\||&|\band\b|\bund\b|\bet\b)\s*", re.IGNORECASE)
+_NAME_SPLIT_RE = re.compile(r"\s*(?:,|;|\||&|\band\b|\bund\b|\bet\b|\s(?-i:y)\s)\s*", re.IGNORECASE)
 _IN_PLACE_RE = re.compile(r"\s+in\s+[^\W\d_].*$")
 _PARTICLES = frozenset(
     {"de", "da", "di", "du", "del", "della", "van", "von", "der", "den"}
@@ -205,6 +212,7 @@ def parse_interview_credit(line: str) -> tuple[str, ...]:
 
 
 def _byline_names(names: str) -> tuple[str, ...]:
+    names = _ROLE_RE.sub("", names)
     parts = [p for p in _NAME_SPLIT_RE.split(names.strip(" .")) if p]
     # A "byline" with a lower-case word that is no particle is a sentence.
     if any(not _looks_like_name(p) and p.casefold() not in AGENCIES for p in parts):
