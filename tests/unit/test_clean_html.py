@@ -261,6 +261,31 @@ class TestLead:
 
         assert text.startswith(STORY[0])
 
+    def test_a_lede_picture_with_its_caption_is_no_lead(self):
+        """The block of a story's lead picture ("lede" image) holds a caption and a credit, no lead."""
+        picture = (
+            '<div class="image__lede"><picture><img src="/p.jpg" alt="x"></picture>'
+            "<div>The harbour master at the new north pier on Thursday afternoon.</div>"
+            "<figcaption>Photo: Ledger/Rui Sousa</figcaption></div>"
+        )
+
+        text = clean_html(news_page().replace("<main>", picture + "<main>"), URL, now=NOW).text
+
+        assert text.startswith(STORY[0])
+
+    def test_a_lead_keeps_the_space_at_a_link_edge(self):
+        """A lead with a link keeps its words apart ("Harbour council </a>ends"), and is not doubled."""
+        lead = (
+            'The <a href="/council">harbour council </a>ends a two-year debate about the crossing'
+            " with seven votes to two."
+        )
+        html = news_page().replace("<main>", f'<p class="lead">{lead}</p><main>')
+
+        text = clean_html(html, URL, now=NOW).text
+
+        assert text.startswith("The harbour council ends a two-year debate")
+        assert 1 == text.count("two-year debate")
+
 
 class TestHeadlineInText:
     @pytest.mark.parametrize(

@@ -36,12 +36,17 @@ _WORD_RE = re.compile(r"\w+")
 
 def _text(element: Any) -> str:
     """Return an element's visible text: scripts, styles and hidden copies left out."""
+    return " ".join(_raw_text(element).split())
+
+
+def _raw_text(element: Any) -> str:
+    # Spaces at a child's edges are kept: `<a>Samuel Alito </a>is` reads "Samuel Alito is".
     parts = [element.text or ""]
     for child in element:
         if isinstance(child.tag, str) and child.tag not in _INVISIBLE:
-            parts.append(_text(child))
+            parts.append(_raw_text(child))
         parts.append(child.tail or "")
-    return " ".join("".join(parts).split())
+    return "".join(parts)
 
 
 def _words(text: str) -> set[str]:
@@ -84,6 +89,9 @@ def find_lead(tree: Any, first_paragraph: str, description: str | None) -> str |
         # A block of several paragraphs or links, or one with its own heading, is a teaser box or
         # the whole header, not a lead.
         if len(element.xpath(".//p | .//a")) > 2 or element.xpath(".//h1 | .//h2 | .//h3 | .//h4"):
+            continue
+        # A block around a picture (a "lede" image with its caption and credit) is no lead.
+        if next(element.iter("img", "picture", "figcaption", "video"), None) is not None:
             continue
         text = _text(element)
         if not _MIN_CHARS <= len(text) <= _MAX_CHARS:
