@@ -287,6 +287,26 @@ class TestStripChrome:
 
         assert [BODY] == cut_tail_block(paragraphs)
 
+    @pytest.mark.parametrize(
+        "heading",
+        [
+            "เรื่องที่เกี่ยวข้อง",
+            "関連記事",
+            "相关新闻",
+            "관련기사",
+            "Читайте также",
+            "Baca juga",
+            "Saiba mais",
+            "Lire aussi",
+        ],
+        ids=["th", "ja", "zh", "ko", "ru", "id", "pt", "fr"],
+    )
+    def test_related_block_cut_in_other_languages(self, heading):
+        """The related-stories heading closes the story in the languages news is written in."""
+        paragraphs = [BODY, heading, "Bridge closed after storm", "Council elects new chair"]
+
+        assert [BODY] == cut_tail_block(paragraphs)
+
     def test_related_heading_inside_body_kept(self):
         """A heading followed by long paragraphs is part of the article."""
         paragraphs = ["Intro.", "See also", BODY]

@@ -177,6 +177,17 @@ _TAIL_HEADING_RE = re.compile(
     r"|te puede interesar|le puede interesar|lee también|lea también|leia também|veja também|leggi anche"
     r"|ti potrebbe interessare|zobacz (?:też|także)|przeczytaj (?:też|także)|weitere artikel zum thema"
     r"|das könnte (?:sie|dich) auch interessieren|schon gelesen\??"
+    # the same headings in more of the languages news is written in
+    r"|further reading|what to read next|lire aussi|à lire également|voir aussi|articles liés"
+    r"|sur le même thème|también te puede interesar|artículos relacionados|lo más leído|más leídas"
+    r"|te recomendamos|notícias relacionadas|leia mais|saiba mais|mais lidas|articoli correlati"
+    r"|potrebbe interessarti|lees ook|gerelateerde artikelen|ook interessant|czytaj więcej|powiązane"
+    r"|najczęściej czytane|читайте также|читайте також|по теме|похожие новости|смотрите также"
+    r"|ilgili haberler|läs också|läs mer|læs også|les også|relaterte saker|baca juga|berita terkait"
+    r"|artikel terkait|tin liên quan|bài liên quan|xem thêm|यह भी पढ़ें|संबंधित खबरें"
+    r"|اقرأ أيضا|اقرأ أيضاً|مواضيع ذات صلة|أخبار ذات صلة|เรื่องที่เกี่ยวข้อง|ข่าวที่เกี่ยวข้อง"
+    r"|関連記事|関連ニュース|あわせて読みたい|相关新闻|相關新聞|相关阅读|相關閱讀|延伸阅读|延伸閱讀|相关文章"
+    r"|관련\s?기사|많이 본 뉴스"
     # the contact and source blocks closing a press release or a report
     r"|(?:presse)?kontakt|contact(?: us)?|press contact|media contact|weitere informationen"
     r"|zusatzinformationen|(?:more|further) information|quellen(?:angaben)?|sources|originalpublikation"
