@@ -445,3 +445,26 @@ class TestHiddenMarkup:
         found = clean_html(html, URL, now=NOW)
 
         assert "2021-03-04T10:15:00+01:00" == found.published
+
+
+class TestAuthorBio:
+    BIO = "Ines Duarte covers the harbour and its ferries for the Ledger. She lives in Porto with two cats."
+
+    def page(self, closing: str) -> str:
+        head = '<meta name="author" content="Ines Duarte">'
+        byline = '<p class="byline">By <a rel="author" href="/authors/ines-duarte">Ines Duarte</a></p>'
+        return news_page(head=head, before=byline, after=f"<p>{closing}</p>")
+
+    def test_the_author_bio_closing_the_text_goes(self):
+        """A closing paragraph opening with the author's name that reads as a sentence is a bio."""
+        found = clean_html(self.page(self.BIO), URL, now=NOW)
+
+        assert ("Ines Duarte",) == found.authors
+        assert "cats" not in found.text
+        assert found.text.rstrip().endswith(STORY[-1])
+
+    def test_a_closing_byline_stays(self):
+        """A closing byline ("Ines Duarte, Ledger") is too short for a bio and stays in the text."""
+        found = clean_html(self.page("Ines Duarte, Ledger"), URL, now=NOW)
+
+        assert found.text.rstrip().endswith("Ines Duarte, Ledger")

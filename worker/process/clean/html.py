@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,6 +71,8 @@ _KICKER_END_RE = re.compile(r"\S\s*(?::|\s[-–—|])\s+$")
 # An image's description that a caption line repeats: long enough to say something, short of a paragraph.
 _MIN_CAPTION, _MAX_CAPTION = 8, 200
 _CAPTION_MARKS = " -–—|•·()[]"
+# An author's bio closing the text: a sentence or a few, no longer than this.
+_MAX_BIO, _MIN_BIO_WORDS = 600, 8
 # Short lines that may stand above the headline in the extracted text.
 _MAX_ABOVE_HEADLINE = 3
 
@@ -308,6 +310,27 @@ def _shown_with(image: Any, key: str) -> bool:
     return False
 
 
+def _drop_author_bio(paragraphs: list[str], authors: Sequence[str]) -> list[str]:
+    """
+    Drop an author's bio closing the text: one of the last two paragraphs that opens with an author's
+    full name and reads as a sentence ("Inga Buller ist Head of Social & Community bei CHIP. …").
+
+    A byline closing the story ("Benedikt Strunz, NDR") is too short to count and stays.
+    """
+    names = [a for a in authors if len(a.split()) >= 2]
+    if not names or len(paragraphs) < 2:
+        return paragraphs
+    tail = len(paragraphs) - 2
+    return [
+        p
+        for i, p in enumerate(paragraphs)
+        if i < tail
+        or not (
+            len(p) <= _MAX_BIO and len(p.split()) >= _MIN_BIO_WORDS and p.lstrip().startswith(tuple(names))
+        )
+    ]
+
+
 def _drop_date_lines(paragraphs: list[str]) -> list[str]:
     # Stand-alone dates above or below the body are page furniture: the date
     # itself is kept in `published`.
@@ -419,7 +442,7 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
     resolved = resolve(tree, page_url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
-    kept = _drop_title(kept, resolved.title)
+    kept = _drop_author_bio(_drop_title(kept, resolved.title), resolved.authors)
     kept = _with_lead(
         drop_trailing_links(_drop_captions(kept, tree), anchors), tree, resolved.description, resolved.title
     )
