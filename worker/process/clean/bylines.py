@@ -17,7 +17,8 @@ from typing import Any
 
 from lxml import etree
 
-from worker.process.clean.chrome import HIDDEN_STYLE_RE, holds_page, in_chrome_markup
+from worker.process.clean.chrome import holds_page, in_chrome_markup
+from worker.process.clean.hidden import HIDDEN_STYLE_RE
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
 from worker.process.enrich.places import is_place

@@ -239,8 +239,6 @@ _META_LABEL_RE = re.compile(
     r"|catégories?|by|von|par)\b",
     re.IGNORECASE,
 )
-# An inline style that hides an element from readers.
-HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
 def is_chrome_line(line: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,11 +19,13 @@ from readability import Document as ReadabilityDocument
 from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_html, repair_faulty_html
 
 from worker.models import Extracted
-from worker.process.clean.chrome import HIDDEN_STYLE_RE, is_date_line
+from worker.process.clean.captions import drop_captions
+from worker.process.clean.chrome import is_date_line
+from worker.process.clean.hidden import drop_hidden
 from worker.process.clean.lead import find_lead
 from worker.process.clean.metadata import Hints, resolve
 from worker.process.clean.structured import read_page
-from worker.process.clean.text import clean_paragraphs, join_paragraphs, split_paragraphs
+from worker.process.clean.text import clean_paragraphs, drop_author_bio, join_paragraphs, split_paragraphs
 
 # News archives start with the web; anything older is a parse of some other number.
 MIN_DATE = datetime(1990, 1, 1, tzinfo=UTC)
@@ -68,11 +70,6 @@ _PARSER.set_element_class_lookup(
 # A kicker before the headline in the text's first line: a few words, then a colon or a dash.
 _MAX_KICKER = 60
 _KICKER_END_RE = re.compile(r"\S\s*(?::|\s[-–—|])\s+$")
-# An image's description that a caption line repeats: long enough to say something, short of a paragraph.
-_MIN_CAPTION, _MAX_CAPTION = 8, 200
-_CAPTION_MARKS = " -–—|•·()[]"
-# An author's bio closing the text: a sentence or a few, no longer than this.
-_MAX_BIO, _MIN_BIO_WORDS = 600, 8
 # Short lines that may stand above the headline in the extracted text.
 _MAX_ABOVE_HEADLINE = 3
 
@@ -233,104 +230,6 @@ def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
     return paragraphs
 
 
-# Elements a reader never sees: the `hidden` attribute, or an inline style hiding them.
-_STYLED = etree.XPath("descendant::*[@style or @hidden]")
-_HOLDS_DATA = etree.XPath("boolean(.//*[@itemprop or @itemscope] | .//script[contains(@type, 'ld+json')])")
-
-
-def drop_hidden(tree: Any) -> None:
-    """
-    Remove what the page hides from readers (pop-ups, collapsed member prompts), keeping data.
-
-    A hidden element that carries structured data (microdata, a JSON-LD script) stays:
-    the metadata reads it, and the text extractor leaves hidden data out on its own.
-    """
-    body = tree.find("body")
-    for element in _STYLED(body) if body is not None else ():
-        if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(element.get("style") or ""):
-            continue
-        if element.getparent() is None or element.get("itemprop") is not None:
-            continue
-        if _HOLDS_DATA(element):
-            continue
-        element.drop_tree()
-
-
-def _caption_key(text: str) -> str:
-    # Case, spacing and the dashes or brackets a caption line is set off with do not count.
-    return " ".join(text.casefold().split()).strip(_CAPTION_MARKS)
-
-
-def _drop_captions(paragraphs: list[str], tree: Any) -> list[str]:
-    """
-    Drop the lines that repeat the `alt` or `title` of an image they are shown with: captions.
-
-    The text under a picture ("Izaskun Lesaka.", "- Tapie en 2008. REUTERS/Benoit
-    Tessier -") is most often the picture's own description again.  It counts
-    where the picture's box (up to three levels up) shows little more than it,
-    or where it is the element right after that box; a recipe step that is also
-    its step photo's `alt` stands apart from the photo and stays.
-    """
-    # Only a line of the text can be a caption to drop: the pictures' boxes are read for those alone.
-    lines = {key for p in paragraphs if _MIN_CAPTION <= len(key := _caption_key(p)) <= _MAX_CAPTION}
-    if not lines:
-        return paragraphs
-    longest = max(len(line) for line in lines) + 20
-    described = set()
-    for image in tree.iter("img"):
-        for attribute in ("alt", "title"):
-            value = image.get(attribute)
-            if not value or not _MIN_CAPTION <= len(value) <= longest:
-                continue
-            key = _caption_key(value)
-            if key in lines and key not in described and _shown_with(image, key):
-                described.add(key)
-    if not described:
-        return paragraphs
-    return [p for p in paragraphs if _caption_key(p) not in described]
-
-
-def _shown_with(image: Any, key: str) -> bool:
-    """Tell whether an image's box, or the element right after it, shows the text `key`."""
-    node = image
-    for _ in range(4):
-        after = node.getnext()
-        while after is not None and after.tag == "br":
-            after = after.getnext()
-        if after is not None and _caption_key(after.text_content()) == key:
-            return True
-        node = node.getparent()
-        if node is None:
-            return False
-        shown = _caption_key(node.text_content())
-        if len(shown) > 2 * len(key) + 40:
-            return False
-        if key in shown:
-            return True
-    return False
-
-
-def _drop_author_bio(paragraphs: list[str], authors: Sequence[str]) -> list[str]:
-    """
-    Drop an author's bio closing the text: one of the last two paragraphs that opens with an author's
-    full name and reads as a sentence ("Inga Buller ist Head of Social & Community bei CHIP. …").
-
-    A byline closing the story ("Benedikt Strunz, NDR") is too short to count and stays.
-    """
-    names = [a for a in authors if len(a.split()) >= 2]
-    if not names or len(paragraphs) < 2:
-        return paragraphs
-    tail = len(paragraphs) - 2
-    return [
-        p
-        for i, p in enumerate(paragraphs)
-        if i < tail
-        or not (
-            len(p) <= _MAX_BIO and len(p.split()) >= _MIN_BIO_WORDS and p.lstrip().startswith(tuple(names))
-        )
-    ]
-
-
 def _drop_date_lines(paragraphs: list[str]) -> list[str]:
     # Stand-alone dates above or below the body are page furniture: the date
     # itself is kept in `published`.
@@ -442,9 +341,9 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
     resolved = resolve(tree, page_url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
-    kept = _drop_author_bio(_drop_title(kept, resolved.title), resolved.authors)
+    kept = drop_author_bio(_drop_title(kept, resolved.title), resolved.authors)
     kept = _with_lead(
-        drop_trailing_links(_drop_captions(kept, tree), anchors), tree, resolved.description, resolved.title
+        drop_trailing_links(drop_captions(kept, tree), anchors), tree, resolved.description, resolved.title
     )
     not_article = not_article_reason(
         kept,

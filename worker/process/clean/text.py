@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from worker.models import Extracted
@@ -374,3 +375,28 @@ def clean_text(raw: str, *, learned_chrome: frozenset[str] = frozenset()) -> Ext
         tags=body.tags,
         is_article=bool(text),
     )
+
+
+# An author's bio closing the text: a sentence or a few, no longer than this.
+_MAX_BIO, _MIN_BIO_WORDS = 600, 8
+
+
+def drop_author_bio(paragraphs: list[str], authors: Sequence[str]) -> list[str]:
+    """
+    Drop an author's bio closing the text: one of the last two paragraphs that opens with an author's
+    full name and reads as a sentence ("Inga Buller ist Head of Social & Community bei CHIP. …").
+
+    A byline closing the story ("Benedikt Strunz, NDR") is too short to count and stays.
+    """
+    names = [a for a in authors if len(a.split()) >= 2]
+    if not names or len(paragraphs) < 2:
+        return paragraphs
+    tail = len(paragraphs) - 2
+    return [
+        p
+        for i, p in enumerate(paragraphs)
+        if i < tail
+        or not (
+            len(p) <= _MAX_BIO and len(p.split()) >= _MIN_BIO_WORDS and p.lstrip().startswith(tuple(names))
+        )
+    ]
