@@ -187,6 +187,23 @@ class TestPromotionsAndContacts:
         assert len(line) > 200
         assert is_chrome_line(line)
 
+    @pytest.mark.parametrize(
+        ("line", "chrome"),
+        [
+            ("［有料会員限定］ この記事は会員限定です。電子版に登録すると続きをお読みいただけます。", True),
+            ("Dieser Artikel ist nur für Abonnenten verfügbar.", True),
+            ("Cet article est réservé aux abonnés.", True),
+            ("Este contenido es exclusivo para suscriptores.", True),
+            ("This article is for subscribers only.", True),
+            ("Subscribers only", True),
+            ("Members only: the new lounge opens on Friday and is open to every member of the club.", False),
+        ],
+        ids=["ja", "de", "fr", "es", "en", "en-label", "en-sentence"],
+    )
+    def test_paywall_placeholder(self, line, chrome):
+        """ "For subscribers only", where the rest of the story would be, is chrome in any main language."""
+        assert chrome == is_chrome_line(line)
+
     def test_long_sentence_naming_networks_is_body(self):
         """An article sentence about networks and their followers is not a "follow us" prompt."""
         line = (

@@ -118,6 +118,16 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"\b(?:to (?:view|read) the (?:full|rest of the) (?:story|article)|for the full story)\b.{0,80}"
     r"\b(?:subscribe|log in|sign in|edition)\b|\bplease subscribe\b|^subscribe now\b",
     r"^(?:hazte (?:miembro|socio)|únete|unterstütze|support)\b.{0,60}$",
+    # "for subscribers only" in the main news languages, where the rest of the story would be
+    r"^(?:this (?:article|story|content) is (?:only )?(?:for|available to|exclusive to|reserved for)"
+    r" (?:subscribers|members)|(?:for )?(?:subscribers|members) only\W*$"
+    r"|(?:dieser|der) (?:artikel|beitrag|inhalt) ist (?:nur |exklusiv |ausschließlich )?für"
+    r" (?:abonnent\w*|abo-?kund\w*|plus-?(?:leser|kund)\w*)|(?:nur|exklusiv) für abonnent\w*"
+    r"|(?:cet )?article réservé aux abonnés|cet article est réservé aux abonnés|réservé aux abonnés"
+    r"|(?:este|el) (?:contenido|artículo) es exclusivo para (?:suscriptores|socios)"
+    r"|(?:contenido )?exclusivo para suscriptores|(?:contenuto|articolo) riservato agli abbonati"
+    r"|(?:ten )?artykuł (?:jest )?dostępny (?:tylko|wyłącznie) dla (?:subskrybentów|prenumeratorów)"
+    r"|dit artikel is (?:alleen|exclusief) voor abonnees|[［【\[]?(?:有料)?会員限定)",
     # photo credits: agency or photographer lines under pictures
     r"^\(?(?:[A-Z]{2,6}|[\w.-]+ images|getty images|imago|picture alliance|shutterstock|istock|adobe stock)"
     r"\s*/\s*[\w .'-]{2,40}\)?$",
