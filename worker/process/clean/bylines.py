@@ -494,7 +494,7 @@ def visible_authors(tree: Any) -> list[str]:
 
 
 # Short texts with a label's colon (or a Chinese label without one).
-_LABEL_TEXT_XPATH = (
+_LABEL_TEXTS = etree.XPath(
     "//body//text()[string-length(.) < 200"
     " and (contains(., ':') or contains(., '：') or contains(., '记者'))]"
 )
@@ -507,7 +507,7 @@ def labelled_authors(tree: Any) -> list[str]:
     The names follow the label in the same text, or in the text right after
     its element (`<h5>Autor: </h5>Peter Maahn`).
     """
-    for node in tree.xpath(_LABEL_TEXT_XPATH)[:2000]:
+    for node in _LABEL_TEXTS(tree)[:2000]:
         text = " ".join(str(node).split())
         if not text or len(text) > 100 or not _LABEL_PREFIX_RE.match(text):
             continue
