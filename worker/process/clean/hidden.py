@@ -29,10 +29,14 @@ def drop_hidden(tree: Any) -> None:
     the metadata reads it, and the text extractor leaves hidden data out on its own.
     """
     body = tree.find("body")
+    root = tree.getroottree().getroot()
     for element in _STYLED(body) if body is not None else ():
         if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(element.get("style") or ""):
             continue
-        if element.getparent() is None or element.get("itemprop") is not None:
+        if element.get("itemprop") is not None:
+            continue
+        # Inside a block already removed (nested pop-ups), there is nothing left to do.
+        if element.getroottree().getroot() is not root:
             continue
         if _HOLDS_DATA(element):
             continue
