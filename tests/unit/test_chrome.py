@@ -123,6 +123,7 @@ class TestIsChromeLine:
         "Tú también puedes hacer periodismo incómodo. Cancela cuando quieras.",
         "Die folgenden Angebote sind Affiliate-Links.",
         "Dieser Beitrag enthält Werbung für eine Marke.",
+        "Hinweis: Wir verwenden Cookies, um unser Angebot zu verbessern.",
     )
 
     @pytest.mark.parametrize("line", ANYWHERE, ids=range(len(ANYWHERE)))
@@ -202,6 +203,28 @@ class TestPromotionsAndContacts:
     )
     def test_paywall_placeholder(self, line, chrome):
         """ "For subscribers only", where the rest of the story would be, is chrome in any main language."""
+        assert chrome == is_chrome_line(line)
+
+    @pytest.mark.parametrize(
+        ("line", "chrome"),
+        [
+            ("Wir verwenden Cookies, die unser Angebot nutzerfreundlicher und sicherer machen.", True),
+            ("Nous utilisons des cookies pour améliorer l'offre que nous vous proposons.", True),
+            ("This website uses cookies to ensure you get the best experience on our website.", True),
+            (
+                'Wir verwenden Cookies. Durch Bestätigen des Buttons "Alle zulassen und fortsetzen"'
+                ' stimmst Du der Verwendung zu. Über den Button "Konfigurieren" kannst Du auswählen,'
+                " welche Cookies Du zulassen möchtest. Weitere Informationen findest Du in unserer"
+                " Datenschutzerklärung.",
+                True,
+            ),
+            ("Do we use 'cookies'?", False),
+            ("The regulator said the website uses cookies to track its readers across other sites.", False),
+        ],
+        ids=["de", "fr", "en", "de-long", "policy-question", "news-sentence"],
+    )
+    def test_cookie_banner(self, line, chrome):
+        """A site saying it uses cookies is its banner; a question about them or news about them is not."""
         assert chrome == is_chrome_line(line)
 
     def test_long_sentence_naming_networks_is_body(self):

@@ -15,6 +15,17 @@ MAX_CHROME_LEN = 200
 # waste state-store space.
 MAX_CANDIDATE_LEN = 300
 
+# A cookie banner: the site saying it uses cookies ("Wir verwenden Cookies, die …", "Nous utilisons des
+# cookies pour …"), never a question about them, as a privacy policy's heading asks one.
+_COOKIE_BANNER = (
+    r"\b(?:we use|we're using|this (?:web)?site uses|our (?:web)?site uses"
+    r"|(?:diese|unsere) (?:web)?seite (?:verwendet|nutzt)|(?:diese|unsere) website (?:verwendet|nutzt)"
+    r"|wir (?:verwenden|nutzen)|nous utilisons|ce site utilise"
+    r"|(?:este|nuestro) sitio(?: web)? (?:utiliza|usa)|utilizamos|usamos|questo sito (?:utilizza|usa)"
+    r"|utilizziamo|(?:ta|nasza) strona (?:używa|wykorzystuje)"
+    r"|używamy|deze (?:web)?site gebruikt|wij gebruiken|we gebruiken)\b.{0,80}\b(?:cookies?|plików cookie)\b"
+    r"(?!.*\?\s*$)"
+)
 _CHROME_PATTERNS: tuple[str, ...] = (
     # copyright and trademark notices
     r"^(?:©|\(c\)|copyright\b|\u00a9)",
@@ -93,6 +104,7 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     # contact lines of a press release
     r"^(?:tel(?:efon|ephone)?|phone|fax)\s*[.:]\s*\+?[\d ()/-]{6,}$",
     r"\b(?:prawem autorskim|urheberrechtlich geschützt)\b",
+    _COOKIE_BANNER,
     r"^fot\.\s",
     # teaser prompts before a link to another story, in the main news languages
     r"^(?:lea|lee|mire|mira|vea|ver|puedes ver|le puede interesar|te puede interesar|le recomendamos"
@@ -151,7 +163,7 @@ _ANYWHERE_HINT_RE = re.compile(
     r"reserv|vorbehalt|trademark|newsletter|sign|logged in|eingeloggt|angemeldet|support|become a"
     r"|letter to the editor|receive|earn|prawem|urheberrecht|extern|contenu|contenido|eingebettet"
     r"|zustimmung|einwilligung|consent|the full|the rest of|subscribe|letter|download|for ios|for android"
-    r"|for iphone|canal|kanal|channel|cancel|kündbar|résiliable|affiliate|enthält (?:w|a|p)"
+    r"|for iphone|canal|kanal|channel|cancel|kündbar|résiliable|affiliate|enthält (?:w|a|p)|cookie"
 )
 # Longer boilerplate told by phrases no article sentence uses: reprint notices, affiliate
 # disclosures, "follow us" lines naming several networks.  Judged up to `MAX_LONG_CHROME_LEN`.
@@ -159,7 +171,7 @@ MAX_LONG_CHROME_LEN = 400
 _LONG_CHROME_RE = re.compile(
     r"\b(?:copyrighted property of|written permission must be obtained|without (?:the )?(?:prior )?written"
     r" permission of)\b|\bwe (?:may )?(?:receive|earn) (?:a )?(?:compensation|commission)\b"
-    r"|\badvertisers do not influence\b|\baffiliate[- ]?links?\b",
+    r"|\badvertisers do not influence\b|\baffiliate[- ]?links?\b|" + _COOKIE_BANNER,
     re.IGNORECASE,
 )
 
