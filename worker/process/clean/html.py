@@ -341,10 +341,11 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     og_type = (data.first("og:type") or "").strip().casefold()
     kept = list(body.paragraphs)
     resolved = resolve(tree, page_url, now=now, hints=hints, found=meta, body_authors=body.authors, data=data)
-    kept = drop_author_bio(_drop_title(kept, resolved.title), resolved.authors)
-    kept = _with_lead(
-        drop_trailing_links(drop_captions(kept, tree), anchors), tree, resolved.description, resolved.title
-    )
+    kept = _drop_title(kept, resolved.title)
+    kept = drop_author_bio(kept, resolved.authors)
+    kept = drop_captions(kept, tree)
+    kept = drop_trailing_links(kept, anchors)
+    kept = _with_lead(kept, tree, resolved.description, resolved.title)
     not_article = not_article_reason(
         kept,
         anchors=anchors,

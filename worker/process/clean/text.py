@@ -91,6 +91,8 @@ _AUTHOR_ROLES = frozenset({"reporting", "writing", "compiled"})
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1b\x7f]")
 _TITLE_MAX_LEN = 300
 _BYLINE_WINDOW = 3
+# An author's bio closing the text: a sentence or a few, no longer than this.
+_MAX_BIO, _MIN_BIO_WORDS = 600, 8
 
 
 @dataclass(frozen=True)
@@ -377,10 +379,6 @@ def clean_text(raw: str, *, learned_chrome: frozenset[str] = frozenset()) -> Ext
     )
 
 
-# An author's bio closing the text: a sentence or a few, no longer than this.
-_MAX_BIO, _MIN_BIO_WORDS = 600, 8
-
-
 def drop_author_bio(paragraphs: list[str], authors: Sequence[str]) -> list[str]:
     """
     Drop an author's bio closing the text: one of the last two paragraphs that opens with an author's
@@ -388,15 +386,15 @@ def drop_author_bio(paragraphs: list[str], authors: Sequence[str]) -> list[str]:
 
     A byline closing the story ("Benedikt Strunz, NDR") is too short to count and stays.
     """
-    names = [a for a in authors if len(a.split()) >= 2]
+    names = tuple(a for a in authors if len(a.split()) >= 2)
     if not names or len(paragraphs) < 2:
         return paragraphs
-    tail = len(paragraphs) - 2
-    return [
-        p
-        for i, p in enumerate(paragraphs)
-        if i < tail
-        or not (
-            len(p) <= _MAX_BIO and len(p.split()) >= _MIN_BIO_WORDS and p.lstrip().startswith(tuple(names))
+
+    def is_bio(paragraph: str) -> bool:
+        return (
+            len(paragraph) <= _MAX_BIO
+            and len(paragraph.split()) >= _MIN_BIO_WORDS
+            and paragraph.lstrip().startswith(names)
         )
-    ]
+
+    return paragraphs[:-2] + [p for p in paragraphs[-2:] if not is_bio(p)]
