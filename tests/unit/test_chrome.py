@@ -347,6 +347,18 @@ class TestStripChrome:
 
         assert [BODY] == cut_tail_block(paragraphs)
 
+    @pytest.mark.parametrize("heading", ["Temas", "Themen", "Tags:", "Keywords", "Schlagwörter"])
+    def test_tag_list_heading_closing_the_text_goes(self, heading):
+        """The heading of the story's tag links, with the short tags under it or left alone, is no text."""
+        assert [BODY] == strip_chrome([BODY, heading])
+        assert [BODY] == strip_chrome([BODY, heading, "Paritarias", "Industria alimenticia"])
+
+    def test_tag_word_in_a_sentence_kept(self):
+        """A line that only starts with such a word is article text."""
+        line = "Themen wie Klimaschutz und Verkehr bestimmten den Wahlkampf."
+
+        assert [BODY, line] == strip_chrome([BODY, line])
+
     def test_related_heading_inside_body_kept(self):
         """A heading followed by long paragraphs is part of the article."""
         paragraphs = ["Intro.", "See also", BODY]

@@ -210,6 +210,10 @@ _TAIL_HEADING_RE = re.compile(
     r"|اقرأ أيضا|اقرأ أيضاً|مواضيع ذات صلة|أخبار ذات صلة|เรื่องที่เกี่ยวข้อง|ข่าวที่เกี่ยวข้อง"
     r"|関連記事|関連ニュース|あわせて読みたい|相关新闻|相關新聞|相关阅读|相關閱讀|延伸阅读|延伸閱讀|相关文章"
     r"|관련\s?기사|많이 본 뉴스"
+    # the heading of the story's own tag links, left alone in the text when the links were dropped
+    r"|tags?|topics|keywords|themen|schlagw(?:orte|örter)|stichw(?:orte|örter)|temas|etiquetas|palabras clave"
+    r"|mots[- ]cl(?:é|e)s|tagi|tematy|argomenti|parole chiave|trefwoorden|onderwerpen|tópicos|assuntos"
+    r"|etiketler|теги|темы"
     # the contact and source blocks closing a press release or a report
     r"|(?:presse)?kontakt|contact(?: us)?|press contact|media contact|weitere informationen"
     r"|zusatzinformationen|(?:more|further) information|quellen(?:angaben)?|sources|originalpublikation"
