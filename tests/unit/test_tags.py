@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from worker.process.clean.html import load_html
+from worker.process.clean.topics import visible_tags
 from worker.process.enrich.tags import normalise_tag, normalise_tags, split_tags
 
 
@@ -85,3 +87,180 @@ class TestNormaliseTags:
     def test_split_inverts_join(self, tags: list[str]) -> None:
         """Joining tags with pipes and splitting them again gives the normalised tags."""
         assert normalise_tags(tags) == split_tags(" | ".join(tags))
+
+
+STORY = "".join(f"<p>Paragraph {n} of the story, long enough to read as text.</p>" for n in range(3))
+URL = "https://news.example/2023/11/08/story"
+
+
+def shown(body: str) -> list[str]:
+    """Return the visible tags of a page with `body` inside its `<body>`."""
+    return visible_tags(load_html(f"<!doctype html><html><head></head><body>{body}</body></html>"), URL)
+
+
+class TestVisibleTags:
+    def test_tag_box_in_the_sites_footer_is_its_topic_menu(self) -> None:
+        """A tag box named as part of the site's footer ("footer__list-tags") lists the site's topics."""
+        own = '<ul class="article-tags"><li><a href="/tag/ferries">Ferries</a></li></ul>'
+        footer = (
+            '<footer class="comp__footer"><div class="footer__list-tags">'
+            '<a href="/futbol/liga-1">Liga 1</a><a href="/futbol/copa">Copa Libertadores</a></div></footer>'
+        )
+
+        assert ["Ferries"] == shown(f"<div><h1>Headline</h1>{STORY}{own}</div>{footer}")
+
+    def test_topics_strip_marked_as_the_sites_header_is_no_tag_list(self) -> None:
+        """A "Themen" strip whose class names the page header is the site's, not the story's."""
+        strip = (
+            '<div class="dm_special_topics header"><div class="box_wrapper">'
+            '<div class="teaser_heading">Themen</div>'
+            '<ul class="link_list"><li><a href="/wetter">Wetter im Rheinland</a></li>'
+            '<li><a href="/ausflug">Rheinland für Entdecker</a></li></ul></div></div>'
+        )
+
+        assert [] == shown(f"{strip}<div><h1>Headline</h1>{STORY}</div>")
+
+    def test_the_storys_own_header_keeps_its_tag_box(self) -> None:
+        """A tag box in the `<header>` of the story's `<article>` stays the story's tags."""
+        header = '<header class="header"><div class="tags"><a href="/tag/port">Port</a></div></header>'
+
+        assert ["Port"] == shown(f"<article>{header}<h1>Headline</h1>{STORY}</article>")
+
+    def test_category_links_beside_the_tags_are_the_section(self) -> None:
+        """A footer's category list ("entry-footer__category") files the story; its tag list tags it."""
+        footer = (
+            '<footer class="entry-footer"><div class="entry-footer__category"><ul class="entry-footer__list">'
+            '<li><a href="/category/wissen/" rel="tag">Wissen</a></li></ul></div>'
+            '<div class="entry-footer__tags"><ul class="entry-footer__list">'
+            '<li><a href="/tag/urheberrecht/" rel="tag">Urheberrecht</a></li>'
+            '<li><a href="/tag/abmahnung/" rel="tag">Abmahnung</a></li></ul></div></footer>'
+        )
+
+        assert ["Urheberrecht", "Abmahnung"] == shown(f"<article><h1>Headline</h1>{STORY}{footer}</article>")
+
+    def test_a_link_marked_as_the_article_section_is_no_tag(self) -> None:
+        """`itemprop="articleSection"` on a link in a tag box names the section."""
+        box = (
+            '<div class="tags"><a href="/category/berufe/" class="tag" itemprop="articleSection">Berufe</a>'
+            '<a href="/tag/luftwaffe/" rel="tag">Luftwaffe</a></div>'
+        )
+
+        assert ["Luftwaffe"] == shown(f"<article><h1>Headline</h1>{box}{STORY}</article>")
+
+    def test_tags_behind_a_more_button_are_not_shown(self) -> None:
+        """List items the page hides by class ("hidden") until "More" is pressed are no visible tags."""
+        items = [("books", ""), ("politics", ""), ("conservatism", " hidden"), ("ezra klein", " hidden")]
+        links = "".join(
+            f'<li class="tags-list-item{cls}"><a href="/tags/{t.replace(" ", "-")}/">{t}</a></li>'
+            for t, cls in items
+        )
+        box = f'<div class="tags"><h2>Tags:</h2><ul class="tags-list">{links}</ul></div>'
+
+        assert ["books", "politics"] == shown(f"<article><h1>Headline</h1>{STORY}{box}</article>")
+
+    def test_topic_links_in_a_closed_panel_are_not_shown(self) -> None:
+        """A footer panel marked `--closed` holds its subject links out of the reader's sight."""
+        panel = (
+            '<div class="article__footer__content article__footer__content--closed">'
+            '<div class="article__footer__subjects"><a href="/uutiset/18-1">Kotimaa</a>'
+            '<a href="/uutiset/18-2">kaamos</a></div></div>'
+        )
+        box = f'<div class="article__footer"><a class="button">Lisää aiheesta</a>{panel}</div>'
+
+        assert [] == shown(f"<article>{STORY}{box}</article>")
+
+    def test_a_label_word_inside_a_link_labels_no_list(self) -> None:
+        """ "Themen" inside a menu's button leads to the site's topics: the links near it are no tags."""
+        guide = (
+            '<div class="guide"><div class="grid"><div class="flex"><a href="/abo/">Abonnement</a></div>'
+            '<a href="/themen/" class="button"><div class="grow">Themen</div><div>&gt;</div></a>'
+            '<a href="/energie/" class="button"><div class="grow">Energie</div><div>&gt;</div></a>'
+            "</div></div>"
+        )
+
+        assert [] == shown(f"{guide}<article><h1>Headline</h1>{STORY}</article>")
+
+    @pytest.mark.parametrize("label", ["Top-Themen:", "Aktuelle Themen:", "Trending topics"])
+    def test_a_strip_of_the_sites_top_topics_is_no_tag_list(self, label: str) -> None:
+        """Links under "Top-Themen:" or "Aktuelle Themen:" are the site's current topics, on every page."""
+        strip = (
+            f'<div id="teme"><span class="title">{label}</span><a href="/tag/7953/Geopolitik">Geopolitik</a>'
+            '<a href="/tag/34995/Inflation">Inflation</a></div>'
+        )
+        own = '<div class="radar"><a href="/tag/2001">Industrie</a><a href="/tag/2496">Deutschland</a></div>'
+
+        html = f'{strip}<div class="article"><h1>Headline</h1>{STORY}{own}</div>'
+
+        assert ["Industrie", "Deutschland"] == shown(html)
+
+    def test_term_lines_of_teaser_cards_are_no_tags(self) -> None:
+        """A list of other stories prints each one's linked headline and categories: those file that story."""
+        stories = [("Behörden informierten nicht", "Rassismus"), ("Neue Regeln", "Afghanistan")]
+        cards = "".join(
+            f'<li class="newslist__item"><h3 class="newslist__title"><a href="/story-{i}/">{head}</a></h3>'
+            f'<div class="newslist__meta">in <span><a href="/category/themen/{t.lower()}/">{t}</a></span>'
+            "</div></li>"
+            for i, (head, t) in enumerate(stories)
+        )
+        ticker = f'<div class="newsticker"><ul class="newslist">{cards}</ul></div>'
+
+        assert [] == shown(f"{ticker}<div>{STORY}</div>")
+
+    @pytest.mark.parametrize("path", ["aiheet", "emner", "onderwerpen"])
+    def test_topic_page_addresses_in_more_languages(self, path: str) -> None:
+        """Finnish `aiheet/`, Danish/Norwegian `emner/` and Dutch `onderwerpen/` pages are topic pages."""
+        items = "".join(
+            f'<li><a href="/{path}/{t.lower()}" class="sc-1 dtgcfL">{t}</a></li>'
+            for t in ("Politiikka", "EU")
+        )
+        meta = (
+            f'<div class="sc-2 fgUOtZ"><time>19.2.2020 16:20</time><ul class="sc-3 jHQFaV">{items}</ul></div>'
+        )
+
+        assert ["Politiikka", "EU"] == shown(f"<main><h1>Headline</h1>{meta}{STORY}</main>")
+
+    def test_links_filed_under_a_label_are_tags(self) -> None:
+        """A "Filed under:" heading marks the links after it as the story's terms."""
+        items = "".join(
+            f'<li><a href="https://site.example/{t.lower()}"><span>{t}</span></a></li>'
+            for t in ("Apple", "iOS")
+        )
+        labels = f'<div class="c-entry-group-labels"><h2 id="h">Filed under:</h2><ul>{items}</ul></div>'
+
+        assert ["Apple", "iOS"] == shown(f"<article>{labels}<h1>Headline</h1>{STORY}</article>")
+
+    def test_the_articles_own_navigation_line_of_subjects_is_its_tags(self) -> None:
+        """Plone's "abgelegt unter:" `<nav>` in the `<article>` lists its subjects (classed as categories)."""
+        items = "".join(
+            f'<li><a href="/@@search?Subject%3Alist={t}" class="link-category" rel="nofollow">{t}</a></li>'
+            for t in ("Vatikan", "Familie")
+        )
+        nav = f'<nav id="category" class="documentByLine"><span>abgelegt unter:</span><ul>{items}</ul></nav>'
+
+        assert ["Vatikan", "Familie"] == shown(
+            f'<article id="content"><h1>Headline</h1>{STORY}{nav}</article>'
+        )
+
+    def test_places_and_topics_in_the_articles_appendix_are_its_tags(self) -> None:
+        """An appendix `<aside>` in the article lists "Orte" and "Themen" in `<nav>`s: both are tags."""
+        entries = "".join(
+            f'<div class="appendix__entry"><nav class="o-layout"><h3 class="appendix__headline">{label}</h3>'
+            f'<ul class="list"><li class="list__item"><a href="/{label.lower()}/{t.lower()}-1.html">{t}</a>'
+            "</li></ul></nav></div>"
+            for label, t in (("Orte", "Frankfurt"), ("Themen", "Literatur"))
+        )
+        aside = f'<aside class="region--appendix">{entries}</aside>'
+
+        assert ["Frankfurt", "Literatur"] == shown(
+            f'<article class="page"><h1>Headline</h1>{STORY}{aside}</article>'
+        )
+
+    def test_a_tag_named_as_a_question_is_still_a_tag(self) -> None:
+        """A `rel=tag` link to a tag page keeps a series name asking a question; a headline does not."""
+        box = (
+            '<div class="c-sTags"><p><span class="c-sTags__label">More:</span>'
+            '<a href="/tag/at-250-who-will-america-be/" rel="tag">At 250 who will America Be?</a>'
+            '<a href="/tag/trump/">Will Donald Trump write his own?</a></p></div>'
+        )
+
+        assert ["At 250 who will America Be?"] == shown(f"<article><h1>Headline</h1>{STORY}{box}</article>")

@@ -31,7 +31,8 @@ _BOX_DEPTH = 6
 _SPLIT_RE = re.compile(r"\s*[,;|]\s*")
 _TAG_PATH_RE = re.compile(
     r"(?:^|/)(?:mot|tags?|topics?|themen|thema|schlagw(?:ort|oerter|örter)e?|stichw(?:ort|oerter)e?|keywords?"
-    r"|etiquetas?|temas?|t[oó]picos?|argomenti|tematy|tagi|mots?-cl[eé]s?|sujets?|schwerpunkt|dossier)[/=]",
+    r"|etiquetas?|temas?|t[oó]picos?|argomenti|tematy|tagi|mots?-cl[eé]s?|sujets?|schwerpunkt|dossier"
+    r"|aiheet|aihe|emner?|[aä]mnen?|onderwerpen?)[/=]",
     re.IGNORECASE,
 )
 # A class or id naming a box of tags: `tags`, `entry-tags`, `tag-list`, `post-terms`, `schlagworte`.
@@ -69,9 +70,47 @@ _LABELS = frozenset(
     {"tags", "tag", "themen", "thema", "schlagwörter", "schlagworte", "topics", "topic", "temas", "tema"}
     | {"etiquetas", "mots-clés", "keywords", "related topics", "archivado en", "temas relacionados"}
     | {"verwandte themen", "stichwörter", "stichworte", "tagged with", "tagi", "tematy", "étiquettes"}
+    | {"filed under", "abgelegt unter", "markiert mit", "classé dans", "archiviato in"}
+    | {"orte"}
 )
 # A label over a list ("Tags", "Verwandte Themen") marks the links after it, within this many levels.
 _LABEL_DEPTH = 3
+# A class or id naming the site's header, footer or navigation bar as its block ("header",
+# "footer__list-tags", "header-taxonomy", "site-footer"): a tag box there is the site's topic menu.
+# (Not the `<header>`/`<footer>` elements: many stories print their tags in one outside any
+# `<article>`.)
+_SITE_CHROME_TOKEN_RE = re.compile(
+    r"^(?:site[-_]|global[-_])?(?:header|footer|masthead|navbar)(?:$|[-_])", re.IGNORECASE
+)
+# Where a story's own header and footer sit: its `<article>`, `<main>` or WordPress post wrapper.
+_STORY_TAGS = frozenset({"article", "main"})
+# A class naming a story's categories ("article-category", "entry-footer__category", "gp-meta-cats",
+# "tag-cat"): links there file the story in a section, which is a field of its own.
+_CATEGORY_RE = re.compile(
+    r"^(?:[\w-]*[-_])?(?:cats?|categor(?:y|ies)|kategorien?|cat[eé]gories?|categor[ií]as?|rubri[ck]e?n?|ressorts?)$",
+    re.IGNORECASE,
+)
+# A category's link names its section within this many levels.
+_CATEGORY_DEPTH = 3
+# A class hiding an element until a reader asks for it ("hidden", "d-none", a BEM "--closed" or
+# "--collapsed" panel): the tags behind a "More" button or in a closed panel are not shown.
+_COLLAPSED_RE = re.compile(
+    r"^(?:hidden|is-hidden|d-none|hide|invisible|collapsed|is-collapsed|is-closed)$|--(?:closed|collapsed|hidden)$",
+    re.IGNORECASE,
+)
+# A label over the site's current or popular topics ("Top-Themen:", "Aktuelle Themen", "Trending"):
+# the links after it are the same on every page, not this story's.
+_SITE_TOPICS_RE = re.compile(
+    r"^(?:top[- ]?(?:themen|topics|stories)|aktuelle themen|beliebte themen|meistgelesene? themen"
+    r"|trending(?: topics| now)?|popular topics|hot topics|temas del d[ií]a|temas destacados|tendencias"
+    r"|sujets populaires|temi caldi|tematy dnia|gorące tematy)\b",
+    re.IGNORECASE,
+)
+# How many elements before a list's first link may hold its label.
+_LEAD_ELEMENTS = 6
+# A teaser card's list item holds its term line within this many levels.
+_CARD_DEPTH = 3
+_HEADINGS = ("h2", "h3", "h4")
 # Layout modifiers on a page's wrapper ("has-sidebar", "no-sidebar") name no sidebar of their own.
 _MODIFIER_RE = re.compile(r"^(?:has|with|without|no)[-_]", re.IGNORECASE)
 
@@ -185,14 +224,16 @@ class _Contexts:
     Say where links sit: `box` (a tag box), `chrome` (navigation, related stories) or None.
 
     The nearest marked ancestor decides, so a tag box inside a sidebar is a tag
-    box; a box counts only within a few levels of the link (a class like
-    `topics-page` on a whole page is no box).  Answers are memoised per
+    box, but one in the site's header or footer is chrome; a box counts only
+    within a few levels of the link (a class like `topics-page` on a whole page
+    is no box).  Answers are memoised per
     element, since the links of a page share most ancestors.
     """
 
     def __init__(self, labelled: frozenset[Any] = frozenset()) -> None:
         self._nearest: dict[Any, tuple[str | None, Any]] = {}
         self._labelled = labelled
+        self._site_chrome: dict[Any, bool] = {}
 
     def _mark(self, node: Any) -> str | None:
         if node in self._labelled:
@@ -229,6 +270,11 @@ class _Contexts:
         kind, marked = self.nearest(link.getparent())
         while kind in {"box", "label"} and _distance(link, marked) > _BOX_DEPTH:
             kind, marked = self.nearest(marked.getparent())
+        if kind == "box":
+            if marked not in self._site_chrome:
+                self._site_chrome[marked] = _in_site_chrome(marked)
+            if self._site_chrome[marked]:
+                return "chrome", marked
         return kind, marked
 
 
@@ -248,6 +294,24 @@ def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
     if tag in {"nav", "header", "footer", "aside"} or _CHROME_RE.search(" ".join(own)):
         return "chrome"
     return None
+
+
+def _in_site_chrome(box: Any) -> bool:
+    """
+    Tell whether a tag box sits in the site's header, footer or navigation bar, outside the story.
+
+    A box there lists the site's topics on every page (a "Themen" strip in the page footer, a
+    topics drop-down in the masthead), whatever its class says; the nearest marked ancestor, the
+    box, would otherwise hide the chrome around it.  The story's own `<header>` and `<footer>`
+    (inside its `<article>`, `<main>` or post wrapper) are no site chrome.
+    """
+    chrome = False
+    for node in itertools.chain([box], box.iterancestors()):
+        if node.tag in _STORY_TAGS or _POST_WRAPPER_RE.search(node.get("class") or ""):
+            return False
+        marks = f"{node.get('class') or ''} {node.get('id') or ''}".split()
+        chrome = chrome or any(_SITE_CHROME_TOKEN_RE.match(t) for t in marks)
+    return chrome
 
 
 def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
@@ -270,6 +334,9 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
             continue
         if " ".join(text.split()).casefold().rstrip(" :") not in _LABELS:
             continue
+        # A label word inside a link ("Themen" in a menu's button) leads to the site's topics.
+        if any(a.tag == "a" for a in itertools.islice(element.iterancestors(), _LABEL_DEPTH)):
+            continue
         node = element
         for _ in range(_LABEL_DEPTH):
             parent = node.getparent()
@@ -288,7 +355,8 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
 
 
 def _aside_of_article(element: Any) -> bool:
-    return bool(element.tag == "aside" and any(a.tag == "article" for a in element.iterancestors()))
+    """Tell an `<aside>` or `<nav>` inside the `<article>` (its own info box, its "filed under" line)."""
+    return bool(element.tag in {"aside", "nav"} and any(a.tag == "article" for a in element.iterancestors()))
 
 
 def _list_after(label: Any) -> Any:
@@ -363,9 +431,11 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     Links in navigation, headers, footers, sidebars and related-story blocks
     are site-wide topics, not this article's, and links inside running text
     are references; a box linking the site's legal pages is its footer menu,
-    and WordPress's category links (`rel="category tag"`) give the section.
-    Of the groups of such links (one list each), the ones in a marked tag box
-    win over those found by their address alone.
+    and WordPress's category links (`rel="category tag"`) give the section, as
+    do links classed as categories; tags a class hides are not shown.  Strips
+    of the site's top topics and teaser cards' term lines are no tags.  Of the
+    groups of such links (one list each), the ones in a marked tag box win over
+    those found by their address alone.
     """
     page_path = urlsplit(page_url).path
     groups: dict[Any, list[str]] = {}
@@ -395,9 +465,15 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
             continue
         # A link holding a picture is a teaser's card, unless it leads to a tag page.
         by_address = by_rel or _TAG_PATH_RE.search(href) is not None
+        # A category's link files the story (its section), and a hidden tag is not shown; under a
+        # tag label ("Filed under", "Abgelegt unter") a CMS's categories are the story's terms.
+        if (context != "label" and _is_category_link(link, href)) or _collapsed(link):
+            continue
         if not by_address and next(link.iter("img", "picture"), None) is not None:
             continue
-        if len(text) > 60 or not is_tag_text(text) or _in_running_text(link, text):
+        # A link the CMS marks as a tag (`rel=tag`) to a tag page is one even when its name asks a question.
+        named = by_rel and _TAG_PATH_RE.search(href) is not None and is_tag_text(text.rstrip("?!"))
+        if len(text) > 60 or not (named or is_tag_text(text)) or _in_running_text(link, text):
             continue
         if text.casefold().strip(" :") in _LABELS:
             continue
@@ -416,6 +492,9 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         for g, ts in groups.items()
         if services.get(boxes.get(g), 0) < 2 and sum(bool(_SERVICE_RE.match(t)) for t in ts) < 2
     }
+    # A list under a label naming the site's popular topics is a menu; a teaser card's terms file
+    # another story.
+    groups = {g: ts for g, ts in groups.items() if not (_SITE_TOPICS_RE.match(_lead_text(g)) or _in_card(g))}
     # Links found by their address or a label alone are tags in a list of their own;
     # among mostly other links (sections, newsletters) they are a menu's entries.
     groups = {g: ts for g, ts in groups.items() if g in marked_groups or 2 * len(ts) >= _links_in(g)}
@@ -427,6 +506,71 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     short = [g for g in best if len(groups[g]) <= _MAX_GROUP] or best[:1]
     found = [t for g in short for t in groups[g]]
     return split_keywords(found[:MAX_TAGS]) if len(found) <= _MAX_GROUP else []
+
+
+def _is_category_link(link: Any, href: str) -> bool:
+    """
+    Tell a link filing the story in a category (its section) from a tag.
+
+    Microdata says so (`itemprop="articleSection"`), or the link sits in an element whose class
+    names categories ("article-category", "entry-footer__category", "tag-cat") within a few
+    levels; a link to a tag page stays a tag wherever it sits (SPIP's `mot/…` in a "categories" box).
+    """
+    if "articlesection" in (link.get("itemprop") or "").casefold():
+        return True
+    if _TAG_PATH_RE.search(href):
+        return False
+    for node in itertools.islice(itertools.chain([link], link.iterancestors()), _CATEGORY_DEPTH + 1):
+        if any(_CATEGORY_RE.match(t) for t in (node.get("class") or "").split()):
+            return True
+    return False
+
+
+def _collapsed(link: Any) -> bool:
+    """
+    Tell whether a link sits in a list item or panel its class hides ("hidden", "--closed").
+
+    Sites print every tag and hide the rest behind a "More" button, or keep the topic links in
+    a collapsed panel; a reader sees neither.  (Inline styles and the `hidden` attribute are
+    dropped with the page's hidden elements already.)  Only the levels of a tag box are read.
+    """
+    return any(_hides(node.get("class")) for node in itertools.islice(link.iterancestors(), _BOX_DEPTH))
+
+
+@lru_cache(maxsize=4096)
+def _hides(cls: str | None) -> bool:
+    """Tell whether a class attribute hides its element (memoised: a page repeats its classes)."""
+    return cls is not None and any(_COLLAPSED_RE.search(t) for t in cls.split())
+
+
+def _lead_text(group: Any) -> str:
+    """
+    Return the label a list of links opens with: its text before the first link, else its heading.
+
+    "Top-Themen:" in the strip's first `<div>`, or an `<h3>` just before the `<ul>`.
+    """
+    parts: list[str] = [group.text or ""]
+    for node in itertools.islice(group.iterdescendants(), _LEAD_ELEMENTS):
+        if node.tag == "a":
+            break
+        parts.append(node.text or "")
+    lead = " ".join(" ".join(parts).split())
+    if not lead and (before := group.getprevious()) is not None and isinstance(before.tag, str):
+        lead = " ".join((before.text or "").split())
+    return lead
+
+
+def _in_card(group: Any) -> bool:
+    """
+    Tell whether a list of links is a teaser card's term line: in a list item with a linked headline.
+
+    Lists of other stories ("Neueste Artikel", "Popular yesterday") print each story's
+    headline with its categories or regions below it; those terms file that story, not this one.
+    """
+    for node in itertools.islice(itertools.chain([group], group.iterancestors()), _CARD_DEPTH + 1):
+        if node.tag == "li":
+            return any(next(h.iter("a"), None) is not None for h in node.iter(*_HEADINGS))
+    return False
 
 
 def _first_article_only(groups: list[Any]) -> list[Any]:
