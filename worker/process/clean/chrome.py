@@ -186,9 +186,28 @@ _FOLLOW_PROMPT_RE = re.compile(
 )
 _FOLLOW_RE = re.compile(r"\b(?:follow|folg|seguir|segui|suiv|like us|find us|connect with|abonnier)")
 
+# The heading over a story's own tag links ("Tags", "Schlagwörter", "Temas"): the tag resolver reads the
+# links under it; alone in the text (its links dropped), it closes the story like "Related".
+TAG_LIST_HEADINGS = frozenset(
+    {
+        "tags",
+        "tag",
+        "topics",
+        "keywords",
+        "themen",
+        "schlagwörter",
+        "schlagworte",
+        "stichwörter",
+        "stichworte",
+    }
+    | {"temas", "etiquetas", "palabras clave", "mots-clés", "mots clés", "étiquettes", "tagi", "tematy"}
+    | {"argomenti", "parole chiave", "trefwoorden", "onderwerpen", "tópicos", "assuntos", "etiketler"}
+    | {"теги", "темы", "tagged with", "filed under", "abgelegt unter", "archivado en", "classé dans"}
+    | {"archiviato in", "markiert mit"}
+)
 # A heading that opens a trailing block of teasers or links.
-_TAIL_HEADING_RE = re.compile(
-    r"^(?:related(?: (?:articles?|stories|news|content|coverage|posts|links|topics))?"
+_TAIL_HEADINGS = (
+    r"related(?: (?:articles?|stories|news|content|coverage|posts|links|topics))?"
     r"|most (?:popular|read|viewed|shared)|read (?:more|next|also)|more (?:from|on|stories|news)\b.*"
     r"|recommended(?: for you| stories)?|you (?:may|might) (?:also )?(?:like|be interested in)"
     r"|see also|editors?['’]? (?:picks|recommendations)|trending(?: now)?|top stories"
@@ -210,18 +229,16 @@ _TAIL_HEADING_RE = re.compile(
     r"|اقرأ أيضا|اقرأ أيضاً|مواضيع ذات صلة|أخبار ذات صلة|เรื่องที่เกี่ยวข้อง|ข่าวที่เกี่ยวข้อง"
     r"|関連記事|関連ニュース|あわせて読みたい|相关新闻|相關新聞|相关阅读|相關閱讀|延伸阅读|延伸閱讀|相关文章"
     r"|관련\s?기사|많이 본 뉴스"
-    # the heading of the story's own tag links, left alone in the text when the links were dropped
-    r"|tags?|topics|keywords|themen|schlagw(?:orte|örter)|stichw(?:orte|örter)|temas|etiquetas|palabras clave"
-    r"|mots[- ]cl(?:é|e)s|tagi|tematy|argomenti|parole chiave|trefwoorden|onderwerpen|tópicos|assuntos"
-    r"|etiketler|теги|темы"
     # the contact and source blocks closing a press release or a report
     r"|(?:presse)?kontakt|contact(?: us)?|press contact|media contact|weitere informationen"
     r"|zusatzinformationen|(?:more|further) information|quellen(?:angaben)?|sources|originalpublikation"
     r"|original publication"
     r"|ansprechpartner(?:in)?(?: zum thema)?|beiträge aus dem forum|kommentierte artikel"
-    r"|weitere aktuelle themen\b.{0,60})\s*[:.]?$",
-    re.IGNORECASE,
+    r"|weitere aktuelle themen\b.{0,60}"
+    # the heading of the story's own tag links, left alone in the text when its links were dropped
+    + "".join("|" + re.escape(h) for h in sorted(TAG_LIST_HEADINGS, key=len, reverse=True))
 )
+_TAIL_HEADING_RE = re.compile(rf"^(?:{_TAIL_HEADINGS})\s*[:.]?$", re.IGNORECASE)
 # Paragraphs after a tail heading this long mean the heading sat inside the body.
 _TEASER_MAX_LEN = 160
 # A paragraph of this many words ending like a sentence is body text, not a teaser headline.

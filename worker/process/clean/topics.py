@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from worker.process.clean.chrome import TAG_LIST_HEADINGS
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
@@ -66,13 +67,16 @@ _SERVICE_RE = re.compile(
 )
 _COUNT_RE = re.compile(r"\s*\((?:\d+(?:\s*\w+)?)\)$")
 # Labels printed before a tag list, not tags themselves.
-_LABELS = frozenset(
-    {"tags", "tag", "themen", "thema", "schlagwörter", "schlagworte", "topics", "topic", "temas", "tema"}
-    | {"etiquetas", "mots-clés", "keywords", "related topics", "archivado en", "temas relacionados"}
-    | {"verwandte themen", "stichwörter", "stichworte", "tagged with", "tagi", "tematy", "étiquettes"}
-    | {"filed under", "abgelegt unter", "markiert mit", "classé dans", "archiviato in"}
-    | {"orte"}
-)
+# Beyond the headings of tag lists, words that may also head a section of a story ("Thema", "Orte").
+_LABELS = TAG_LIST_HEADINGS | {
+    "thema",
+    "topic",
+    "tema",
+    "related topics",
+    "temas relacionados",
+    "verwandte themen",
+    "orte",
+}
 # A label over a list ("Tags", "Verwandte Themen") marks the links after it, within this many levels.
 _LABEL_DEPTH = 3
 # A class or id naming the site's header, footer or navigation bar as its block ("header",
