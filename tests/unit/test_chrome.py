@@ -373,6 +373,82 @@ class TestStripChrome:
         assert once == strip_chrome(once)
 
 
+class TestCaptionsSourcesAndPitches:
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "Marco Odermatt, Ski-Star aus der Schweiz. © AFP / MARCO BERTORELLO",
+            "Logo des Awards von Bankmagazin und Versicherungsmagazin | © Springer",
+            "Cristina Kirchner y Alberto Fernández, en el Congreso (Foto: Natacha Pisarenko/Pool).",
+            "Quelle: Deutscher Jagdverband (DJV), 02. Februar 2022, Berlin",
+            "Source: CDC, Chicago Department of Public Health",
+            "Inhaltsverzeichnis",
+            "Table of contents",
+            ">> Wegen Corona: Sängerin muss ihr Lokal auf Mallorca schließen <<",
+            "(Alle Angaben ohne Gewähr)",
+            "Sie möchten wöchentliche Produktvorstellungen? Schauen Sie mal in unseren Musiknewsletter!",
+            "Die aktuelle Ausgabe der L-MAG jetzt an jedem Bahnhofskiosk, im Abo, als e-Paper erhältlich.",
+            "Jetzt Mitglied werden und erhalten Sie exklusive Angebote!",
+            "Das Blatt jetzt auch digital! Einfach hier klicken und für das digitale Blatt registrieren!",
+            "| We need your help Help us continue to spread the magic of words to readers Donate |",
+        ],
+        ids=[
+            "caption-copyright-credit",
+            "caption-bar-credit",
+            "caption-photo-credit",
+            "source-de",
+            "source-en",
+            "toc-de",
+            "toc-en",
+            "arrow-teaser",
+            "disclaimer",
+            "own-newsletter",
+            "current-issue",
+            "exclusive-offers",
+            "click-to-register",
+            "donate",
+        ],
+    )
+    def test_chrome(self, line):
+        """Caption credits, source lines, a contents heading, arrow teasers and the publisher's pitches go."""
+        assert is_chrome_line(line)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "She wrote © on every page of the manuscript, the curator said.",
+            "He showed the court a picture (photo: exhibit 4) and sat down again.",
+            "Sources said the talks had stalled over the price of the ferry line.",
+            "Contents of the report were leaked to the press on Monday.",
+            "»Wir schaffen das«",
+            "Die Angaben ohne Gewähr zu machen, sei unzulässig, sagte der Richter.",
+            "Our newsletter editor said the figures were up for the third year.",
+            "The latest issue facing the council is the cost of the ferry.",
+            "Clients receive exclusive rights to the land under the deal.",
+            "Users who click here and there rarely register complaints, the study found.",
+            '"We need your help," the Red Cross said, urging people to donate blood.',
+            "Prime members get exclusive deals on thousands of items until Wednesday.",
+        ],
+        ids=[
+            "copyright-sign-in-sentence",
+            "photo-mid-sentence",
+            "sources-said",
+            "contents-of",
+            "german-quote",
+            "disclaimer-words-in-sentence",
+            "newsletter-editor",
+            "latest-issue",
+            "exclusive-rights",
+            "click-here-and-there",
+            "donate-blood",
+            "members-get-exclusive-deals",
+        ],
+    )
+    def test_sentence_kept(self, line):
+        """Real sentences using the same words are article text."""
+        assert not is_chrome_line(line)
+
+
 class TestLearned:
     def test_fingerprint_normalises(self):
         """Case, spacing and digits do not change the fingerprint."""

@@ -26,6 +26,11 @@ _COOKIE_BANNER = (
     r"|używamy|deze (?:web)?site gebruikt|wij gebruiken|we gebruiken)\b.{0,80}\b(?:cookies?|plików cookie)\b"
     r"(?!.*\?\s*$)"
 )
+# A picture's credit closing a caption line: "© AFP / Name", "| © Springer", "(Foto: Name/Agency)".
+_CAPTION_CREDIT = (
+    r"(?:©\s*[^©():]{0,59}[^©():.!?\s]|\((?:foto|photo|fotos|photos|bild|imagen|image|crédito|credit|picture)s?\s*:"
+    r"[^()]{1,80}\)\.?)$"
+)
 _CHROME_PATTERNS: tuple[str, ...] = (
     # copyright and trademark notices
     r"^(?:©|\(c\)|copyright\b|\u00a9)",
@@ -147,6 +152,30 @@ _CHROME_PATTERNS: tuple[str, ...] = (
     r"|dpa-bildfunk|ap photo|afp via getty)\b.{0,40}$",
     # reporting and editing sign-offs (authors are read off them first)
     r"^\(?\s*(?:additional )?(?:reporting|writing|editing|compiled|edited|produced) by\b",
+    # a caption ending in its picture's credit: "Ski-Star aus der Schweiz. © AFP / Name",
+    # "… en el Congreso (Foto: Name/Pool via REUTERS)."
+    _CAPTION_CREDIT,
+    # a source line under a box, a chart or a press item: "Quelle: Landesregierung", "Source: CDC"
+    r"^(?:quellen?|sources?|fuentes?|fonte|źródło|bron)\s*:\s*\S.{0,80}$",
+    # the heading of a table of contents (its entries repeat the text's own headings)
+    r"^(?:inhaltsverzeichnis|table of contents|contents|sommaire|índice|indice|spis treści|inhoudsopgave"
+    r"|sommario)\W*$",
+    # a teaser link set off by arrows: ">> Title of another story <<"
+    r"^>{2,}\s*\S.*<{2,}$",
+    # a disclaimer standing alone: "(Alle Angaben ohne Gewähr)"
+    r"^\(?(?:alle |sämtliche )?angaben ohne gewähr\W*$"
+    r"|^\(?(?:all )?(?:information|details|data) (?:is |are )?(?:provided )?without"
+    r" (?:guarantee|warranty)\W*$",
+    # the publisher's own pitches: its newsletter, its current issue, offers for subscribers, donations
+    r"\b(?:in|mit|abonnier\w*|subscribe to|sign up for|join) (?:unseren?|unserem|our) \w*newsletter\b",
+    r"\b(?:aktuelle|neue|current|latest|new) (?:ausgabe|heft|issue|edition)\b.{0,80}"
+    r"\b(?:im abo|e-?paper|kiosk|erhältlich|bestellen|subscribe)",
+    # (said to the reader: "und erhalten Sie exklusive Angebote", not "members get exclusive deals")
+    r"\b(?:erhalten sie|you(?:'ll| will)? (?:receive|get)|and (?:receive|get))\b.{0,30}"
+    r"\b(?:exklusive?n?|exclusive)\b.{0,20}\b(?:angebote|offers|deals|vorteile)",
+    r"\b(?:hier klicken|click here|klicken sie hier)\b.{0,60}"
+    r"\b(?:registrier|anmeld|abonn|register|subscribe|sign up)\w*\W*$",
+    r"\bwe need your (?:help|support)\b.{0,120}\bdonate\W*$",
 )
 # Most rules hold at the start of a line: matched there once, not tried at every position as a
 # search of one alternation of all the rules does (a third of the time on real article lines).
@@ -164,6 +193,8 @@ _ANYWHERE_HINT_RE = re.compile(
     r"|letter to the editor|receive|earn|prawem|urheberrecht|extern|contenu|contenido|eingebettet"
     r"|zustimmung|einwilligung|consent|the full|the rest of|subscribe|letter|download|for ios|for android"
     r"|for iphone|canal|kanal|channel|cancel|kündbar|résiliable|affiliate|enthält (?:w|a|p)|cookie"
+    r"|©|\((?:foto|photo|bild|imag|crédit|credit|picture)|ausgabe|heft|issue|edition|exklusiv|exclusive"
+    r"|klicken|click here|need your"
 )
 # Longer boilerplate told by phrases no article sentence uses: reprint notices, affiliate
 # disclosures, "follow us" lines naming several networks.  Judged up to `MAX_LONG_CHROME_LEN`.
