@@ -14,6 +14,7 @@ from trafilatura.utils import load_html as trafilatura_load_html
 
 from worker.process.clean.chrome import fingerprint
 from worker.process.clean.html import INVALID_XML, clean_html, load_html, repaired_html, valid_date
+from worker.process.clean.lead import find_lead
 from worker.process.clean.metadata import Hints
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "html"
@@ -285,6 +286,87 @@ class TestLead:
 
         assert text.startswith("The harbour council ends a two-year debate")
         assert 1 == text.count("two-year debate")
+
+    def test_a_classed_copy_of_the_headline_is_passed_over_for_the_lead(self):
+        """A classed span repeating the headline is no lead: the search goes on to the lead below it."""
+        headline = "Harbour council approves the new ferry line after two years of debate"
+        lead = "Seven votes to two: the council ends a two-year debate about the crossing."
+        html = (
+            f"<html><head><title>{headline}</title></head><body><main><article>"
+            f'<h1><span class="article-teaser-headline">{headline}</span></h1>'
+            f'<div class="article-teaser-intro"><p>{lead}</p></div>'
+            + "".join(f"<p>{p}</p>" for p in STORY)
+            + "</article></main></body></html>"
+        )
+
+        text = clean_html(html, URL, now=NOW).text
+
+        assert text.startswith(lead)
+        assert headline not in text
+
+    def test_a_lead_above_a_body_opening_in_bold(self):
+        """The body's first paragraph may open in bold (`<p><b>…</b></p>`): the lead above it is found."""
+        lead = "Seven votes to two: the council ends a two-year debate about the crossing."
+        body = f"<p><b>{STORY[0]}</b></p>" + "".join(f"<p>{p}</p>" for p in STORY[1:])
+        html = (
+            "<html><head><title>Ferry line approved</title></head><body><main><article>"
+            f'<h1>Ferry line approved</h1><div class="teaser-text"><p>{lead}</p></div>{body}'
+            "</article></main></body></html>"
+        )
+
+        text = clean_html(html, URL, now=NOW).text
+
+        assert text.startswith(lead)
+        assert 1 == text.count(lead)
+
+    def test_a_login_box_in_the_site_banner_is_no_lead(self):
+        """An "intro" block in the site's banner (a `header` with the menu, no headline) is no lead."""
+        banner = (
+            '<header id="header"><nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+            '<div id="login-layer"><h3>Login</h3>'
+            '<div class="intro">Choose one of the two ways to log in to your account</div></div></header>'
+        )
+        body = f"<p><b>{STORY[0]}</b></p>" + "".join(f"<p>{p}</p>" for p in STORY[1:])
+        html = (
+            f"<html><head><title>Ferry line approved</title></head><body>{banner}<main><article>"
+            f"<h1>Ferry line approved</h1>{body}</article></main></body></html>"
+        )
+
+        text = clean_html(html, URL, now=NOW).text
+
+        assert text.startswith(STORY[0])
+
+    def test_an_unclassed_standfirst_under_the_headline_in_the_article_header(self):
+        """A plain `p` after the `h1` in the article's `header`, in whole sentences, is its lead."""
+        lead = "Seven votes to two: the council ends a two-year debate about the crossing."
+        tree = load_html(
+            news_page().replace(
+                "<h1>Ferry line approved</h1>", f"<header><h1>Ferry line approved</h1><p>{lead}</p></header>"
+            )
+        )
+
+        assert lead == find_lead(tree, STORY[0], None, "Ferry line approved")
+
+    @pytest.mark.parametrize(
+        "header",
+        [
+            # A blog's tagline under its name, in the site's header outside the article.
+            "<header><h1>Harbour Notes</h1>"
+            "<p>Ferries, piers, bridges. And whatever else floats by on the water.</p></header><main>",
+            # A byline under the headline, linking to the author.
+            '<main><header><h1>Ferry line approved</h1><p>By <a href="/a/rui">Rui Sousa</a> on 3 March 2021'
+            " | 18 comments on this story.</p></header>",
+            # A kicker under the headline, no sentence.
+            "<main><header><h1>Ferry line approved</h1>"
+            "<p>Harbour, ferries and the new north pier: the plans</p></header>",
+        ],
+        ids=["site-tagline", "byline", "no-sentence"],
+    )
+    def test_a_tagline_or_byline_under_a_headline_is_no_lead(self, header):
+        """Only whole sentences with no link, in the article, count as an unclassed standfirst."""
+        tree = load_html(news_page().replace("<main>", header))
+
+        assert find_lead(tree, STORY[0], None, "Ferry line approved") is None
 
 
 class TestHeadlineInText:

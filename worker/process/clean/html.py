@@ -285,8 +285,8 @@ def _with_lead(paragraphs: list[str], tree: Any, description: str | None, title:
     """Put the lead (standfirst) back on top when the extractor skipped it."""
     if not paragraphs:
         return paragraphs
-    lead = find_lead(tree, paragraphs[0], description)
-    if lead is None or (title and " ".join(lead.split()).casefold() == " ".join(title.split()).casefold()):
+    lead = find_lead(tree, paragraphs[0], description, title)
+    if lead is None:
         return paragraphs
     # Spacing is left out of the comparison: a lead read from markup may lose the space at a
     # link's edge ("Samuel Alitois the tip") that the extracted text keeps.
