@@ -117,6 +117,8 @@ _AUTHOR_PATH_WORDS = (
     "writer",
     "profil",
 )
+# Characters a case-insensitive pattern of ASCII matches though their `lower()` is no ASCII: "İ", "ı", "ſ".
+_CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
 _SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title"})
 _BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
 _CHROME_RE = re.compile(
@@ -398,17 +400,36 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
         return names
     text = etree.tostring(body, method="text", encoding="unicode", with_tail=False)
     hidden = " ".join(e.text or "" for e in body.iter(*_UNSHOWN_TAGS))
+    texts = (text, hidden)
+    lowered = None if any(c in text or c in hidden for c in _CASE_TRAPS) else (text.lower(), hidden.lower())
     shown = []
     for name in names:
         words = name.split()
         if not words:
             continue
-        pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
-        if len(pattern.findall(text)) <= len(pattern.findall(hidden)):
+        if _occurrences(words, texts, lowered) <= 0:
             continue
+        pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
         if _shown_where_held(body, pattern):
             shown.append(name)
     return shown
+
+
+def _occurrences(words: list[str], texts: tuple[str, str], lowered: tuple[str, str] | None) -> int:
+    """
+    Return how many more times the shown text than the hidden one holds the words, case and spacing aside.
+
+    For an ASCII name, the texts in lower case (`lowered`, None where they hold a `_CASE_TRAPS`
+    character) give the same matches to a case-sensitive search, which is much faster than an
+    IGNORECASE one over a whole page: shown_names 0.7 -> 0.5 ms a page on 168 real pages.
+    """
+    if lowered is not None and all(w.isascii() for w in words):
+        pattern = re.compile(r"\s*".join(re.escape(w.lower()) for w in words))
+        texts = lowered
+    else:
+        pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
+    text, hidden = texts
+    return len(pattern.findall(text)) - len(pattern.findall(hidden))
 
 
 def _shown_where_held(body: Any, pattern: re.Pattern[str]) -> bool:
@@ -452,6 +473,39 @@ def _reads_as_sentence(text: str) -> bool:
     return sum(1 for w in plain if w not in _PARTICLES and w not in _BYLINE_LOWER) >= 3
 
 
+def _byline_candidates(tree: Any) -> Iterator[Any]:
+    """
+    Yield the elements marked as a byline or linking to an author page, in document order.
+
+    Marked: a class or id naming a byline, `rel=author`, `itemprop=author`, NITF's `<byline>`.
+    This runs on every element of the page, so each element's attributes are read in one
+    `items()` (an lxml `get` parses its key each time) and only the ones that can mark it
+    are tested: 1.4 -> 1.1 ms a page on 168 real pages.
+    """
+    for element in tree.iter():
+        tag = element.tag
+        if not isinstance(tag, str) or tag in _SKIPPED_TAGS:
+            continue
+        if tag == "byline":
+            yield element
+            continue
+        for key, value in element.items():
+            if key in {"class", "id"}:
+                marked = _BYLINE_WORD_RE.search(value.lower()) is not None
+            elif key in {"rel", "itemprop"}:
+                marked = value == "author"
+            elif key == "href" and tag == "a":
+                low = value.lower()
+                marked = any(word in low for word in _AUTHOR_PATH_WORDS) and bool(
+                    _AUTHOR_PATH_RE.search(value)
+                )
+            else:
+                continue
+            if marked:
+                yield element
+                break
+
+
 def visible_authors(tree: Any) -> list[str]:
     """
     Return the names in the first byline shown on the page.
@@ -460,22 +514,8 @@ def visible_authors(tree: Any) -> list[str]:
     `rel=author`, `itemprop=author`, NITF's `<byline>` element) or links to
     author pages, outside related-story blocks, comments and author bio boxes.
     """
-    for element in tree.iter():
-        # An element without attributes is neither marked nor a link: most of a page's elements.
-        if not element.attrib and element.tag != "byline":
-            continue
-        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
-            continue
-        # Cheap tests first (one regex over class and id, substrings of the address): this runs on
-        # every element with attributes.
-        marks = f"{element.get('class') or ''} {element.get('id') or ''}".lower()
-        marked = _BYLINE_WORD_RE.search(marks) is not None
-        marked = marked or element.get("rel") == "author" or element.get("itemprop") == "author"
-        marked = marked or element.tag == "byline"
-        href = element.get("href") if element.tag == "a" else None
-        linked = href is not None and any(word in href.lower() for word in _AUTHOR_PATH_WORDS)
-        linked = linked and bool(_AUTHOR_PATH_RE.search(href or ""))
-        if not (marked or linked) or in_chrome_markup(element, _CHROME_RE) or _hidden(element):
+    for element in _byline_candidates(tree):
+        if in_chrome_markup(element, _CHROME_RE) or _hidden(element):
             continue
         text = " ".join("".join(element.itertext()).split())
         if not text or len(text) > 200:
@@ -493,10 +533,11 @@ def visible_authors(tree: Any) -> list[str]:
     return []
 
 
-# Short texts with a label's colon (or a Chinese label without one).
+# Short texts with a label's colon (or a Chinese label without one).  The length is measured only
+# on texts with a colon: libxml2's `string-length` costs more than the `contains` tests, 1.1 -> 0.9 ms
+# a page on 168 real pages.
 _LABEL_TEXTS = etree.XPath(
-    "//body//text()[string-length(.) < 200"
-    " and (contains(., ':') or contains(., '：') or contains(., '记者'))]"
+    "//body//text()[contains(., ':') or contains(., '：') or contains(., '记者')][string-length(.) < 200]"
 )
 
 
