@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from worker.process.clean import topics
 from worker.process.clean.html import load_html
 from worker.process.clean.topics import visible_tags
 from worker.process.enrich.tags import normalise_tag, normalise_tags, split_tags
@@ -264,3 +265,17 @@ class TestVisibleTags:
         )
 
         assert ["At 250 who will America Be?"] == shown(f"<article><h1>Headline</h1>{STORY}{box}</article>")
+
+
+class TestMarkWords:
+    """The quick test of `_mark_of` must let every class a tag box or chrome pattern matches through."""
+
+    @given(st.from_regex(topics._TAG_BOX_RE, fullmatch=True).filter(str.isascii))
+    def test_box_tokens(self, token: str) -> None:
+        """Every token naming a tag box holds one of the words."""
+        assert topics._MARK_WORD_RE.search(token.lower())
+
+    @given(st.from_regex(topics._CHROME_RE).filter(str.isascii))
+    def test_chrome_marks(self, marks: str) -> None:
+        """Every class and id naming chrome holds one of the words."""
+        assert topics._MARK_WORD_RE.search(marks.lower())
