@@ -528,6 +528,47 @@ class TestHiddenMarkup:
 
         assert "2021-03-04T10:15:00+01:00" == found.published
 
+    ITEMS = (
+        "Bender-shaped covers for assistants",
+        "A bookshelf made from a baby grand piano",
+        "A remote control with a headphone plug",
+        "A ring shaped like a hug",
+    )
+
+    def slides(self, count: int, *, text: str) -> str:
+        """Return `count` hidden gallery items of one class, each with a heading and `text`."""
+        return "".join(
+            f'<div class="gallery-section hidden" style="display: none;">'
+            f"<h2>{n}. {item}</h2><p>{text}</p></div>"
+            for n, item in enumerate(self.ITEMS[:count], start=1)
+        )
+
+    def test_a_paginated_list_keeps_its_hidden_items(self):
+        """A list shown one item at a time hides the others the same way; they are the story."""
+        text = " ".join(STORY[:3])
+        html = news_page(after=self.slides(4, text=text))
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert all(item in found.text for item in self.ITEMS)
+
+    def test_two_hidden_panels_are_not_a_list(self):
+        """Below three items, hidden blocks of one class are pop-ups and stay out."""
+        text = " ".join(STORY[:3])
+        html = news_page(after=self.slides(2, text=text))
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert not any(item in found.text for item in self.ITEMS)
+
+    def test_short_hidden_menus_are_not_a_list(self):
+        """Hidden sub-menus of one class hold a few words each: they stay out."""
+        html = news_page(after=self.slides(4, text="More"))
+
+        found = clean_html(html, URL, now=NOW)
+
+        assert not any(item in found.text for item in self.ITEMS)
+
 
 class TestAuthorBio:
     BIO = "Ines Duarte covers the harbour and its ferries for the Ledger. She lives in Porto with two cats."

@@ -20,6 +20,11 @@ HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I
 _STYLED = etree.XPath("descendant::*[@style or @hidden]")
 _HOLDS_DATA = etree.XPath("boolean(.//*[@itemprop or @itemscope] | .//script[contains(@type, 'ld+json')])")
 
+# A paginated story (a numbered list shown one item at a time) hides its items
+# the same way: several hidden siblings of one kind, each holding running text.
+_MIN_SLIDES = 3
+_MIN_SLIDE_TEXT = 200
+
 
 def drop_hidden(tree: Any) -> None:
     """
@@ -30,6 +35,7 @@ def drop_hidden(tree: Any) -> None:
     """
     body = tree.find("body")
     root = tree.getroottree().getroot()
+    slide_runs: dict[tuple[Any, str, str], bool] = {}
     for element in _STYLED(body) if body is not None else ():
         if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(element.get("style") or ""):
             continue
@@ -40,4 +46,29 @@ def drop_hidden(tree: Any) -> None:
             continue
         if _HOLDS_DATA(element):
             continue
+        if _is_slide(element, slide_runs):
+            continue
         element.drop_tree()
+
+
+def _is_slide(element: Any, runs: dict[tuple[Any, str, str], bool]) -> bool:
+    """Tell one of a run of hidden sibling slides, each with text, from a lone pop-up."""
+    parent = element.getparent()
+    if parent is None or not element.get("class"):
+        return False
+    key = (parent, element.tag, element.get("class"))
+    if key not in runs:
+        runs[key] = _slide_run(parent, key[1:])
+    return runs[key]
+
+
+def _slide_run(parent: Any, kind: tuple[str, str]) -> bool:
+    slides = 0
+    for sibling in parent:
+        if (sibling.tag, sibling.get("class")) != kind:
+            continue
+        hidden = sibling.get("hidden") is not None or HIDDEN_STYLE_RE.search(sibling.get("style") or "")
+        if not hidden or len(sibling.text_content().strip()) < _MIN_SLIDE_TEXT:
+            return False
+        slides += 1
+    return slides >= _MIN_SLIDES
