@@ -61,6 +61,7 @@ LABELS = REPO / "bench" / "labels" / "extraction-dev.jsonl"
 # Labelled later, by other hands, on hosts the first labels did not cover: a check that the rules
 # carry over to pages they were not written against (see bench/labels/README.md).
 FRESH_LABELS = REPO / "bench" / "labels" / "extraction-dev-fresh.jsonl"
+FRESH2_LABELS = REPO / "bench" / "labels" / "extraction-dev-fresh2.jsonl"
 FIELDS = ("title", "authors", "published", "tags", "text")
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -148,6 +149,7 @@ def date_cases(data_dir: Path) -> Iterator[Case]:
 SETS: dict[str, Callable[[Path], Iterator[Case]]] = {
     "labels": label_cases,
     "fresh": functools.partial(label_cases, labels=FRESH_LABELS),
+    "fresh2": functools.partial(label_cases, labels=FRESH2_LABELS),
     "metadata-dev": metadata_cases,
     "dates": date_cases,
 }
