@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from worker.process.clean import topics
 from worker.process.clean.html import load_html
+from worker.process.clean.structured import read_page
 from worker.process.clean.topics import visible_tags
 from worker.process.enrich.tags import normalise_tag, normalise_tags, split_tags
 
@@ -265,6 +266,173 @@ class TestVisibleTags:
         )
 
         assert ["At 250 who will America Be?"] == shown(f"<article><h1>Headline</h1>{STORY}{box}</article>")
+
+    def test_a_labelled_list_in_the_storys_own_side_column_is_its_tags(self) -> None:
+        """A "Schlagworte" list in a side column ("sidebar-item") in the story's `<article>` is its own."""
+        terms = "".join(
+            f'<a title="Schlagwort: {t}" href="/tags/{t.lower()}/">{t}</a>'
+            for t in ("Diversity", "Weiterbildung")
+        )
+        column = (
+            '<div class="sidebar-items-infos"><div class="sidebar-item">'
+            '<h2 class="sidebar-item__subtitle">Schlagworte</h2>'
+            f'<div class="sidebar-item__terms">{terms}</div></div></div>'
+        )
+
+        assert ["Diversity", "Weiterbildung"] == shown(
+            f'<article class="post-1 type-post hentry"><h1>Headline</h1><div class="row">{column}'
+            f"<div>{STORY}</div></div></article>"
+        )
+
+    def test_a_labelled_list_in_the_sites_sidebar_is_its_tag_cloud(self) -> None:
+        """The same "Schlagworte" side column outside the story's `<article>` lists the site's tags."""
+        column = (
+            '<div class="sidebar-item"><h2>Schlagworte</h2><div class="sidebar-item__terms">'
+            '<a href="/tags/diversity/">Diversity</a><a href="/tags/weiterbildung/">Weiterbildung</a>'
+            "</div></div>"
+        )
+
+        assert [] == shown(f"<article><h1>Headline</h1>{STORY}</article><div>{column}</div>")
+
+    def test_tags_in_the_storys_header_after_its_headline_are_its_tags(self) -> None:
+        """`rel=tag` links in the meta line under the headline, in the story's `<header>`, tag the story."""
+        links = "".join(f'<a href="/thema/{t.lower()}/" rel="tag">{t}</a>, ' for t in ("CSP", "Photovoltaik"))
+        header = (
+            '<header class="postSingle-header"><h1 class="entry-title">Headline</h1>'
+            f'<div class="postMeta"><a href="/author/x/">Redaktion</a> {links}</div></header>'
+        )
+
+        assert ["CSP", "Photovoltaik"] == shown(
+            f'<article class="postSingle hentry">{header}{STORY}</article>'
+        )
+
+    def test_tag_links_above_the_headline_in_the_storys_header_are_its_sections(self) -> None:
+        """`rel=tag` links in a kicker over the headline name the story's sections, not its tags."""
+        header = (
+            '<header class="article-header"><ul class="article-slug">'
+            '<li><a href="/nation-world/" rel="tag">Nation &amp; World</a></li>'
+            '<li><a href="/seattle-news/health/" rel="tag">Health</a></li></ul>'
+            '<h1 class="article-title">Headline</h1></header>'
+        )
+
+        assert [] == shown(f'<article class="post-1 hentry">{header}{STORY}</article>')
+
+    def test_a_box_of_the_sites_top_topics_is_no_tag_box(self) -> None:
+        """A box classed as the site's top topics ("view-live-box-top-themen") lists other stories."""
+        rows = "".join(
+            f'<div class="views-row"><a href="/themen/{n}">{t}</a></div>'
+            for n, t in enumerate(("Dankbar trotz ungewisser Zukunft", "Nachfolge"))
+        )
+        box = f'<div class="view view-live-box-top-themen teaser-block">{rows}</div>'
+
+        assert [] == shown(f"<article><h1>Headline</h1>{STORY}</article>{box}")
+
+    def test_a_box_named_for_themes_stays_a_tag_box(self) -> None:
+        """A box classed "article-themen" (no "top") is still the story's tag box."""
+        box = (
+            '<div class="article-themen"><a href="/themen/ethik">Ethik</a>'
+            '<a href="/themen/medien">Medien</a></div>'
+        )
+
+        assert ["Ethik", "Medien"] == shown(f"<article><h1>Headline</h1>{STORY}{box}</article>")
+
+    def test_a_tree_of_topic_pages_is_a_menu(self) -> None:
+        """Lists of topic links nested in a list's items are a navigation tree of the site's sections."""
+        leaves = "".join(
+            f'<li class="leaf"><a href="/themen/ethik/{t.lower()}">{t}</a></li>'
+            for t in ("Sexualethik", "Sozialethik")
+        )
+        tree = (
+            '<div class="pane-content"><ul><li class="expanded"><a href="/themen/ethik">Ethik</a>'
+            f'<ul>{leaves}</ul></li><li><a href="/themen/medien">Medien</a></li></ul></div>'
+        )
+
+        assert [] == shown(f"<div><h1>Headline</h1>{STORY}</div>{tree}")
+
+    def test_a_flat_list_of_topic_pages_is_a_tag_list(self) -> None:
+        """The same topic links in one flat list are the story's tags."""
+        items = "".join(
+            f'<li><a href="/themen/ethik/{t.lower()}">{t}</a></li>' for t in ("Sexualethik", "Sozialethik")
+        )
+
+        assert ["Sexualethik", "Sozialethik"] == shown(f"<div><h1>Headline</h1>{STORY}<ul>{items}</ul></div>")
+
+    def test_a_term_label_heads_every_description_after_it(self) -> None:
+        """In a `<dl>`, "Tags:" in a `<dt>` heads each `<dd>` up to the next `<dt>`, not past it."""
+        tags = "".join(f'<dd><a href="/search.html?q={t}">{t}</a>, </dd>' for t in ("app", "Tinder", "Pope"))
+        dl = (
+            f'<div class="postLinks"><dl><dt><b>Tags:</b></dt>{tags}'
+            '<dt>Autor:</dt><dd><a href="/search.html?q=meier">Meier</a></dd></dl></div>'
+        )
+
+        assert ["app", "Tinder", "Pope"] == shown(f"<article><h1>Headline</h1>{STORY}{dl}</article>")
+
+
+def stated(meta: dict[str, str], title: str = "Headline") -> list[str]:
+    """Return the structured tags of a page with these `<meta name=…>` and this `<title>`."""
+    head = "".join(f'<meta name="{k}" content="{v}">' for k, v in meta.items())
+    tree = load_html(
+        f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{STORY}</body></html>"
+    )
+    data = read_page(tree, URL)
+    return topics.structured_tags(data, topics._headlines(tree, data))
+
+
+class TestStructuredTags:
+    def test_codes_are_no_tags(self) -> None:
+        """Tracker and CMS codes ("cat_neurology", "ivw:homepage", "ISIN_US3453708600") are dropped."""
+        meta = {
+            "sailthru.tags": "cat_biology-biochemistry,k1_otherbraindisorders,ivw:homepage,ISIN_US3453708600"
+        }
+
+        assert [] == stated(meta)
+
+    def test_terms_with_a_tag_label_or_spaces_are_kept(self) -> None:
+        """ "tag:Crime" is a labelled term and "Covid 19" a term: neither is a code."""
+        assert ["tag:Crime", "Covid 19", "e-mobility"] == stated(
+            {"keywords": "type:story,tag:Crime,Covid 19,e-mobility"}
+        )
+
+    def test_a_description_cut_short_is_no_keyword_list(self) -> None:
+        """Keywords ending in "..." are a description split at its commas."""
+        meta = {"keywords": "BANGKOK: Ein TikTok-Video, in dem behauptet wird, dass ein Bote fliegt, ..."}
+
+        assert [] == stated(meta)
+
+    def test_keywords_ending_in_a_term_are_kept(self) -> None:
+        """A list whose last term has no ellipsis stays."""
+        assert ["Bangkok", "TikTok", "Yahoo!"] == stated({"keywords": "Bangkok, TikTok, Yahoo!"})
+
+    def test_a_list_of_facets_is_no_tag_list(self) -> None:
+        """ "Key: Value" facets ("Day: Wednesday", "Textart: Heftarchiv") record the page, not its topics."""
+        assert [] == stated({"keywords": "Day: Wednesday, Page Type: Article, WC: 2000-2999, Long"})
+        assert [] == stated({"keywords": "Textart: Heftarchiv"})
+
+    def test_one_titled_term_among_tags_is_kept(self) -> None:
+        """A single "Brexit: Deal" among terms, and labels like "Category: Review", are no facet list."""
+        assert ["Brexit: Deal", "EU", "London"] == stated({"keywords": "Brexit: Deal, EU, London"})
+        assert ["Category: Review", "Strategy"] == stated({"keywords": "Category: Review, Strategy"})
+
+    def test_the_headline_is_no_keyword(self) -> None:
+        """A keyword repeating the headline (`og:title`, `<title>`) is dropped, the others stay."""
+        title = "Precision Farming: Moderne Sensortechnik im Kuhstall"
+        meta = {"og:title": title, "keywords": f"«{title}», Kühe"}
+
+        assert ["Kühe"] == stated(meta, title=title)
+
+    def test_a_short_title_can_be_a_tag(self) -> None:
+        """A portrait titled "Will Smith" may be tagged "Will Smith"."""
+        assert ["Will Smith", "Sohn"] == stated({"keywords": "Will Smith, Sohn"}, title="Will Smith")
+
+    def test_the_sites_service_keywords_are_no_tags(self) -> None:
+        """A plain keywords list naming the site's services ("Nachrichten", "Wetter") is its own."""
+        assert [] == stated({"keywords": "Recht, Gesetz, Nachrichten, News"})
+        assert [] == stated({"keywords": "Hotels, Südtirol, Chat, Forum, Wetter"})
+
+    def test_one_service_word_or_article_tags_are_kept(self) -> None:
+        """One such word is no site list, and `article:tag` states the story's own terms."""
+        assert ["Recht", "News"] == stated({"keywords": "Recht, News"})
+        assert ["Video", "News"] == stated({"article:tag": "Video, News"})
 
 
 class TestMarkWords:

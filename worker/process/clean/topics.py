@@ -56,6 +56,15 @@ _MARK_WORD_RE = re.compile(
 )
 # Elements that are chrome by their tag (a `<footer>` unless it is the article's own).
 _CHROME_TAGS = frozenset({"nav", "header", "footer", "aside"})
+# A box named for the site's current or popular topics ("view-live-box-top-themen", "trending-tags",
+# "popular-topics"): the same links on every page (often other stories' headlines), not this story's.
+_SITE_TOPICS_TOKEN_RE = re.compile(
+    r"(?:^|[-_])(?:top|trending|popular|hot|beliebte|aktuelle)[-_]?(?:themen|topics|tags)(?:$|[-_])",
+    re.IGNORECASE,
+)
+# A class naming a side column ("sidebar-item", "article-sidebar"): inside the story's `<article>`,
+# its labelled lists ("Schlagworte") are the story's own, as in an `<aside>` there.
+_SIDEBAR_RE = re.compile(r"(?:^|[\s_-])sidebar(?:$|[\s_-])", re.IGNORECASE)
 # A class naming a menu's item or the site's navigation ("menu-item-object-topics", "nav-keywords")
 # marks no tag box, whatever else it says.
 _MENU_TOKEN_RE = re.compile(r"menu|nav", re.IGNORECASE)
@@ -206,14 +215,72 @@ def split_keywords(values: Iterable[str]) -> list[str]:
     return out
 
 
-def structured_tags(data: PageData) -> list[str]:
+# A keyword that is a CMS's or tracker's code, not a term: no space, parts joined by `_` or `:`
+# ("cat_biology-biochemistry", "k1_otherbraindisorders", "ivw:homepage", "ISIN_US3453708600").
+_CODE_RE = re.compile(r"^[^\W_]+(?:[_:][\w.-]+)+$")
+# A facet "Key: Value" ("Textart: Heftarchiv", "Page Type: Article", "WC: 2000-2999"): a key of
+# at most three words before a colon.
+_FACET_RE = re.compile(r"^[^\W\d_][\w-]*(?: [\w-]+){0,2}:\s+\S")
+# A keywords value cut short with an ellipsis is a description ("BANGKOK: Ein Video, in dem …, ..."),
+# not a list of terms.
+_CUT_SHORT = ("...", "…")
+# Quotes around a headline, not part of its words.
+_QUOTES = "«»‹›\"'“”„‚‘’ "
+# A keyword of more words than this that repeats the headline is the headline ("Will Smith" on a
+# portrait titled "Will Smith" is a term).
+_HEADLINE_WORDS = 3
+
+
+# What a news site offers on every page ("Nachrichten", "Wetter", "Kleinanzeigen", "Forum"): a plain
+# `keywords` list naming two of these is the site's own search terms, not the story's.
+_SITE_SERVICE_RE = re.compile(
+    r"^(?:news|nachrichten|aktuelles|noticias|notizie|actualités|jobs|stellenmarkt|stellenangebote"
+    r"|(?:klein|kontakt|trauer)?anzeigen|classifieds|immobilien|wetter|weather|forum|chat"
+    r"|events|veranstaltungen|kalender|termine|videos|hotels|horoskop|gewinnspiele?|e-?paper)$",
+    re.IGNORECASE,
+)
+_SITE_SERVICES = 2
+
+
+def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str]:
+    """
+    Return a source's keywords, split, without what is no term.
+
+    Dropped: a value cut short ("…", a description), codes ("cat_neurology", "ivw:homepage"),
+    and keywords repeating the headline; a list mostly of facets ("Day: Wednesday", "Page Type:
+    Article") is a CMS's or tracker's record of the page, not its topics.
+    """
+    found = [
+        t
+        for t in split_keywords(v for v in values if not v.rstrip().endswith(_CUT_SHORT))
+        if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))
+        and not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in headlines)
+    ]
+    facets = sum(1 for t in found if _FACET_RE.match(t) and not _TAG_LABEL_RE.match(t))
+    if found and 2 * facets >= len(found):
+        return []
+    return found
+
+
+def _headlines(tree: Any, data: PageData) -> frozenset[str]:
+    """Return the page's headlines as stated: `og:title`, `twitter:title`, JSON-LD `headline`, `<title>`."""
+    article = data.article or {}
+    found = data.all("og:title", "twitter:title") + texts(article.get("headline"))
+    title = tree.find(".//title") if tree is not None else None
+    if title is not None and title.text:
+        found.append(title.text)
+    return frozenset(normalise_tag(h.strip(_QUOTES)) for h in found)
+
+
+def structured_tags(data: PageData, headlines: frozenset[str] = frozenset()) -> list[str]:
     """
     Return the tags the page states: the first source that states any, split.
 
     In order: `article:tag`, news keywords, JSON-LD keywords, Parse.ly /
     Sailthru / cXense tags, microdata, and last the plain `keywords` meta tag
     (older and more often the site's own search terms, but many pages state
-    nothing else).  One source, not their union: a page's JSON-LD often adds
+    nothing else; a list naming the site's services, "Nachrichten, Wetter, Forum", is
+    only that).  One source, not their union: a page's JSON-LD often adds
     internal labels ("digital_syndication") to the terms its meta tags give.
     """
     article = data.article or {}
@@ -223,11 +290,13 @@ def structured_tags(data: PageData) -> list[str]:
         texts(article.get("keywords")),
         data.all("parsely-tags", "sailthru.tags", "cxenseparse:recs:tags"),
         data.microdata.get("keywords", []),
-        data.all("keywords"),
     ):
-        if found := [t for t in split_keywords(values) if not _LIGATURE_RE.match(t)]:
+        if found := _stated_terms(values, headlines):
             return found
-    return []
+    found = _stated_terms(data.all("keywords"), headlines)
+    if len({t.casefold() for t in found if _SITE_SERVICE_RE.match(t)}) >= _SITE_SERVICES:
+        return []
+    return found
 
 
 class _Contexts:
@@ -303,6 +372,8 @@ def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
         return "chrome" if tag in _CHROME_TAGS else None
     tokens = marks.split()
     wrapper = tag in {"article", "main"} or _POST_WRAPPER_RE.search(cls or "") is not None
+    if any(_SITE_TOPICS_TOKEN_RE.search(t) for t in tokens):
+        return "chrome"
     if not wrapper and any(_TAG_BOX_RE.match(t) and not _MENU_TOKEN_RE.search(t) for t in tokens):
         return "box"
     # Tokens of the article's own footer ("entry-footer__list-item") say nothing of the site's chrome.
@@ -365,6 +436,9 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
                 kind, marked = contexts.nearest(held)
                 if kind is None or (kind == "chrome" and _aside_of_article(marked)):
                     found.add(held)
+                    # A term `<dt>` ("Tags:") heads every `<dd>` after it, up to the next `<dt>`.
+                    if node.tag == "dt":
+                        found.update(itertools.takewhile(lambda d: d.tag == "dd", node.itersiblings()))
                 break
             # The label heads its block: it climbs only out of blocks it opens.
             if node.getprevious() is not None:
@@ -374,8 +448,42 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
 
 
 def _aside_of_article(element: Any) -> bool:
-    """Tell an `<aside>` or `<nav>` inside the `<article>` (its own info box, its "filed under" line)."""
-    return bool(element.tag in {"aside", "nav"} and any(a.tag == "article" for a in element.iterancestors()))
+    """
+    Tell an `<aside>`, `<nav>` or side column in the `<article>` (its info box, its "filed under" line).
+
+    A side column ("sidebar-item") counts only in an `<article>` holding a story: a page-wide
+    `<article>` wrapper also holds the site's sidebar.
+    """
+    if element.tag in {"aside", "nav"}:
+        return any(a.tag == "article" for a in element.iterancestors())
+    if _SIDEBAR_RE.search(element.get("class") or ""):
+        around = next(element.iterancestors("article"), None)
+        return around is not None and _holds_story(around)
+    return False
+
+
+def _after_headline(link: Any, part: Any) -> bool:
+    """Tell whether a link in a story's header or footer follows its headline there (or it has none)."""
+    headline = next(part.iter("h1"), None)
+    if headline is None:
+        return True
+    for node in part.iter(etree.Element):
+        if node is headline:
+            return True
+        if node is link:
+            return False
+    return True
+
+
+def _own_part_of_story(element: Any) -> bool:
+    """Tell a `<header>`/`<footer>` of the story's `<article>` (one holding a story) from the site's."""
+    if any(
+        _SITE_CHROME_TOKEN_RE.match(t)
+        for t in f"{element.get('class') or ''} {element.get('id') or ''}".split()
+    ):
+        return False
+    around = next(element.iterancestors("article"), None)
+    return around is not None and _holds_story(around)
 
 
 def _list_after(label: Any) -> Any:
@@ -469,6 +577,16 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         # WordPress marks its category links `rel="category tag"`: the section, not a tag.
         by_rel = "tag" in rel and "category" not in rel
         context, marked = contexts.of(link)
+        # The `<header>` or `<footer>` of the story's own `<article>` prints its byline and date,
+        # and there the links the CMS marks as tags are its tags (a kicker's above the headline
+        # names its sections).
+        if (
+            by_rel
+            and context == "chrome"
+            and marked.tag in {"header", "footer"}
+            and _own_part_of_story(marked)
+        ):
+            context = None if _after_headline(link, marked) else "chrome"
         if not (by_rel or context in {"box", "label"} or _TAG_PATH_RE.search(href)):
             continue
         text = _link_text(link)
@@ -516,7 +634,12 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     groups = {g: ts for g, ts in groups.items() if not (_SITE_TOPICS_RE.match(_lead_text(g)) or _in_card(g))}
     # Links found by their address or a label alone are tags in a list of their own;
     # among mostly other links (sections, newsletters) they are a menu's entries.
-    groups = {g: ts for g, ts in groups.items() if g in marked_groups or 2 * len(ts) >= _links_in(g)}
+    # Lists nested in lists are a menu's tree of sections, not a tag list unless marked as one.
+    groups = {
+        g: ts
+        for g, ts in groups.items()
+        if g in marked_groups or (2 * len(ts) >= _links_in(g) and not _in_tree(g))
+    }
     if not groups:
         return []
     top = max(strength[g] for g in groups)
@@ -592,6 +715,16 @@ def _in_card(group: Any) -> bool:
     return False
 
 
+def _in_tree(group: Any) -> bool:
+    """Tell a list nested in another list's item, or holding lists in its items: a menu's tree."""
+    if group.tag not in {"ul", "ol"}:
+        return False
+    parent = group.getparent()
+    if parent is not None and parent.tag == "li":
+        return True
+    return any(child.tag == "li" and child.find("ul") is not None for child in group)
+
+
 def _first_article_only(groups: list[Any]) -> list[Any]:
     """
     Keep, when a story's `<article>` holds tag lists, only the first such story's lists.
@@ -645,7 +778,7 @@ def resolve_tags(
     tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
     if not tags:
-        tags = structured_tags(data)
+        tags = structured_tags(data, _headlines(tree, data))
         # A tag list the page shows may name the section too; structured tags that only repeat it do not.
         if section:
             drop.add(normalise_tag(section))
