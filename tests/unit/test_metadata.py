@@ -336,6 +336,13 @@ class TestAuthors:
             (["Nordex SE", "University of Michigan"], (), ("Nordex SE", "University of Michigan")),
             (["Brasília", "Nairobi", "Laura Jordán"], ("Laura Jordán",), ()),
             (["Glory Global Solutions Germany"], (), ("Glory Global Solutions Germany",)),
+            (
+                ["Autor: Steffen PACHE, Sächsische Landesanstalt für Landwirtschaft, Köllitsch (D)"],
+                ("Steffen PACHE",),
+                (),
+            ),
+            (["Jane Doe, 王小明"], ("Jane Doe", "王小明"), ()),
+            (["Jane Doe, cpm"], ("Jane Doe", "cpm"), ()),
         ],
         ids=[
             "variants-and-slug",
@@ -353,6 +360,9 @@ class TestAuthors:
             "company-and-university",
             "place-alone",
             "solutions-company",
+            "accented-place-after-institution",
+            "caseless-name-beside-a-full-name",
+            "initials-beside-a-full-name",
         ],
     )
     def test_sort_names(self, raw, persons, organisations):
@@ -481,6 +491,37 @@ class TestAuthors:
 
         assert ("Jil Schuller",) == run(page(body=body)).authors
 
+    @pytest.mark.parametrize(
+        "byline",
+        [
+            '<div itemprop="author" itemscope itemtype="http://schema.org/Person">'
+            '<span itemprop="name"><div>Jane Doe</div></span></div>',
+            '<p class="tw-text-14"><br class="tw-block md:tw-hidden"> 1. Februar 2022 , Jane Doe</p>',
+        ],
+        ids=["microdata-byline", "date-and-name-line"],
+    )
+    @pytest.mark.parametrize("clip", ["container overflow-hidden", "relative tw-overflow-x-hidden"])
+    def test_a_byline_in_a_box_that_clips_its_overflow_is_shown(self, byline, clip):
+        """`overflow-hidden` (Tailwind and alike, often on the page's `<main>`) clips a box, hides nothing."""
+        html = (
+            f'<!doctype html><html lang="de"><head>{ld(JANE_DOE_ARTICLE)}</head><body>'
+            f'<main class="{clip}"><article><h1>Heizen mit Laub</h1>{byline}{BODY}</article></main>'
+            "</body></html>"
+        )
+
+        assert ("Jane Doe",) == run(html).authors
+
+    @pytest.mark.parametrize("hiding", ["hidden", "md-hidden", "is-hidden"])
+    def test_a_byline_in_a_hidden_box_stays_hidden(self, hiding):
+        """Near miss of the above: a class that hides the box itself still hides the name."""
+        html = (
+            f'<!doctype html><html lang="de"><head>{ld(JANE_DOE_ARTICLE)}</head><body>'
+            f'<main class="container"><article><h1>Heizen mit Laub</h1><div class="{hiding}">'
+            f'<span class="author">Jane Doe</span></div>{BODY}</article></main></body></html>'
+        )
+
+        assert () == run(html).authors
+
     def test_a_name_in_an_opinion_piece_footer_is_shown(self):
         """A "commentary" class marks an opinion piece, not comments; a footer credit is shown."""
         body = '<div class="commentary"><footer><div class="contributor-name">Jane Doe</div></footer></div>'
@@ -550,6 +591,83 @@ class TestAuthors:
         """The name after a label ("Written by:", "Autor:") is the author, wherever the markup puts it."""
         assert ("Julie Mollins",) == run(page(body=byline)).authors
 
+    @pytest.mark.parametrize(
+        ("credit", "expected"),
+        [
+            (
+                '<section class="single-credits"><div class="credits-credit">'
+                '<div class="credits-credit-label">Interview</div>'
+                '<div class="credits-credit-text">SVEN MICHAELSEN</div></div>'
+                '<div class="credits-credit"><div class="credits-credit-label">Fotograf</div>'
+                '<div class="credits-credit-text">ERIC ROY</div></div></section>',
+                ("Sven Michaelsen",),
+            ),
+            (
+                '<div class="field"><div class="field__label">Autor</div>'
+                '<div class="field__item">Jane Doe</div></div>',
+                ("Jane Doe",),
+            ),
+            ("<dl><dt>Text</dt><dd>Jane Doe</dd><dt>Fotos</dt><dd>John Roe</dd></dl>", ("Jane Doe",)),
+            ('<ul class="topics"><li><a href="/interview">Interview</a></li><li>Jane Doe</li></ul>', ()),
+            (
+                '<span class="label">Interview</span>'
+                "<span>Has the council become the kingmaker of the port?</span>",
+                (),
+            ),
+            ("<h2>Interview</h2><h3>Sharon Stone</h3>", ()),
+            (
+                '<div class="credit-label">Text</div>'
+                '<div class="credit-text">Jane Doe, Harbour Gazette</div>',
+                (),
+            ),
+        ],
+        ids=[
+            "credit-list",
+            "drupal-field",
+            "definition-list",
+            "menu-link",
+            "label-before-headline",
+            "interview-heading",
+            "name-and-more",
+        ],
+    )
+    def test_a_label_and_its_name_in_two_elements(self, credit, expected):
+        """A label alone in its element ("Interview", "Autor", no colon) credits the name in the next one."""
+        assert expected == run(page(body=f"{BODY}{credit}")).authors
+
+    @pytest.mark.parametrize(
+        ("signature", "expected"),
+        [
+            ('<p align="right"><em><font size="2">Denis Clerc</font></em></p>', ("Denis Clerc",)),
+            ('<p class="has-text-align-right">Jane Doe</p>', ("Jane Doe",)),
+            ('<div style="TEXT-ALIGN: right">Par Jane Doe</div>', ("Jane Doe",)),
+            ('<p style="text-align: right">Tim Thabe, CEO von Creditshelf</p>', ()),
+            ('<p align="right">PM DJV/fh</p>', ()),
+            ('<p style="margin-right: 2em">Jane Doe</p>', ()),
+            ('<p align="right">Harbour Gazette Redaktion</p>', ()),
+        ],
+        ids=[
+            "align-right",
+            "gutenberg-class",
+            "style",
+            "quote-attribution",
+            "press-release-initials",
+            "margin-not-alignment",
+            "newsroom",
+        ],
+    )
+    def test_a_signature_set_right_after_the_text(self, signature, expected):
+        """A name alone in a block set right after the prose signs the story; more than a name does not."""
+        prose = "<p>" + " ".join(["Travailler trop peu peut signifier une faible part de la population."] * 3)
+        assert expected == run(page(body=f"{prose}</p>{signature}")).authors
+
+    def test_a_signature_yields_to_a_byline(self):
+        """A byline under the headline wins over a name set right at the end (a quoted person's, say)."""
+        prose = "<p>" + " ".join(["Travailler trop peu peut signifier une faible part de la population."] * 3)
+        body = f'<p class="byline">Von Jane Doe</p>{prose}</p><p align="right">Denis Clerc</p>'
+
+        assert ("Jane Doe",) == run(page(body=body)).authors
+
     def test_feed_authors_when_the_page_names_none(self):
         """The feed entry's authors are used when the page names nobody."""
         found = run(page(), hints=Hints(authors=("Jane Doe",)))
@@ -577,8 +695,38 @@ class TestShownNames:
             ('<div style="display: none">Jane Doe</div><p class="byline">Jane Doe</p>', ["Jane Doe"]),
             ("<script>var author = 'Jane Doe';</script>", []),
             ("<ul><li>Editor</li><!-- note -->Jane Doe</ul>", ["Jane Doe"]),
+            (
+                '<div class="fachartikel-listing"><a href="/future-of-work/wie-werte-formen/">'
+                "<h3>Wie Werte eine neue Unternehmenskultur formen</h3>"
+                "<div>Von <span>Jane Doe</span> am <span>08.12.2022</span></div></a></div>",
+                [],
+            ),
+            ('<p class="meta">Von <a href="/autor/jane-doe/">Jane Doe</a> am 08.12.2022</p>', ["Jane Doe"]),
+            (
+                '<div class="author"><a href="/Jane-Doe/!a132/"><h4>Jane Doe</h4>'
+                "<h5>Redakteurin für Wirtschaft und Umwelt</h5></a></div>",
+                ["Jane Doe"],
+            ),
+            (
+                '<p class="meta"><a href="https://social.example/@janedoe">'
+                "Jane Doe, Senior Correspondent</a></p>",
+                ["Jane Doe"],
+            ),
         ],
-        ids=["byline", "split", "case", "hidden", "teaser", "hidden-and-shown", "script", "after-comment"],
+        ids=[
+            "byline",
+            "split",
+            "case",
+            "hidden",
+            "teaser",
+            "hidden-and-shown",
+            "script",
+            "after-comment",
+            "story-card-link",
+            "author-page-link",
+            "author-box-heading-link",
+            "short-profile-link",
+        ],
     )
     def test_a_name_counts_where_a_reader_sees_it(self, body: str, shown: list[str]) -> None:
         """A name is shown by a text outside scripts, hidden markup and blocks about other stories."""
