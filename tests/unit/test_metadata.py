@@ -152,6 +152,12 @@ class TestTitle:
                 "Olympische Spiele in Paris - Getränke per Schiff - Lebensmittelpraxis.de",
                 "Getränke per Schiff",
             ),
+            (
+                '<div class="issue-title">Harbour Gazette 52/2018</div>'
+                '<nav class="breadcrumb"><h1>Ferry line approved</h1></nav>',
+                "Ferry line approved - Harbour Gazette 52/2018",
+                "Ferry line approved",
+            ),
         ],
         ids=[
             "kicker-span",
@@ -162,6 +168,7 @@ class TestTitle:
             "ruby",
             "hidden-separator-ending-the-kicker",
             "subtitle-kicker",
+            "brand-block-beside-a-breadcrumb-h1",
         ],
     )
     def test_headline_shown(self, h1, declared, expected):
@@ -827,6 +834,18 @@ class TestDates:
                 f"<h1>Neue Regeln für die Waldwege</h1><p>{DECK}</p><div>12.10.2015, 19:16 Uhr</div>",
                 "2022-01-25",
             ),
+            (
+                "<h1>Neue Regeln für die Waldwege</h1><p>1. Februar 2022 , Jane Doe</p>",
+                "2022-02-01",
+            ),
+            (
+                "<h1>Neue Regeln für die Waldwege</h1><p>Jane Doe | 01.02.2022 | 14:30 Uhr</p>",
+                "2022-02-01T14:30:00",
+            ),
+            (
+                '<h1>Neue Regeln für die Waldwege</h1><a href="/time/2020-10-13">13 Oct 2020 18:29</a>',
+                "2020-10-13T18:29:00",
+            ),
         ],
         ids=[
             "date-line",
@@ -837,6 +856,9 @@ class TestDates:
             "labelled-polish",
             "deck-passed",
             "body-paragraph-ends-the-header",
+            "date-beside-the-byline",
+            "date-and-clock-beside-the-byline",
+            "date-linking-to-its-day",
         ],
     )
     def test_date_under_the_headline_beats_a_search_of_the_page(self, body, expected):
@@ -844,6 +866,37 @@ class TestDates:
         found = run(page(body=body, lang="de"), found={"date": "2022-01-25"})
 
         assert expected == found.published
+
+    def test_date_under_the_headline_the_page_shows_in_an_h2(self):
+        """Under a logo `h1` of three words, the heading that shows the title is the headline."""
+        body = (
+            '<h1>Harbour Gazette Online</h1><nav><a href="/b">Business news from across the whole region</a>'
+            "</nav><h2>Ferry line approved</h2><p>Local desk<br>13 Jan 2020, 22:11</p>"
+        )
+
+        found = run(page(meta("og:title", "Ferry line approved"), body), found={"date": "2020-01-14"})
+
+        assert "2020-01-13T22:11:00" == found.published
+
+    def test_a_time_element_with_itemprop_is_one_statement(self):
+        """`<time itemprop="datePublished">` is the microdata's statement: one vote against the meta tag."""
+        head = meta("article:published_time", "2022-12-04T15:00:00+01:00")
+        body = (
+            '<div itemscope itemtype="https://schema.org/Article">'
+            '<time itemprop="dateModified" datetime="2022-12-06T14:42:13+01:00"></time>'
+            '<time itemprop="datePublished" datetime="2022-12-06T14:42:13+01:00"></time></div>'
+        )
+
+        assert "2022-12-04T15:00:00+01:00" == run(page(head, body)).published
+
+    def test_offsets_tied_go_to_the_publication_statement(self):
+        """A UTC time takes the publication's own offset, not a later update's across summer time."""
+        head = meta("article:published_time", "2011-11-18T23:00:00Z") + meta(
+            "article:modified_time", "2016-09-20T07:06:11-04:00"
+        )
+        body = '<span itemprop="datePublished" content="2011-11-18T18:00:00-05:00"></span>'
+
+        assert "2011-11-18T18:00:00-05:00" == run(page(head, body)).published
 
     @pytest.mark.parametrize(
         ("line", "expected"),

@@ -35,7 +35,8 @@ _KICKER_HEADING_RE = re.compile(
     re.IGNORECASE,
 )
 _HIDDEN_CLASS_RE = re.compile(
-    r"visually-?hidden|sr-only|screen-reader|assistive|(?<!label-)hidden|offscreen|a11y|invisible",
+    r"visually-?hidden|sr-only|screen-reader|assistive|(?<!label-)(?<!overflow-)(?<!-[xy]-)hidden|offscreen"
+    r"|a11y|invisible",
     re.IGNORECASE,
 )
 # Ancestors (or the element itself) that hold page chrome, never the article's headline.
@@ -309,13 +310,19 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     names = site_names(data, url)
     titles = declared_titles(data, tree, hint)
     variants = _variants(titles, names)
+    # The declared titles without the site's name: a brand block ("DER SPIEGEL 52/2018") agrees
+    # with `Headline - DER SPIEGEL 52/2018` only in the part that names the site.
+    headlines = {n for t in titles if (n := normal(strip_site(t, names)))}
     tiers = _candidates(tree)
     h1s = next(tiers)
     for group in itertools.chain([h1s], tiers):
         for element in group:
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
-            if _agrees(shown, variants) or _agrees(full, variants):
-                return _narrowest(element, shown, variants)
+            if not (_agrees(shown, variants) or _agrees(full, variants)):
+                continue
+            if _is_site_name(shown, names) and not (_agrees(shown, headlines) or _agrees(full, headlines)):
+                continue
+            return _narrowest(element, shown, variants)
     if h1s and not titles:
         return headline_text(h1s[0])
     if h1s and len(h1s) == 1 and _overlap(headline_text(h1s[0]), titles) >= 0.5:

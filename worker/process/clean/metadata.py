@@ -193,6 +193,7 @@ def resolve(
         heuristic=_str(found.get("date")),
         text=str(found.get("text") or ""),
         dayfirst=_dayfirst(tree),
+        title=title,
     )
     section = resolve_section(data)
     description = data.first("og:description", "description", "twitter:description") or _str(

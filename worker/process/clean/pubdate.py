@@ -89,6 +89,12 @@ _OTHER_CLOCKS_RE = re.compile(r"related|teaser|comment|recommend|popular|trendin
 _HEADLINE_TEXTS = 40
 _BODY_TEXT_LEN = 200
 _TEASER_WORDS = 5
+# A date line that also names the author or the place: its separators, and how many pieces are read.
+_LINE_SEPARATOR_RE = re.compile(r"\s*(?:[|·•]|,(?=\s)|\s[-–—]\s)\s*")
+_MAX_LINE_PIECES = 4
+_SHOWN = "headline"
+# A kicker in front of the title inside its heading: at most this many characters.
+_MAX_KICKER = 60
 # A headline's deck (standfirst): one long text under it, before its date line, that is not the body.
 _DECK_RE = re.compile(
     r"deck|standfirst|teaser|intro|summary|description|subtitle|sub-title|abstract|excerpt|chapo|vorspann",
@@ -217,7 +223,7 @@ class _DayOrder:
         return day_first if day_first != month_first else self.dayfirst
 
 
-def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
+def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool, title: str | None = None) -> Stamp | None:
     """
     Return the date the page shows under its headline, a heuristic: `Mittwoch, 26.01.2022 - 14:30`.
 
@@ -225,9 +231,10 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
     link texts) that parses as a whole date, day, month and year (dateparser,
     which knows the main news languages), up to the body's first paragraph or
     a link to another story; lines labelled as updates are passed over, and so
-    is one long text marked as the headline's deck.
+    is one long text marked as the headline's deck.  A date that is a link (to the
+    site's archive of the day) counts.
     """
-    headline = _headline(tree)
+    headline = _headline(tree, title)
     if headline is None:
         return None
     after = headline.xpath(
@@ -248,10 +255,37 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
             # An author's link belongs to the header; another story's headline ends it.
             if len(text.split()) >= _TEASER_WORDS:
                 break
+            # A date that links to the site's archive of its day is the date line all the same.
+            if _YEAR_RE.search(text) and (stamp := _shown_stamp(text, now, dayfirst=dayfirst, source=_SHOWN)):
+                return stamp
             continue
         if len(text) > 80 or not _YEAR_RE.search(text) or _UPDATE_WORD_RE.search(text):
             continue
         if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
+            return stamp
+        if stamp := _date_in_line(text, now, dayfirst=dayfirst):
+            return stamp
+    return None
+
+
+def _date_in_line(text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
+    """
+    Return the date of a line that shows it beside other things: `1. Februar 2022 , Jane Doe`.
+
+    The line is cut at its separators (`,`, `|`, `·`, ` - `); the first piece with a
+    year that is a whole date wins, read with the next piece when that is its clock time.
+    """
+    pieces = [p for p in _LINE_SEPARATOR_RE.split(text) if p]
+    if len(pieces) < 2:
+        return None
+    for index, piece in enumerate(pieces[:_MAX_LINE_PIECES]):
+        if not _YEAR_RE.search(piece):
+            continue
+        following = pieces[index + 1] if index + 1 < len(pieces) else ""
+        if _TIME_RE.search(following) and not _YEAR_RE.search(following):
+            # The next piece is the date's clock time: read the two together.
+            piece = f"{piece} {following}"
+        if stamp := _shown_stamp(piece, now, dayfirst=dayfirst, source="headline"):
             return stamp
     return None
 
@@ -264,19 +298,34 @@ def _in_deck(element: Any) -> bool:
     return False
 
 
-def _headline(tree: Any) -> Any:
-    """Return the headline: the first `h1` of a few words (a site's logo is one word), or None."""
-    return next((h for h in tree.xpath("//body//h1") if len(h.text_content().split()) >= 3), None)
+def _headline(tree: Any, title: str | None = None) -> Any:
+    """
+    Return the headline element: the `h1` (else `h2`) showing the title, or the first `h1` of a few words.
+
+    A site's logo is an `h1` of one or two words, sometimes three; the title, when
+    known, tells the article's heading from it.
+    """
+    h1s = tree.xpath("//body//h1")
+    if title:
+        wanted = " ".join(title.split()).casefold()
+        for heading in itertools.chain(h1s, tree.xpath("//body//h2")):
+            shown = " ".join(heading.text_content().split()).casefold()
+            # The heading may carry its kicker in front of the title.
+            if shown == wanted or (shown.endswith(wanted) and len(shown) <= len(wanted) + _MAX_KICKER):
+                return heading
+    return next((h for h in h1s if len(h.text_content().split()) >= 3), None)
 
 
-def above_headline_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
+def above_headline_stamp(
+    tree: Any, now: datetime, *, dayfirst: bool, title: str | None = None
+) -> Stamp | None:
     """
     Return a date with a clock time among the few short texts right above the headline, a heuristic.
 
     Some pages print the date line over the headline (`Feb 14, 2016 10:47 AM EST`);
     so do site date bars, so it only refines a stated day it agrees with.
     """
-    headline = _headline(tree)
+    headline = _headline(tree, title)
     if headline is None:
         return None
     before = headline.xpath(
@@ -340,7 +389,8 @@ def explicit_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) ->
     for key in PUBLISHED_META:
         add(data.meta.get(key, [])[:1], f"meta:{key}")
     add(data.microdata.get("datepublished", [])[:1], "microdata")
-    add([str(t.get("datetime")) for t in _time_elements(tree)][:1], "time")
+    # A `<time itemprop="datePublished">` is the microdata's statement already: one vote, not two.
+    add([str(t.get("datetime")) for t in _time_elements(tree) if t.get("itemprop") is None][:1], "time")
     add(texts(article.get("dateCreated"))[:1], "json-ld:dateCreated")
     return stamps
 
@@ -359,11 +409,13 @@ def page_offset(stamps: list[Stamp]) -> timezone | None:
     """
     Return the local offset the page states most often in its timestamps, or None.
 
-    UTC does not count: servers write UTC whatever the newsroom's zone.
+    UTC does not count: servers write UTC whatever the newsroom's zone.  A tie goes
+    to the statement listed first (publication before update: across a change to or
+    from summer time, the update's offset is not the publication's).
     """
     offsets = Counter(s.when.utcoffset() for s in stamps if s.has_time and s.has_offset)
-    local = [(n, o) for o, n in offsets.items() if o]
-    return timezone(max(local)[1]) if local else None
+    local = [(o, n) for o, n in offsets.items() if o]
+    return timezone(max(local, key=lambda item: item[1])[0]) if local else None
 
 
 def _valid_offset(minutes: int) -> timezone | None:
@@ -492,6 +544,7 @@ def resolve_dates(
     heuristic: str | None = None,
     text: str = "",
     dayfirst: bool = True,
+    title: str | None = None,
 ) -> Dates:
     """
     Return the publication and update times by the precedence in this module's docstring.
@@ -505,6 +558,7 @@ def resolve_dates(
         heuristic: a date found by searching the page (trafilatura's), used only without any other.
         text: the article's text, whose opening date line (`text_stamp`) comes before `heuristic`.
         dayfirst: read ambiguous numeric dates day first (all but US English pages).
+        title: the headline the page shows, which tells its heading from a logo's.
     """
     stamps = explicit_stamps(tree, data, now, dayfirst)
     if feed and (stamp := parse_stamp(feed, "feed", now)):
@@ -513,11 +567,11 @@ def resolve_dates(
     chosen = choose(stamps)
     if chosen is None or not chosen.has_time:
         # Shown with its time, the headline's date refines a stated bare day it agrees with.
-        shown = headline_stamp(tree, now, dayfirst=dayfirst)
+        shown = headline_stamp(tree, now, dayfirst=dayfirst, title=title)
         if chosen is None or (shown is not None and shown.has_time and _near(shown, chosen)):
             chosen = shown or chosen
     if chosen is not None and not chosen.has_time:
-        above = above_headline_stamp(tree, now, dayfirst=dayfirst)
+        above = above_headline_stamp(tree, now, dayfirst=dayfirst, title=title)
         if above is not None and _near(above, chosen):
             chosen = above
     if chosen is None and text:
