@@ -397,6 +397,25 @@ class TestAuthors:
 
         assert tuple(names[:kept]) == found.authors
 
+    @pytest.mark.parametrize(
+        ("shown", "guess", "expected"),
+        [
+            (
+                '<div class="author_share"><span>so</span><ul><li>Artikel empfehlen:</li></ul></div>',
+                "So Artikel Empfehlen",
+                (),
+            ),
+            ("<p><b>Jane Doe</b></p>", "Jane Doe", ("Jane Doe",)),
+            ("<p><b>JANE DOE</b></p>", "Jane Doe", ("Jane Doe",)),
+        ],
+        ids=["lower-case-words-joined", "written-as-given", "written-in-capitals"],
+    )
+    def test_guess_must_be_written_as_a_name(self, shown, guess, expected):
+        """trafilatura title-cases what it guesses: words the page writes in lower case are no name."""
+        found = run(page(body=shown), found={"author": guess})
+
+        assert expected == found.authors
+
     def test_organisation_author_becomes_publisher(self):
         """A JSON-LD Organization as author is no author; it is the publisher when none is declared."""
         article = {

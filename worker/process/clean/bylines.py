@@ -424,6 +424,28 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
     return shown
 
 
+def written_names(tree: Any, names: list[str]) -> list[str]:
+    """
+    Return the names the page writes as names: each word capitalised as given, or all in capitals.
+
+    A guess from elsewhere (trafilatura title-cases what it takes for a byline) may join
+    the page's words across elements ("so" + "Artikel empfehlen:" becomes "So Artikel
+    Empfehlen"); the page shows them in lower case, as no name is written.
+    """
+    body = tree.find("body") if names else None
+    if body is None:
+        return names
+    text = etree.tostring(body, method="text", encoding="unicode", with_tail=False)
+    written = []
+    for name in names:
+        words = name.split()
+        for form in (words, [w.upper() for w in words]):
+            if re.search(r"\s*".join(map(re.escape, form)), text):
+                written.append(name)
+                break
+    return written
+
+
 def _occurrences(words: list[str], texts: tuple[str, str], lowered: tuple[str, str] | None) -> int:
     """
     Return how many more times the shown text than the hidden one holds the words, case and spacing aside.
