@@ -158,6 +158,18 @@ class TestTitle:
                 "Ferry line approved - Harbour Gazette 52/2018",
                 "Ferry line approved",
             ),
+            (
+                '<h1 class="ticker"><a href="/b">Another story entirely about the harbour</a></h1>'
+                '<h2 id="story_art_title">Ferry line approved</h2>',
+                "Ferry line approved | Local | Harbour Gazette",
+                "Ferry line approved",
+            ),
+            (
+                '<h1 class="header-title"><a href="/ro/">Rondônia</a></h1>'
+                '<h1 class="content-head__title">Ferry line approved</h1>',
+                "Ferry line approved | Rondônia | Harbour Gazette",
+                "Ferry line approved",
+            ),
         ],
         ids=[
             "kicker-span",
@@ -169,6 +181,8 @@ class TestTitle:
             "hidden-separator-ending-the-kicker",
             "subtitle-kicker",
             "brand-block-beside-a-breadcrumb-h1",
+            "title-named-by-its-id-under-a-ticker-h1",
+            "accented-section-name-is-no-headline",
         ],
     )
     def test_headline_shown(self, h1, declared, expected):
@@ -300,6 +314,13 @@ class TestAuthors:
             ("Written by: Charnele Henry", ["Charnele Henry"]),
             ("View all posts by Jane Doe", ["Jane Doe"]),
             ("Jens Bergmann Foto: Michael Hudler", ["Jens Bergmann"]),
+            ("By GARY B. GRAVES, AP Sports Writer", ["GARY B. GRAVES"]),
+            ("Jane Doe and John Roe, Staff Writers", ["Jane Doe", "John Roe"]),
+            ("Hans Muster, Wirtschaftsredakteur", ["Hans Muster"]),
+            ("Jane Doe, John Roe", ["Jane Doe", "John Roe"]),
+            ("聯合報 記者林宸誼／即時報導", ["林宸誼"]),
+            ("記者王小明、李大同／台北報導", ["王小明", "李大同"]),
+            ("新华社记者 张三", ["张三"]),
         ],
         ids=[
             "by-and",
@@ -319,6 +340,13 @@ class TestAuthors:
             "by-colon",
             "view-all-posts-by",
             "photo-credit-after",
+            "job-title-after-comma",
+            "plural-job-title",
+            "german-job-title",
+            "second-person-is-no-job",
+            "paper-reporter-name-reports",
+            "two-reporters-place-reports",
+            "agency-reporter-name",
         ],
     )
     def test_split_names(self, byline, expected):
@@ -350,6 +378,14 @@ class TestAuthors:
             ),
             (["Jane Doe, 王小明"], ("Jane Doe", "王小明"), ()),
             (["Jane Doe, cpm"], ("Jane Doe", "cpm"), ()),
+            (["Do UOL, em São Paulo", "Da Redação"], (), ("UOL", "Redação")),
+            (["Da Silva", "Dora Kramer", "Do Kwon"], ("Da Silva", "Dora Kramer", "Do Kwon"), ()),
+            (["Af Ritzau", "Av NTB", "Par AFP"], (), ("Ritzau", "NTB", "AFP")),
+            (["Af Klint"], ("Af Klint",), ()),
+            (["حسام أبو العلا - القاهرة", "Jane Doe - London"], ("حسام أبو العلا", "Jane Doe"), ()),
+            (["Jane Doe - Reuters"], ("Jane Doe",), ("Reuters",)),
+            (["John Roe - Jane Doe Smith"], ("John Roe - Jane Doe Smith",), ()),
+            (["Harbour Today - Harbour Gazette"], (), ("Harbour Today - Harbour Gazette",)),
         ],
         ids=[
             "variants-and-slug",
@@ -370,6 +406,14 @@ class TestAuthors:
             "accented-place-after-institution",
             "caseless-name-beside-a-full-name",
             "initials-beside-a-full-name",
+            "from-the-outlet",
+            "names-starting-like-from",
+            "byline-word-and-agency",
+            "particle-and-surname",
+            "name-dash-place",
+            "name-dash-agency",
+            "name-dash-names-stays",
+            "site-and-tagline-stays-whole",
         ],
     )
     def test_sort_names(self, raw, persons, organisations):
@@ -396,6 +440,24 @@ class TestAuthors:
         found = run(html, found={"author": "; ".join(names)})
 
         assert tuple(names[:kept]) == found.authors
+
+    @pytest.mark.parametrize(
+        ("box", "expected"),
+        [
+            ('<div class="byline"><p class="meta">Wednesday, 08 Apr 2020 11:39 PM MYT</p></div>', ()),
+            (
+                '<div class="author"><a></a><a href="/actualidad/internacional">'
+                '<span class="assigned-section">Internacional </span></a></div>',
+                (),
+            ),
+            ('<div class="author"><a href="/jane-doe">Jane Doe</a></div>', ("Jane Doe",)),
+            ('<div class="author"><a href="/autor/dominique">Dominique</a></div>', ("Dominique",)),
+        ],
+        ids=["date-line-in-a-byline-box", "section-link-in-an-author-box", "author-page-by-slug", "one-name"],
+    )
+    def test_byline_box_holding_no_name(self, box, expected):
+        """A byline box holding only its date line or a link to the story's section names no author."""
+        assert expected == run(page(body=box)).authors
 
     @pytest.mark.parametrize(
         ("shown", "guess", "expected"),
@@ -427,6 +489,23 @@ class TestAuthors:
         found = run(page(ld(article)))
 
         assert ((), "Telebasel") == (found.authors, found.publisher)
+
+    @pytest.mark.parametrize(
+        ("itemtype", "expected"),
+        [("Organization", ((), "Московский Комсомолец")), ("Person", (("Валерия Пестрякова",), None))],
+    )
+    def test_microdata_organisation_author_is_no_author(self, itemtype, expected):
+        """A microdata author item typed Organization is the publisher, not a person; a Person stays."""
+        name = "Московский Комсомолец" if itemtype == "Organization" else "Валерия Пестрякова"
+        item = (
+            f'<div itemprop="author" itemscope itemtype="https://schema.org/{itemtype}">'
+            f'<meta itemprop="name" content="{name}"></div><footer>© {name}</footer>'
+        )
+        shown = "" if itemtype == "Organization" else f"<p>{name}</p>"
+
+        found = run(page(body=shown + item, lang="ru"))
+
+        assert expected == (found.authors, found.publisher)
 
     def test_byline_markup_adds_co_author(self):
         """A byline showing one more name than the structured data gives both, in the byline's order."""

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -53,12 +54,12 @@ _LABEL_PREFIX_RE = re.compile(
     r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
     r"|interview|reportage|bericht|reporter|reporting|writer|(?:written|words|reported) by|escrito por"
     r"|kirjoittaja"
-    r"|记者|作者|حوار|بقلم|كتب)\s*[:：]\s*|^(?:记者|作者)\s*",
+    r"|记者|記者|作者|حوار|بقلم|كتب)\s*[:：]\s*|^(?:记者|記者|作者)\s*",
     re.IGNORECASE,
 )
 # Parts of a byline that join names.
 _JOIN_RE = re.compile(
-    r"\s*(?:;|\||/|·|•|&|\+|\s(?:and|und|et|y|e|i|en|og|och|ja|és|a)\s)\s*|,\s*(?:and|und|et|y|e)?\s*",
+    r"\s*(?:;|\||/|、|·|•|&|\+|\s(?:and|und|et|y|e|i|en|og|och|ja|és|a)\s)\s*|,\s*(?:and|und|et|y|e)?\s*",
     re.IGNORECASE,
 )
 # "A im Gespräch mit B", "A in conversation with B": the interviewer (B) wrote it.
@@ -69,6 +70,38 @@ _TAIL_RE = re.compile(
     r"|mis à jour)\b.*|\s(?:foto|photo|bild)s?\s*:.*)$",
     re.IGNORECASE,
 )
+# A Chinese byline names the paper and "reporter" before the name, and "reports" (with the dateline's
+# place) after it: "聯合報 記者林宸誼／即時報導", "新华社记者 张三", "本报记者 李四 报道",
+# "記者王小明／台北報導".
+_CJK_REPORTER_RE = re.compile(r"^[^A-Za-z]{0,30}?(?:记者|記者)\s*(?=\S)")
+_CJK_REPORTS_RE = re.compile(r"\s*(?:[／/][^／/\s]{0,6})?(?:報導|報道|报道)$")
+# "Name - Place": a dateline's place (or the outlet) after a dash closes the byline
+# ("حسام أبو العلا - القاهرة", "Jane Doe - London").  One word, or a known place: "Jane Doe - John Roe"
+# names two people.
+_DASH_TAIL_RE = re.compile(r"^(\S+(?:\s+\S+)+?)\s+[-–—]\s+(\S+(?:\s+\S+){0,2})$")
+# A job title after a person's name, standing as its own part of the byline: "Gary B. Graves, AP Sports
+# Writer", "Jane Doe and John Roe, Staff Writers", "Jane Doe, Senior Correspondent", "Hans Muster,
+# Wirtschaftsredakteur".  Its last word is a job's name; a few words may qualify it.
+_JOB_PART_RE = re.compile(
+    r"^(?:\S+\s+){0,3}\S*(?:writer|correspondent|reporter|editor|columnist|journalist|contributor"
+    r"|photographer|producer|critic|analyst|redakteur|korrespondent|autor|redactor|corresponsal|periodista"
+    r"|correspondant|journaliste|rédacteur|redattore|inviato|giornalista|repórter|jornalista|colunista"
+    r"|correspondente|redator)(?:s|in|innen|en|a|e|es|as|i)?$",
+    re.IGNORECASE,
+)
+# Before an organisation's name, a byline word or Portuguese "from the" ("Do UOL", "Da Redação", "Af Ritzau",
+# "Por EFE", "By AFP") makes no person of it.
+_BEFORE_ORG_RE = re.compile(
+    r"^(?:do|da|dos|das|from|by|von|vom|par|por|di|door|av|af)\s+(?=\S)", re.IGNORECASE
+)
+# National news agencies that sign alone, beside the ones of `text.AGENCIES` (acronyms in capitals are
+# organisations anyway; "sid", "tt" in lower case may be a person's initials).
+_MORE_AGENCIES_TEXT = """
+    ritzau ntb stt anp belga ctk čtk tasr mti tanjug bta agerpres lusa adnkronos anadolu ukrinform unian jiji
+    bernama ians keystone-sda ria-novosti itar-tass
+"""
+_MORE_AGENCIES = frozenset(_MORE_AGENCIES_TEXT.split()) | {"europa press", "ria novosti", "agência brasil"}
+
 # Words that make a "name" an organisation, a role or a placeholder rather than a person.
 _ORG_WORDS_TEXT = """
     redaktion redacción redaccion redação redacao redazione rédaction redakcja newsroom staff team desk
@@ -98,7 +131,14 @@ _JOINED_RE = re.compile(r"['’-]")
 _PLACEHOLDERS_TEXT = """
     posted published updated datum date text aktuell courtesy cortesía cortesia zvg agencies newsdesk
     share teilen quelle source sources fuente fonte
+    monday tuesday wednesday thursday friday saturday sunday
+    montag dienstag mittwoch donnerstag freitag samstag sonntag sonnabend
+    lundi mardi mercredi jeudi vendredi samedi dimanche
+    lunes martes miércoles miercoles jueves viernes sábado sabado domingo
+    lunedì martedì mercoledì giovedì venerdì sabato domenica
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
 """
+# (A weekday opens the date line a byline box may hold: "Wednesday, 08 Apr 2020 11:39 PM".)
 _PLACEHOLDERS = frozenset(_PLACEHOLDERS_TEXT.split())
 _URL_RE = re.compile(r"https?://|^www\.|^@\w+$")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
@@ -159,6 +199,8 @@ def strip_prefix(text: str) -> str:
     text = _strip(text)
     if _WORD_PREFIX_RE.match(text + " x") and len(text.split()) == 1:
         return ""
+    if "记者" in text or "記者" in text:
+        text = _strip(_CJK_REPORTS_RE.sub("", _CJK_REPORTER_RE.sub("", text, count=1)))
     for _ in range(3):
         new = _strip(_LABEL_PREFIX_RE.sub("", text, count=1))
         after_word = _strip(_WORD_PREFIX_RE.sub("", new, count=1))
@@ -189,10 +231,12 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
     # An acronym (ARD, NDR, AFP, PP) is an organisation; initials of a person are written in lower case.
     if _ACRONYM_RE.match(name):
         return True
-    if key in AGENCIES or key.replace(" ", "") in AGENCIES:
+    if key in AGENCIES or key.replace(" ", "") in AGENCIES or key in _MORE_AGENCIES:
         return True
     words = set(key.split())
     if words & _ORG_WORDS:
+        return True
+    if (before := _BEFORE_ORG_RE.match(name)) and is_organisation(name[before.end() :], site_names):
         return True
     squashed = key.replace(" ", "")
     for site in site_names:
@@ -245,7 +289,11 @@ def split_names(raw: str) -> list[str]:
     # "Doe, Jane": one comma between two single words is a name written last name first.
     if len(halves) == 2 and all(len(h.split()) == 1 and h[:1].isupper() for h in halves):
         return [f"{halves[1]} {halves[0]}"]
-    return [strip_prefix(p) for p in _JOIN_RE.split(text) if p and strip_prefix(p)]
+    parts = [p for p in _JOIN_RE.split(text) if p]
+    # A job title is no name; the first part is the person's ("Jane Doe Reporter" loses its title in
+    # `strip_prefix`).
+    parts = parts[:1] + [p for p in parts[1:] if not _JOB_PART_RE.match(_strip(p))]
+    return [name for name in map(strip_prefix, parts) if name]
 
 
 def _tidy(name: str) -> str:
@@ -284,6 +332,22 @@ def _person_then_site(name: str, site_names: list[str]) -> list[str]:
     return [name]
 
 
+def _name_then_place(name: str, site_names: list[str]) -> list[str]:
+    """
+    Split "Jane Doe - London", "Jane Doe - Reuters" (a byline closing on a place or an outlet after a dash).
+
+    The outlet is kept, to be sorted as an organisation; the place goes.  A whole that is
+    an organisation ("Armenia Today - NEWS.am", the site's name and tagline) stays whole.
+    """
+    dash = _DASH_TAIL_RE.match(name)
+    if dash is None or is_organisation(name, site_names):
+        return [name]
+    head, tail = dash[1], dash[2]
+    if is_organisation(tail, site_names):
+        return [head, tail]
+    return [head] if " " not in tail or is_place(tail) else [name]
+
+
 def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Authors:
     """
     Turn raw author strings into persons and organisations, variants merged, persons capped.
@@ -299,6 +363,7 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
             continue
         parts = [_tidy(p) for p in split_names(clean_value(raw))]
         parts = [q for p in parts for q in _person_then_site(p, sites)]
+        parts = [q for p in parts for q in _name_then_place(p, sites)]
         found_orgs = [p for p in parts if is_organisation(p, sites)]
         people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]
         # "Jane Doe, London, John Roe", "site.de, Frankfurt, Germany", "Jane Doe, Institut, Köllitsch":
@@ -307,6 +372,10 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
         if len(parts) > 1 and (found_orgs or any(" " in p for p in people)):
             people = [p for p in people if " " in p or p.islower() or not _cased(p)]
         for name in found_orgs:
+            # "Af Ritzau" is Ritzau's byline.
+            before = _BEFORE_ORG_RE.match(name)
+            if before and is_organisation(name[before.end() :], sites):
+                name = name[before.end() :]
             orgs.setdefault(name_key(name), name)
         for name in people:
             key = name_key(name)
@@ -568,6 +637,28 @@ def _byline_candidates(tree: Any) -> Iterator[Any]:
                 break
 
 
+def _only_section_links(element: Any, text: str) -> bool:
+    """
+    Tell a byline box that holds nothing but links to sections, each named as its address ends.
+
+    An author box may carry the story's section ("Internacional" linking to
+    `/actualidad/internacional`); a link whose one word is its address's last part leads to a
+    section or topic page, not to a person.
+    """
+    shown = []
+    for link in element.iter("a"):
+        words = " ".join("".join(link.itertext()).split())
+        if not words:
+            continue
+        href = link.get("href") or ""
+        last = urlsplit(href).path.rstrip("/").rpartition("/")[2]
+        # One word: a person's page is named for the whole name ("/jane-doe"), like the link.
+        if " " in words or _AUTHOR_PATH_RE.search(href) or name_key(last) != name_key(words):
+            return False
+        shown.append(words)
+    return bool(shown) and " ".join(shown) == text
+
+
 def visible_authors(tree: Any) -> list[str]:
     """
     Return the names in the first byline shown on the page.
@@ -580,7 +671,7 @@ def visible_authors(tree: Any) -> list[str]:
         if in_chrome_markup(element, _CHROME_RE) or _hidden(element):
             continue
         text = " ".join("".join(element.itertext()).split())
-        if not text or len(text) > 200:
+        if not text or len(text) > 200 or _only_section_links(element, text):
             continue
         links = [
             " ".join("".join(a.itertext()).split())
@@ -705,6 +796,21 @@ def signed_authors(tree: Any) -> list[str]:
     return []
 
 
+# Author items typed as organisations (`<div itemprop="author" itemscope itemtype="…/Organization">`), reached
+# through `itemtype` as `structured.microdata_map` reaches `itemprop`.
+_MICRODATA_ORG_AUTHORS = etree.XPath(
+    "//@itemtype[contains(., 'Organization')]/parent::*[contains(concat(' ', @itemprop, ' '), ' author ')]"
+)
+
+
+def _microdata_organisations(tree: Any) -> Iterator[str]:
+    """Yield the names of the microdata author items typed Organization, as `microdata_map` reads them."""
+    for item in _MICRODATA_ORG_AUTHORS(tree):
+        names = item.xpath(".//*[@itemprop='name']")
+        if names:
+            yield clean_value(names[0].get("content") or "".join(names[0].itertext()))
+
+
 def resolve_authors(
     tree: Any,
     data: PageData,
@@ -722,6 +828,11 @@ def resolve_authors(
     """
     sites = list(site_names)
     persons, orgs = structured_authors(data)
+    if persons and data.microdata.get("author"):
+        # Microdata names an author item's type apart from its name: an Organization is no person.
+        typed = set(_microdata_organisations(tree))
+        orgs += [p for p in persons if p in typed]
+        persons = [p for p in persons if p not in typed]
     shown = sort_names(visible_authors(tree), sites)
     # A structured name the byline shows is shown; the others are looked for in the page's text.
     in_byline = {name_key(n) for n in shown.persons}

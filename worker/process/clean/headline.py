@@ -48,6 +48,10 @@ _CHROME_CONTEXT_RE = re.compile(
 _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
 _DATE_SEGMENT_RE = re.compile(r"^[\d\s.,:/-]*(?:uhr|h)?$", re.IGNORECASE)
 _WORD_RE = re.compile(r"\w+")
+# Scripts whose characters each carry about a word: CJK, kana, Hangul, Thai, Myanmar.
+_DENSE_SCRIPT_RE = re.compile(
+    "[\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
 _MAX_HEADLINE = 400
 _HOST_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
 # At most this many words may follow a site name inside a declared title ("Headline | Site | Shop now!").
@@ -242,8 +246,9 @@ def _agrees(text: str, variants: set[str]) -> bool:
     norm = normal(text)
     if len(norm) < 4:
         return False
-    # Twelve letters make a distinctive phrase; in scripts without spaces (CJK) four characters do.
-    least = 12 if norm.isascii() else 4
+    # Twelve letters make a distinctive phrase; in scripts of dense characters (CJK, Hangul, Thai)
+    # four do.  Accented Latin ("Rondônia", a section's name) is held to twelve like plain ASCII.
+    least = 4 if _DENSE_SCRIPT_RE.search(norm) else 12
     return any(
         norm == v or (len(norm) >= least and len(v) >= least and (norm in v or v in norm)) for v in variants
     )
@@ -254,7 +259,7 @@ def _candidates(tree: Any) -> Iterator[list[Any]]:
     Yield headline candidates in three tiers, each looked for only when the tiers before gave none.
 
     First `h1`s outside page chrome, then other headline elements (`itemprop=headline`,
-    a headline or title class) outside chrome, then `h1`s inside chrome (some
+    a headline or title class or id) outside chrome, then `h1`s inside chrome (some
     sites put the article's `h1` in a breadcrumb or a teaser block).  Most pages
     stop at the first tier, before the search over every element the second takes.
     """
@@ -271,10 +276,16 @@ def _candidates(tree: Any) -> Iterator[list[Any]]:
             "//*[@itemprop='headline'][not(self::meta)]"
             " | //*[self::h2 or self::div or self::span]"
             "[contains(translate(@class, 'HEADLINTU', 'headlintu'), 'headline')"
-            " or contains(translate(@class, 'TILE', 'tile'), 'title')]"
+            " or contains(translate(@class, 'TILE', 'tile'), 'title')"
+            " or contains(translate(@id, 'HEADLINTU', 'headlintu'), 'headline')"
+            " or contains(translate(@id, 'TILE', 'tile'), 'title')]"
         )
         if e.tag != "h1"
-        and (e.get("itemprop") == "headline" or _HEADLINE_CLASS_RE.search(e.get("class") or ""))
+        and (
+            e.get("itemprop") == "headline"
+            or _HEADLINE_CLASS_RE.search(e.get("class") or "")
+            or _HEADLINE_CLASS_RE.search(e.get("id") or "")
+        )
         and len(e) <= 6
         and len("".join(e.itertext())) <= _MAX_HEADLINE
         and not _in_chrome(e)
