@@ -100,6 +100,21 @@ class TestStructuredData:
         assert data.article is not None
         assert "Ferry" == data.article["headline"]
 
+    def test_json_ld_with_line_comments(self):
+        """`//` comments (a line, or after a value) are read past; a URL's `//` inside a string stays."""
+        script = (
+            '<script type="application/ld+json">{"@type": "NewsArticle",\n'
+            '  //"interactionCount": "", // 文章互動數\n'
+            '  "url": "https://www.harbour-gazette.example/ferry", // the story\n'
+            '  "headline": "Ferry"}</script>'
+        )
+
+        data = read_page(load_html(page(script)), URL)
+
+        assert data.article is not None
+        assert "Ferry" == data.article["headline"]
+        assert "https://www.harbour-gazette.example/ferry" == data.article["url"]
+
 
 class TestTitle:
     @pytest.mark.parametrize(

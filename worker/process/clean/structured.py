@@ -45,6 +45,8 @@ _MAX_SCRIPT_CHARS = 1_000_000
 _ITEMPROP_ELEMENTS = etree.XPath("//@itemprop/parent::*[not(self::meta)]")
 _COMMENT_RE = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
 _TRAILING_COMMA_RE = re.compile(r",\s*([}\]])")
+# A string, or a `//` comment to the line's end outside strings (JavaScript habits in hand-written JSON-LD).
+_STRING_OR_LINE_COMMENT_RE = re.compile(r'("(?:\\.|[^"\\\n])*")|//[^\n]*')
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,10 @@ def _loads(text: str) -> Any:
     try:
         return json.loads(text, strict=False)
     except ValueError:
-        # Hand-written JSON-LD often has a trailing comma; nothing else is repaired.
+        # Hand-written JSON-LD often has a trailing comma or `//` comments; nothing else is repaired.
+        repaired = _TRAILING_COMMA_RE.sub(r"\1", _STRING_OR_LINE_COMMENT_RE.sub(lambda m: m[1] or "", text))
         try:
-            return json.loads(_TRAILING_COMMA_RE.sub(r"\1", text), strict=False)
+            return json.loads(repaired, strict=False)
         except ValueError:
             return None
 
