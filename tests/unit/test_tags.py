@@ -367,15 +367,72 @@ class TestVisibleTags:
 
         assert ["app", "Tinder", "Pope"] == shown(f"<article><h1>Headline</h1>{STORY}{dl}</article>")
 
+    def test_a_tag_line_in_a_content_columns_header_is_shown(self) -> None:
+        """ "Filed Under:" in a `column-header` beside the date: the story column's header, not the site's."""
+        box = (
+            '<section class="page-column" id="article-entry-date-and-tags"><div class="column-header">'
+            '<time class="post-date">September 16, 2020 at 4:59 pm</time><div class="column-header-metadata">'
+            '<strong>Filed Under:</strong><span><a href="/tag/acm-awards/">ACM Awards</a></span></div></div>'
+            "</section>"
+        )
 
-def stated(meta: dict[str, str], title: str = "Headline") -> list[str]:
+        assert ["ACM Awards"] == shown(f"<h1>55th ACM Awards Winners List</h1>{box}<div>{STORY}</div>")
+
+    def test_tag_links_in_a_page_header_are_site_chrome(self) -> None:
+        """A `page-header` is the site's own, whatever tag pages it links."""
+        header = (
+            '<div class="page-header"><div class="column"><a href="/tag/acm-awards/">ACM Awards</a></div>'
+        )
+
+        assert [] == shown(f"{header}</div><h1>Headline</h1><div>{STORY}</div>")
+
+    def test_teaser_cards_terms_are_not_the_storys_tags(self) -> None:
+        """A small card with a term link, a date and a linked headline of another story files that story."""
+        cards = "".join(
+            f'<div class="content-view-block-item mini-metadata"><div class="category">'
+            f'<span class="fa fa-tag"></span><a href="/tags/view/Rubriques/{t}">{t}</a></div>'
+            f'<div class="date">mardi 17 mars</div><h2 class="att-title">'
+            f'<a href="/Toutes-les-rubriques/{t}/Story-{n}">Another story number {n}</a></h2>'
+            "</div>"
+            for n, t in enumerate(("Sport", "Finances", "Politique"))
+        )
+
+        assert [] == shown(
+            f"<h1>Headline</h1><div>{STORY}</div><div class='region region-right'>{cards}</div>"
+        )
+
+    def test_a_tag_box_beside_an_author_box_is_shown(self) -> None:
+        """The story's marked tag box beside a short author box (its name a linked heading) is no card."""
+        tags = "".join(
+            f'<li><a href="/tag/{t.lower()}/" rel="tag">{t}</a></li>' for t in ("Politics", "Top Wire")
+        )
+        footer = (
+            f'<div class="footer-meta"><div class="tags"><ul><li>Tags: </li>{tags}</ul></div>'
+            '<div class="about-the-author"><h3 class="author"><a href="/author/cnn/">CNN.com</a></h3>'
+            "</div></div>"
+        )
+
+        assert ["Politics", "Top Wire"] == shown(f"<article><h1>Headline</h1>{STORY}{footer}</article>")
+
+    def test_a_tag_box_beside_a_heading_of_its_own_is_shown(self) -> None:
+        """A linked heading that is the tag itself, or links the story's own page, makes no card."""
+        own = f'<div class="meta"><h2><a href="{URL}">Headline</a></h2><p class="tags">'
+        series = (
+            '<div class="head"><h3 class="bar"><a href="/topic/12/talking-tech/">Talking Tech</a></h3></div>'
+        )
+
+        assert ["Brexit"] == shown(f'{own}<a href="/tag/x">Brexit</a></p></div><div>{STORY}</div>')
+        assert ["Talking Tech"] == shown(f"<h1>Headline</h1>{series}<div>{STORY}</div>")
+
+
+def stated(meta: dict[str, str], title: str = "Headline", site_names: tuple[str, ...] = ()) -> list[str]:
     """Return the structured tags of a page with these `<meta name=…>` and this `<title>`."""
     head = "".join(f'<meta name="{k}" content="{v}">' for k, v in meta.items())
     tree = load_html(
         f"<!doctype html><html><head><title>{title}</title>{head}</head><body>{STORY}</body></html>"
     )
     data = read_page(tree, URL)
-    return topics.structured_tags(data, topics._headlines(tree, data))
+    return topics.structured_tags(data, topics._headlines(tree, data, site_names))
 
 
 class TestStructuredTags:
@@ -428,11 +485,58 @@ class TestStructuredTags:
         """A plain keywords list naming the site's services ("Nachrichten", "Wetter") is its own."""
         assert [] == stated({"keywords": "Recht, Gesetz, Nachrichten, News"})
         assert [] == stated({"keywords": "Hotels, Südtirol, Chat, Forum, Wetter"})
+        assert [] == stated({"keywords": "togo, news, actualites"})
 
     def test_one_service_word_or_article_tags_are_kept(self) -> None:
         """One such word is no site list, and `article:tag` states the story's own terms."""
         assert ["Recht", "News"] == stated({"keywords": "Recht, News"})
         assert ["Video", "News"] == stated({"article:tag": "Video, News"})
+
+    def test_the_headline_cut_into_words_is_no_keyword_list(self) -> None:
+        """Keywords that are the headline's words in order, one each, are the headline, not terms."""
+        title = "Samsun’da sobadan zehirlenen 2 çocuk hastanelik oldu"
+        meta = {"og:title": title, "keywords": "Samsun’da, sobadan, zehirlenen, 2, çocuk, hastanelik, oldu"}
+        french = "Angleterre: Manchester United rate la marche, Arsenal revit"
+        skipping = {
+            "og:title": french,
+            "keywords": "Angleterre:, Manchester, United, rate, marche, Arsenal, revit",
+        }
+
+        assert [] == stated(meta, title=f"{title} - Son Dakika Haberler")
+        assert [] == stated(skipping, title=french)
+
+    def test_single_words_of_the_headline_can_be_terms(self) -> None:
+        """Terms that are words of the headline in another order, with gaps or at its commas stay."""
+        assert ["Brexit", "EU", "Johnson"] == stated(
+            {"keywords": "Brexit, EU, Johnson"}, title="Johnson's Brexit deal passes EU vote"
+        )
+        assert ["Merkel", "Macron", "Paris"] == stated(
+            {"keywords": "Merkel, Macron, Paris"}, title="Merkel trifft Macron in Paris"
+        )
+        assert ["Apple", "Google", "Microsoft"] == stated(
+            {"keywords": "Apple, Google, Microsoft"}, title="Apple, Google, Microsoft face EU fine"
+        )
+
+    def test_a_sentence_is_no_keyword(self) -> None:
+        """A keyword of many words ending in a full stop is a description."""
+        meta = {"article:tag": "Se realizarán de manera online desde el 3 al 5 de septiembre."}
+
+        assert [] == stated(meta)
+
+    def test_terms_ending_in_an_abbreviation_are_kept(self) -> None:
+        """ "U.S.", "Washington D.C." and a company's "Co." end in no sentence."""
+        meta = {"keywords": "Procter & Gamble Holding Co., Washington D.C., U.S., Elections."}
+
+        assert ["Procter & Gamble Holding Co.", "Washington D.C.", "U.S.", "Elections."] == stated(meta)
+
+    def test_the_headline_with_the_sites_name_is_no_keyword(self) -> None:
+        """Declared titles carry the site's name ("… | NZZ"): the keyword repeating the headline goes."""
+        title = "Neue US-Sanktionen erschüttern die syrische Wirtschaft"
+        meta = {"og:title": f"{title} | NZZ", "news_keywords": f"{title},Syrien, Sanktionen"}
+
+        assert ["Syrien", "Sanktionen"] == stated(meta, title=f"{title} | NZZ", site_names=("NZZ",))
+        # Without the site's name known, the title is kept whole and the keyword stays.
+        assert [title, "Syrien", "Sanktionen"] == stated(meta, title=f"{title} | NZZ")
 
 
 class TestMarkWords:

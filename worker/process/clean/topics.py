@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from worker.process.clean.chrome import TAG_LIST_HEADINGS
+from worker.process.clean.headline import strip_site
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
@@ -71,9 +72,9 @@ _MENU_TOKEN_RE = re.compile(r"menu|nav", re.IGNORECASE)
 # The classes WordPress's `post_class()` prints on a post's wrapper: the post's own terms follow as
 # `{taxonomy}-{term}` ("topics-umwelt", "tag-clickbait"), one term each, so the wrapper is no box.
 _POST_WRAPPER_RE = re.compile(r"(?:^|\s)(?:hentry|type-post|post-\d+)(?:$|\s)")
-# The article's own footer (WordPress's `entry-footer`, "post-footer"): where its tags and
-# categories are printed, not the site's footer.
-_ENTRY_FOOTER_RE = re.compile(r"^(?:entry|post|article|story)[-_]*footer", re.IGNORECASE)
+# The article's own footer or header (WordPress's `entry-footer`, "post-footer", a content column's
+# "column-header"): where its date, tags and categories are printed, not the site's footer or header.
+_ENTRY_FOOTER_RE = re.compile(r"^(?:entry|post|article|story)[-_]*footer|^column[-_]+header", re.IGNORECASE)
 # Links to the site's legal and service pages: a box or list holding two is the site's footer menu.
 _SERVICE_RE = re.compile(
     r"^(?:impressum|imprint|datenschutz\w*|privacy(?: policy)?|cookies?(?: policy| settings)?"
@@ -130,6 +131,10 @@ _SITE_TOPICS_RE = re.compile(
 _LEAD_ELEMENTS = 6
 # A teaser card's list item holds its term line within this many levels.
 _CARD_DEPTH = 3
+# A card holds at most this many links besides its terms (its headline, picture and author).
+_CARD_LINKS = 3
+# A card's text (headline, date, terms) is short; a block holding more is a story's or a page's.
+_CARD_TEXT = 300
 _HEADINGS = ("h2", "h3", "h4")
 # Layout modifiers on a page's wrapper ("has-sidebar", "no-sidebar") name no sidebar of their own.
 _MODIFIER_RE = re.compile(r"^(?:has|with|without|no)[-_]", re.IGNORECASE)
@@ -229,12 +234,22 @@ _QUOTES = "«»‹›\"'“”„‚‘’ "
 # A keyword of more words than this that repeats the headline is the headline ("Will Smith" on a
 # portrait titled "Will Smith" is a term).
 _HEADLINE_WORDS = 3
+# A keyword of this many words or more ending in a full stop after a word in lower case is a sentence,
+# a description ("Se realizarán de manera online desde el 3 al 5 de septiembre."); "Acme Co.", "U.S."
+# and "Washington D.C." end in abbreviations.
+_SENTENCE_WORDS = 5
+_SENTENCE_END_RE = re.compile(r"[^\W\d_A-Z]{3}\.$")
+# A run of at least this many keywords that are the headline's own words, one each, in order (and at
+# least half of its words) is the headline chopped into words ("Samsun'da, sobadan, zehirlenen, …").
+_CHOPPED_WORDS = 3
+# Punctuation a headline's word may carry that a keyword made of it drops ("marche," gives "marche").
+_WORD_PUNCT = ",;:.!?"
 
 
 # What a news site offers on every page ("Nachrichten", "Wetter", "Kleinanzeigen", "Forum"): a plain
 # `keywords` list naming two of these is the site's own search terms, not the story's.
 _SITE_SERVICE_RE = re.compile(
-    r"^(?:news|nachrichten|aktuelles|noticias|notizie|actualités|jobs|stellenmarkt|stellenangebote"
+    r"^(?:news|nachrichten|aktuelles|noticias|notizie|actualit[eé]s|jobs|stellenmarkt|stellenangebote"
     r"|(?:klein|kontakt|trauer)?anzeigen|classifieds|immobilien|wetter|weather|forum|chat"
     r"|events|veranstaltungen|kalender|termine|videos|hotels|horoskop|gewinnspiele?|e-?paper)$",
     re.IGNORECASE,
@@ -255,20 +270,72 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str]:
         for t in split_keywords(v for v in values if not v.rstrip().endswith(_CUT_SHORT))
         if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))
         and not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in headlines)
+        and not (len(t.split()) >= _SENTENCE_WORDS and _SENTENCE_END_RE.search(t))
     ]
+    if chopped := _chopped_headline(found, headlines):
+        found = [t for i, t in enumerate(found) if i not in chopped]
     facets = sum(1 for t in found if _FACET_RE.match(t) and not _TAG_LABEL_RE.match(t))
     if found and 2 * facets >= len(found):
         return []
     return found
 
 
-def _headlines(tree: Any, data: PageData) -> frozenset[str]:
-    """Return the page's headlines as stated: `og:title`, `twitter:title`, JSON-LD `headline`, `<title>`."""
+def _chopped_headline(found: list[str], headlines: frozenset[str]) -> set[int]:
+    """
+    Return the positions of keywords that are a headline cut into its words, one keyword a word.
+
+    Some CMSs fill `keywords` with the headline's words: consecutive keywords that are consecutive
+    words of a headline, at least three and at least half of its words, are no terms, nor are the
+    headline's later words that follow them (a CMS may skip "la" and a comma: "…, rate, marche,
+    Arsenal" from "… rate la marche, Arsenal revit").  Single words of the headline in another
+    order or with gaps ("Brexit, EU, Johnson" on "Johnson's Brexit deal passes EU vote") are the
+    story's terms.
+    """
+    keys = [normalise_tag(t) for t in found]
+    chopped: set[int] = set()
+    for headline in headlines:
+        words = headline.split()
+        if len(words) < _CHOPPED_WORDS:
+            continue
+        i = 0
+        while i < len(keys):
+            run, start = max(
+                ((_common_run(keys[i:], words[p:]), p) for p in range(len(words))), default=(0, 0)
+            )
+            if run < _CHOPPED_WORDS or 2 * run < len(words):
+                i += 1
+                continue
+            end, after = i + run, start + run
+            bare = [w.strip(_WORD_PUNCT) for w in words]
+            while end < len(keys) and keys[end] in bare[after:]:
+                after += bare[after:].index(keys[end]) + 1
+                end += 1
+            chopped.update(range(i, end))
+            i = end
+    return chopped
+
+
+def _common_run(keys: list[str], words: list[str]) -> int:
+    """Return how many keywords from the first match the words from the first, one by one."""
+    return sum(
+        1 for _ in itertools.takewhile(lambda pair: pair[0] == pair[1], zip(keys, words, strict=False))
+    )
+
+
+def _headlines(tree: Any, data: PageData, site_names: Iterable[str] = ()) -> frozenset[str]:
+    """
+    Return the page's headlines as stated: `og:title`, `twitter:title`, JSON-LD `headline`, `<title>`.
+
+    Each also without the site's name ("Headline | NZZ"), as its keywords repeat it.
+    """
     article = data.article or {}
     found = data.all("og:title", "twitter:title") + texts(article.get("headline"))
     title = tree.find(".//title") if tree is not None else None
     if title is not None and title.text:
         found.append(title.text)
+    names = list(site_names)
+    if names:
+        found += [strip_site(h, names) for h in found]
     return frozenset(normalise_tag(h.strip(_QUOTES)) for h in found)
 
 
@@ -631,7 +698,13 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     }
     # A list under a label naming the site's popular topics is a menu; a teaser card's terms file
     # another story.
-    groups = {g: ts for g, ts in groups.items() if not (_SITE_TOPICS_RE.match(_lead_text(g)) or _in_card(g))}
+    groups = {
+        g: ts
+        for g, ts in groups.items()
+        if not (
+            _SITE_TOPICS_RE.match(_lead_text(g)) or _in_card(g, page_path if g not in marked_groups else None)
+        )
+    }
     # Links found by their address or a label alone are tags in a list of their own;
     # among mostly other links (sections, newsletters) they are a menu's entries.
     # Lists nested in lists are a menu's tree of sections, not a tag list unless marked as one.
@@ -702,16 +775,36 @@ def _lead_text(group: Any) -> str:
     return lead
 
 
-def _in_card(group: Any) -> bool:
+def _in_card(group: Any, page_path: str | None = None) -> bool:
     """
-    Tell whether a list of links is a teaser card's term line: in a list item with a linked headline.
+    Tell whether a list of links is a teaser card's term line: beside a linked headline.
 
     Lists of other stories ("Neueste Artikel", "Popular yesterday") print each story's
-    headline with its categories or regions below it; those terms file that story, not this one.
+    headline with its categories or regions beside it; those terms file that story, not this one.
+    A card is a list item with a linked headline, or, given the page's path, a small block (a few
+    links besides the terms and a few lines of text) whose headline links another page.  (Not for
+    a marked tag box or `rel=tag` links: beside the story's tags an author box links its author.)
     """
+    terms = _links_in(group)
     for node in itertools.islice(itertools.chain([group], group.iterancestors()), _CARD_DEPTH + 1):
         if node.tag == "li":
             return any(next(h.iter("a"), None) is not None for h in node.iter(*_HEADINGS))
+        if node is group or page_path is None:
+            continue
+        if _links_in(node) > terms + _CARD_LINKS or len(node.text_content()) > _CARD_TEXT:
+            return False
+        for heading in node.iter(*_HEADINGS):
+            link = next(heading.iter("a"), None)
+            # A heading that is the list or holds it ("<h3><a>Talking Tech</a></h3>") is no headline.
+            if (
+                link is None
+                or heading is group
+                or group in heading.iterancestors()
+                or heading in group.iterancestors()
+            ):
+                continue
+            if urlsplit(link.get("href") or "").path not in {"", page_path}:
+                return True
     return False
 
 
@@ -778,7 +871,7 @@ def resolve_tags(
     tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
     if not tags:
-        tags = structured_tags(data, _headlines(tree, data))
+        tags = structured_tags(data, _headlines(tree, data, site_names))
         # A tag list the page shows may name the section too; structured tags that only repeat it do not.
         if section:
             drop.add(normalise_tag(section))
