@@ -1065,8 +1065,19 @@ class TestDates:
             ("<div>Feb 14, 2016 10:47 AM EST</div>", "2016-02-14T10:47:00-05:00"),
             ("<div>Mar 2, 2016 10:47 AM EST</div>", "2016-02-14"),
             ("<div>Feb 14, 2016</div>", "2016-02-14"),
+            (
+                '<div><time>Feb 14, 2016,</time><span class="time"><time>10:47pm EST</time></span></div>',
+                "2016-02-14T22:47:00-05:00",
+            ),
+            ("<div><time>Feb 14, 2016,</time></div><p>Sponsored</p><div>10:47pm EST</div>", "2016-02-14"),
         ],
-        ids=["same-day-with-time", "other-day-ignored", "no-time-adds-nothing"],
+        ids=[
+            "same-day-with-time",
+            "other-day-ignored",
+            "no-time-adds-nothing",
+            "day-and-time-in-elements-of-their-own",
+            "time-not-next-to-the-day",
+        ],
     )
     def test_stated_bare_day_takes_the_time_shown_above_the_headline(self, above, expected):
         """A date line printed over the headline refines a stated bare day it agrees with."""

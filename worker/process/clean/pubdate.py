@@ -322,8 +322,9 @@ def above_headline_stamp(
     """
     Return a date with a clock time among the few short texts right above the headline, a heuristic.
 
-    Some pages print the date line over the headline (`Feb 14, 2016 10:47 AM EST`);
-    so do site date bars, so it only refines a stated day it agrees with.
+    Some pages print the date line over the headline (`Feb 14, 2016 10:47 AM EST`),
+    the day and the clock time sometimes in elements of their own; so do site date
+    bars, so it only refines a stated day it agrees with.
     """
     headline = _headline(tree, title)
     if headline is None:
@@ -332,11 +333,16 @@ def above_headline_stamp(
         "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
         f"[position() <= {_ABOVE_HEADLINE_TEXTS}]"
     )
-    # Nearest first (the node-set comes back in document order).
+    # Nearest first (the node-set comes back in document order); `clock` is the text after the
+    # one read, when it is a clock time alone.
+    clock = ""
     for piece in reversed(before):
         text = " ".join(piece.split())
         if len(text) > 80:
             break
+        if _YEAR_RE.search(text) and not _TIME_RE.search(text) and clock:
+            text = f"{text} {clock}"
+        clock = text if _TIME_RE.search(text) and not _YEAR_RE.search(text) else ""
         if not _YEAR_RE.search(text) or not _TIME_RE.search(text) or _UPDATE_WORD_RE.search(text):
             continue
         if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
