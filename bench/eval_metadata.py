@@ -1,11 +1,15 @@
 """
 Score `clean_html` against bare trafilatura, field by field, on the metadata sets.
 
-Four sets, each scored for both extractors in the same run:
+Six sets, each scored for both extractors in the same run:
 
 * `labels`: our hand labels of extraction-dev pages (`bench/labels/extraction-dev.jsonl`);
 * `fresh`: 70 more extraction-dev pages, labelled later on other hosts by people who had not seen
   the rules (`bench/labels/extraction-dev-fresh.jsonl`): how the rules carry over;
+* `fresh2`: 50 more, on hosts neither set above covers, labelled the same way
+  (`bench/labels/extraction-dev-fresh2.jsonl`);
+* `fresh3`: pages of `metadata-dev/dates` labelled in full, title to tags, by new hands
+  (`bench/labels/dates-fresh3.jsonl`): many languages and countries;
 * `metadata-dev`: 63 pages with the expectations of goose3's and newspaper4k's tests;
 * `dates`: `metadata-dev/dates`, 200 news pages of 2020 with their publication day.
 
@@ -62,6 +66,8 @@ LABELS = REPO / "bench" / "labels" / "extraction-dev.jsonl"
 # carry over to pages they were not written against (see bench/labels/README.md).
 FRESH_LABELS = REPO / "bench" / "labels" / "extraction-dev-fresh.jsonl"
 FRESH2_LABELS = REPO / "bench" / "labels" / "extraction-dev-fresh2.jsonl"
+# The pages of `metadata-dev/dates`, labelled in full (title, byline, time shown, tags) by new hands.
+DATES_LABELS = REPO / "bench" / "labels" / "dates-fresh3.jsonl"
 FIELDS = ("title", "authors", "published", "tags", "text")
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -105,12 +111,15 @@ class Tally:
 
 
 def label_cases(data_dir: Path, labels: Path = LABELS) -> Iterator[Case]:
-    """Yield our hand-labelled extraction-dev pages."""
+    """Yield our hand-labelled pages: of extraction-dev (`eval/…`, `cache/…`) or of the dates set (`dates/…`)."""
     _, files = load(data_dir / "extraction-dev")
     for line in labels.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        name = row["file"].split("/", 1)[1]
-        raw = page_bytes(files, name)
+        folder, name = row["file"].split("/", 1)
+        if folder == "dates":
+            raw = gzip.decompress((data_dir / "metadata-dev" / "dates" / "pages" / f"{name}.html.gz").read_bytes())
+        else:
+            raw = page_bytes(files, name)
         if raw is None:
             continue
         expected: dict[str, Any] = {"title": row["title"], "authors": row["authors"], "tags": row["tags"]}
@@ -150,6 +159,7 @@ SETS: dict[str, Callable[[Path], Iterator[Case]]] = {
     "labels": label_cases,
     "fresh": functools.partial(label_cases, labels=FRESH_LABELS),
     "fresh2": functools.partial(label_cases, labels=FRESH2_LABELS),
+    "fresh3": functools.partial(label_cases, labels=DATES_LABELS),
     "metadata-dev": metadata_cases,
     "dates": date_cases,
 }
