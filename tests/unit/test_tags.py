@@ -414,6 +414,19 @@ class TestVisibleTags:
 
         assert ["Politics", "Top Wire"] == shown(f"<article><h1>Headline</h1>{STORY}{footer}</article>")
 
+    def test_an_icons_title_is_no_part_of_a_tag(self) -> None:
+        """An inline SVG icon in a tag link names the icon in its `<title>` ("Pijltje rechts")."""
+        icon = (
+            '<i class="svg-icon"><svg viewBox="0 0 24 24"><title lang="nl">Pijltje rechts</title></svg></i>'
+        )
+        box = (
+            '<div class="article-tags"><h4 class="title">Lees meer over:</h4><div class="tags">'
+            f'<a href="/tag/Formule%201"><span>Formule 1</span>{icon}</a>'
+            f'<a href="/tag/Max%20Verstappen"><span>Max Verstappen</span>{icon}</a></div></div>'
+        )
+
+        assert ["Formule 1", "Max Verstappen"] == shown(f"<h1>Headline</h1><div>{STORY}</div>{box}")
+
     def test_a_tag_box_beside_a_heading_of_its_own_is_shown(self) -> None:
         """A linked heading that is the tag itself, or links the story's own page, makes no card."""
         own = f'<div class="meta"><h2><a href="{URL}">Headline</a></h2><p class="tags">'
@@ -537,6 +550,13 @@ class TestStructuredTags:
         assert ["Syrien", "Sanktionen"] == stated(meta, title=f"{title} | NZZ", site_names=("NZZ",))
         # Without the site's name known, the title is kept whole and the keyword stays.
         assert [title, "Syrien", "Sanktionen"] == stated(meta, title=f"{title} | NZZ")
+
+    def test_a_phrase_of_many_words_is_no_keyword(self) -> None:
+        """A headline's slug without its small words is a phrase; terms of up to eight words stay."""
+        slug = "Man Utd ace Dean Henderson morally right finish season Sheff Utd Wilder"
+        meta = {"news_keywords": f"{slug}, Premier League, International Union for Conservation of Nature"}
+
+        assert ["Premier League", "International Union for Conservation of Nature"] == stated(meta)
 
 
 class TestMarkWords:

@@ -238,6 +238,9 @@ _HEADLINE_WORDS = 3
 # a description ("Se realizarán de manera online desde el 3 al 5 de septiembre."); "Acme Co.", "U.S."
 # and "Washington D.C." end in abbreviations.
 _SENTENCE_WORDS = 5
+# A keyword of more words than this is a phrase (a headline's slug without its small words: "Man Utd
+# ace Dean Henderson morally right finish season Sheff Utd Wilder"), no term.
+_TERM_WORDS = 8
 _SENTENCE_END_RE = re.compile(r"[^\W\d_A-Z]{3}\.$")
 # A run of at least this many keywords that are the headline's own words, one each, in order (and at
 # least half of its words) is the headline chopped into words ("Samsun'da, sobadan, zehirlenen, …").
@@ -262,8 +265,9 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str]:
     Return a source's keywords, split, without what is no term.
 
     Dropped: a value cut short ("…", a description), codes ("cat_neurology", "ivw:homepage"),
-    and keywords repeating the headline; a list mostly of facets ("Day: Wednesday", "Page Type:
-    Article") is a CMS's or tracker's record of the page, not its topics.
+    sentences, phrases of more than eight words, and keywords repeating the headline; a list
+    mostly of facets ("Day: Wednesday", "Page Type: Article") is a CMS's or tracker's record of
+    the page, not its topics.
     """
     found = [
         t
@@ -271,6 +275,7 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str]:
         if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))
         and not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in headlines)
         and not (len(t.split()) >= _SENTENCE_WORDS and _SENTENCE_END_RE.search(t))
+        and len(t.split()) <= _TERM_WORDS
     ]
     if chopped := _chopped_headline(found, headlines):
         found = [t for i, t in enumerate(found) if i not in chopped]
@@ -596,9 +601,14 @@ def _in_running_text(link: Any, text: str) -> bool:
     return 2 * linked < whole
 
 
+# A link's text outside inline SVG icons, whose `<title>` names the icon ("Pijltje rechts", "Arrow").
+_TEXT_OUTSIDE_SVG = etree.XPath(".//text()[not(ancestor::*[local-name() = 'svg'])]")
+
+
 def _link_text(link: Any) -> str:
-    """Return a link's text without icon-font glyphs (private-use characters)."""
-    text = "".join(c for c in "".join(link.itertext()) if unicodedata.category(c) != "Co")
+    """Return a link's text without its icons: an inline SVG's title, icon-font glyphs (private use)."""
+    pieces = _TEXT_OUTSIDE_SVG(link) if next(link.iter("svg"), None) is not None else link.itertext()
+    text = "".join(c for c in "".join(pieces) if unicodedata.category(c) != "Co")
     return " ".join(text.split()) if any(c.isalpha() for c in text) else ""
 
 
