@@ -1,7 +1,7 @@
 """
 Score `clean_html` against bare trafilatura, field by field, on the metadata sets.
 
-Six sets, each scored for both extractors in the same run:
+Seven sets, each scored for both extractors in the same run:
 
 * `labels`: our hand labels of extraction-dev pages (`bench/labels/extraction-dev.jsonl`);
 * `fresh`: 70 more extraction-dev pages, labelled later on other hosts by people who had not seen
@@ -10,6 +10,8 @@ Six sets, each scored for both extractors in the same run:
   (`bench/labels/extraction-dev-fresh2.jsonl`);
 * `fresh3`: pages of `metadata-dev/dates` labelled in full, title to tags, by new hands
   (`bench/labels/dates-fresh3.jsonl`): many languages and countries;
+* `fresh4`: 40 more of those pages, labelled the same way after the rules changed for `fresh3`
+  (`bench/labels/dates-fresh4.jsonl`);
 * `metadata-dev`: 63 pages with the expectations of goose3's and newspaper4k's tests;
 * `dates`: `metadata-dev/dates`, 200 news pages of 2020 with their publication day.
 
@@ -68,6 +70,7 @@ FRESH_LABELS = REPO / "bench" / "labels" / "extraction-dev-fresh.jsonl"
 FRESH2_LABELS = REPO / "bench" / "labels" / "extraction-dev-fresh2.jsonl"
 # The pages of `metadata-dev/dates`, labelled in full (title, byline, time shown, tags) by new hands.
 DATES_LABELS = REPO / "bench" / "labels" / "dates-fresh3.jsonl"
+DATES4_LABELS = REPO / "bench" / "labels" / "dates-fresh4.jsonl"
 FIELDS = ("title", "authors", "published", "tags", "text")
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -160,6 +163,7 @@ SETS: dict[str, Callable[[Path], Iterator[Case]]] = {
     "fresh": functools.partial(label_cases, labels=FRESH_LABELS),
     "fresh2": functools.partial(label_cases, labels=FRESH2_LABELS),
     "fresh3": functools.partial(label_cases, labels=DATES_LABELS),
+    "fresh4": functools.partial(label_cases, labels=DATES4_LABELS),
     "metadata-dev": metadata_cases,
     "dates": date_cases,
 }
