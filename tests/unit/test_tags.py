@@ -437,6 +437,64 @@ class TestVisibleTags:
         assert ["Brexit"] == shown(f'{own}<a href="/tag/x">Brexit</a></p></div><div>{STORY}</div>')
         assert ["Talking Tech"] == shown(f"<h1>Headline</h1>{series}<div>{STORY}</div>")
 
+    def test_a_topics_list_named_as_a_menu_is_the_sites_menu(self) -> None:
+        """A "topics-list" whose id names a menu ("app-bar-topics-menu") lists the site's sections."""
+        menu = (
+            '<ul class="list-unstyled topics-list" id="app-bar-topics-menu">'
+            '<li><a href="/news/">News</a></li><li><a href="/sports/">Sports</a></li></ul>'
+        )
+
+        assert [] == shown(f"<div>{menu}</div><h1>Headline</h1><div>{STORY}</div>")
+        # Without the menu's name the list is a tag box.
+        plain = menu.replace(' id="app-bar-topics-menu"', "")
+        assert ["News", "Sports"] == shown(f"<div>{plain}</div><h1>Headline</h1><div>{STORY}</div>")
+
+    def test_a_tag_box_over_the_headline_in_the_storys_header_is_its_sections(self) -> None:
+        """Section links styled as tags ("Howard County", "Maryland") over the headline are a kicker."""
+        kicker = (
+            '<ul class="tag-list-wrapper"><li><a href="/maryland/howard/">Howard County</a></li>'
+            '<li><a href="/maryland/">Maryland</a></li></ul>'
+        )
+
+        assert [] == shown(f"<article><header>{kicker}<h1>Headline</h1></header>{STORY}</article>")
+        # Under the headline, or linking tag pages, they are tags.
+        assert ["Howard County", "Maryland"] == shown(
+            f"<article><header><h1>Headline</h1>{kicker}</header>{STORY}</article>"
+        )
+        tagged = kicker.replace('href="/maryland/', 'href="/tag/maryland/')
+        assert ["Howard County", "Maryland"] == shown(
+            f"<article><header>{tagged}<h1>Headline</h1></header>{STORY}</article>"
+        )
+
+    def test_a_cards_terms_beside_a_headline_link_outside_a_heading_are_no_tags(self) -> None:
+        """A list item's term box beside a long linked headline (not in a heading) files its story."""
+        cards = "".join(
+            f'<li class="card"><ul class="tag-list-wrapper"><li><a href="/{t.lower()}/">{t}</a></li></ul>'
+            f'<div class="recommender"><a href="/{t.lower()}/story-{n}">'
+            f"Another story number {n} about {t}</a></div></li>"
+            for n, t in enumerate(("Crime", "Politics"))
+        )
+
+        assert [] == shown(f"<h1>Headline</h1><div>{STORY}</div><ul>{cards}</ul>")
+        # A short link beside the terms ("Read more") is no headline.
+        short = cards.replace("Another story number 0 about Crime", "More").replace(
+            "Another story number 1 about Politics", "More"
+        )
+        assert ["Crime", "Politics"] == shown(f"<h1>Headline</h1><div>{STORY}</div><ul>{short}</ul>")
+
+    def test_a_camel_case_tags_list_is_a_tag_box(self) -> None:
+        """A "tagsList" names a tag box as "tag-list" does; its hidden items are not shown."""
+        box = (
+            '<ul class="GFWK_tagsList">'
+            '<li class="tag"><a href="/edition-la-plaine">Edition La Plaine</a></li>'
+            '<li class="tag hidden"><a href="/edition-la-plaine/frain">Frain</a></li></ul>'
+        )
+
+        assert ["Edition La Plaine"] == shown(f"<article><h1>Headline</h1>{STORY}{box}</article>")
+        # In a menu's class the same word marks no box.
+        menu = box.replace("GFWK_tagsList", "menu-tagsList")
+        assert [] == shown(f"<article><h1>Headline</h1>{STORY}{menu}</article>")
+
 
 def stated(meta: dict[str, str], title: str = "Headline", site_names: tuple[str, ...] = ()) -> list[str]:
     """Return the structured tags of a page with these `<meta name=…>` and this `<title>`."""
@@ -557,6 +615,73 @@ class TestStructuredTags:
         meta = {"news_keywords": f"{slug}, Premier League, International Union for Conservation of Nature"}
 
         assert ["Premier League", "International Union for Conservation of Nature"] == stated(meta)
+
+    def test_the_headlines_words_with_gaps_are_no_keyword_list(self) -> None:
+        """Keywords that are the headline's longer words, in order, mostly in lower case, are the headline."""
+        title = "Il brise le couvre-feu et est surpris au volant à 23h30 à Mellet: «Je me fiche pas mal!»"
+        meta = {"keywords": "brise, couvre-feu, surpris, volant, 23h30, Mellet, fiche, mal!»"}
+        english = "People who are scared of Corona call and say so"
+
+        assert [] == stated(meta, title=title)
+        assert [] == stated({"keywords": "People,Corona,call"}, title=english)
+
+    def test_names_of_the_headline_in_its_order_are_terms(self) -> None:
+        """Names a headline gives in order, with at most half its common words, are the story's terms."""
+        title = "Turkey, Poland, Caribbean islands added to UK quarantine list"
+        meta = {"keywords": "Turkey, Poland, Caribbean, Quarantine, Coronavirus"}
+
+        assert ["Turkey", "Poland", "Caribbean", "Quarantine", "Coronavirus"] == stated(meta, title=title)
+
+    def test_keywords_after_the_headlines_words_are_the_sites(self) -> None:
+        """When the page's news keywords are its headline's words, the plain keywords are the site's."""
+        title = "En ruta 36 activan protocolo de emergencia en un colectivo de la línea Oeste"
+        meta = {
+            "news_keywords": "activan, protocolo, emergencia, colectivo, línea, oeste",
+            "keywords": "la plata, noticias de la plata",
+        }
+
+        assert [] == stated(meta, title=title)
+        assert ["la plata", "noticias de la plata"] == stated({"keywords": meta["keywords"]}, title=title)
+
+    def test_french_service_words_are_the_sites_keywords(self) -> None:
+        """ "info", "nouvelles", "actualité", "vidéo" name a French site's services."""
+        meta = {"keywords": "Radio-Canada, info, information, nouvelles, actualité, vidéo, Québec"}
+
+        assert [] == stated(meta)
+        assert [] == stated({"keywords": "Québec, nouvelles, météo"})
+
+    def test_radio_and_television_are_topics(self) -> None:
+        """A story about broadcasting may be tagged "radio" and "télévision"."""
+        assert ["radio", "télévision", "CRTC"] == stated({"keywords": "radio, télévision, CRTC"})
+
+    def test_the_pages_slug_is_no_keyword(self) -> None:
+        """A keyword of many words joined by hyphens is the page's slug; hyphenated terms stay."""
+        slug = "us-state-department-blocks-lawsuit-by-american-imprisoned-tortured-in-egypt"
+        meta = {"keywords": f"{slug}, Baden-Württemberg"}
+
+        assert ["Baden-Württemberg"] == stated(meta)
+
+    def test_a_list_of_slashed_facets_is_no_tag_list(self) -> None:
+        """ "Type/Article", "Length/medium" record the page; "AC/DC" and "TCP/IP" are names."""
+        assert [] == stated({"keywords": "Length/medium, Source/Washington Post, Type/Article, Topic/news"})
+        assert ["AC/DC", "TCP/IP", "Rock"] == stated({"keywords": "AC/DC, TCP/IP, Rock"})
+
+    def test_an_entity_taggers_types_are_no_tags(self) -> None:
+        """ "PERSON" alone and glued to names ("PERSON Ada Limon AUTHOR") is a tagger's type, not a term."""
+        meta = {
+            "news_keywords": "Ada Limon, PERSON, Alice Quinn, PERSON Joshua Bennett, Alice Quinn NEWSMAKER, "
+            "PERSON Ada Limon AUTHOR, NEW YORK, AP"
+        }
+
+        assert ["Ada Limon", "Alice Quinn", "NEW YORK", "AP"] == stated(meta)
+
+    def test_names_in_capitals_heading_terms_are_kept(self) -> None:
+        """Acronyms ("UEFA") and a name in capitals heading one term ("UNICEF Deutschland") are terms."""
+        meta = {"keywords": "UEFA, UEFA Champions League, UEFA Europa League, Champions League"}
+        unicef = {"keywords": "UNICEF, UNICEF Deutschland, Kinderrechte"}
+
+        assert ["UEFA", "UEFA Champions League", "UEFA Europa League", "Champions League"] == stated(meta)
+        assert ["UNICEF", "UNICEF Deutschland", "Kinderrechte"] == stated(unicef)
 
 
 class TestMarkWords:

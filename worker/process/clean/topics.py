@@ -40,7 +40,7 @@ _TAG_PATH_RE = re.compile(
 # A class or id naming a box of tags: `tags`, `entry-tags`, `tag-list`, `post-terms`, `schlagworte`.
 # (`tag-coronavirus` on a WordPress `<article>` names one tag of the whole article, not a box.)
 _TAG_BOX_RE = re.compile(
-    r"^(?:[\w-]*[-_])?(?:tags|tag-?list|tag-?box|tag-?links|topics|topic-?list|keywords"
+    r"^(?:[\w-]*[-_])?(?:tags|tags?-?list|tag-?box|tag-?links|topics|topic-?list|keywords"
     r"|schlagw\w*|stichw\w*|themen|etiquetas|temas|tematy|tagi|argomenti|mots-?cles|subjects|post-?terms?)"
     r"(?:[-_][\w-]*)?$",
     re.IGNORECASE,
@@ -131,6 +131,8 @@ _SITE_TOPICS_RE = re.compile(
 _LEAD_ELEMENTS = 6
 # A teaser card's list item holds its term line within this many levels.
 _CARD_DEPTH = 3
+# A list item's link of this many words or more is a card's headline, in a heading or not.
+_HEADLINE_LINK_WORDS = 5
 # A card holds at most this many links besides its terms (its headline, picture and author).
 _CARD_LINKS = 3
 # A card's text (headline, date, terms) is short; a block holding more is a story's or a page's.
@@ -224,8 +226,9 @@ def split_keywords(values: Iterable[str]) -> list[str]:
 # ("cat_biology-biochemistry", "k1_otherbraindisorders", "ivw:homepage", "ISIN_US3453708600").
 _CODE_RE = re.compile(r"^[^\W_]+(?:[_:][\w.-]+)+$")
 # A facet "Key: Value" ("Textart: Heftarchiv", "Page Type: Article", "WC: 2000-2999"): a key of
-# at most three words before a colon.
-_FACET_RE = re.compile(r"^[^\W\d_][\w-]*(?: [\w-]+){0,2}:\s+\S")
+# at most three words before a colon; or "Key/Value" ("Type/Article", "Length/medium"), a one-word
+# key not in capitals ("AC/DC" and "TCP/IP" are names).
+_FACET_RE = re.compile(r"^[^\W\d_][\w-]*(?: [\w-]+){0,2}:\s+\S|^(?![^/\s]*[A-Z]{2})[^\W\d_][\w-]*/\S")
 # A keywords value cut short with an ellipsis is a description ("BANGKOK: Ein Video, in dem …, ..."),
 # not a list of terms.
 _CUT_SHORT = ("...", "…")
@@ -239,46 +242,57 @@ _HEADLINE_WORDS = 3
 # and "Washington D.C." end in abbreviations.
 _SENTENCE_WORDS = 5
 # A keyword of more words than this is a phrase (a headline's slug without its small words: "Man Utd
-# ace Dean Henderson morally right finish season Sheff Utd Wilder"), no term.
+# ace Dean Henderson morally right finish season Sheff Utd Wilder", or the page's slug itself,
+# "us-state-department-blocks-lawsuit-by-…", its words joined by hyphens), no term.
 _TERM_WORDS = 8
 _SENTENCE_END_RE = re.compile(r"[^\W\d_A-Z]{3}\.$")
 # A run of at least this many keywords that are the headline's own words, one each, in order (and at
 # least half of its words) is the headline chopped into words ("Samsun'da, sobadan, zehirlenen, …").
 _CHOPPED_WORDS = 3
+# An entity tagger's type label in capitals ("PERSON") has at least this many letters.
+_TYPE_LETTERS = 6
 # Punctuation a headline's word may carry that a keyword made of it drops ("marche," gives "marche").
 _WORD_PUNCT = ",;:.!?"
 
 
-# What a news site offers on every page ("Nachrichten", "Wetter", "Kleinanzeigen", "Forum"): a plain
-# `keywords` list naming two of these is the site's own search terms, not the story's.
+# What a news site offers on every page ("Nachrichten", "Wetter", "Kleinanzeigen", "Forum", "info",
+# "actualité", "vidéo", "météo"): a plain `keywords` list naming two of these is the site's own search
+# terms, not the story's.  (Not "radio" or "télévision": a story may be about either.)
 _SITE_SERVICE_RE = re.compile(
-    r"^(?:news|nachrichten|aktuelles|noticias|notizie|actualit[eé]s|jobs|stellenmarkt|stellenangebote"
-    r"|(?:klein|kontakt|trauer)?anzeigen|classifieds|immobilien|wetter|weather|forum|chat"
-    r"|events|veranstaltungen|kalender|termine|videos|hotels|horoskop|gewinnspiele?|e-?paper)$",
+    r"^(?:news|nachrichten|aktuelles|noticias|notizie|nouvelles|actualit[eé]s?|infos?|informations?"
+    r"|jobs|stellenmarkt|stellenangebote|(?:klein|kontakt|trauer)?anzeigen|classifieds|immobilien"
+    r"|wetter|weather|m[eé]t[eé]o|forum|chat|events|veranstaltungen|kalender|termine|vid[eé]os?|hotels"
+    r"|horoskop|gewinnspiele?|e-?paper)$",
     re.IGNORECASE,
 )
 _SITE_SERVICES = 2
 
 
-def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str]:
+def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str] | None:
     """
     Return a source's keywords, split, without what is no term.
 
     Dropped: a value cut short ("…", a description), codes ("cat_neurology", "ivw:homepage"),
     sentences, phrases of more than eight words, and keywords repeating the headline; a list
     mostly of facets ("Day: Wednesday", "Page Type: Article") is a CMS's or tracker's record of
-    the page, not its topics.
+    the page, not its topics.  None when every keyword was the headline's words: the page's
+    keyword field holds its headline, so the sources after it hold the site's defaults.
     """
+    folded = frozenset(normalise_tag(h) for h in headlines)
     found = [
         t
         for t in split_keywords(v for v in values if not v.rstrip().endswith(_CUT_SHORT))
         if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))
-        and not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in headlines)
+        and not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in folded)
         and not (len(t.split()) >= _SENTENCE_WORDS and _SENTENCE_END_RE.search(t))
-        and len(t.split()) <= _TERM_WORDS
+        and len(t.replace("-", " ").split()) <= _TERM_WORDS
     ]
-    if chopped := _chopped_headline(found, headlines):
+    if typed := _type_labels(found):
+        found = [t for t in found if not {t.split()[0], t.split()[-1]} & typed]
+    if chopped := _chopped_headline(found, folded) | _headline_words(found, headlines):
         found = [t for i, t in enumerate(found) if i not in chopped]
+        if not found:
+            return None
     facets = sum(1 for t in found if _FACET_RE.match(t) and not _TAG_LABEL_RE.match(t))
     if found and 2 * facets >= len(found):
         return []
@@ -320,6 +334,56 @@ def _chopped_headline(found: list[str], headlines: frozenset[str]) -> set[int]:
     return chopped
 
 
+def _type_labels(found: list[str]) -> set[str]:
+    """
+    Return the entity types an NLP tagger glued to the terms it found ("PERSON", "NEWSMAKER").
+
+    A word in capitals of six letters or more that stands alone in the list and begins or ends
+    two of its other keywords ("PERSON", "PERSON Joshua Bennett", "PERSON Ada Limon AUTHOR") is
+    a type; then so is every such word ending or beginning a keyword there ("Alice Quinn
+    NEWSMAKER").  Acronyms ("UEFA Champions League", "NATO") are shorter; a name in capitals
+    heading one other keyword ("UNICEF, UNICEF Deutschland") is no type.
+    """
+    ends = [(t.split()[0], t.split()[-1]) for t in found if len(t.split()) > 1]
+    caps = {w for pair in ends for w in pair if len(w) >= _TYPE_LETTERS and w.isalpha() and w.isupper()}
+    alone = set(found)
+    if not any(w in alone and sum(w in pair for pair in ends) >= 2 for w in caps):
+        return set()
+    return caps
+
+
+def _headline_words(found: list[str], headlines: frozenset[str]) -> set[int]:
+    """
+    Return the positions of keywords that are a headline's words picked in its order, small words left out.
+
+    Some CMSs fill `keywords` with the headline's longer words ("brise, couvre-feu, surpris, volant,
+    …" from "Il brise le couvre-feu et est surpris au volant …"): a run of at least three keywords,
+    one word each, that are words of a headline in its order (with gaps) is the headline when at
+    least two of them, and half, are written in lower case there (verbs and common nouns; a
+    headline's first word is capitalised by its place).  Names a headline gives in order ("Merkel,
+    Macron, Paris" on "Merkel trifft Macron in Paris") are the story's terms.
+    """
+    keys = [normalise_tag(t).strip(_WORD_PUNCT + _QUOTES) for t in found]
+    chopped: set[int] = set()
+    for headline in headlines:
+        words = [w.strip(_WORD_PUNCT + _QUOTES) for w in headline.split()]
+        bare = [w.casefold() for w in words]
+        if len(words) < _CHOPPED_WORDS:
+            continue
+        run: list[tuple[int, int]] = []
+        for i, key in enumerate([*keys, ""]):
+            after = run[-1][1] + 1 if run else 0
+            single = bool(key) and " " not in key
+            if single and key in bare[after:]:
+                run.append((i, bare.index(key, after)))
+                continue
+            lower = sum(1 for _, p in run if p == 0 or words[p][:1].islower())
+            if len(run) >= _CHOPPED_WORDS and lower >= 2 and 2 * lower > len(run):
+                chopped.update(k for k, _ in run)
+            run = [(i, bare.index(key))] if single and key in bare else []
+    return chopped
+
+
 def _common_run(keys: list[str], words: list[str]) -> int:
     """Return how many keywords from the first match the words from the first, one by one."""
     return sum(
@@ -341,7 +405,7 @@ def _headlines(tree: Any, data: PageData, site_names: Iterable[str] = ()) -> fro
     names = list(site_names)
     if names:
         found += [strip_site(h, names) for h in found]
-    return frozenset(normalise_tag(h.strip(_QUOTES)) for h in found)
+    return frozenset(" ".join(h.strip(_QUOTES).split()) for h in found)
 
 
 def structured_tags(data: PageData, headlines: frozenset[str] = frozenset()) -> list[str]:
@@ -363,9 +427,12 @@ def structured_tags(data: PageData, headlines: frozenset[str] = frozenset()) -> 
         data.all("parsely-tags", "sailthru.tags", "cxenseparse:recs:tags"),
         data.microdata.get("keywords", []),
     ):
-        if found := _stated_terms(values, headlines):
+        found = _stated_terms(values, headlines)
+        if found is None:
+            return []
+        if found:
             return found
-    found = _stated_terms(data.all("keywords"), headlines)
+    found = _stated_terms(data.all("keywords"), headlines) or []
     if len({t.casefold() for t in found if _SITE_SERVICE_RE.match(t)}) >= _SITE_SERVICES:
         return []
     return found
@@ -446,7 +513,13 @@ def _mark_of(tag: Any, cls: str | None, ident: str | None) -> str | None:
     wrapper = tag in {"article", "main"} or _POST_WRAPPER_RE.search(cls or "") is not None
     if any(_SITE_TOPICS_TOKEN_RE.search(t) for t in tokens):
         return "chrome"
-    if not wrapper and any(_TAG_BOX_RE.match(t) and not _MENU_TOKEN_RE.search(t) for t in tokens):
+    # A topics list whose id or other class names a menu ("topics-list" with id "app-bar-topics-menu")
+    # is the site's menu of topics.
+    if (
+        not wrapper
+        and any(_TAG_BOX_RE.match(t) for t in tokens)
+        and not any(_MENU_TOKEN_RE.search(t) for t in tokens)
+    ):
         return "box"
     # Tokens of the article's own footer ("entry-footer__list-item") say nothing of the site's chrome.
     own = [t for t in tokens if not _ENTRY_FOOTER_RE.match(t)]
@@ -545,6 +618,12 @@ def _after_headline(link: Any, part: Any) -> bool:
         if node is link:
             return False
     return True
+
+
+def _story_header(box: Any) -> Any:
+    """Return the story's own `<header>` a box sits in, if any."""
+    header = next(box.iterancestors("header"), None)
+    return header if header is not None and _own_part_of_story(header) else None
 
 
 def _own_part_of_story(element: Any) -> bool:
@@ -664,6 +743,15 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
             and _own_part_of_story(marked)
         ):
             context = None if _after_headline(link, marked) else "chrome"
+        # Likewise a tag box's links over the headline in the story's own `<header>` are its kicker of
+        # sections, but for links to tag pages ("/etiqueta/gobierno" beside "/canal/politica").
+        elif (
+            context == "box"
+            and not _TAG_PATH_RE.search(href)
+            and (part := _story_header(marked)) is not None
+            and not _after_headline(link, part)
+        ):
+            context = "chrome"
         if not (by_rel or context in {"box", "label"} or _TAG_PATH_RE.search(href)):
             continue
         text = _link_text(link)
@@ -798,7 +886,10 @@ def _in_card(group: Any, page_path: str | None = None) -> bool:
     terms = _links_in(group)
     for node in itertools.islice(itertools.chain([group], group.iterancestors()), _CARD_DEPTH + 1):
         if node.tag == "li":
-            return any(next(h.iter("a"), None) is not None for h in node.iter(*_HEADINGS))
+            return any(next(h.iter("a"), None) is not None for h in node.iter(*_HEADINGS)) or any(
+                len(a.text_content().split()) >= _HEADLINE_LINK_WORDS and group not in a.iterancestors()
+                for a in node.iter("a")
+            )
         if node is group or page_path is None:
             continue
         if _links_in(node) > terms + _CARD_LINKS or len(node.text_content()) > _CARD_TEXT:
