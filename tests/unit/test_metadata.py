@@ -185,6 +185,16 @@ class TestTitle:
                 "Ferry line approved | Rondônia | Harbour Gazette",
                 "Ferry line approved",
             ),
+            (
+                '<h1><span class="headline">Frain</span> Ferry line approved by the council</h1>',
+                "Frain. Ferry line approved by the council",
+                "Ferry line approved by the council",
+            ),
+            (
+                '<h1><span class="first-word">Ehezoff</span> der Pochers eskaliert am Wochenende</h1>',
+                "Ehezoff der Pochers eskaliert am Wochenende",
+                "Ehezoff der Pochers eskaliert am Wochenende",
+            ),
         ],
         ids=[
             "kicker-span",
@@ -198,6 +208,8 @@ class TestTitle:
             "brand-block-beside-a-breadcrumb-h1",
             "title-named-by-its-id-under-a-ticker-h1",
             "accented-section-name-is-no-headline",
+            "place-kicker-in-its-own-element",
+            "first-word-styled-apart-is-the-headlines",
         ],
     )
     def test_headline_shown(self, h1, declared, expected):
@@ -336,6 +348,11 @@ class TestAuthors:
             ("聯合報 記者林宸誼／即時報導", ["林宸誼"]),
             ("記者王小明、李大同／台北報導", ["王小明", "李大同"]),
             ("新华社记者 张三", ["张三"]),
+            ("Piše: P. Mucović", ["P. Mucović"]),
+            ("Pisze Jan Kowalski", ["Jan Kowalski"]),
+            ("كتبت أسماء نصار", ["أسماء نصار"]),
+            ("Pišerová Jana", ["Pišerová Jana"]),
+            ("كتبي محمد", ["كتبي محمد"]),
         ],
         ids=[
             "by-and",
@@ -362,6 +379,11 @@ class TestAuthors:
             "paper-reporter-name-reports",
             "two-reporters-place-reports",
             "agency-reporter-name",
+            "writes-colon-initial",
+            "writes-polish",
+            "wrote-arabic",
+            "surname-starting-like-writes",
+            "arabic-name-starting-like-wrote",
         ],
     )
     def test_split_names(self, byline, expected):
@@ -781,6 +803,64 @@ class TestAuthors:
         prose = "<p>" + " ".join(["Travailler trop peu peut signifier une faible part de la population."] * 3)
         assert expected == run(page(body=f"{prose}</p>{signature}")).authors
 
+    @pytest.mark.parametrize(
+        ("byline", "expected"),
+        [
+            ('<span class="writeBy">كتبت أسماء نصار</span>', ("أسماء نصار",)),
+            ('<div class="written-by">Jane Doe</div>', ("Jane Doe",)),
+            ('<div class="rewrite-by-line">Jane Doe</div>', ()),
+        ],
+        ids=["write-by-class", "written-by-class", "other-class"],
+    )
+    def test_a_byline_classed_for_written_by(self, byline, expected):
+        """A class named for "Written by" marks a byline; "By"-like words in other classes do not."""
+        assert expected == run(page(body=byline)).authors
+
+    @pytest.mark.parametrize(
+        ("byline", "expected"),
+        [
+            (
+                '<div class="author-wrapper"><div class="author-box"><span>Piše: P. Mucović </span>'
+                '<span class="published">prije 26 minuta</span></div></div>',
+                ("P. Mucović",),
+            ),
+            ('<div class="byline"><span>Von Reuters</span><span>vor 26 Minuten</span></div>', ()),
+        ],
+        ids=["prefixed-name-beside-date", "prefixed-agency-beside-date"],
+    )
+    def test_a_byline_box_holding_a_date_too(self, byline, expected):
+        """In a box that holds more than a name, the text a byline word opens is the byline."""
+        assert expected == run(page(body=byline)).authors
+
+    @pytest.mark.parametrize(
+        ("byline", "expected"),
+        [
+            ('<div class="author">Снимка: <em>Getty Images/Guliver</em></div>', ()),
+            ('<div class="author">Fotó: Jane Doe</div>', ()),
+            ('<div class="author">Foto: Getty Images/Guliver | Von Jane Doe</div>', ("Jane Doe",)),
+            ('<div class="author">Foto: Guliver, Text: Jane Doe</div>', ("Jane Doe",)),
+        ],
+        ids=["photo-credit", "photo-credit-hungarian", "credit-then-byline", "credit-then-label"],
+    )
+    def test_a_photo_credit_marked_as_a_byline(self, byline, expected):
+        """A photo credit's names, up to the next bar or label, are the picture's; a byline after counts."""
+        assert expected == run(page(body=byline)).authors
+
+    def test_a_byline_in_a_card_of_another_story(self):
+        """A byline beside another story's picture and headline, both linked to it, is that story's."""
+        card = (
+            '<div class="offer"><a href="/other-story/"><img src="/a.jpg"></a><div class="offer-info">'
+            '<a href="/other-story/">Sárkányos gerillák eveztek a csatornán</a>'
+            '<span class="offer-author">Jane Doe</span></div></div>'
+        )
+        header = (
+            '<div class="top"><a href="/gallery/"><img src="/a.jpg"></a><a href="/gallery/">Gallery</a>'
+            '<span class="author">Jane Doe</span></div>'
+        )
+
+        assert () == run(page(body=card)).authors
+        assert ("Jane Doe",) == run(page(body=header)).authors
+
     def test_a_signature_yields_to_a_byline(self):
         """A byline under the headline wins over a name set right at the end (a quoted person's, say)."""
         prose = "<p>" + " ".join(["Travailler trop peu peut signifier une faible part de la population."] * 3)
@@ -832,6 +912,17 @@ class TestShownNames:
                 "Jane Doe, Senior Correspondent</a></p>",
                 ["Jane Doe"],
             ),
+            (
+                '<div><a href="/other-story/"><img src="/a.jpg"></a><div class="info"><div class="title">'
+                '<a href="/other-story/">Sárkányos gerillák eveztek a csatornán</a></div>'
+                '<span class="x-author">Jane Doe</span></div></div>',
+                [],
+            ),
+            (
+                '<div class="author"><a href="/author/jane-doe/"><img src="/a.jpg"></a>'
+                '<span>Written by</span> <a href="/author/jane-doe/">Read more from Jane Doe</a></div>',
+                ["Jane Doe"],
+            ),
         ],
         ids=[
             "byline",
@@ -846,6 +937,8 @@ class TestShownNames:
             "author-page-link",
             "author-box-heading-link",
             "short-profile-link",
+            "card-picture-and-headline",
+            "author-box-portrait",
         ],
     )
     def test_a_name_counts_where_a_reader_sees_it(self, body: str, shown: list[str]) -> None:

@@ -34,8 +34,13 @@ _ROLE_RE = re.compile(
 # Credits for pictures are not bylines.
 _PHOTO_RE = re.compile(
     r"^(?:(?:foto|photo|фото|bild|bilder|image|imagen|picture)s?|photograph(?:y|ed|s)?|fotograf(?:ie|ía|ia)?"
-    r"|ill?ustra\w*|grafik|graphics?|video|kamera|camera)\b",
+    r"|ill?ustra\w*|grafik|graphics?|video|kamera|camera|fotó|снимк[аи]|zdjęci[ae])\b",
     re.IGNORECASE,
+)
+# A photo credit in a box marked as a byline ("Снимка: Getty Images/Guliver", "Foto: A/B, Text: Jane Doe"):
+# every name after the photo word, up to the next label or bar, is the picture's source.
+_PHOTO_CREDIT_RE = re.compile(
+    _PHOTO_RE.pattern + r"\s*[:：].*?(?=\s*[|;·•]|(?:,\s*|\s)[^\W\d_]+\s*[:：]|$)", re.IGNORECASE
 )
 # "Jane Doe for The Mail on Sunday": after "for" comes the outlet.
 _FOR_RE = re.compile(r"\s+for\s+(?=the\s|[A-Z])", re.IGNORECASE)
@@ -46,7 +51,10 @@ _WORD_PREFIX_RE = re.compile(
     r"|erstellt|geschrieben|verfasst|veröffentlicht|gepostet|pressemitteilung|(?:zeige )?alle beiträge"
     r"|(?:view )?all (?:posts|articles|stories)|(?:more )?(?:posts|articles|stories)|écrit|rédigé|publié"
     r"|scritto|pubblicato|escrita|publicada)\s+)?"
-    r"(?:by|von|vom|par|por|di|door|av|af|napisał|napisała|escribe)(?:\s*:)?\s+(?=\S)",
+    r"(?:by|von|vom|par|por|di|door|av|af|napisał|napisała|escribe"
+    # "writes"/"wrote" in Slavic bylines ("Piše: P. Doe", "Pisze Jan Kowalski", "Napisao …") and Arabic
+    # ("كتب", "كتبت": he/she wrote).
+    r"|piše|pišu|pisze|piszą|napisao|napisala|пише|пишу|написал|написала|كتب|كتبت)(?:\s*:)?\s+(?=\S)",
     re.IGNORECASE,
 )
 # Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:".
@@ -54,7 +62,7 @@ _LABEL_PREFIX_RE = re.compile(
     r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
     r"|interview|reportage|bericht|reporter|reporting|writer|(?:written|words|reported) by|escrito por"
     r"|kirjoittaja"
-    r"|记者|記者|作者|حوار|بقلم|كتب)\s*[:：]\s*|^(?:记者|記者|作者)\s*",
+    r"|记者|記者|作者|حوار|بقلم|كتب|كتبت|piše|pisze|napisao|napisala)\s*[:：]\s*|^(?:记者|記者|作者)\s*",
     re.IGNORECASE,
 )
 # Parts of a byline that join names.
@@ -145,7 +153,19 @@ _ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
 _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{5,}$")
-_BYLINE_WORDS = ("byline", "author", "autor", "auteur", "firma", "creator", "writer", "reporter", "verfasser")
+# ("writeBy", "written-by": the byline's class named for its "Written by".)
+_BYLINE_WORDS = (
+    "byline",
+    "author",
+    "autor",
+    "auteur",
+    "firma",
+    "creator",
+    "writer",
+    "reporter",
+    "verfasser",
+    "(?<![a-z])writ(?:e|ten)[-_]?by",
+)
 _BYLINE_WORD_RE = re.compile("|".join(_BYLINE_WORDS))
 _AUTHOR_PATH_WORDS = (
     "aut",
@@ -543,7 +563,11 @@ def _shown_where_held(body: Any, pattern: re.Pattern[str]) -> bool:
     held = False
     for piece, owner in _text_pieces(body):
         if pattern.search(piece):
-            if not _hidden(owner, other_stories=True) and not _in_story_card(owner):
+            if (
+                not _hidden(owner, other_stories=True)
+                and not _in_story_card(owner)
+                and not _beside_other_story(owner)
+            ):
                 return True
             held = True
     return not held
@@ -670,7 +694,7 @@ def visible_authors(tree: Any) -> list[str]:
     for element in _byline_candidates(tree):
         if in_chrome_markup(element, _CHROME_RE) or _hidden(element):
             continue
-        text = " ".join("".join(element.itertext()).split())
+        text = _strip(_PHOTO_CREDIT_RE.sub("", " ".join("".join(element.itertext()).split()), count=1))
         if not text or len(text) > 200 or _only_section_links(element, text):
             continue
         links = [
@@ -681,9 +705,72 @@ def visible_authors(tree: Any) -> list[str]:
         if not links and _reads_as_sentence(text):
             continue
         names = [n for n in (links or [text]) if n]
-        if names and any(_looks_like_person(p) for n in names for p in split_names(n)):
+        if not (names and any(_looks_like_person(p) for n in names for p in split_names(n))):
+            names = [name] if not links and (name := _prefixed_piece(element)) else []
+        if names and not _beside_other_story(element):
             return names
     return []
+
+
+# A headline's words: a link to another story, not "Share" or a section's name.
+_HEADLINE_WORDS = 4
+# A card's words (kicker, headline, byline, date, a line of teaser) at most.
+_CARD_WORDS = 40
+
+
+def _beside_other_story(element: Any) -> bool:
+    """
+    Tell whether a byline sits in a card of another story: a block holding the byline and two links to one
+    other page, its picture and its headline.
+
+    A list of other stories (after the article, in a sidebar) prints each card's
+    byline beside its picture and headline, each linked to that story, in classes
+    named for no related block (`<div class="x-card"><a href="/other"><img></a><div
+    class="x-info"><a href="/other">Four words or more</a><span class="x-author">Jane
+    Doe</span></div></div>`).  An article's own byline sits by no picture linking
+    where a headline does.  The block is one of the byline's three nearest ancestors,
+    no longer than a card: a page's content holds such cards beside its byline.
+    """
+    node = element
+    for _ in range(3):
+        node = node.getparent()
+        if (
+            node is None
+            or node.tag in {"body", "html"}
+            or len("".join(node.itertext()).split()) > _CARD_WORDS
+        ):
+            return False
+        # (An author box links the author's portrait and name to the author's page.)
+        links = [a for a in node.iterfind(".//a[@href]") if not _AUTHOR_PATH_RE.search(a.get("href"))]
+        pictures = {link.get("href") for link in links if link.find(".//img") is not None}
+        pictures.discard("")
+        for link in links:
+            if (
+                link.get("href") in pictures
+                and link.find(".//img") is None
+                and len("".join(link.itertext()).split()) >= _HEADLINE_WORDS
+            ):
+                return True
+    return False
+
+
+def _prefixed_piece(element: Any) -> str:
+    """
+    Return the text of a byline box that opens with a byline word and names a person, the rest aside.
+
+    A box may print the name beside a date or share buttons, each in its own element
+    (`<span>Piše: P. Doe</span><span>prije 26 minuta</span>`): the whole text is no name,
+    the part the byline word opens is.
+    """
+    for piece in element.itertext():
+        piece = " ".join(piece.split())
+        if (
+            piece
+            and (_WORD_PREFIX_RE.match(piece) or _LABEL_PREFIX_RE.match(piece))
+            and any(_looks_like_person(p) and not is_organisation(p) for p in split_names(piece))
+        ):
+            return piece
+    return ""
 
 
 # Short texts with a label's colon (or a Chinese label without one).  The length is measured only

@@ -53,6 +53,11 @@ _DENSE_SCRIPT_RE = re.compile(
     "[\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 )
 _MAX_HEADLINE = 400
+# A kicker set in its own element before the headline: a place or a topic of a few words.
+_KICKER_WORDS = 3
+# What follows a kicker in a declared title ("Frain. Headline", "Topic: Headline", "Site | Headline").
+_TITLE_SEPARATORS = ".:|·-–—»"
+_MIN_REST = 12
 _HOST_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
 # At most this many words may follow a site name inside a declared title ("Headline | Site | Shop now!").
 _MAX_TAGLINE_WORDS = 5
@@ -333,7 +338,7 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
                 continue
             if _is_site_name(shown, names) and not (_agrees(shown, headlines) or _agrees(full, headlines)):
                 continue
-            return _narrowest(element, shown, variants)
+            return _narrowest(element, shown, variants, titles)
     if h1s and not titles:
         return headline_text(h1s[0])
     if h1s and len(h1s) == 1 and _overlap(headline_text(h1s[0]), titles) >= 0.5:
@@ -345,7 +350,7 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     return None
 
 
-def _narrowest(element: Any, shown: str, variants: set[str]) -> str:
+def _narrowest(element: Any, shown: str, variants: set[str], titles: Iterable[str] = ()) -> str:
     """
     Return the part of a headline element that is exactly a declared title, else all it shows.
 
@@ -357,6 +362,8 @@ def _narrowest(element: Any, shown: str, variants: set[str]) -> str:
         text = headline_text(inner)
         if normal(text) in variants:
             return text
+    if rest := _after_leading_kicker(element, titles):
+        return rest
     if normal(shown) in variants:
         return shown
     for inner in element.iterdescendants("a"):
@@ -364,6 +371,34 @@ def _narrowest(element: Any, shown: str, variants: set[str]) -> str:
         if normal(text) in variants:
             return text
     return shown
+
+
+def _after_leading_kicker(element: Any, titles: Iterable[str]) -> str | None:
+    """
+    Return a heading's text after a short leading element that a declared title sets apart.
+
+    `<h1><span class="headline">Frain</span> Incendie dans une maison</h1>` with the title
+    "Frain. Incendie dans une maison": the place (or topic) in its own element is a kicker
+    when a declared title ends with what follows it, after a separator (". ", ": ", " | ",
+    " - ").  A first word styled apart ("<span>Ehezoff</span> der Pochers …", declared as one
+    run) is the headline's own.
+    """
+    children = [c for c in element if isinstance(c.tag, str)]
+    if (element.text or "").strip() or not children or not (children[0].tail or "").strip():
+        return None
+    kicker = " ".join("".join(children[0].itertext()).split())
+    if not kicker or len(kicker.split()) > _KICKER_WORDS:
+        return None
+    after = (children[0].tail or "") + "".join(_plain_text(c) + (c.tail or "") for c in children[1:])
+    rest = " ".join(after.split())
+    if len(rest) < _MIN_REST:
+        return None
+    for title in titles:
+        flat = " ".join(title.split())
+        before = flat[: -len(rest)].rstrip() if flat.casefold().endswith(rest.casefold()) else ""
+        if before and before[-1] in _TITLE_SEPARATORS:
+            return rest
+    return None
 
 
 def _overlap(text: str, titles: list[str]) -> float:
