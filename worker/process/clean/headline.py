@@ -11,6 +11,7 @@ elements left out; failing that, the declared title without the site's name.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -185,12 +186,18 @@ def _is_site_segment(segment: str, names: Iterable[str]) -> bool:
     return _is_site_name(segment, names)
 
 
+@functools.lru_cache(maxsize=4096)
+def _site_key(text: str) -> str:
+    """Return a text spelled for comparing with site names (`normal`, then as a host spells it)."""
+    return _ascii(normal(text))
+
+
 def _is_site_name(segment: str, names: Iterable[str]) -> bool:
-    seg = _ascii(normal(segment))
+    seg = _site_key(segment)
     if not seg:
         return False
     for name in names:
-        norm = _ascii(normal(name))
+        norm = _site_key(name)
         if len(norm) < 2:
             continue
         if seg == norm or (len(norm) >= 4 and (norm in seg or seg in norm) and len(seg) <= len(norm) + 25):
@@ -326,9 +333,10 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     names = site_names(data, url)
     titles = declared_titles(data, tree, hint)
     variants = _variants(titles, names)
-    # The declared titles without the site's name: a brand block ("DER SPIEGEL 52/2018") agrees
-    # with `Headline - DER SPIEGEL 52/2018` only in the part that names the site.
-    headlines = {n for t in titles if (n := normal(strip_site(t, names)))}
+    # The declared titles without the site's name (read only for a candidate that is the site's
+    # name): a brand block ("DER SPIEGEL 52/2018") agrees with `Headline - DER SPIEGEL 52/2018`
+    # only in the part that names the site.
+    headlines: set[str] | None = None
     tiers = _candidates(tree)
     h1s = next(tiers)
     for group in itertools.chain([h1s], tiers):
@@ -336,8 +344,11 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
             if not (_agrees(shown, variants) or _agrees(full, variants)):
                 continue
-            if _is_site_name(shown, names) and not (_agrees(shown, headlines) or _agrees(full, headlines)):
-                continue
+            if _is_site_name(shown, names):
+                if headlines is None:
+                    headlines = {n for t in titles if (n := normal(strip_site(t, names)))}
+                if not (_agrees(shown, headlines) or _agrees(full, headlines)):
+                    continue
             return _narrowest(element, shown, variants, titles)
     if h1s and not titles:
         return headline_text(h1s[0])

@@ -351,7 +351,14 @@ def above_headline_stamp(
 
 
 def _shown_stamp(text: str, now: datetime, *, dayfirst: bool, source: str) -> Stamp | None:
-    """Return the whole date (day, month and year) a short shown text states, in any main news language."""
+    """
+    Return the whole date (day, month and year) a short shown text states, in any main news language.
+
+    A text with no number beside its year names no day ("© 2020 Acme", "November 2022") and is
+    not handed to dateparser, a millisecond's parse.
+    """
+    if not any(c.isdigit() for c in _YEAR_RE.sub("", text, count=1)):
+        return None
     order = "DMY" if dayfirst else "MDY"
     settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
     try:
