@@ -114,13 +114,14 @@ class Tally:
 
 
 def label_cases(data_dir: Path, labels: Path = LABELS) -> Iterator[Case]:
-    """Yield our hand-labelled pages: of extraction-dev (`eval/…`, `cache/…`) or of the dates set (`dates/…`)."""
+    """Yield hand-labelled pages of extraction-dev (`eval/…`, `cache/…`) or of the dates set (`dates/…`)."""
     _, files = load(data_dir / "extraction-dev")
     for line in labels.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
         folder, name = row["file"].split("/", 1)
         if folder == "dates":
-            raw = gzip.decompress((data_dir / "metadata-dev" / "dates" / "pages" / f"{name}.html.gz").read_bytes())
+            pages = data_dir / "metadata-dev" / "dates" / "pages"
+            raw = gzip.decompress((pages / f"{name}.html.gz").read_bytes())
         else:
             raw = page_bytes(files, name)
         if raw is None:
