@@ -92,6 +92,7 @@ _TEASER_WORDS = 5
 # A date line that also names the author or the place: its separators, and how many pieces are read.
 _LINE_SEPARATOR_RE = re.compile(r"\s*(?:[|·•]|,(?=\s)|\s[-–—]\s)\s*")
 _MAX_LINE_PIECES = 4
+# The source a stamp shown around the headline is recorded under.
 _SHOWN = "headline"
 # A kicker in front of the title inside its heading: at most this many characters.
 _MAX_KICKER = 60
@@ -223,7 +224,7 @@ class _DayOrder:
         return day_first if day_first != month_first else self.dayfirst
 
 
-def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool, title: str | None = None) -> Stamp | None:
+def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
     """
     Return the date the page shows under its headline, a heuristic: `Mittwoch, 26.01.2022 - 14:30`.
 
@@ -232,9 +233,8 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool, title: str | Non
     which knows the main news languages), up to the body's first paragraph or
     a link to another story; lines labelled as updates are passed over, and so
     is one long text marked as the headline's deck.  A date that is a link (to the
-    site's archive of the day) counts.
+    site's archive of the day) counts.  `headline` is the element `_headline` found, or None.
     """
-    headline = _headline(tree, title)
     if headline is None:
         return None
     after = headline.xpath(
@@ -261,7 +261,7 @@ def headline_stamp(tree: Any, now: datetime, *, dayfirst: bool, title: str | Non
             continue
         if len(text) > 80 or not _YEAR_RE.search(text) or _UPDATE_WORD_RE.search(text):
             continue
-        if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
+        if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source=_SHOWN):
             return stamp
         if stamp := _date_in_line(text, now, dayfirst=dayfirst):
             return stamp
@@ -282,12 +282,17 @@ def _date_in_line(text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
         if not _YEAR_RE.search(piece):
             continue
         following = pieces[index + 1] if index + 1 < len(pieces) else ""
-        if _TIME_RE.search(following) and not _YEAR_RE.search(following):
+        if _clock_alone(following):
             # The next piece is the date's clock time: read the two together.
             piece = f"{piece} {following}"
-        if stamp := _shown_stamp(piece, now, dayfirst=dayfirst, source="headline"):
+        if stamp := _shown_stamp(piece, now, dayfirst=dayfirst, source=_SHOWN):
             return stamp
     return None
+
+
+def _clock_alone(text: str) -> bool:
+    """Tell a clock time shown without its day ("07:02pm EDT") from a date line."""
+    return bool(_TIME_RE.search(text)) and not _YEAR_RE.search(text)
 
 
 def _in_deck(element: Any) -> bool:
@@ -316,17 +321,14 @@ def _headline(tree: Any, title: str | None = None) -> Any:
     return next((h for h in h1s if len(h.text_content().split()) >= 3), None)
 
 
-def above_headline_stamp(
-    tree: Any, now: datetime, *, dayfirst: bool, title: str | None = None
-) -> Stamp | None:
+def above_headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
     """
     Return a date with a clock time among the few short texts right above the headline, a heuristic.
 
     Some pages print the date line over the headline (`Feb 14, 2016 10:47 AM EST`),
     the day and the clock time sometimes in elements of their own; so do site date
-    bars, so it only refines a stated day it agrees with.
+    bars, so it only refines a stated day it agrees with.  `headline` is as for `headline_stamp`.
     """
-    headline = _headline(tree, title)
     if headline is None:
         return None
     before = headline.xpath(
@@ -342,10 +344,10 @@ def above_headline_stamp(
             break
         if _YEAR_RE.search(text) and not _TIME_RE.search(text) and clock:
             text = f"{text} {clock}"
-        clock = text if _TIME_RE.search(text) and not _YEAR_RE.search(text) else ""
+        clock = text if _clock_alone(text) else ""
         if not _YEAR_RE.search(text) or not _TIME_RE.search(text) or _UPDATE_WORD_RE.search(text):
             continue
-        if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source="headline"):
+        if stamp := _shown_stamp(text, now, dayfirst=dayfirst, source=_SHOWN):
             return stamp
     return None
 
@@ -578,13 +580,15 @@ def resolve_dates(
         stamps.append(stamp)
     updated = updated_stamps(tree, data, now, dayfirst)
     chosen = choose(stamps)
+    # The headline element, looked for once and only when a shown date may be needed.
+    headline = _headline(tree, title) if chosen is None or not chosen.has_time else None
     if chosen is None or not chosen.has_time:
         # Shown with its time, the headline's date refines a stated bare day it agrees with.
-        shown = headline_stamp(tree, now, dayfirst=dayfirst, title=title)
+        shown = headline_stamp(headline, now, dayfirst=dayfirst)
         if chosen is None or (shown is not None and shown.has_time and _near(shown, chosen)):
             chosen = shown or chosen
     if chosen is not None and not chosen.has_time:
-        above = above_headline_stamp(tree, now, dayfirst=dayfirst, title=title)
+        above = above_headline_stamp(headline, now, dayfirst=dayfirst)
         if above is not None and _near(above, chosen):
             chosen = above
     if chosen is None and text:
