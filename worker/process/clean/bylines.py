@@ -481,7 +481,7 @@ def _hidden(element: Any, other_stories: bool = False) -> bool:
     return False
 
 
-def shown_names(tree: Any, names: list[str]) -> list[str]:
+def shown_names(tree: Any, names: list[str], *, as_written: bool = False) -> list[str]:
     """
     Return the names that the page shows a reader as part of the article, in their order.
 
@@ -491,7 +491,11 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
     a text of the page holds it outside scripts, styles, hidden markup and blocks
     about other stories (teasers, related stories, comments); a name split
     across elements counts where the page's whole text holds it.  Case and
-    spacing may differ from the page's.
+    spacing may differ from the page's, unless `as_written`: then each word must be
+    written capitalised as given, or the name all in capitals.  A guess from elsewhere
+    (trafilatura title-cases what it takes for a byline) may join the page's words
+    across elements ("so" + "Artikel empfehlen:" becomes "So Artikel Empfehlen"); the
+    page writes them in lower case, as no name is written.
     """
     body = tree.find("body") if names else None
     if body is None:
@@ -505,6 +509,8 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
         words = name.split()
         if not words:
             continue
+        if as_written and not any(_holds(text, form) for form in (words, [w.upper() for w in words])):
+            continue
         if _occurrences(words, texts, lowered) <= 0:
             continue
         pattern = re.compile(r"\s*".join(map(re.escape, words)), re.IGNORECASE)
@@ -513,26 +519,9 @@ def shown_names(tree: Any, names: list[str]) -> list[str]:
     return shown
 
 
-def written_names(tree: Any, names: list[str]) -> list[str]:
-    """
-    Return the names the page writes as names: each word capitalised as given, or all in capitals.
-
-    A guess from elsewhere (trafilatura title-cases what it takes for a byline) may join
-    the page's words across elements ("so" + "Artikel empfehlen:" becomes "So Artikel
-    Empfehlen"); the page shows them in lower case, as no name is written.
-    """
-    body = tree.find("body") if names else None
-    if body is None:
-        return names
-    text = etree.tostring(body, method="text", encoding="unicode", with_tail=False)
-    written = []
-    for name in names:
-        words = name.split()
-        for form in (words, [w.upper() for w in words]):
-            if re.search(r"\s*".join(map(re.escape, form)), text):
-                written.append(name)
-                break
-    return written
+def _holds(text: str, words: list[str]) -> bool:
+    """Tell whether a text holds the words in this case, spacing aside."""
+    return re.search(r"\s*".join(map(re.escape, words)), text) is not None
 
 
 def _occurrences(words: list[str], texts: tuple[str, str], lowered: tuple[str, str] | None) -> int:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from worker.process.clean.bylines import resolve_authors, shown_names, sort_names, written_names
+from worker.process.clean.bylines import resolve_authors, shown_names, sort_names
 from worker.process.clean.headline import resolve_title, site_names, strip_site
 from worker.process.clean.pubdate import resolve_dates
 from worker.process.clean.structured import PageData, clean_value, node_types, read_page, texts
@@ -183,8 +183,8 @@ def resolve(
     # teaser's author on a page of many stories' nodes, not this article's byline.
     persons = authors.persons
     if not persons and len(heuristic_authors) <= MAX_GUESSED_AUTHORS:
-        guessed = written_names(tree, list(sort_names(heuristic_authors, names).persons))
-        persons = tuple(shown_names(tree, guessed))
+        guessed = list(sort_names(heuristic_authors, names).persons)
+        persons = tuple(shown_names(tree, guessed, as_written=True))
     dates = resolve_dates(
         tree,
         data,
