@@ -882,6 +882,276 @@ class TestAuthors:
         """A byline word with nothing after it leaves nothing."""
         assert "" == strip_prefix("By")
 
+    @pytest.mark.parametrize(
+        ("raw", "persons", "organisations"),
+        [
+            (["वाराणसी ब्यूरो"], (), ("वाराणसी ब्यूरो",)),
+            (["ΣΥΝΤΑΚΤΙΚΗ ΟΜΑΔΑ"], (), ("Συντακτικη Ομαδα",)),
+            (["Zespół Wiadomości"], (), ("Zespół Wiadomości",)),
+            (["فريق التحرير"], (), ("فريق التحرير",)),
+            (["BBNTEAM"], (), ("Bbnteam",)),
+            (["Onlineredaktion"], (), ("Onlineredaktion",)),
+            (["Karl Bigstaff"], ("Karl Bigstaff",), ()),
+        ],
+        ids=[
+            "hindi-bureau",
+            "greek-team",
+            "polish-team",
+            "arabic-team",
+            "glued-team",
+            "glued-desk",
+            "surname",
+        ],
+    )
+    def test_a_newsroom_named_in_its_language_is_no_person(self, raw, persons, organisations):
+        """A bureau, desk or editorial team, in its language or glued into one handle, is an organisation."""
+        found = sort_names(raw)
+
+        assert (persons, organisations) == (found.persons, found.organisations)
+
+    def test_a_trimmed_copy_of_a_bureau_is_no_person(self):
+        """A guess that lost a bureau's last vowel sign ("ब्यूर") is still the bureau, not a person."""
+        html = page(
+            meta("author", "वाराणसी ब्यूरो", "name"),
+            '<a href="/authors/varanasi-bureau" class="author">वाराणसी ब्यूरो</a>',
+            lang="hi",
+        )
+
+        assert () == run(html, found={"author": "वाराणसी ब्यूर"}).authors
+
+    @pytest.mark.parametrize(
+        ("byline", "expected"),
+        [
+            ('<div class="author">Autor: asty//now</div>', ()),
+            ('<div class="author">john</div>', ()),
+            ('<div class="author">Autor: cpm</div>', ("cpm",)),
+            ('<div class="author">Jane Doe//AP</div>', ("Jane Doe",)),
+        ],
+        ids=["double-slash-handles", "four-letter-handle", "initials", "name-and-agency"],
+    )
+    def test_lower_case_handles_are_no_names(self, byline, expected):
+        """Lower-case handles ("asty//now", "john") name no one; an editor's initials ("cpm") are kept."""
+        assert expected == run(page(body=byline)).authors
+
+    @pytest.mark.parametrize(
+        ("body", "shown"),
+        [
+            ('<div class="detail_author"><span>责任编辑：Jane Doe</span></div>', []),
+            ("<p>Editor: Jane Doe</p>", []),
+            ("<p><span>Edited by</span> <span>Jane Doe</span></p>", []),
+            ('<p class="byline">By Jane Doe</p><p>Editor: Jane Doe</p>', ["Jane Doe"]),
+            ("<p>Jane Doe, editor</p>", ["Jane Doe"]),
+        ],
+        ids=["chinese-editor", "editor-colon", "edited-by-in-two-elements", "byline-too", "title-after"],
+    )
+    def test_a_name_shown_only_as_the_editor_is_not_shown_as_author(self, body, shown):
+        """An editor's credit ("责任编辑：", "Editor:", "Edited by") does not show a structured author."""
+        assert shown == shown_names(load_html(page(body=body)), ["Jane Doe"])
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<p><span style="color: rgb(127, 127, 127);"><strong>半月谈记者 史卫燕</strong></span></p>'
+                '<div class="detail_author"><span>责任编辑：孔德明</span></div>',
+                ("史卫燕",),
+            ),
+            ("<p><strong>新华社记者 王小明 摄</strong></p>", ()),
+            ('<ul><li><a href="/markets/kigyo/">記者の目</a></li></ul>', ()),
+        ],
+        ids=["paper-reporter-name-and-editor", "photo-credit", "column-name"],
+    )
+    def test_a_chinese_reporter_line_in_the_text(self, body, expected):
+        """ "半月谈记者 史卫燕" alone in its element is the byline; the editor in the meta tag is none."""
+        head = "<title>益阳：“数字”是优长</title>" + meta("author", "孔德明", "name")
+
+        assert expected == run(page(head, body, lang="zh")).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<div style="font-size: 10pt;"><span>이용민 기자 | </span> 2020-03-04 16:52:59</div>',
+                ("이용민",),
+            ),
+            ('<li class="author"><a href="/search?writer=x">스포츠조선=선수민 기자</a></li>', ("선수민",)),
+            ("<figure><figcaption>잠실=최문영 기자</figcaption></figure>", ()),
+            ("<p>기자회견</p>", ()),
+        ],
+        ids=["name-reporter", "paper-equals-name", "photo-caption", "press-conference"],
+    )
+    def test_a_korean_reporter_byline(self, body, expected):
+        """ "이용민 기자" names the reporter (기자 dropped), the paper before "=" too; a caption does not."""
+        assert (
+            expected == run(page("<title>코로나19 극복 성금 기탁 줄 잇는다</title>", body, lang="ko")).authors
+        )
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<div class="c-byline"><span class="c-byline-wrapper">By <span class="c-byline__item">'
+                '<a href="/authors/associated-press"><span class="c-byline__author-name">Associated Press'
+                '</span></a></span> <time datetime="2020-06-24T20:53:52">Jun 24, 2020, 3:53pm CDT</time>'
+                '<div class="c-byline__additional"><strong>Matthew Daly</strong></div></span></div>',
+                ("Matthew Daly",),
+            ),
+            (
+                '<div class="byline">By <a href="/authors/reuters">Reuters</a></div>'
+                '<p>The harbour reopened.</p><span class="author">John Roe</span>',
+                (),
+            ),
+        ],
+        ids=["reporter-inside-the-agency-byline", "name-outside-the-box"],
+    )
+    def test_a_reporter_after_an_agency_in_one_byline_box(self, body, expected):
+        """A byline naming an agency may name the reporter further in its box; a name outside it is not."""
+        assert expected == run(page(body=body)).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<div id="taxonomies"><div><strong>Por: </strong>'
+                '<a href="/autor/yaima-puig-meneses/" rel="category tag">Yaima Puig Meneses</a>, '
+                '<a href="/autor/alina-perera/" rel="category tag">Alina Perera Robbio</a>, '
+                '<a href="/autor/rene-tamayo/" rel="category tag">René Tamayo</a></div></div>',
+                ("Yaima Puig Meneses", "Alina Perera Robbio", "René Tamayo"),
+            ),
+            (
+                '<div><strong>Por: </strong><a href="/autor/yaima-puig/">Yaima Puig Meneses</a></div>',
+                ("Yaima Puig Meneses",),
+            ),
+        ],
+        ids=["three-links", "one-link"],
+    )
+    def test_author_links_side_by_side_are_one_byline(self, body, expected):
+        """Links to author pages next to each other in one element name every co-author."""
+        assert expected == run(page(body=body)).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<div class="news-line content-author"><p class="news-author"><span>Por</span> '
+                "<span>Laura Jordán / Javier Urbina</span></p>"
+                '<time class="news-date">22 de Abril de 2022 - 00:00 HS</time></div>',
+                ("Laura Jordán", "Javier Urbina"),
+            ),
+            (
+                '<p class="byline"><span class="times pubdate">Uppdaterad '
+                '<time datetime="2020-05-28T17:43:48+03:00">28.5.2020 17:43</time></span></p>',
+                (),
+            ),
+        ],
+        ids=["names-then-date", "stamp-label-left"],
+    )
+    def test_a_date_in_a_byline_box_is_no_part_of_a_name(self, body, expected):
+        """The date a `<time>` shows in a byline box is left out; the stamp's label left alone is no name."""
+        assert expected == run(page(body=body)).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            ('<span class="writter">Por: Juan Diego</span>', ("Juan Diego",)),
+            ("<p>By: Jane Doe</p>", ("Jane Doe",)),
+            ("<p>Ordenar por: Fecha</p>", ()),
+        ],
+        ids=["por-colon", "by-colon", "sort-by"],
+    )
+    def test_a_byline_word_with_a_colon_is_a_label(self, body, expected):
+        """ "Por:", "By:" label the names after them, in any element; a colon after other words does not."""
+        assert expected == run(page(body=body)).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<footer class="article__footer"><div class="article__taxonomy__list">'
+                '<span class="article__footer__date"><a href="/archiv/2019/06/20">20. Juni 2019</a></span> '
+                '<strong><a href="/autor/ann-marie-galazka">Ann-Marie Galazka</a></strong> über '
+                '<a href="/stars">Stars</a></div></footer>',
+                ("Ann-Marie Galazka",),
+            ),
+            (
+                '<div class="author-bio footer"><h3>Martin Junker</h3>'
+                '<p><a href="/author/martin">Alles von Martin Junker</a></p></div>',
+                (),
+            ),
+        ],
+        ids=["article-footer", "author-bio-in-the-footer"],
+    )
+    def test_a_byline_in_the_articles_own_footer(self, body, expected):
+        """A `<footer>` in the `<article>` is where it says who wrote it; an author bio there stays chrome."""
+        assert expected == run(page(body=body)).authors
+
+    def test_a_byline_in_the_page_footer_stays_chrome(self):
+        """The page's footer, outside the article, is chrome: its author links are no byline."""
+        html = (
+            '<!doctype html><html lang="de"><head><meta charset="utf-8"></head><body><main><article>'
+            f'{BODY}</article></main><footer class="site-footer"><a href="/autor/jane-doe">Jane Doe</a>'
+            "</footer></body></html>"
+        )
+
+        assert () == run(html).authors
+
+    @pytest.mark.parametrize(
+        ("href", "expected"),
+        [
+            ("/redaktion/ann-marie-galazka", ("Ann-Marie Galazka",)),
+            ("/Redaktion/DE/Meldung/2022/ann-marie-galazka.html", ()),
+        ],
+        ids=["journalist-page", "deeper-page"],
+    )
+    def test_a_newsrooms_page_of_a_journalist(self, href, expected):
+        """ "/redaktion/<name>" is a journalist's page, as "/autor/<name>" is; a page deeper down is not."""
+        body = f'<div class="meta"><a href="{href}">Ann-Marie Galazka</a></div>'
+
+        assert expected == run(page(body=body)).authors
+
+    @pytest.mark.parametrize(
+        ("closing", "expected"),
+        [
+            ("<p>– David Dunkley</p>", ("David Dunkley",)),
+            ("<p>— Associated Press</p>", ()),
+            ("<p>– David Dunkley</p><p>The incident drew onlookers.</p>", ()),
+        ],
+        ids=["dash-name", "dash-agency", "not-the-last-paragraph"],
+    )
+    def test_a_dash_and_a_name_closing_the_story(self, closing, expected):
+        """The last paragraph, a dash and a name, signs the story; an agency or a line before more do not."""
+        paragraphs = "".join(
+            f"<p>The police inspector was treated and released, part {n}.</p>" for n in range(4)
+        )
+        html = (
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"></head><body><main><article>'
+            f"{BODY}<div>{paragraphs}{closing}</div></article></main></body></html>"
+        )
+
+        assert expected == run(html).authors
+
+    @pytest.mark.parametrize(
+        ("lead", "expected"),
+        [
+            (
+                "<p><strong><em>By Aaron Humes</em></strong>: The Americas cannot ignore the risk.</p>",
+                ("Aaron Humes",),
+            ),
+            ("<p><strong>By the numbers</strong>: the Americas cannot ignore the risk.</p>", ()),
+            ("<p><b>Von Berlin</b> aus fährt der Zug nach Hamburg.</p>", ()),
+        ],
+        ids=["bold-by-name", "bold-phrase", "bold-place"],
+    )
+    def test_a_bold_byline_opening_the_text(self, lead, expected):
+        """A bold "By Name" opening one of the first paragraphs is the byline, beside a newsroom's handle."""
+        body = (
+            '<span class="vcard author post-author"><span class="label">Published by</span> '
+            '<span class="fn"><a href="/author/bbnteam/">BBNTEAM</a></span></span>'
+            f"<p>Posted: Thursday, April 21, 2022. 10:11 pm CST.</p>{lead}"
+        )
+
+        assert expected == run(page(body=body)).authors
+
 
 class TestShownNames:
     @pytest.mark.parametrize(
