@@ -1,4 +1,4 @@
-"""Tests for date parsing into UTC ISO 8601."""
+"""Tests for date parsing into UTC ISO 8601, and for the publication date a page shows."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from worker.process.clean.html import load_html
+from worker.process.clean.pubdate import _headline, headline_stamp, resolve_dates
+from worker.process.clean.structured import read_page
 from worker.process.enrich.dates import EARLIEST, to_utc_iso
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -180,3 +183,78 @@ class TestProperties:
 
         assert once is not None
         assert once == to_utc_iso(once, tz="Asia/Tokyo", now=NOW)
+
+
+PAGE_URL = "https://news.example/es/el_salvador/26136/asamblea.htm"
+LONG = (
+    "Tras la intensificación de ataques a periodistas en El Salvador, que ha llevado a algunos a "
+    "exiliarse preventivamente, y la aprobación de una ley que penaliza a quienes hagan cobertura, "
+    "el presidente de la Asamblea exigió a los periodistas críticos que se vayan del país."
+)
+TITLE = "Tras una semana de acoso, el presidente de la Asamblea exige a periodistas que se vayan"
+
+
+def shown_day(body: str, title: str = TITLE) -> str | None:
+    """Return the date shown under the headline of a page with `body`, as ISO 8601."""
+    tree = load_html(f"<!doctype html><html><head></head><body>{body}</body></html>")
+    stamp = headline_stamp(_headline(tree, title), NOW, dayfirst=True)
+    return stamp.iso() if stamp else None
+
+
+def published(body: str, title: str = TITLE) -> str | None:
+    """Return the publication date `resolve_dates` finds on a page with `body` and nothing stated."""
+    tree = load_html(f"<!doctype html><html><head></head><body>{body}</body></html>")
+    return resolve_dates(tree, read_page(tree, PAGE_URL), PAGE_URL, now=NOW, title=title).published
+
+
+class TestShownDates:
+    def test_a_lone_paragraph_under_the_headline_is_its_deck(self) -> None:
+        """An unmarked deck (the only paragraph of its block) between headline and date line is passed."""
+        body = (
+            f'<div class="row"><h1 class="main--name"><div>{TITLE}</div></h1></div>'
+            f'<div class="row"><div class="madera_content"><p dir="ltr">{LONG}</p></div></div>'
+            '<div class="credits"><a href="/user/profile/rmonge">Rebeca Monge</a></div>'
+            "<hgroup><h3><time>Jueves, 21 de Abril de 2022</time></h3></hgroup>"
+            f'<div class="body"><p>{LONG}</p><p>{LONG}</p></div>'
+        )
+
+        assert "2022-04-21" == shown_day(body)
+
+    def test_the_first_paragraph_of_the_text_ends_the_search(self) -> None:
+        """The text's first paragraph (one of several in its block) is no deck: a later date is not read."""
+        body = (
+            f'<h1>{TITLE}</h1><div class="text"><p>{LONG}</p><p>Berlin, 21. April 2022</p><p>{LONG}</p></div>'
+        )
+
+        assert shown_day(body) is None
+
+    def test_a_date_with_its_month_in_an_element_of_its_own(self) -> None:
+        """ "Jueves, 21 de <span>Abril</span> de 2022": the element around the year's piece shows the date."""
+        body = (
+            f"<h1>{TITLE}</h1>"
+            '<p class="date">Jueves, 21 de <span class="text-lowercase">Abril</span> de 2022</p>'
+            f"<div><p>{LONG}</p><p>{LONG}</p></div>"
+        )
+
+        assert "2022-04-21" == shown_day(body)
+
+    def test_a_date_and_time_right_above_the_headline_stand_alone(self) -> None:
+        """With nothing stated, the date and clock time printed just over the headline are the date."""
+        title = "Nicaragua cerró 2021 con deuda externa de 14.372,4 millones de dólares"
+        body = (
+            '<div class="story-meta top-meta"><span><img src="/location.svg">Managua, Nicaragua</span>'
+            '<span><img src="/calendar.svg"> 26, Abril, 2022</span>'
+            '<span><img src="/clock.svg"> 7:43 p.m.</span>'
+            f'</div><h1>{title}</h1><div class="story-body"><p>{LONG}</p><p>{LONG}</p></div>'
+        )
+
+        assert "2022-04-26T19:43:00" == published(body, title)
+
+    def test_a_date_bar_above_the_headline_without_a_time_is_not_the_date(self) -> None:
+        """A day alone over the headline may be the site's date bar: it is not taken by itself."""
+        body = (
+            '<div class="date-bar">Viernes, 22 de Abril de 2022</div>'
+            f'<h1>{TITLE}</h1><div class="body"><p>{LONG}</p><p>{LONG}</p></div>'
+        )
+
+        assert published(body) is None

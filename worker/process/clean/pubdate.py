@@ -10,10 +10,11 @@ Precedence, as rules rather than per-site tables:
    without, then a day), as long as it falls within a day of the first one;
    a heuristic date is used only when nothing explicit exists: it never
    overrides an explicit value.  Of the heuristics, the date line the page
-   shows under its headline comes first, then a date opening the text's
-   first paragraphs, then trafilatura's search of the whole page, then the
-   URL.  The headline's date line with a time (or one just above the
-   headline) also refines a stated bare day it agrees with.
+   shows under its headline comes first, then a date with its clock time
+   just above the headline, then a date opening the text's first paragraphs,
+   then trafilatura's search of the whole page, then the URL.  The
+   headline's date line with a time (or one just above the headline) also
+   refines a stated bare day it agrees with.
 3. A time without offset takes the offset the page states in its other
    timestamps; without one it stays naive and the source's zone applies later.
 4. A time stated in UTC is shown in the page's own offset when the page gives
@@ -96,6 +97,8 @@ _MAX_LINE_PIECES = 4
 _SHOWN = "headline"
 # A kicker in front of the title inside its heading: at most this many characters.
 _MAX_KICKER = 60
+# A piece of a date line split over elements ("de 2022") has at most this many words.
+_DATE_FRAGMENT_WORDS = 3
 # A headline's deck (standfirst): one long text under it, before its date line, that is not the body.
 _DECK_RE = re.compile(
     r"deck|standfirst|teaser|intro|summary|description|subtitle|sub-title|abstract|excerpt|chapo|vorspann",
@@ -232,7 +235,9 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
     link texts) that parses as a whole date, day, month and year (dateparser,
     which knows the main news languages), up to the body's first paragraph or
     a link to another story; lines labelled as updates are passed over, and so
-    is one long text marked as the headline's deck.  A date that is a link (to the
+    is one long text marked as the headline's deck (or, right under the headline,
+    the only paragraph of its block); a date whose month sits in an element of
+    its own is read from the element around its year.  A date that is a link (to the
     site's archive of the day) counts.  `headline` is the element `_headline` found, or None.
     """
     if headline is None:
@@ -242,12 +247,17 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
         f"[position() <= {_HEADLINE_TEXTS}]"
     )
     deck_passed = False
-    for piece in after:
+    for index, piece in enumerate(after):
         text = " ".join(piece.split())
         owner = piece.getparent().getparent() if piece.is_tail else piece.getparent()
         if len(text) > _BODY_TEXT_LEN:
-            # The deck between the headline and its date line is passed over, once.
-            if not deck_passed and owner is not None and _in_deck(owner):
+            # The deck between the headline and its date line is passed over, once: marked as
+            # one, or the lone paragraph of its block right under the headline.
+            if (
+                not deck_passed
+                and owner is not None
+                and (_in_deck(owner) or (index == 0 and _lone_paragraph(owner)))
+            ):
                 deck_passed = True
                 continue
             break
@@ -265,7 +275,40 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
             return stamp
         if stamp := _date_in_line(text, now, dayfirst=dayfirst):
             return stamp
+        # The year's piece of a date whose day or month sit in elements of their own
+        # (`Jueves, 21 de <span>Abril</span> de 2022`): the element around it shows the date.
+        # Only a fragment of a few words is one; a longer line failed as a whole.
+        if (
+            owner is not None
+            and len(text.split()) <= _DATE_FRAGMENT_WORDS
+            and (stamp := _whole_date(owner, text, now, dayfirst=dayfirst))
+        ):
+            return stamp
     return None
+
+
+def _whole_date(owner: Any, text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
+    """
+    Return the date shown by the element holding a piece of a date line, or by its parent.
+
+    The nearer of the two whose text is more than the piece is read, when it is short and
+    names no update.
+    """
+    for element in (owner, owner.getparent()):
+        if element is None:
+            return None
+        whole = " ".join(element.text_content().split())
+        if len(whole) > 80 or _UPDATE_WORD_RE.search(whole):
+            return None
+        if whole != text:
+            return _shown_stamp(whole, now, dayfirst=dayfirst, source=_SHOWN)
+    return None
+
+
+def _lone_paragraph(element: Any) -> bool:
+    """Tell a paragraph that is the only one of its block (a deck) from one of a text's paragraphs."""
+    parent = element.getparent()
+    return element.tag == "p" and parent is not None and sum(1 for child in parent if child.tag == "p") == 1
 
 
 def _date_in_line(text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
@@ -327,7 +370,9 @@ def above_headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Sta
 
     Some pages print the date line over the headline (`Feb 14, 2016 10:47 AM EST`),
     the day and the clock time sometimes in elements of their own; so do site date
-    bars, so it only refines a stated day it agrees with.  `headline` is as for `headline_stamp`.
+    bars, with the day alone, so only a date with its time counts: it refines a stated
+    day it agrees with, and stands for the date when the page states and shows no other.
+    `headline` is as for `headline_stamp`.
     """
     if headline is None:
         return None
@@ -587,9 +632,11 @@ def resolve_dates(
         shown = headline_stamp(headline, now, dayfirst=dayfirst)
         if chosen is None or (shown is not None and shown.has_time and _near(shown, chosen)):
             chosen = shown or chosen
-    if chosen is not None and not chosen.has_time:
+    if chosen is None or not chosen.has_time:
+        # Shown with its time right above the headline, a date refines a stated day it agrees
+        # with, and stands for the page's date when nothing states or shows one.
         above = above_headline_stamp(headline, now, dayfirst=dayfirst)
-        if above is not None and _near(above, chosen):
+        if above is not None and (chosen is None or _near(above, chosen)):
             chosen = above
     if chosen is None and text:
         chosen = text_stamp(text, now, dayfirst=dayfirst)
