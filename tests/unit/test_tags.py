@@ -495,6 +495,111 @@ class TestVisibleTags:
         menu = box.replace("GFWK_tagsList", "menu-tagsList")
         assert [] == shown(f"<article><h1>Headline</h1>{STORY}{menu}</article>")
 
+    def test_the_pages_body_classes_make_no_tag_box_site_chrome(self) -> None:
+        """A theme's `<body>` classes ("header-desktop-sticky") name its layout, no header around the box."""
+        box = '<p class="post-tags"><span>Schlagwörter:</span> <a href="/tag/mdr" rel="tag">MDR</a></p>'
+        page = (
+            '<!doctype html><html><head></head><body class="single header-desktop-sticky">'
+            f'<div id="page"><article><h1>Headline</h1>{STORY}</article>{box}</div></body></html>'
+        )
+
+        assert ["MDR"] == visible_tags(load_html(page), URL)
+        # A block of the page classed as its header is the site's chrome all the same.
+        assert [] == shown(f'<div class="site-header">{box}</div><article><h1>Headline</h1>{STORY}</article>')
+
+    def test_a_navigation_drawer_around_the_main_content_is_no_navigation(self) -> None:
+        """A wrapper classed as a nav drawer's panel holds `<main>`: the tag links in the story stay tags."""
+        line = (
+            '<div class="mt-5">In this article: <a href="/tag/Amazon">Amazon</a>, '
+            '<a href="/tag/gear">gear</a></div>'
+        )
+        page = f"<main><article><h1>Headline</h1>{STORY}{line}</article></main>"
+        drawer = '<nav class="global-nav"><a href="/tag/gear">Gear</a><a href="/tag/games">Games</a></nav>'
+
+        assert ["Amazon", "gear"] == shown(f'{drawer}<div class="i-nav_drawer_slide__panel">{page}</div>')
+        # The site's navigation itself, outside `<main>`, is no tag list.
+        assert [] == shown(
+            f'<div class="i-nav_drawer_slide__panel">{drawer}<main><h1>Headline</h1>{STORY}</main></div>'
+        )
+
+    def test_a_label_opening_a_run_of_links_labels_that_run(self) -> None:
+        """ "Tags: <a>…</a>, <a>…</a>" in one element is the list; a button after it is no tag."""
+        footer = (
+            '<footer class="entry-footer"><p class="entry-meta">'
+            '<span>Tags: <a href="/tag/ki" rel="tag">KI</a>, '
+            '<a href="/tag/tesla" rel="tag">Tesla</a></span></p>'
+            '<div class="one-half cart"><a class="button" href="/marktplatz">Marktplatz</a></div></footer>'
+        )
+
+        assert ["KI", "Tesla"] == shown(f"<article><h1>Headline</h1>{STORY}{footer}</article>")
+
+    def test_the_posts_terms_in_a_sidebar_widget_are_its_tags(self) -> None:
+        """A sidebar widget printing "Etiquetas:" and `rel="tag"` links shows the post's own tags."""
+        widget = (
+            '<aside id="sidebar"><aside class="widget widget_text"><div class="textwidget"><div>'
+            'Etiquetas: <a href="/tag/federico-achaval/" rel="tag">Federico Achával</a>, '
+            '<a href="/tag/pilar/" rel="tag">Pilar</a></div></div></aside></aside>'
+        )
+
+        assert ["Federico Achával", "Pilar"] == shown(
+            f"<main><article><h1>Headline</h1>{STORY}</article></main>{widget}"
+        )
+        # The site's tag cloud there links the same tag pages without the mark.
+        cloud = widget.replace(' rel="tag"', ' class="tag-cloud-link"')
+        assert [] == shown(f"<main><article><h1>Headline</h1>{STORY}</article></main>{cloud}")
+
+    def test_tag_lists_in_main_win_over_the_sites_link_directory(self) -> None:
+        """A "Tematy" column of the site's link directory outside `<main>` is no tag list of the story."""
+        own = (
+            '<div id="tags" class="tags"><span class="tags-label">Więcej na ten temat:</span>'
+            '<a href="/trojmiasto/1,17471327,Gdansk.html">gdańsk</a>, '
+            '<a href="0,114012.html?tag=grupa+lotos">grupa lotos</a></div>'
+        )
+        directory = (
+            '<div class="karaluch"><section><header><span>Magazyn Kuchnia</span></header><ul>'
+            '<li><a href="/kuchnia/1,1,Martini.html">Martini</a></li></ul></section>'
+            "<section><header><span>Tematy</span></header><ul>"
+            '<li><a href="/7,25547627,hashimoto.html">Hashimoto</a></li>'
+            '<li><a href="/0,114012.html?tag=policja">Policja</a></li></ul></section></div>'
+        )
+
+        assert ["gdańsk", "grupa lotos"] == shown(
+            f"<main><article><h1>Headline</h1>{STORY}</article>{own}</main>{directory}"
+        )
+        # Without a tag list in `<main>`, a labelled list outside it still counts.
+        assert ["Hashimoto", "Policja"] == shown(
+            f"<main><article><h1>Headline</h1>{STORY}</article></main>{directory}"
+        )
+
+    def test_a_box_labelled_otherwise_beside_the_tag_box_is_no_tag_box(self) -> None:
+        """Beside a box labelled "Tagi:", one labelled "Raporty:" in the same markup lists a dossier."""
+
+        def box(label: str, links: str, extra: str = "") -> str:
+            return (
+                f'<div class="article-elements__tags-content{extra}"><div class="article-elements--tags">'
+                f'<span class="tags-title">{label}</span><div class="article-tags">{links}</div></div></div>'
+            )
+
+        tags = box(
+            "Tagi:",
+            '<div class="link"><a href="/tagi/chile">Chile</a></div>'
+            '<div class="link"><a href="/tagi/swiat">Koronawirus na świecie</a></div>',
+        )
+        report = box(
+            "Raporty:",
+            '<div class="link"><a href="/raporty/koronawirus-3226255">'
+            "Koronawirus - najważniejsze informacje</a></div>",
+            " article-elements__tags-content--report",
+        )
+
+        assert ["Chile", "Koronawirus na świecie"] == shown(
+            f"<article><h1>Headline</h1>{STORY}{tags}{report}</article>"
+        )
+        # Alone, the box is the story's list of topics.
+        assert ["Koronawirus - najważniejsze informacje"] == shown(
+            f"<article><h1>Headline</h1>{STORY}{report}</article>"
+        )
+
 
 def stated(meta: dict[str, str], title: str = "Headline", site_names: tuple[str, ...] = ()) -> list[str]:
     """Return the structured tags of a page with these `<meta name=…>` and this `<title>`."""
@@ -682,6 +787,43 @@ class TestStructuredTags:
 
         assert ["UEFA", "UEFA Champions League", "UEFA Europa League", "Champions League"] == stated(meta)
         assert ["UNICEF", "UNICEF Deutschland", "Kinderrechte"] == stated(unicef)
+
+    def test_more_keywords_than_an_article_shows_tags_are_no_tag_list(self) -> None:
+        """More than twenty keywords (a syndication record, an entity extractor's) are no tag list."""
+        towns = [f"AR_Town{i} - town{i}-news.com" for i in range(25)]
+        names = [f"Name {i}" for i in range(21)]
+
+        assert [] == stated({"news_keywords": ", ".join(["[SYNDICATED CONTENT]", *towns])})
+        assert [] == stated({"news_keywords": ", ".join(names)})
+        assert names[:20] == stated({"news_keywords": ", ".join(names[:20])})
+
+    def test_codes_and_facets_making_half_the_list_are_a_cms_record(self) -> None:
+        """ "article_normal", "Investing/Securities" and a "FIRST_PUBLISH_HEADLINE" code record the page."""
+        meta = {
+            "news_keywords": "article_normal,Investing/Securities,Debt/Bond Markets,"
+            "Commodity/Financial Market News,"
+            "Government Debt/Bond Markets,Columns,Government Borrowing,Government Finance,"
+            "FIRST_PUBLISH_HEADLINE|U.S. Treasury yields slide as hectic auction week gets underway"
+        }
+
+        assert [] == stated(meta)
+        # One code among terms is dropped alone.
+        assert ["Columns", "Government Borrowing", "Government Finance"] == stated(
+            {"news_keywords": "article_normal,Columns,Government Borrowing,Government Finance"}
+        )
+
+    def test_a_list_mostly_of_phrases_is_a_list_of_searches(self) -> None:
+        """Keywords mostly of four words or more ("banco central de nicaragua informa…") are searches."""
+        meta = {
+            "keywords": "deuda externa de nicaragua en 2021, "
+            "banco central de nicaragua informa de deuda externa, "
+            "deuda externa sector privado en nicaragua, producto interno bruto nicaragua"
+        }
+
+        assert [] == stated(meta)
+        assert ["Ciudad del Saber", "Fundación Ciudad del Saber", "Ivette Mora"] == stated(
+            {"keywords": "Ciudad del Saber, Fundación Ciudad del Saber, Ivette Mora"}
+        )
 
 
 class TestMarkWords:

@@ -26,7 +26,7 @@ from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
 MAX_TAGS = 30
-# More links than this in one list make it a menu of the site's topics.
+# More links than this in one list make it a menu of the site's topics (and more keywords, no tag list).
 _MAX_GROUP = 20
 # A tag box holds its links within this many levels.
 _BOX_DEPTH = 6
@@ -245,6 +245,8 @@ _SENTENCE_WORDS = 5
 # ace Dean Henderson morally right finish season Sheff Utd Wilder", or the page's slug itself,
 # "us-state-department-blocks-lawsuit-by-…", its words joined by hyphens), no term.
 _TERM_WORDS = 8
+# A keyword of this many words or more is a phrase; a list mostly of phrases is a list of searches.
+_PHRASE_WORDS = 4
 _SENTENCE_END_RE = re.compile(r"[^\W\d_A-Z]{3}\.$")
 # A run of at least this many keywords that are the headline's own words, one each, in order (and at
 # least half of its words) is the headline chopped into words ("Samsun'da, sobadan, zehirlenen, …").
@@ -274,16 +276,20 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str] | N
 
     Dropped: a value cut short ("…", a description), codes ("cat_neurology", "ivw:homepage"),
     sentences, phrases of more than eight words, and keywords repeating the headline; a list
-    mostly of facets ("Day: Wednesday", "Page Type: Article") is a CMS's or tracker's record of
-    the page, not its topics.  None when every keyword was the headline's words: the page's
-    keyword field holds its headline, so the sources after it hold the site's defaults.
+    of facets ("Day: Wednesday", "Page Type: Article") and codes, half of it or more, is a CMS's
+    or tracker's record of the page, not its topics, and a list of more terms than an article
+    shows tags, or mostly of phrases of four words or more, an extractor's or an SEO tool's.
+    None when every keyword was the headline's words: the page's keyword field holds its
+    headline, so the sources after it hold the site's defaults.
     """
     folded = frozenset(normalise_tag(h) for h in headlines)
+    split = split_keywords(v for v in values if not v.rstrip().endswith(_CUT_SHORT))
+    found = [t for t in split if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))]
+    codes = len(split) - len(found)
     found = [
         t
-        for t in split_keywords(v for v in values if not v.rstrip().endswith(_CUT_SHORT))
-        if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))
-        and not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in folded)
+        for t in found
+        if not (len(t.split()) > _HEADLINE_WORDS and normalise_tag(t.strip(_QUOTES)) in folded)
         and not (len(t.split()) >= _SENTENCE_WORDS and _SENTENCE_END_RE.search(t))
         and len(t.replace("-", " ").split()) <= _TERM_WORDS
     ]
@@ -293,8 +299,14 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str] | N
         found = [t for i, t in enumerate(found) if i not in chopped]
         if not found:
             return None
+    # Codes and facets making half the list: the CMS's record of the page ("article_normal",
+    # "Investing/Securities", "FIRST_PUBLISH_HEADLINE").
     facets = sum(1 for t in found if _FACET_RE.match(t) and not _TAG_LABEL_RE.match(t))
-    if found and 2 * facets >= len(found):
+    if found and 2 * (facets + codes) >= len(found) + codes:
+        return []
+    # More keywords than an article shows tags, or mostly phrases ("banco central de nicaragua
+    # informa de deuda externa"): an extractor's or an SEO tool's list, not the story's terms.
+    if len(found) > _MAX_GROUP or 2 * sum(1 for t in found if len(t.split()) >= _PHRASE_WORDS) > len(found):
         return []
     return found
 
@@ -445,7 +457,8 @@ class _Contexts:
     The nearest marked ancestor decides, so a tag box inside a sidebar is a tag
     box, but one in the site's header or footer is chrome; a box counts only
     within a few levels of the link (a class like `topics-page` on a whole page
-    is no box).  Answers are memoised per
+    is no box), and the search ends at `<main>` (a wrapper around it is none of
+    its chrome).  Answers are memoised per
     element, since the links of a page share most ancestors.
     """
 
@@ -470,6 +483,10 @@ class _Contexts:
             path.append(node)
             if (kind := self._mark(node)) is not None:
                 found = (kind, node)
+                break
+            # The page's `<main>` content: what wraps it ("nav_drawer__panel" around the whole
+            # page) is no navigation of the links in it.
+            if node.tag == "main":
                 break
             node = node.getparent()
         for visited in path:
@@ -542,6 +559,9 @@ def _in_site_chrome(box: Any) -> bool:
     """
     chrome = False
     for node in itertools.chain([box], box.iterancestors()):
+        # The `<body>`'s classes describe the page's layout ("header-desktop-sticky"), no block of it.
+        if node.tag == "body":
+            break
         if node.tag in _STORY_TAGS or _POST_WRAPPER_RE.search(node.get("class") or ""):
             return False
         marks = f"{node.get('class') or ''} {node.get('id') or ''}".split()
@@ -577,9 +597,13 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
             parent = node.getparent()
             if parent is None or parent.tag in {"body", "html"}:
                 break
-            if (held := _list_after(node)) is not None:
+            # The label opens an inline run of links in its own element ("Tags: <a>…</a>, <a>…</a>").
+            inline = node is element and next(element.iter("a"), None) is not None
+            if (held := element if inline else _list_after(node)) is not None:
                 kind, marked = contexts.nearest(held)
-                if kind is None or (kind == "chrome" and _aside_of_article(marked)):
+                if kind is None or (
+                    kind == "chrome" and (_aside_of_article(marked) or (inline and _terms_run(held)))
+                ):
                     found.add(held)
                     # A term `<dt>` ("Tags:") heads every `<dd>` after it, up to the next `<dt>`.
                     if node.tag == "dt":
@@ -590,6 +614,19 @@ def _labelled_lists(tree: Any, contexts: _Contexts) -> frozenset[Any]:
                 break
             node = parent
     return frozenset(found)
+
+
+def _terms_run(element: Any) -> bool:
+    """
+    Tell a run of links the CMS marks as the post's terms (`rel="tag"` on every one) from a tag cloud.
+
+    A theme may print the story's tags in a sidebar widget ("Etiquetas: <a rel="tag">…</a>, …");
+    a cloud of the site's tags there links the same tag pages without the mark.
+    """
+    links = list(itertools.islice(element.iter("a"), _MAX_GROUP + 1))
+    return 0 < len(links) <= _MAX_GROUP and all(
+        "tag" in (rel := (a.get("rel") or "").split()) and "category" not in rel for a in links
+    )
 
 
 def _aside_of_article(element: Any) -> bool:
@@ -716,9 +753,10 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
     are references; a box linking the site's legal pages is its footer menu,
     and WordPress's category links (`rel="category tag"`) give the section, as
     do links classed as categories; tags a class hides are not shown.  Strips
-    of the site's top topics and teaser cards' term lines are no tags.  Of the
+    of the site's top topics and teaser cards' term lines are no tags, nor is a
+    box labelled otherwise ("Raporty:") beside one labelled as tags.  Of the
     groups of such links (one list each), the ones in a marked tag box win over
-    those found by their address alone.
+    those found by their address alone, and those in `<main>` over the rest.
     """
     page_path = urlsplit(page_url).path
     groups: dict[Any, list[str]] = {}
@@ -811,14 +849,35 @@ def visible_tags(tree: Any, page_url: str) -> list[str]:
         for g, ts in groups.items()
         if g in marked_groups or (2 * len(ts) >= _links_in(g) and not _in_tree(g))
     }
+    groups = _tag_labelled_boxes(groups, boxes)
     if not groups:
         return []
     top = max(strength[g] for g in groups)
-    best = _first_article_only([g for g in groups if strength[g] == top])
+    best = _first_article_only(_main_only([g for g in groups if strength[g] == top]))
     # An article has a short list of tags; a list of every topic of the site is a menu.
     short = [g for g in best if len(groups[g]) <= _MAX_GROUP] or best[:1]
     found = [t for g in short for t in groups[g]]
     return split_keywords(found[:MAX_TAGS]) if len(found) <= _MAX_GROUP else []
+
+
+def _tag_labelled_boxes(groups: dict[Any, list[str]], boxes: dict[Any, Any]) -> dict[Any, list[str]]:
+    """
+    Keep, when one tag box opens with a tag label ("Tagi:"), no box opening with another label.
+
+    A CMS prints its other link lists in the same markup as the tags ("Raporty:", a dossier;
+    "Serie:"); the label a reader sees tells them apart.
+    """
+    labels: dict[Any, str] = {}
+    for group in groups:
+        if (
+            (box := boxes.get(group)) is not None
+            and (lead := _lead_text(box)).endswith(":")
+            and len(lead) <= 40
+        ):
+            labels[group] = lead.casefold().rstrip(" :")
+    if not any(label in _LABELS for label in labels.values()):
+        return groups
+    return {g: ts for g, ts in groups.items() if labels.get(g, "tags") in _LABELS}
 
 
 def _is_category_link(link: Any, href: str) -> bool:
@@ -917,6 +976,17 @@ def _in_tree(group: Any) -> bool:
     if parent is not None and parent.tag == "li":
         return True
     return any(child.tag == "li" and child.find("ul") is not None for child in group)
+
+
+def _main_only(groups: list[Any]) -> list[Any]:
+    """
+    Keep, when the page's `<main>` holds tag lists, only those: lists outside it are the site's.
+
+    `<main>` is the page's own content; the site's link directories ("Tematy", "Miejsca") and
+    menus around it list topics of every page.
+    """
+    inside = [g for g in groups if g.tag == "main" or next(g.iterancestors("main"), None) is not None]
+    return inside or groups
 
 
 def _first_article_only(groups: list[Any]) -> list[Any]:
