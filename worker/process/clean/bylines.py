@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from worker.process.clean.chrome import holds_page, in_chrome_markup
-from worker.process.clean.hidden import HIDDEN_STYLE_RE
+from worker.process.clean.hidden import HIDDEN_CLASS_RE, HIDDEN_STYLE_RE
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
 from worker.process.enrich.places import is_place
@@ -492,13 +492,6 @@ def structured_authors(data: PageData) -> tuple[list[str], list[str]]:
 
 
 # Markup that hides an element from readers: `hidden`, `d-none`, `is-hidden`, `visually-hidden`.
-# (Not Drupal's `field--label-hidden`: a field whose label is hidden, the field itself shown; nor
-# the utility classes `overflow-hidden`, `tw-overflow-x-hidden`, which only clip what overflows
-# a box, often the page's whole `<main>`.)
-_HIDDEN_CLASS_RE = re.compile(
-    r"(?:^|\s)(?![\w-]*(?:label|overflow(?:-[xy])?)-hidden\b)(?:[\w-]*-)?(?:hidden|hide|d-none|invisible)(?:\s|$)",
-    re.IGNORECASE,
-)
 _UNSHOWN_TAGS = ("script", "style", "noscript", "template")
 # Blocks about other stories and their readers: a name there is not this article's author.
 # ("commentary" classes an opinion piece; "social-comments" a comment counter beside the byline;
@@ -521,7 +514,7 @@ def _hidden(element: Any, other_stories: bool = False) -> bool:
         if node.get("hidden") is not None or node.get("aria-hidden") == "true":
             return True
         cls = node.get("class") or ""
-        if _HIDDEN_CLASS_RE.search(cls) or HIDDEN_STYLE_RE.search(node.get("style") or ""):
+        if HIDDEN_CLASS_RE.search(cls) or HIDDEN_STYLE_RE.search(node.get("style") or ""):
             return True
         if (
             other_stories

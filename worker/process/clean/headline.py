@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from worker.process.clean.chrome import holds_page
+from worker.process.clean.hidden import UNSEEN_CLASS_RE
 from worker.process.clean.structured import PageData, texts
 
 # Separators between a headline and a site name, section or date in declared titles.
@@ -33,11 +34,6 @@ _KICKER_CLASS_RE = re.compile(
 # A heading classed as nothing but a kicker (`<h1 class="strapline">`) is not the headline.
 _KICKER_HEADING_RE = re.compile(
     r"kicker|overline|dachzeile|roofline|topline|strapline|spitzmarke|eyebrow|supertitle|pre-?title",
-    re.IGNORECASE,
-)
-_HIDDEN_CLASS_RE = re.compile(
-    r"visually-?hidden|sr-only|screen-reader|assistive|(?<!label-)(?<!overflow-)(?<!-[xy]-)hidden|offscreen"
-    r"|a11y|invisible",
     re.IGNORECASE,
 )
 # Ancestors (or the element itself) that hold page chrome, never the article's headline.
@@ -56,6 +52,9 @@ _DENSE_SCRIPT_RE = re.compile(
 _MAX_HEADLINE = 400
 # A kicker set in its own element before the headline: a place or a topic of a few words.
 _KICKER_WORDS = 3
+# A kicker in front of the headline, in the same heading or the text's first line: at most this
+# many characters.
+MAX_KICKER = 60
 # What follows a kicker in a declared title ("Frain. Headline", "Topic: Headline", "Site | Headline").
 _TITLE_SEPARATORS = ".:|·-–—»"
 _MIN_REST = 12
@@ -87,7 +86,7 @@ def _classes(element: Any) -> str:
 def _hidden(element: Any) -> bool:
     style = (element.get("style") or "").replace(" ", "").casefold()
     return bool(
-        _HIDDEN_CLASS_RE.search(element.get("class") or "")
+        UNSEEN_CLASS_RE.search(element.get("class") or "")
         or element.get("aria-hidden") == "true"
         or element.get("hidden") is not None
         or "display:none" in style

@@ -16,6 +16,30 @@ from lxml import etree
 # An inline style that hides an element from readers.
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
+# Classes that hide an element, three readings for three questions the readers ask:
+#
+# - A byline or a name is hidden by a class token that says so ("hidden", "js-hide", "d-none",
+#   "invisible"), but not by Drupal's `field--label-hidden` (a field whose label is hidden, the
+#   field itself shown) nor by the utility classes `overflow-hidden`, `tw-overflow-x-hidden`,
+#   which only clip what overflows a box, often the page's whole `<main>`.
+HIDDEN_CLASS_RE = re.compile(
+    r"(?:^|\s)(?![\w-]*(?:label|overflow(?:-[xy])?)-hidden\b)(?:[\w-]*-)?(?:hidden|hide|d-none|invisible)(?:\s|$)",
+    re.IGNORECASE,
+)
+# - A headline is the one a reader sees: one read only to screen readers ("sr-only",
+#   "visually-hidden", "a11y") is not it either.
+UNSEEN_CLASS_RE = re.compile(
+    r"visually-?hidden|sr-only|screen-reader|assistive|(?<!label-)(?<!overflow-)(?<!-[xy]-)hidden|offscreen"
+    r"|a11y|invisible",
+    re.IGNORECASE,
+)
+# - A tag waits behind a "More" button, or in a closed panel, until a reader asks for it: one
+#   class token ("hidden", "d-none", a BEM "--closed" or "--collapsed" panel) says so.
+COLLAPSED_CLASS_RE = re.compile(
+    r"^(?:hidden|is-hidden|d-none|hide|invisible|collapsed|is-collapsed|is-closed)$|--(?:closed|collapsed|hidden)$",
+    re.IGNORECASE,
+)
+
 # Elements a reader may not see: the `hidden` attribute, or an inline style hiding them.
 _STYLED = etree.XPath("descendant::*[@style or @hidden]")
 _HOLDS_DATA = etree.XPath("boolean(.//*[@itemprop or @itemscope] | .//script[contains(@type, 'ld+json')])")

@@ -21,6 +21,7 @@ from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, decode_file, is_dubious_
 from worker.models import Extracted
 from worker.process.clean.captions import drop_captions
 from worker.process.clean.chrome import is_date_line
+from worker.process.clean.headline import MAX_KICKER
 from worker.process.clean.hidden import drop_hidden
 from worker.process.clean.lead import find_lead
 from worker.process.clean.metadata import Hints, resolve
@@ -68,7 +69,6 @@ _PARSER.set_element_class_lookup(
     )
 )
 # A kicker before the headline in the text's first line: a few words, then a colon or a dash.
-_MAX_KICKER = 60
 _KICKER_END_RE = re.compile(r"\S\s*(?::|\s[-–—|])\s+$")
 # Short lines that may stand above the headline in the extracted text.
 _MAX_ABOVE_HEADLINE = 3
@@ -223,9 +223,9 @@ def _drop_title(paragraphs: list[str], title: str | None) -> list[str]:
         if line == headline:
             return paragraphs[index + 1 :]
         kicker = line.removesuffix(headline)
-        if kicker != line and len(kicker) <= _MAX_KICKER and _KICKER_END_RE.search(kicker):
+        if kicker != line and len(kicker) <= MAX_KICKER and _KICKER_END_RE.search(kicker):
             return paragraphs[index + 1 :]
-        if len(line) > _MAX_KICKER or line.endswith((".", "!", "?", "…")):
+        if len(line) > MAX_KICKER or line.endswith((".", "!", "?", "…")):
             break
     return paragraphs
 

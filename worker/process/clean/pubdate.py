@@ -34,6 +34,7 @@ from typing import Any
 import dateparser
 
 from worker.process.clean.chrome import in_chrome_markup
+from worker.process.clean.headline import MAX_KICKER
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.dates import parse_datetime
 
@@ -95,8 +96,6 @@ _LINE_SEPARATOR_RE = re.compile(r"\s*(?:[|·•]|,(?=\s)|\s[-–—]\s)\s*")
 _MAX_LINE_PIECES = 4
 # The source a stamp shown around the headline is recorded under.
 _SHOWN = "headline"
-# A kicker in front of the title inside its heading: at most this many characters.
-_MAX_KICKER = 60
 # A piece of a date line split over elements ("de 2022") has at most this many words.
 _DATE_FRAGMENT_WORDS = 3
 # A headline's deck (standfirst): one long text under it, before its date line, that is not the body.
@@ -359,7 +358,7 @@ def _headline(tree: Any, title: str | None = None) -> Any:
         for heading in itertools.chain(h1s, tree.xpath("//body//h2")):
             shown = " ".join(heading.text_content().split()).casefold()
             # The heading may carry its kicker in front of the title.
-            if shown == wanted or (shown.endswith(wanted) and len(shown) <= len(wanted) + _MAX_KICKER):
+            if shown == wanted or (shown.endswith(wanted) and len(shown) <= len(wanted) + MAX_KICKER):
                 return heading
     return next((h for h in h1s if len(h.text_content().split()) >= 3), None)
 

@@ -22,6 +22,7 @@ from lxml import etree
 
 from worker.process.clean.chrome import TAG_LIST_HEADINGS
 from worker.process.clean.headline import strip_site
+from worker.process.clean.hidden import COLLAPSED_CLASS_RE
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
@@ -113,12 +114,6 @@ _CATEGORY_RE = re.compile(
 )
 # A category's link names its section within this many levels.
 _CATEGORY_DEPTH = 3
-# A class hiding an element until a reader asks for it ("hidden", "d-none", a BEM "--closed" or
-# "--collapsed" panel): the tags behind a "More" button or in a closed panel are not shown.
-_COLLAPSED_RE = re.compile(
-    r"^(?:hidden|is-hidden|d-none|hide|invisible|collapsed|is-collapsed|is-closed)$|--(?:closed|collapsed|hidden)$",
-    re.IGNORECASE,
-)
 # A label over the site's current or popular topics ("Top-Themen:", "Aktuelle Themen", "Trending"):
 # the links after it are the same on every page, not this story's.
 _SITE_TOPICS_RE = re.compile(
@@ -912,7 +907,7 @@ def _collapsed(link: Any) -> bool:
 @lru_cache(maxsize=4096)
 def _hides(cls: str | None) -> bool:
     """Tell whether a class attribute hides its element (memoised: a page repeats its classes)."""
-    return cls is not None and any(_COLLAPSED_RE.search(t) for t in cls.split())
+    return cls is not None and any(COLLAPSED_CLASS_RE.search(t) for t in cls.split())
 
 
 def _lead_text(group: Any) -> str:
