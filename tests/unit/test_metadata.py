@@ -1152,6 +1152,117 @@ class TestAuthors:
 
         assert expected == run(page(body=body)).authors
 
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<dl class="article-info"><dt class="article-info-term">Detalles</dt><dd class="published">'
+                'Publicado: Jueves, 21 Abril 2022 04:45</dd><dd class="createdby">'
+                "Escrito por Jose Pablo Segura Vargas</dd></dl>",
+                ("Jose Pablo Segura Vargas",),
+            ),
+            ('<dl class="article-info"><dd class="createdby">Escrito por admin</dd></dl>', ()),
+        ],
+        ids=["joomla-createdby", "cms-account"],
+    )
+    def test_joomlas_written_by_line(self, body, expected):
+        """Joomla's `createdby` line is a byline; a CMS account there is no one's name."""
+        assert expected == run(page(body=body)).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                '<div class="author_article_block"><img src="/authors_photo/1318.jpg" alt="">'
+                '<p class="author_p"> Автор: </p><p class="name_p">'
+                '<a href="/ru/olesya-zhukoven_author1318">Олеся Жуковень</a></p></div>',
+                ("Олеся Жуковень",),
+            ),
+            ('<p class="author">Авторы: Иван Петров, Анна Смирнова</p>', ("Иван Петров", "Анна Смирнова")),
+        ],
+        ids=["avtor-box", "avtory-two"],
+    )
+    def test_a_cyrillic_author_label(self, body, expected):
+        """ "Автор:" labels the names after it, as "Autor:" does."""
+        assert expected == run(page(body=body, lang="ru")).authors
+
+    def test_an_outlet_run_on_into_the_last_name(self):
+        """ "Isabel KeaneJournal News": a capital inside a word starting an outlet's name splits it off."""
+        found = sort_names(["Robert Brum and Isabel KeaneJournal News"])
+
+        assert found.persons == ("Robert Brum", "Isabel Keane")
+        assert found.organisations == ("Journal News",)
+
+    def test_a_capital_inside_a_name_without_an_outlet(self):
+        """ "LeBron", "McDonald": a capital inside a name before no organisation leaves it whole."""
+        assert sort_names(["LeBron James and Jane McDonald"]).persons == ("LeBron James", "Jane McDonald")
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            (
+                "<div class=\"author\"><a href='search.php?sh_keyword=上報快訊／范姜佳鈺'>"
+                "上報快訊／范姜佳鈺</a>                    2020年03月12日 20:19:00</div>",
+                ("范姜佳鈺",),
+            ),
+            ('<div class="author">文／王小明</div>', ("王小明",)),
+        ],
+        ids=["desk-slash-reporter", "text-slash-reporter"],
+    )
+    def test_a_chinese_desk_or_label_before_a_full_width_slash(self, body, expected):
+        """ "上報快訊／范姜佳鈺": the desk (its name ends in "newsflash") and a date after are no names."""
+        assert expected == run(page(body=body, lang="zh-TW")).authors
+
+    @pytest.mark.parametrize(
+        ("raw", "expected"),
+        [
+            ("范姜佳鈺 2020年03月12日 20:19:00", "范姜佳鈺"),
+            ("Jane Doe 2020-03-12 20:19", "Jane Doe"),
+            ("Jane Doe 12.03.2020", "Jane Doe"),
+            ("王小明／台北報導", "王小明"),
+            ("Jane Doe 2nd", "Jane Doe 2nd"),
+        ],
+        ids=["cjk-date", "iso-date", "dotted-date", "place-reports", "no-date"],
+    )
+    def test_a_date_or_a_dateline_closing_a_byline(self, raw, expected):
+        """A date after the name, and "／台北報導" without "記者" before it, close the byline."""
+        assert strip_prefix(raw) == expected
+
+    def test_an_arabic_outlets_name_is_no_author(self):
+        """ "المدينة نيوز" ("Al-Madina News") is an outlet; an Arabic person's name stays a person."""
+        assert sort_names(["المدينة نيوز"]).persons == ()
+        assert sort_names(["المدينة نيوز"]).organisations == ("المدينة نيوز",)
+        assert sort_names(["حسام أبو العلا"]).persons == ("حسام أبو العلا",)
+
+    @pytest.mark.parametrize(
+        ("lead", "expected"),
+        [
+            ("<p>〔記者巫其倫／台北報導〕財政部今天下午將公佈今年1-2月期統一發票中獎清冊。</p>", ("巫其倫",)),
+            ("<p>【記者會】行政院今天下午召開記者會，說明統一發票中獎清冊。</p>", ()),
+        ],
+        ids=["bracketed-reporter", "bracketed-press-conference"],
+    )
+    def test_a_bracketed_reporter_opening_the_story(self, lead, expected):
+        """ "〔記者X／台北報導〕" opening the story names the reporter; "【記者會】" no one."""
+        html = (
+            '<!doctype html><html lang="zh-TW"><head><meta charset="utf-8"><title>統一發票中獎清冊</title>'
+            f"</head><body><main><article>{lead}{BODY}</article></main></body></html>"
+        )
+
+        assert expected == run(html).authors
+
+    @pytest.mark.parametrize(
+        ("body", "expected"),
+        [
+            ('<span class="autor_sup" itemprop="author">\nmarcos lópez\n</span>', ("Marcos López",)),
+            ('<span class="author">leer más</span>', ()),
+        ],
+        ids=["itemprop-author-lower-case", "author-class-link-words"],
+    )
+    def test_a_name_in_lower_case_marked_as_the_author(self, body, expected):
+        """An element stated to be the author (`itemprop`) may write a name in lower case; a class may not."""
+        assert expected == run(page(body=body, lang="es")).authors
+
 
 class TestShownNames:
     @pytest.mark.parametrize(

@@ -62,12 +62,14 @@ _LABEL_PREFIX_RE = re.compile(
     r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
     r"|interview|reportage|bericht|reporter|reporting|writer|(?:written|words|reported) by|escrito por"
     r"|kirjoittaja|by|por|par|von"
+    # Cyrillic "Автор:", "Авторка:", "Авторы:" (author, authors).
+    r"|автор(?:ка|ы|и)?"
     r"|记者|記者|作者|حوار|بقلم|كتب|كتبت|piše|pisze|napisao|napisala)\s*[:：]\s*|^(?:记者|記者|作者)\s*",
     re.IGNORECASE,
 )
 # Parts of a byline that join names.
 _JOIN_RE = re.compile(
-    r"\s*(?:;|\||/|、|·|•|&|\+|\s(?:and|und|et|y|e|i|en|og|och|ja|és|a)\s)\s*|,\s*(?:and|und|et|y|e)?\s*",
+    r"\s*(?:;|\||/|／|、|·|•|&|\+|\s(?:and|und|et|y|e|i|en|og|och|ja|és|a)\s)\s*|,\s*(?:and|und|et|y|e)?\s*",
     re.IGNORECASE,
 )
 # "A im Gespräch mit B", "A in conversation with B": the interviewer (B) wrote it.
@@ -75,7 +77,10 @@ _INTERVIEW_RE = re.compile(r"\b(?:im gespräch mit|in conversation with|en conve
 _TAIL_RE = re.compile(
     r"\s*(?:\(.*?\)|\|.*|[-–—]\s*(?:reporter|editor|redakteur|correspondent|korrespondent).*"
     r"|\b(?:tiempo de lectura|lesezeit|reading time|min read|updated|aktualisiert|actualizado"
-    r"|mis à jour)\b.*|\s(?:foto|photo|bild)s?\s*:.*)$",
+    r"|mis à jour)\b.*|\s(?:foto|photo|bild)s?\s*:.*"
+    # A date closing the byline's text, outside a `<time>`: "上報快訊／范姜佳鈺 2020年03月12日 20:19:00",
+    # "Jane Doe 2020-03-12 20:19", "Jane Doe 12.03.2020".
+    r"|\s\d{4}(?:年|[-/.]\d{1,2}[-/.]\d{1,2}\b).*|\s\d{1,2}[./]\d{1,2}[./]\d{2,4}\b.*)$",
     re.IGNORECASE,
 )
 # A Chinese byline names the paper and "reporter" before the name, and "reports" (with the dateline's
@@ -141,12 +146,22 @@ _ORG_WORDS_TEXT = """
     bureau büro redactie redaktionen redakce redakcia toimitus szerkesztőség redacția redaksi
     equipo equipe équipe zespół редакция редакція команда ομάδα σύνταξη συντακτική
     ब्यूरो डेस्क टीम فريق التحرير تحرير تحریریه
+    نيوز أخبار اخبار الأخبار الاخبار الإخبارية الاخبارية صحيفة جريدة وكالة قناة شبكة بوابة
 """
 # (Newsroom words in more languages: "Varanasi bureau", "Συντακτική ομάδα" (editorial team), "Zespół
-# …", "فريق التحرير" (the editing team).  `_ORG_WORDS`, these words as written and as `name_key`
+# …", "فريق التحرير" (the editing team); Arabic outlets' words: "نيوز" ("news" as Arab outlets spell
+# their names: "المدينة نيوز"), "أخبار" (news), "صحيفة"/"جريدة" (paper), "وكالة" (agency), "قناة"
+# (channel), "شبكة" (network), "بوابة" (portal).  `_ORG_WORDS`, these words as written and as `name_key`
 # folds them, follows `name_key`.)
 # One word ending in a newsroom's word is a newsroom's account: "BBNTEAM", "Onlineredaktion", "Newsdesk".
 _ORG_ENDINGS = ("team", "staff", "desk", "redaktion", "newsroom")
+# A name in Chinese ending in a desk's or an outlet's word: "上報快訊" (the paper's newsflash desk),
+# "綜合新聞", "中央通訊社", "新聞中心", "北京日報", "編輯部".
+_CJK_ORG_ENDINGS_TEXT = """
+    快訊 快讯 新聞 新闻 中心 日報 日报 晚報 晚报 時報 时报 通訊社 通讯社
+    編輯部 编辑部 電視台 电视台 新聞網 新闻网
+"""
+_CJK_ORG_ENDINGS = tuple(_CJK_ORG_ENDINGS_TEXT.split())
 _NOT_NAME_RE = re.compile(r"https?://|www\.|\.(?:com|de|net|org|at|ch|fr|es|it|pl)\b|@|\d|[<>{}=_:：]")
 # Lower-case words a name may hold: particles of surnames ("Ursula von der Leyen", "Luiz da Silva").
 _PARTICLES_TEXT = """
@@ -191,6 +206,8 @@ _BYLINE_WORDS = (
     "reporter",
     "verfasser",
     "(?<![a-z])writ(?:e|ten)[-_]?by",
+    # Joomla's "Written by" line: `<dd class="createdby">Escrito por Jane Doe</dd>`.
+    "created[-_]?by",
 )
 _BYLINE_WORD_RE = re.compile("|".join(_BYLINE_WORDS))
 _AUTHOR_PATH_WORDS = (
@@ -261,6 +278,9 @@ def strip_prefix(text: str) -> str:
         return ""
     if "记者" in text or "記者" in text:
         text = _strip(_CJK_REPORTS_RE.sub("", _CJK_REPORTER_RE.sub("", text, count=1)))
+    elif text.endswith(("報導", "報道", "报道")):
+        # "王小明／台北報導": the dateline's place and "reports" close the byline, no "reporter" before.
+        text = _strip(_CJK_REPORTS_RE.sub("", text))
     elif "기자" in text and (korean := _KO_REPORTER_RE.match(text)):
         text = korean["names"]
     for _ in range(3):
@@ -303,6 +323,8 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
         return True
     if len(words) == 1 and any(key.endswith(end) and key != end for end in _ORG_ENDINGS):
         return True
+    if not name.isascii() and name.endswith(_CJK_ORG_ENDINGS):
+        return True
     if (before := _BEFORE_ORG_RE.match(name)) and is_organisation(name[before.end() :], site_names):
         return True
     squashed = key.replace(" ", "")
@@ -328,7 +350,8 @@ def _looks_like_person(name: str) -> bool:
     letters = [c for c in name if c.isalpha()]
     # Scripts without case (CJK, Arabic) cannot be checked for capitals; names there are short.
     if letters and all(not c.isupper() and not c.islower() for c in letters):
-        return len(words) > 1 or len(letters) <= 6
+        # (One character is no one's name: "文" (text) of "文／Jane Doe" split at its slash.)
+        return len(words) > 1 or 2 <= len(letters) <= 6
     if len(words) == 1:
         # A dateline's place left alone in a byline ("Brasília"): no one signs with a capital's name.
         return not _HANDLE_RE.match(name) and not is_place(name)
@@ -403,6 +426,28 @@ def _person_then_site(name: str, site_names: list[str]) -> list[str]:
     return [name]
 
 
+def _name_then_glued_outlet(name: str, site_names: list[str]) -> list[str]:
+    """
+    Split "Isabel KeaneJournal News" (a byline running the outlet's name on into the last name) in two.
+
+    A lower-case letter followed by a capital inside a word is where the two meet,
+    when what follows is an organisation and what comes before a person's name:
+    "LeBron James", "Jane McDonald" are left whole (no organisation follows).
+    """
+    for i in range(2, len(name)):
+        if not (name[i].isupper() and name[i - 1].islower()):
+            continue
+        head, tail = name[:i], name[i:]
+        if (
+            len(head.rsplit(" ", 1)[-1]) > 2
+            and is_organisation(tail, site_names)
+            and _looks_like_person(head)
+            and not is_organisation(head, site_names)
+        ):
+            return [head, tail]
+    return [name]
+
+
 def _name_then_place(name: str, site_names: list[str]) -> list[str]:
     """
     Split "Jane Doe - London", "Jane Doe - Reuters" (a byline closing on a place or an outlet after a dash).
@@ -434,6 +479,7 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
             continue
         parts = [_tidy(p) for p in split_names(clean_value(raw))]
         parts = [q for p in parts for q in _person_then_site(p, sites)]
+        parts = [q for p in parts for q in _name_then_glued_outlet(p, sites)]
         parts = [q for p in parts for q in _name_then_place(p, sites)]
         found_orgs = [p for p in parts if is_organisation(p, sites)]
         people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]
@@ -773,10 +819,38 @@ def _byline_names(element: Any) -> list[str]:
     links = [" ".join("".join(a.itertext()).split()) for a in _author_links(element)]
     if not links and _reads_as_sentence(text):
         return []
+    if not links and text.islower() and "author" in (element.get("itemprop"), element.get("rel")):
+        text = _capitalised(text)
     names = [n for n in (links or [text]) if n]
     if not (names and any(_looks_like_person(p) for n in names for p in split_names(n))):
         names = [name] if not links and (name := _prefixed_piece(element)) else []
     return names if names and not _beside_other_story(element) else []
+
+
+# Two or three words of letters (an apostrophe or a hyphen inside), as a name is made.
+_LOWER_NAME_RE = re.compile(r"^[^\W\d_]{2,}(?:['’-][^\W\d_]+)*(?:\s[^\W\d_]{2,}(?:['’-][^\W\d_]+)*){1,2}$")
+# Lower-case words of a byline that are no part of a name (particles are).
+_NOT_NAME_WORDS = (_BYLINE_LOWER - _PARTICLES) | _PLACEHOLDERS
+
+
+def _capitalised(text: str) -> str:
+    """
+    Return a name written all in lower case ("marcos lópez") as a name is written.
+
+    Read only in an element the markup states to be the author (`itemprop`, `rel`):
+    a box merely classed as a byline may hold a link's words ("leer más").  Two or
+    three words, none a byline word or a placeholder, the first and last no particle;
+    any other text is returned as it is ("por admin", "posted by" stay lower case).
+    """
+    words = text.split()
+    if (
+        not _LOWER_NAME_RE.match(text)
+        or words[0] in _PARTICLES
+        or words[-1] in _PARTICLES
+        or not _NOT_NAME_WORDS.isdisjoint(words)
+    ):
+        return text
+    return " ".join(w if w in _PARTICLES else w[:1].upper() + w[1:] for w in words)
 
 
 def _in_chrome(element: Any) -> bool:
@@ -902,6 +976,11 @@ _CJK_LABEL_TEXTS = etree.XPath(
 _CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
+_BRACKETED_REPORTER_RE = re.compile(
+    r"^[〔【［\[（(]\s*([^\W\d_A-Za-z]{0,10}(?:记者|記者)[^〕】］\]）)]{1,20})[〕】］\]）)]"
+)
+
+
 def _label_texts(tree: Any) -> list[Any]:
     """Return the texts that may hold a byline label, by the page's script."""
     title = tree.findtext(".//title")
@@ -960,11 +1039,15 @@ def labelled_authors(tree: Any) -> list[str]:
     """
     for node in _label_texts(tree)[:2000]:
         text = " ".join(str(node).split())
+        # "〔記者巫其倫／台北報導〕財政部今天…": a reporter's byline in brackets opens the story's first
+        # paragraph (the Taiwanese dateline); the bracket is read alone.
+        if bracketed := _BRACKETED_REPORTER_RE.match(text):
+            text = bracketed[1]
         if not text or len(text) > 100:
             continue
         # (A label without a colon, "记者 张三", is read as a reporter's byline.)
         labelled = _LABEL_PREFIX_RE.match(text) if ":" in text or "：" in text else None
-        if not labelled and not _REPORTER_TEXT_RE.match(text):
+        if not labelled and not bracketed and not _REPORTER_TEXT_RE.match(text):
             continue
         element = node.getparent()
         if element is None or in_chrome_markup(element, _CHROME_RE):
