@@ -43,6 +43,8 @@ _CHROME_CONTEXT_RE = re.compile(
     re.IGNORECASE,
 )
 _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
+# A camel-case name ending in "Title" (`id="ArticleTitle"`, `postTitle`): a word of its own too.
+_CAMEL_TITLE_RE = re.compile(r"[a-z]Title(?:$|[-_\s])")
 _DATE_SEGMENT_RE = re.compile(r"^[\d\s.,:/-]*(?:uhr|h)?$", re.IGNORECASE)
 _WORD_RE = re.compile(r"\w+")
 # Scripts whose characters each carry about a word: CJK, kana, Hangul, Thai, Myanmar.
@@ -237,12 +239,32 @@ def strip_site(title: str, names: Iterable[str]) -> str:
     return kept.strip(" |·›»~-–—:")
 
 
-def declared_titles(data: PageData, tree: Any, hint: str | None) -> list[str]:
+def _site_wide_og(data: PageData, url: str) -> bool:
+    """
+    Tell whether the page's Open Graph tags describe its site's home page, not the page.
+
+    A template that prints the same `og:url` (the site's root) on every page prints the
+    site's `og:title` with it: on an article's URL that title is not the article's.
+    """
+    og_url = data.first("og:url")
+    if not og_url or not url:
+        return False
+    declared, page = urlsplit(og_url), urlsplit(url)
+    return (
+        declared.path in {"", "/"} and not declared.query and (page.path not in {"", "/"} or bool(page.query))
+    )
+
+
+def declared_titles(data: PageData, tree: Any, hint: str | None, url: str = "") -> list[str]:
     """Return the titles a page (and its feed entry) declares, most specific first."""
     found: list[str] = []
     if data.article is not None:
         found += texts(data.article.get("headline"))[:1]
     found += data.all("og:title", "twitter:title", "parsely-title", "sailthru.title", "dc.title")
+    if _site_wide_og(data, url):
+        # The home page's title, however many tags repeat it, is not this page's.
+        site_wide = set(data.all("og:title"))
+        found = [t for t in found if t not in site_wide]
     found += data.microdata.get("headline", [])[:1]
     found += [" ".join("".join(t.itertext()).split()) for t in tree.xpath("//head/title")[:1]]
     if hint:
@@ -294,8 +316,10 @@ def _candidates(tree: Any) -> Iterator[list[Any]]:
         if e.tag != "h1"
         and (
             e.get("itemprop") == "headline"
-            or _HEADLINE_CLASS_RE.search(e.get("class") or "")
-            or _HEADLINE_CLASS_RE.search(e.get("id") or "")
+            or any(
+                _HEADLINE_CLASS_RE.search(name) or _CAMEL_TITLE_RE.search(name)
+                for name in (e.get("class") or "", e.get("id") or "")
+            )
         )
         and len(e) <= 6
         and len("".join(e.itertext())) <= _MAX_HEADLINE
@@ -330,7 +354,7 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
         hint: the feed entry's title.
     """
     names = site_names(data, url)
-    titles = declared_titles(data, tree, hint)
+    titles = declared_titles(data, tree, hint, url)
     variants = _variants(titles, names)
     # The declared titles without the site's name (read only for a candidate that is the site's
     # name): a brand block ("DER SPIEGEL 52/2018") agrees with `Headline - DER SPIEGEL 52/2018`
