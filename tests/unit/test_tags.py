@@ -838,3 +838,95 @@ class TestMarkWords:
     def test_chrome_marks(self, marks: str) -> None:
         """Every class and id naming chrome holds one of the words."""
         assert topics._MARK_WORD_RE.search(marks.lower())
+
+
+class TestTagBoxesAndKeywordRecords:
+    def test_a_box_named_for_its_tag_items_is_a_tag_box(self) -> None:
+        """`<div class="article__tag">` holds the story's terms, a place page's link among them."""
+        box = (
+            '<div class="article__tag">'
+            '<a href="/places/podmoskove-moskovskaya-oblast/" class="article__tag-item">'
+            "Подмосковье - Московская область</a>"
+            '<a href="/tags/sud/" class="article__tag-item">Суд</a></div>'
+        )
+
+        assert ["Подмосковье - Московская область", "Суд"] == shown(
+            f"<article><h1>Headline</h1>{STORY}{box}</article>"
+        )
+
+    def test_one_items_pill_is_no_tag_box(self) -> None:
+        """Near miss: a pill classed for one item ("video-tag", "v-tag") marks no box of the story's tags."""
+        pills = (
+            '<span class="video-tag"><a href="/videos/">Video</a></span>'
+            '<div class="v-tag"><a href="/news">News</a></div>'
+        )
+
+        assert [] == shown(f"<article><h1>Headline</h1>{pills}{STORY}</article>")
+
+    def test_a_wrapper_classed_for_one_term_is_no_tag_box(self) -> None:
+        """WordPress's `tag-coronavirus` names one term of a post: its other links are no tags."""
+        post = (
+            f'<div class="post tag-coronavirus"><h1>Headline</h1>{STORY}<a href="/about/">About us</a></div>'
+        )
+
+        assert [] == shown(post)
+
+    def test_a_list_of_more_from_the_site_is_no_tag_list(self) -> None:
+        """Topic pages under "more from times of india cities" are the site's, not the story's."""
+        more = (
+            '<div class="_2Zlqw"><div class="_3BRxj">more from times of india cities</div>'
+            '<div class="_2R96D"><a href="/city/delhi">Delhi news today</a>'
+            '<a href="/topic/mumbai-rain">Mumbai Rains</a>'
+            '<a href="/topic/bangalore-rains">Bangalore Rains</a>'
+            "</div></div>"
+        )
+        tags = '<div class="_2R96E"><a href="/topic/odisha">Odisha</a></div>'
+
+        assert [] == shown(f"<div><h1>Headline</h1>{STORY}</div>{more}")
+        assert ["Odisha"] == shown(f"<div><h1>Headline</h1>{STORY}</div>{tags}")
+
+    def test_topic_links_in_a_divs_running_text_are_references(self) -> None:
+        """A story's text in a `<div>` parted by `<br>`: its topic links are in sentences, no tags."""
+        body = (
+            '<div class="_3WlLe">BHUBANESWAR: A 72-year-old man who had tested positive for '
+            '<a href="/topic/Covid-19">Covid-19</a> died on Monday, the health department said on Tuesday.'
+            '<br/>He had been admitted to <a href="/topic/AIIMS-Bhubaneswar">AIIMS Bhubaneswar</a> '
+            "on 4th April with complaint of respiratory distress.</div>"
+        )
+
+        assert [] == shown(f"<div><h1>Headline</h1>{body}{STORY}</div>")
+
+    def test_a_divs_run_of_topic_links_stays_a_tag_list(self) -> None:
+        """Near miss: a `<div>` holding only its links and commas is a list, not a sentence."""
+        line = '<div>Tags: <a href="/topic/odisha">Odisha</a>, <a href="/topic/covid-19">Covid-19</a></div>'
+
+        assert ["Odisha", "Covid-19"] == shown(f"<div><h1>Headline</h1>{STORY}{line}</div>")
+
+    def test_placements_services_and_a_feed_code_are_the_cms_record(self) -> None:
+        """ "News, Happening Now, Top Stories, …, TH_Times_Herald-Record - example.com" record the page."""
+        meta = {
+            "keywords": "News, Happening Now, Top Stories, Coronavirus, "
+            "TH_Times_Herald-Record - recordonline.com"
+        }
+
+        assert [] == stated(meta)
+
+    def test_a_list_with_one_placement_keeps_its_terms(self) -> None:
+        """Near miss: "News" and "Top Stories" beside as many terms leave the terms a list."""
+        assert ["News", "Top Stories", "Coronavirus", "Rockland"] == stated(
+            {"keywords": "News, Top Stories, Coronavirus, Rockland"}
+        )
+
+    def test_a_list_mostly_of_news_searches_is_seo(self) -> None:
+        """ "Bhubaneswar news, Bhubaneswar latest news, …" are search phrases, not the story's terms."""
+        meta = {
+            "keywords": "Bhubaneswar news, Bhubaneswar latest news, Bhubaneswar news live, "
+            "Bhubaneswar news today, Today news Bhubaneswar, covid-19 death, covid-19, AIIMS Bhubaneswar"
+        }
+
+        assert [] == stated(meta)
+
+    def test_words_run_together_with_a_number_are_an_editors_label(self) -> None:
+        """ "ResumenFechaAbril2022" is an editors' label; "Euro2020" and "BlackLivesMatter" are terms."""
+        assert [] == stated({"keywords": "ResumenFechaAbril2022"})
+        assert ["Euro2020", "BlackLivesMatter"] == stated({"keywords": "Euro2020, BlackLivesMatter"})

@@ -43,7 +43,10 @@ _TAG_PATH_RE = re.compile(
 _TAG_BOX_RE = re.compile(
     r"^(?:[\w-]*[-_])?(?:tags|tags?-?list|tag-?box|tag-?links|topics|topic-?list|keywords"
     r"|schlagw\w*|stichw\w*|themen|etiquetas|temas|tematy|tagi|argomenti|mots-?cles|subjects|post-?terms?)"
-    r"(?:[-_][\w-]*)?$",
+    r"(?:[-_][\w-]*)?$"
+    # The story's box named for its kind of item ("article__tag", "post-tag"): not one item's pill
+    # ("v-tag", "video-tag", "field-tag"), nor a WordPress wrapper's `tag-coronavirus` (one term).
+    r"|^(?:article|post|entry|story|news)[-_]+tag$",
     re.IGNORECASE,
 )
 _CHROME_RE = re.compile(
@@ -119,7 +122,9 @@ _CATEGORY_DEPTH = 3
 _SITE_TOPICS_RE = re.compile(
     r"^(?:top[- ]?(?:themen|topics|stories)|aktuelle themen|beliebte themen|meistgelesene? themen"
     r"|trending(?: topics| now)?|popular topics|hot topics|temas del d[ií]a|temas destacados|tendencias"
-    r"|sujets populaires|temi caldi|tematy dnia|gorące tematy)\b",
+    r"|sujets populaires|temi caldi|tematy dnia|gorące tematy"
+    # "More from Times of India cities", "Mehr aus der Region": the site's other pages.
+    r"|more from|mehr aus|plus de|más de|mais de)\b",
     re.IGNORECASE,
 )
 # How many elements before a list's first link may hold its label.
@@ -220,6 +225,17 @@ def split_keywords(values: Iterable[str]) -> list[str]:
 # A keyword that is a CMS's or tracker's code, not a term: no space, parts joined by `_` or `:`
 # ("cat_biology-biochemistry", "k1_otherbraindisorders", "ivw:homepage", "ISIN_US3453708600").
 _CODE_RE = re.compile(r"^[^\W_]+(?:[_:][\w.-]+)+$")
+# A keyword opening with such a code ("TH_Times_Herald-Record - example.com", a syndication feed's
+# name), or words run together in capitals with a number ("ResumenFechaAbril2022", an editor's label).
+_CODE_HEAD_RE = re.compile(r"^[^\W_]+(?:_[\w.-]+)+\s")
+_JOINED_RE = re.compile(r"^(?:[A-ZÀ-Þ][a-zß-ÿ]+){3,}\d+$")
+
+
+def _is_code(keyword: str) -> bool:
+    """Tell a CMS's or tracker's code among keywords from a term."""
+    return bool(_CODE_RE.match(keyword) or _CODE_HEAD_RE.match(keyword) or _JOINED_RE.match(keyword))
+
+
 # A facet "Key: Value" ("Textart: Heftarchiv", "Page Type: Article", "WC: 2000-2999"): a key of
 # at most three words before a colon; or "Key/Value" ("Type/Article", "Length/medium"), a one-word
 # key not in capitals ("AC/DC" and "TCP/IP" are names).
@@ -279,7 +295,7 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str] | N
     """
     folded = frozenset(normalise_tag(h) for h in headlines)
     split = split_keywords(v for v in values if not v.rstrip().endswith(_CUT_SHORT))
-    found = [t for t in split if not (_CODE_RE.match(t) and not _TAG_LABEL_RE.match(t))]
+    found = [t for t in split if not (_is_code(t) and not _TAG_LABEL_RE.match(t))]
     codes = len(split) - len(found)
     found = [
         t
@@ -298,6 +314,15 @@ def _stated_terms(values: list[str], headlines: frozenset[str]) -> list[str] | N
     # "Investing/Securities", "FIRST_PUBLISH_HEADLINE").
     facets = sum(1 for t in found if _FACET_RE.match(t) and not _TAG_LABEL_RE.match(t))
     if found and 2 * (facets + codes) >= len(found) + codes:
+        return []
+    # With the CMS's placements ("Top Stories") and the site's services ("News"), or search phrases
+    # naming one ("Delhi news today"), more than half: the CMS's record of where the page runs, or
+    # an SEO list.  (The site's services alone, "Video, News", may be an article's own terms.)
+    placed = sum(1 for t in found if normalise_tag(t) in _PLACEMENT)
+    services = [t for t in found if any(_SITE_SERVICE_RE.match(w) for w in t.split())]
+    phrases = sum(1 for t in services if len(t.split()) > 1)
+    site = placed + len(services)
+    if found and codes + placed + phrases and 2 * (facets + codes + site) > len(found) + codes:
         return []
     # More keywords than an article shows tags, or mostly phrases ("banco central de nicaragua
     # informa de deuda externa"): an extractor's or an SEO tool's list, not the story's terms.
@@ -703,6 +728,11 @@ def _in_running_text(link: Any, text: str) -> bool:
     parent = link.getparent()
     while parent is not None and parent.tag in {"strong", "b", "em", "i", "span"}:
         parent = parent.getparent()
+    if parent is not None and parent.tag == "div":
+        # A story's text in a `<div>`, its paragraphs parted by `<br>`: the words the block holds
+        # itself (its text and its children's tails) are the sentence around the link.
+        own = " ".join(((parent.text or "") + "".join(c.tail or "" for c in parent)).split())
+        return len(own) > 2 * len(text) + 40 and len(own.split()) >= _SENTENCE_AROUND_WORDS
     if parent is None or parent.tag not in {"p", "td", "dd"}:
         return False
     whole = len(" ".join("".join(parent.itertext()).split()))
@@ -710,6 +740,10 @@ def _in_running_text(link: Any, text: str) -> bool:
         return False
     linked = sum(len(" ".join("".join(a.itertext()).split())) for a in parent.iter("a"))
     return 2 * linked < whole
+
+
+# A `<div>` holding at least this many words of its own around a link holds a sentence.
+_SENTENCE_AROUND_WORDS = 12
 
 
 # A link's text outside inline SVG icons, whose `<title>` names the icon ("Pijltje rechts", "Arrow").
