@@ -51,7 +51,7 @@ lint: install
 bench: install
 	$(PY) bench/run.py
 
-## Quality against bare trafilatura: metadata per field on six sets, extraction-dev text;
+## Quality against bare trafilatura: metadata per field on every labelled set, extraction-dev text;
 ## keyword agreement with publisher tags; NER cost and its cuts.
 eval: install
 	$(PY) bench/eval_metadata.py
