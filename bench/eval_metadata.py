@@ -1,7 +1,7 @@
 """
 Score `clean_html` against bare trafilatura, field by field, on the metadata sets.
 
-Nine sets, each scored for both extractors in the same run:
+Ten sets, each scored for both extractors in the same run:
 
 * `labels`: our hand labels of extraction-dev pages (`bench/labels/extraction-dev.jsonl`);
 * `fresh`: 70 more extraction-dev pages, labelled later on other hosts by people who had not seen
@@ -16,6 +16,8 @@ Nine sets, each scored for both extractors in the same run:
   after the rules changed for `fresh4` (`bench/labels/fresh5.jsonl`);
 * `fresh6`: 28 more (3 extraction-dev, 25 dates), labelled after the rules changed for `fresh5`
   (`bench/labels/fresh6.jsonl`);
+* `fresh7`: the last 5 news stories among the dates pages no set holds, labelled after the rules
+  changed for `fresh6` (`bench/labels/fresh7.jsonl`);
 * `metadata-dev`: 63 pages with the expectations of goose3's and newspaper4k's tests;
 * `dates`: `metadata-dev/dates`, 200 news pages of 2020 with their publication day.
 
@@ -77,6 +79,7 @@ DATES_LABELS = REPO / "bench" / "labels" / "dates-fresh3.jsonl"
 DATES4_LABELS = REPO / "bench" / "labels" / "dates-fresh4.jsonl"
 FRESH5_LABELS = REPO / "bench" / "labels" / "fresh5.jsonl"
 FRESH6_LABELS = REPO / "bench" / "labels" / "fresh6.jsonl"
+FRESH7_LABELS = REPO / "bench" / "labels" / "fresh7.jsonl"
 FIELDS = ("title", "authors", "published", "tags", "text")
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -173,6 +176,7 @@ SETS: dict[str, Callable[[Path], Iterator[Case]]] = {
     "fresh4": functools.partial(label_cases, labels=DATES4_LABELS),
     "fresh5": functools.partial(label_cases, labels=FRESH5_LABELS),
     "fresh6": functools.partial(label_cases, labels=FRESH6_LABELS),
+    "fresh7": functools.partial(label_cases, labels=FRESH7_LABELS),
     "metadata-dev": metadata_cases,
     "dates": date_cases,
 }
