@@ -515,6 +515,47 @@ class TestAuthors:
 
         assert expected == found.authors
 
+    @pytest.mark.parametrize(
+        ("raw", "persons", "organisations"),
+        [
+            (["Shaun Walker in Kyiv"], ("Shaun Walker",), ()),
+            (["Jane Doe and John Roe in London"], ("Jane Doe", "John Roe"), ()),
+            (["Maria Silva, em Brasília"], ("Maria Silva",), ()),
+            (["Do UOL Em São Paulo (SP) 23/06/2020 16h45"], (), ("UOL",)),
+            (["Em São Paulo (SP)"], (), ()),
+            (["Kim In Young"], ("Kim In Young",), ()),
+            (["Jane Doe in Harbourview"], (), ()),
+        ],
+        ids=[
+            "in-place",
+            "two-in-place",
+            "em-place",
+            "outlet-em-place",
+            "place-alone",
+            "in-in-a-name",
+            "in-unknown-place-not-a-byline",
+        ],
+    )
+    def test_place_after_in_or_em(self, raw, persons, organisations):
+        """A byline closing on "in Kyiv" or "em São Paulo" names the place, not a person."""
+        found = sort_names(raw, ["Harbour Gazette"])
+
+        assert persons == found.persons
+        assert organisations == found.organisations
+
+    def test_byline_box_of_outlet_and_place(self):
+        """An outlet's byline, its place in an element of its own ("Do UOL" / "Em São Paulo"): no author."""
+        box = (
+            '<div class="author"><p class="p-author">Do UOL</p>'
+            '<p class="p-author-local">Em São Paulo (SP)</p>'
+            '<p class="p-author time">23/06/2020 16h45</p></div>'
+        )
+
+        found = run(page(body=box))
+
+        assert () == found.authors
+        assert "UOL" == found.publisher
+
     def test_organisation_author_becomes_publisher(self):
         """A JSON-LD Organization as author is no author; it is the publisher when none is declared."""
         article = {

@@ -854,6 +854,20 @@ class TestTagBoxesAndKeywordRecords:
             f"<article><h1>Headline</h1>{STORY}{box}</article>"
         )
 
+    def test_the_collections_a_story_is_filed_in_are_its_tags(self) -> None:
+        """A `related-collection` list after the story links to its topic pages, not to other stories."""
+        box = (
+            '<section class="related-collection"><ul><li><a href="/carros/ultimas/index.htm">Carros</a></li>'
+            '<li><a href="/carros/roda-presa/index.htm">Roda presa</a></li></ul></section>'
+        )
+        related = (
+            '<section class="related-stories"><ul><li><a href="/carros/ultimas/index.htm">Carros</a></li>'
+            '<li><a href="/carros/roda-presa/index.htm">Roda presa</a></li></ul></section>'
+        )
+
+        assert ["Carros", "Roda presa"] == shown(f"<article><h1>Headline</h1>{STORY}</article>{box}")
+        assert [] == shown(f"<article><h1>Headline</h1>{STORY}</article>{related}")
+
     def test_one_items_pill_is_no_tag_box(self) -> None:
         """Near miss: a pill classed for one item ("video-tag", "v-tag") marks no box of the story's tags."""
         pills = (

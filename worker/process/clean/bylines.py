@@ -102,6 +102,8 @@ _REPORTER_TEXT_RE = re.compile(
 _KANA_RE = re.compile(r"[\u3040-\u30ff]")
 # A picture's credit: "新华社记者 王小明 摄".
 _CJK_PHOTO_RE = re.compile(r"(?:摄|攝|摄影|攝影|图|圖)$")
+# A place closing the byline after a preposition: "Jane Doe in Kyiv", "Do UOL, em São Paulo".
+_PLACE_TAIL_RE = re.compile(r"^(?:(.*?\S)\s*,?\s+(in|em|Em|EM)|(In|Em|EM))\s+(\S.*)$")
 # "Name - Place": a dateline's place (or the outlet) after a dash closes the byline
 # ("حسام أبو العلا - القاهرة", "Jane Doe - London").  One word, or a known place: "Jane Doe - John Roe"
 # names two people.
@@ -294,7 +296,27 @@ def strip_prefix(text: str) -> str:
         if new == text:
             break
         text = new
-    return _strip(_ROLE_RE.sub("", _TAIL_RE.sub("", text)))
+    return _without_place(_strip(_ROLE_RE.sub("", _TAIL_RE.sub("", text))))
+
+
+def _without_place(text: str) -> str:
+    """
+    Drop the place a byline closes on after "in"/"em": "Jane Doe in Kyiv", "Do UOL, em São Paulo (SP)";
+    a place alone ("Em São Paulo (SP)", its own element in a byline box) leaves nothing.
+
+    Portuguese "em" is no part of a name, so any capitalised place after it goes; after English "in" only
+    a known place does ("Kim In Young" keeps its given name's "In").
+    """
+    match = _PLACE_TAIL_RE.match(text)
+    if match is None:
+        return text
+    head, word = match[1] or "", match[2] or match[3]
+    place = _strip(re.sub(r"\s*\(.*?\)\s*$", "", match[4]))
+    if not place[:1].isupper() or len(place.split()) > 4:
+        return text
+    if word.casefold() == "in" and not is_place(place):
+        return text
+    return _strip(head)
 
 
 def _strip(text: str) -> str:

@@ -46,7 +46,10 @@ _TAG_BOX_RE = re.compile(
     r"(?:[-_][\w-]*)?$"
     # The story's box named for its kind of item ("article__tag", "post-tag"): not one item's pill
     # ("v-tag", "video-tag", "field-tag"), nor a WordPress wrapper's `tag-coronavirus` (one term).
-    r"|^(?:article|post|entry|story|news)[-_]+tag$",
+    r"|^(?:article|post|entry|story|news)[-_]+tag$"
+    # The collections a story is filed in, listed after it ("related-collection": its topic pages), as
+    # against the related stories other `related-*` boxes list.
+    r"|^related[-_]+collections?$",
     re.IGNORECASE,
 )
 _CHROME_RE = re.compile(
