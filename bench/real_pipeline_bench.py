@@ -25,6 +25,10 @@ method.  A first, warm-up round is reported apart; each measured round's
 baseline is the mean of the bare runs just before and just after it
 (`bracketed`).  `x bare` is the pipeline's CPU per article over their sum.
 
+After the measured feed, in the same state, the same links under another feed and
+byte-identical copies of the pages under new links give the CPU of a duplicate of
+each kind, against the round's CPU per new article.
+
 Then `python -m worker ingest FEED --jobs N` runs as a subprocess for N = 1
 and N = the number of cores, each on fresh state: the wall rate counts from
 the end of start-up (models loaded) to the last article; the resident memory
@@ -70,6 +74,9 @@ WARM_PAGES = 4
 GOAL_CPU_MS = 120.0
 GOAL_RATIO = 1.15
 GOAL_JOBS_SPEEDUP = 1.7
+GOAL_DUPLICATE_RATIO = 0.1
+# Where the byte-identical copies of the pages are served (new links, same pages).
+COPY_PREFIX = "/copy"
 
 # (module, attribute, stage): the functions timed during the measured ingest.  A
 # stage whose function is gone (renamed) is reported as missing, never guessed.
@@ -176,8 +183,14 @@ def serve(pages_file: str) -> None:
         feed_type = "application/rss+xml"
         server.route("/warm.xml", static(rss(base, paths[:WARM_PAGES]), content_type=feed_type))
         server.route("/feed.xml", static(rss(base, paths[WARM_PAGES:]), content_type=feed_type))
+        # Duplicates: the same links under another feed, and the same pages under new links.
+        server.route("/again.xml", static(rss(base, paths[WARM_PAGES:]), content_type=feed_type))
+        copies = [COPY_PREFIX + path for path in paths[WARM_PAGES:]]
+        server.route("/copies.xml", static(rss(base, copies), content_type=feed_type))
         for p in pages:
-            server.route(p["path"], static(p["html"].encode(), content_type="text/html; charset=utf-8"))
+            body = p["html"].encode()
+            server.route(p["path"], static(body, content_type="text/html; charset=utf-8"))
+            server.route(COPY_PREFIX + p["path"], static(body, content_type="text/html; charset=utf-8"))
         print(server.port, flush=True)
         sys.stdin.read()
 
@@ -299,6 +312,21 @@ def records(out_dir: Path) -> list[dict[str, Any]]:
     return found
 
 
+def duplicate_cost(feed_url: str, name: str) -> dict[str, Any]:
+    """
+    Ingest a feed of articles already in, as the worker sees them again; return CPU ms per duplicate.
+
+    `again.xml` links the same pages under another feed (caught by the article
+    id: no fetch); `copies.xml` links byte-identical copies under new links
+    (each fetched, then caught by the raw page's hash before any cleaning).
+    """
+    cpu0 = time.process_time()
+    counts = ingest(feed_url, name)
+    cpu_s = time.process_time() - cpu0
+    dups = counts["duplicate"]
+    return {"counts": dict(counts), "cpu_ms_per_duplicate": round(cpu_s * 1000 / max(dups, 1), 2)}
+
+
 def warm_date_parser() -> float:
     """
     Load dateparser's locales, as the first page needing htmldate's extensive search does; return CPU ms.
@@ -346,11 +374,19 @@ def one_round(base: str, work: Path) -> dict[str, Any]:
             wall0, cpu0 = time.perf_counter(), time.process_time()
             counts = ingest(f"{base}/feed.xml", "bench")
             cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
+        duplicates = {
+            "seen_url": duplicate_cost(f"{base}/again.xml", "bench-again"),
+            "same_content": duplicate_cost(f"{base}/copies.xml", "bench-copies"),
+        }
     finally:
         runtime.reset()
         gc.unfreeze()
     n = counts["new"]
+    new_ms = cpu_s * 1000 / max(n, 1)
+    for figures in duplicates.values():
+        figures["ratio"] = round(figures["cpu_ms_per_duplicate"] / new_ms, 3)
     return {
+        "duplicates": duplicates,
         "counts": dict(counts),
         "articles_per_s": round(n / wall_s, 2),
         "cpu_ms_per_article": round(cpu_s * 1000 / max(n, 1), 2),
@@ -684,6 +720,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     "cpu_ms_every_round": [r["cpu_ms_per_article"] for r in rounds],
                     "bare_sum_every_run": [b["sum"] for b in bare_runs],
                     "memory_after_every_round": [r["memory_after"] for r in rounds],
+                    "duplicate_ratio_every_round": {
+                        kind: [r["duplicates"][kind]["ratio"] for r in rounds]
+                        for kind in ("seen_url", "same_content")
+                    },
                 }
             if not args.skip_jobs:
                 result["jobs"] = jobs_figures(f"{base}/feed.xml", work / "feed", args.jobs, args.rounds)
@@ -702,6 +742,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "cpu_ms_per_article": GOAL_CPU_MS,
         "ratio_to_bare": GOAL_RATIO,
         "jobs_speedup": GOAL_JOBS_SPEEDUP,
+        "duplicate_ratio": GOAL_DUPLICATE_RATIO,
     }
     return result
 
