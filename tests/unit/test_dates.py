@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from worker.process.clean.html import load_html
-from worker.process.clean.pubdate import _headline, headline_stamp, resolve_dates
+from worker.process.clean import pubdate
+from worker.process.clean.pubdate import _headline, _shown_stamp, headline_stamp, resolve_dates
 from worker.process.clean.structured import read_page
 from worker.process.enrich.dates import EARLIEST, to_utc_iso
 
@@ -208,6 +209,32 @@ def published(body: str, title: str = TITLE) -> str | None:
 
 
 class TestShownDates:
+    @pytest.mark.parametrize("text", ["2022 01:52 PM", "© 2020 Acme", "November 2022", "2020 at 08:45:10 AM"])
+    def test_no_day_beside_the_year_and_the_clock_is_no_date_and_no_parse(self, text, monkeypatch) -> None:
+        """A text with no number but its year and clock time is passed over before dateparser (595 ms once)."""
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"dateparser asked to read {args[0]!r}")
+
+        monkeypatch.setattr(pubdate.dateparser, "parse", refuse)
+
+        assert _shown_stamp(text, NOW, dayfirst=True, source="shown") is None
+
+    @pytest.mark.parametrize(
+        ("text", "day"),
+        [
+            ("12.03.2020 14:05", "2020-03-12"),
+            ("May 10, 2022 01:52 PM", "2022-05-10"),
+            ("2020年3月12日", "2020-03-12"),
+        ],
+    )
+    def test_a_day_beside_the_year_is_read(self, text, day) -> None:
+        """Near miss: a day's number beside the year and the clock time is still read."""
+        stamp = _shown_stamp(text, NOW, dayfirst=True, source="shown")
+
+        assert stamp is not None
+        assert day == stamp.when.date().isoformat()
+
     def test_a_lone_paragraph_under_the_headline_is_its_deck(self) -> None:
         """An unmarked deck (the only paragraph of its block) between headline and date line is passed."""
         body = (

@@ -76,6 +76,8 @@ UPDATED_META = (
     "lastmod",
 )
 _TIME_RE = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
+# A clock time written with colons ("01:52", "14:05:09"): no day's number.
+_COLON_CLOCK_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _CLOCK_RE = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b\s*(a\.?m\.?|p\.?m\.?)?", re.IGNORECASE)
 _URL_DATE_RE = re.compile(r"/((?:19|20)\d{2})[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
 _PUBLISHED_CLASS_RE = re.compile(r"publish|pubdate|posted|entry-date|created|article-date|datum|fecha", re.I)
@@ -400,10 +402,11 @@ def _shown_stamp(text: str, now: datetime, *, dayfirst: bool, source: str) -> St
     """
     Return the whole date (day, month and year) a short shown text states, in any main news language.
 
-    A text with no number beside its year names no day ("© 2020 Acme", "November 2022") and is
-    not handed to dateparser, a millisecond's parse.
+    A text with no number beside its year and its clock time names no day ("© 2020 Acme",
+    "November 2022", "2022 01:52 PM") and is not handed to dateparser: a parse that fails tries
+    every locale it knows, 10-20 ms of CPU (one such text took 595 ms), against 1-3 ms for a date.
     """
-    if not any(c.isdigit() for c in _YEAR_RE.sub("", text, count=1)):
+    if not any(c.isdigit() for c in _COLON_CLOCK_RE.sub("", _YEAR_RE.sub("", text, count=1))):
         return None
     order = "DMY" if dayfirst else "MDY"
     settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
