@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from worker.process.clean.html import load_html
 from worker.process.clean import pubdate
+from worker.process.clean.html import load_html
 from worker.process.clean.pubdate import _headline, _shown_stamp, headline_stamp, resolve_dates
 from worker.process.clean.structured import read_page
 from worker.process.enrich.dates import EARLIEST, to_utc_iso
@@ -211,7 +211,7 @@ def published(body: str, title: str = TITLE) -> str | None:
 class TestShownDates:
     @pytest.mark.parametrize("text", ["2022 01:52 PM", "© 2020 Acme", "November 2022", "2020 at 08:45:10 AM"])
     def test_no_day_beside_the_year_and_the_clock_is_no_date_and_no_parse(self, text, monkeypatch) -> None:
-        """A text with no number but its year and clock time is passed over before dateparser (595 ms once)."""
+        """A text with no number but its year and clock time is passed over before dateparser."""
 
         def refuse(*args, **kwargs):
             raise AssertionError(f"dateparser asked to read {args[0]!r}")
