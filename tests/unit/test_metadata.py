@@ -543,6 +543,20 @@ class TestAuthors:
         assert persons == found.persons
         assert organisations == found.organisations
 
+    @pytest.mark.parametrize(
+        ("raw", "persons"),
+        [
+            (["Bundesverband Wind", "revamp-it Webteam", "Kulturstiftung NRW"], ()),
+            (["Deutsches Rotes Kreuz", "Forschung WBF", "Gesponserte Inhalte"], ()),
+            (["Letters To The", "About DW"], ()),
+            (["Jane Steam", "Anna Kreuzer", "Max Teamer"], ("Jane Steam", "Anna Kreuzer", "Max Teamer")),
+        ],
+        ids=["compound-endings", "org-words", "link-texts", "names-near-miss"],
+    )
+    def test_organisations_in_more_words(self, raw, persons):
+        """Compounds ending in an organisation's word and a few more words of one name no person."""
+        assert persons == sort_names(raw).persons
+
     def test_byline_box_of_outlet_and_place(self):
         """An outlet's byline, its place in an element of its own ("Do UOL" / "Em São Paulo"): no author."""
         box = (

@@ -145,6 +145,7 @@ _ORG_WORDS_TEXT = """
     red admin administrator webmaster guest gast anonymous unknown author autor no-author sponsored
     redaktionsteam nachrichtenagentur wire wires contributor contributors community
     solutions systems technologies consulting holding holdings partners
+    letters about research forschung gesponsert gesponserte anzeige werbung advertorial kreuz
     bureau büro redactie redaktionen redakce redakcia toimitus szerkesztőség redacția redaksi
     equipo equipe équipe zespół редакция редакція команда ομάδα σύνταξη συντακτική
     ब्यूरो डेस्क टीम فريق التحرير تحرير تحریریه
@@ -157,6 +158,19 @@ _ORG_WORDS_TEXT = """
 # folds them, follows `name_key`.)
 # One word ending in a newsroom's word is a newsroom's account: "BBNTEAM", "Onlineredaktion", "Newsdesk".
 _ORG_ENDINGS = ("team", "staff", "desk", "redaktion", "newsroom")
+# A word of a longer name ending in an organisation's word, as German compounds do: "Bundesverband Wind",
+# "revamp-it Webteam", "Landesverein", "Kulturstiftung NRW".
+_ORG_COMPOUND_ENDINGS = (
+    "team",
+    "redaktion",
+    "newsroom",
+    "verband",
+    "verein",
+    "gesellschaft",
+    "ministerium",
+    "stiftung",
+    "agentur",
+)
 # A name in Chinese ending in a desk's or an outlet's word: "上報快訊" (the paper's newsflash desk),
 # "綜合新聞", "中央通訊社", "新聞中心", "北京日報", "編輯部".
 _CJK_ORG_ENDINGS_TEXT = """
@@ -344,6 +358,8 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
     if not name.isascii() and any(run in f" {key} " for run in _ORG_RUNS):
         return True
     if len(words) == 1 and any(key.endswith(end) and key != end for end in _ORG_ENDINGS):
+        return True
+    if any(w.endswith(end) and len(w) > len(end) + 2 for w in words for end in _ORG_COMPOUND_ENDINGS):
         return True
     if not name.isascii() and name.endswith(_CJK_ORG_ENDINGS):
         return True
