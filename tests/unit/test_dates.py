@@ -235,6 +235,23 @@ class TestShownDates:
         assert stamp is not None
         assert day == stamp.when.date().isoformat()
 
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Published On May 10, 2022 01:52 PM", "2022-05-10T13:52:00"),
+            ("Posted on September 21, 2020 by Adi Tzlil", "2020-09-21T00:00:00"),
+            ("January 13, 2020 at 08:45 AM | categories:", "2020-01-13T08:45:00"),
+            ("Veröffentlicht am 12.03.2020 um 14:05 Uhr", "2020-03-12T14:05:00"),
+            ("Wednesday, 21 Sep 2011 | 4:35 PM ET", "2011-09-21T16:35:00"),
+        ],
+    )
+    def test_a_label_without_colon_and_a_byline_after_the_date(self, text, expected) -> None:
+        """ "Published on …", "… by Jane Doe", "… | categories:": the date between them is read."""
+        stamp = _shown_stamp(text, NOW, dayfirst=True, source="shown")
+
+        assert stamp is not None
+        assert expected == stamp.when.replace(tzinfo=None).isoformat()
+
     def test_a_lone_paragraph_under_the_headline_is_its_deck(self) -> None:
         """An unmarked deck (the only paragraph of its block) between headline and date line is passed."""
         body = (

@@ -115,6 +115,15 @@ _UPDATE_WORD_RE = re.compile(
 )
 # A label before the date ("Written:", "opublikowano:"), which dateparser does not read past.
 _LABEL_RE = re.compile(r"^[^\d:]{1,30}:\s*(?=\d|\w+\s+\d)")
+# A publication label without a colon ("Published on", "Posted on", "Publié le", "Veröffentlicht am"),
+# and a byline or a list closing the line ("… by Jane Doe", "… | categories:", no number after them), which
+# dateparser does not read past either: its parse fails (after trying every locale, 10-20 ms).
+_WORD_LABEL_RE = re.compile(
+    r"^(?:published|posted|publié|publiée|publicado|publicada|veröffentlicht|pubblicato|pubblicata"
+    r"|opublikowano|gepubliceerd|publicerad|publiceret|publisert)(?:\s+(?:on|at|le|el|em|am|il|op|den|kl\.?))?\s+",
+    re.IGNORECASE,
+)
+_LINE_TAIL_RE = re.compile(r"\s+(?:by|von|par|por|di|door|av|af)\s+\D*$|\s*\|\D*$", re.IGNORECASE)
 # "12:00 A. M." is spelled "12:00 AM" for dateparser.
 _MERIDIEM_RE = re.compile(r"\b([ap])\.\s?m\.", re.I)
 # A numeric date whose first two numbers could each be the day: `11/01/2023`.
@@ -411,7 +420,8 @@ def _shown_stamp(text: str, now: datetime, *, dayfirst: bool, source: str) -> St
     order = "DMY" if dayfirst else "MDY"
     settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
     try:
-        when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", _LABEL_RE.sub("", text)), settings=settings)
+        bare = _LINE_TAIL_RE.sub("", _WORD_LABEL_RE.sub("", _LABEL_RE.sub("", text)))
+        when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", bare), settings=settings)
     except (ValueError, OverflowError):  # a "date" no calendar has
         return None
     if when is None or not MIN_DATE <= when.replace(tzinfo=when.tzinfo or UTC) <= now + FUTURE_SLACK:
