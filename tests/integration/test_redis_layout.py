@@ -72,6 +72,23 @@ class TestEncodings:
         store.close()
 
 
+class TestScripts:
+    def test_a_lone_script_call_loads_its_script_again_after_a_flush(
+        self, redis_url: str, raw: redis.Redis[str]
+    ) -> None:
+        """One feed's update runs its script alone (no SCRIPT EXISTS first): a flushed script reloads."""
+        url = same_bucket_urls(1)[0]
+        store = RedisStore(redis_url, prefix="t:")
+        store.put_feed(url, polled(url, 1), next_at=1_718_000_901.5)
+        raw.script_flush()
+
+        store.put_feed(url, polled(url, 2), next_at=1_718_000_902.5)
+
+        assert polled(url, 2)["etag"] == store.get_feed(url)["etag"]
+        assert 1_718_000_903.0 == store.scheduled()[url]
+        store.close()
+
+
 class TestPreviousLayout:
     def test_old_values_and_due_zset_are_served_and_migrated_once(
         self, redis_url: str, raw: redis.Redis[str]

@@ -197,6 +197,11 @@ class RedisBase:
         """
         if self.cluster:
             return self._scripts_run_by_node(calls)
+        if len(calls) == 1:
+            # One script goes alone: a pipeline asks SCRIPT EXISTS for its scripts first, a second
+            # round trip (EVALSHA alone loads the script only when the server answers NOSCRIPT).
+            name, keys, args = calls[0]
+            return [self._do(lambda: self._script(name)(keys=keys, args=args))]
         pipe = self.r.pipeline(transaction=False)
         for name, keys, args in calls:
             self._script(name)(keys=keys, args=args, client=pipe)
