@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 import courlan
 from courlan.clean import clean_query
 
 
+# An article's URL is made canonical where the poll reads it, where its fetch starts and where its
+# record is built, in the same process: the last few thousand are remembered (about 1 MB).
+@lru_cache(maxsize=4096)
 def canonical_url(url: str) -> str:
     """
     Return the URL in the one form that identifies an article.

@@ -121,7 +121,8 @@ def _to_datetime(value: str | datetime | time.struct_time) -> datetime | None:
     if isinstance(value, time.struct_time):
         # feedparser's *_parsed fields are UTC; a leap second 60 is clamped.
         return datetime(*value[:5], min(value[5], 59), tzinfo=UTC)
-    return _parse(value)
+    # ISO 8601, what the cleaner and most feeds give, is read exactly before dateutil's two parses.
+    return parse_datetime(value)
 
 
 def to_utc_iso(
