@@ -294,6 +294,24 @@ class TestShownDates:
 
         assert "2022-04-26T19:43:00" == published(body, title)
 
+    @pytest.mark.parametrize(
+        ("shown", "expected"),
+        [
+            ("06 Dicembre 2020", "2020-12-06T00:15:00+01:00"),
+            ("05 Dicembre 2020", "2020-12-05T23:15:00+00:00"),
+        ],
+        ids=["next-day-shown", "same-day-shown"],
+    )
+    def test_a_utc_statement_is_shown_on_the_day_the_page_shows(self, shown, expected) -> None:
+        """`2020-12-05T23:15Z` under a headline dated "06 Dicembre 2020" is 00:15 at +01:00."""
+        stated = (
+            '<script type="application/ld+json">'
+            '{"@type": "NewsArticle", "datePublished": "2020-12-05T23:15:0Z"}</script>'
+        )
+        body = f'{stated}<h1>{TITLE}</h1><p class="data">{shown}</p><div><p>{LONG}</p><p>{LONG}</p></div>'
+
+        assert expected == published(body)
+
     def test_a_date_bar_above_the_headline_without_a_time_is_not_the_date(self) -> None:
         """A day alone over the headline may be the site's date bar: it is not taken by itself."""
         body = (

@@ -663,6 +663,9 @@ def resolve_dates(
     if chosen is not None and chosen.has_time and chosen.has_offset and not chosen.when.utcoffset():
         offset = offset or shown_offset(tree, chosen)
         day = url_stamp(url)
+        if offset is None and day is None:
+            # The day shown under the headline ("06 Dicembre 2020" beside `2020-12-05T23:15Z`).
+            day = headline_stamp(headline or _headline(tree, title), now, dayfirst=dayfirst)
         if offset is None and day is not None and chosen.when.date() != day.when.date():
             offset = day_offset(chosen, day)
     published = _localise(chosen, offset) if chosen is not None else None
