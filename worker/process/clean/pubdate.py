@@ -665,7 +665,8 @@ def resolve_dates(
         day = url_stamp(url)
         if offset is None and day is None:
             # The day shown under the headline ("06 Dicembre 2020" beside `2020-12-05T23:15Z`).
-            day = headline_stamp(headline or _headline(tree, title), now, dayfirst=dayfirst)
+            shown_under = headline if headline is not None else _headline(tree, title)
+            day = headline_stamp(shown_under, now, dayfirst=dayfirst)
         if offset is None and day is not None and chosen.when.date() != day.when.date():
             offset = day_offset(chosen, day)
     published = _localise(chosen, offset) if chosen is not None else None
