@@ -389,7 +389,7 @@ def one_round(base: str, work: Path) -> dict[str, Any]:
         "duplicates": duplicates,
         "counts": dict(counts),
         "articles_per_s": round(n / wall_s, 2),
-        "cpu_ms_per_article": round(cpu_s * 1000 / max(n, 1), 2),
+        "cpu_ms_per_article": round(new_ms, 2),
         "stages_ms": per_stage(spent, cpu_s, n),
         "stages_missing": missing,
         "startup_dateparser_ms": startup_dateparser_ms,
