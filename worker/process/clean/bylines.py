@@ -325,7 +325,7 @@ def _without_place(text: str) -> str:
     if match is None:
         return text
     head, word = match[1] or "", match[2] or match[3]
-    place = _strip(re.sub(r"\s*\(.*?\)\s*$", "", match[4]))
+    place = _strip(_TAIL_RE.sub("", match[4]))
     if not place[:1].isupper() or len(place.split()) > 4:
         return text
     if word.casefold() == "in" and not is_place(place):
