@@ -557,6 +557,91 @@ class TestAuthors:
         """Compounds ending in an organisation's word and a few more words of one name no person."""
         assert persons == sort_names(raw).persons
 
+    @pytest.mark.parametrize(
+        ("raw", "persons"),
+        [
+            (["Polizei Steinfurt", "Bundespolizei", "Police Scotland"], ()),
+            (["Unsubscribe", "Follow", "Undo"], ()),
+            (["Jane Polizzi", "Anna Policek"], ("Jane Polizzi", "Anna Policek")),
+        ],
+        ids=["police", "controls", "names-near-miss"],
+    )
+    def test_police_and_controls_name_no_one(self, raw, persons):
+        """A police press office and a control's label ("Unsubscribe") are no person."""
+        assert persons == sort_names(raw).persons
+
+    @pytest.mark.parametrize(
+        ("raw", "persons"),
+        [
+            (["Acme Kredit, Frankfurt a. M., Germany"], ()),
+            (["Kreditwerk, Frankfurt, Germany"], ()),
+            (["Jane Doe, London"], ("Jane Doe",)),
+            (["Doe, Jane"], ("Jane Doe",)),
+        ],
+        ids=["company-address", "one-word-company-address", "name-and-place", "last-first"],
+    )
+    def test_an_address_names_no_one(self, raw, persons):
+        """An author string ending in a country is an address: its single words are its places."""
+        assert persons == sort_names(raw, ["Acme Kredit"]).persons
+
+    def test_social_handle_after_the_name(self):
+        """ "Jane Doe @janedoe": the handle is no part of the name."""
+        assert ("Williams Perdomo",) == sort_names(["Williams Perdomo @wperdomod"]).persons
+
+    def test_html_in_a_json_ld_name(self):
+        """A CMS writes the author's link into JSON-LD's name: the name is the link's text."""
+        article = {
+            "@type": "NewsArticle",
+            "headline": "Ferry",
+            "author": [
+                {"@type": "Person", "name": '<a href="/experts/jane-doe" hreflang="en">Jane Doe</a>'},
+                {"@type": "Person", "name": '<a href="/experts/john-roe" hreflang="en">John Roe</a>'},
+            ],
+        }
+        box = (
+            '<div class="field--name-field-authors">'
+            '<div class="field--item"><a href="/experts/jane-doe">Jane Doe</a></div>\n'
+            '<div class="field--item"><a href="/experts/john-roe">John Roe</a></div></div>'
+        )
+
+        assert ("Jane Doe", "John Roe") == run(page(ld(article), body=box)).authors
+
+    def test_guess_restating_a_company_address(self):
+        """trafilatura's reading of a company's address ("Acme; Frankfurt a M; Germany") names no one."""
+        head = meta("author", "Acme Kredit, Frankfurt a. M., Germany", attr="name") + meta(
+            "og:site_name", "Acme Kredit"
+        )
+        body = "<p>Acme Kredit, Frankfurt a. M.</p>"
+
+        found = run(page(head, body=body), found={"author": "Acme Kredit; Frankfurt a M; Germany"})
+
+        assert () == found.authors
+
+    def test_guess_beside_a_company_author(self):
+        """A guess naming someone else than the organisation's author string is still read."""
+        head = meta("author", "Acme Kredit, Frankfurt a. M., Germany", attr="name") + meta(
+            "og:site_name", "Acme Kredit"
+        )
+        body = "<p>Text: Jane Doe</p>"
+
+        assert ("Jane Doe",) == run(page(head, body=body), found={"author": "Jane Doe"}).authors
+
+    @pytest.mark.parametrize(
+        ("box", "expected"),
+        [
+            (
+                '<div class="child-feedback-confirmation"><span class="undo">Peter Miller</span></div>',
+                (),
+            ),
+            ('<button class="author-follow" type="button">Peter Miller</button>', ()),
+            ('<div class="nota__firma">Por Peter Miller</div>', ("Peter Miller",)),
+        ],
+        ids=["firma-inside-a-word", "button", "firma-class"],
+    )
+    def test_byline_marks(self, box, expected):
+        """ "firma" marks a byline as a class's word, not inside "confirmation"; a button is a control."""
+        assert expected == run(page(body=box)).authors
+
     def test_byline_box_of_outlet_and_place(self):
         """An outlet's byline, its place in an element of its own ("Do UOL" / "Em São Paulo"): no author."""
         box = (
@@ -2010,6 +2095,21 @@ class TestOtherFields:
         found = run(page(meta("og:description", "Ferry&amp;nbsp;line &amp;amp; port")))
 
         assert "Ferry line & port" == found.description
+
+    @pytest.mark.parametrize(
+        ("content", "expected"),
+        [
+            (
+                "For more, &lt;a href=&quot;/money&quot;&gt;how to save&lt;/a&gt;, read on.",
+                "For more, how to save, read on.",
+            ),
+            ("Costs rise when a &lt; b and c &gt; d.", "Costs rise when a < b and c > d."),
+        ],
+        ids=["escaped-link", "comparison-near-miss"],
+    )
+    def test_description_without_markup(self, content, expected):
+        """A description holding a link's markup, escaped in the meta tag, keeps only the link's text."""
+        assert expected == run(page(meta("description", content, attr="name"))).description
 
 
 class TestRobust:

@@ -146,6 +146,7 @@ _ORG_WORDS_TEXT = """
     redaktionsteam nachrichtenagentur wire wires contributor contributors community
     solutions systems technologies consulting holding holdings partners
     letters about research forschung gesponsert gesponserte anzeige werbung advertorial kreuz
+    police polizei polizia policía policia polícia feuerwehr gendarmerie
     bureau büro redactie redaktionen redakce redakcia toimitus szerkesztőség redacția redaksi
     equipo equipe équipe zespół редакция редакція команда ομάδα σύνταξη συντακτική
     ब्यूरो डेस्क टीम فريق التحرير تحرير تحریریه
@@ -170,6 +171,7 @@ _ORG_COMPOUND_ENDINGS = (
     "ministerium",
     "stiftung",
     "agentur",
+    "polizei",
 )
 # A name in Chinese ending in a desk's or an outlet's word: "上報快訊" (the paper's newsflash desk),
 # "綜合新聞", "中央通訊社", "新聞中心", "北京日報", "編輯部".
@@ -191,6 +193,7 @@ _JOINED_RE = re.compile(r"['’-]")
 _PLACEHOLDERS_TEXT = """
     posted published updated datum date text aktuell courtesy cortesía cortesia zvg agencies newsdesk
     share teilen quelle source sources fuente fonte
+    follow folgen subscribe unsubscribe abonnieren undo
     uppdaterad publicerad opdateret udgivet oppdatert publisert päivitetty julkaistu bijgewerkt gepubliceerd
     aktualizacja zaktualizowano opublikowano actualizado publicado atualizado aggiornato pubblicato publié
     veröffentlicht erschienen
@@ -216,7 +219,8 @@ _BYLINE_WORDS = (
     "author",
     "autor",
     "auteur",
-    "firma",
+    # Spanish and Italian "firma" (signature) opens a class's word: "con-firma-tion" is none.
+    "(?<![a-z])firma",
     "creator",
     "writer",
     "reporter",
@@ -238,7 +242,8 @@ _AUTHOR_PATH_WORDS = (
 )
 # Characters a case-insensitive pattern of ASCII matches though their `lower()` is no ASCII: "İ", "ı", "ſ".
 _CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
-_SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title"})
+# (A `<button>` is a control ("Unsubscribe", "Follow"), never the byline itself.)
+_SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title", "button"})
 _BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
 _CHROME_RE = re.compile(
     r"related|teaser|sidebar|footer|comment|recommend|popular|trending|newsletter|share|social|promo"
@@ -428,7 +433,12 @@ def split_names(raw: str) -> list[str]:
     return [name for name in map(strip_prefix, parts) if name]
 
 
+# A social handle printed after the name: "Jane Doe @janedoe".
+_HANDLE_TAIL_RE = re.compile(r"(?<=\S)\s+@\w+$")
+
+
 def _tidy(name: str) -> str:
+    name = _HANDLE_TAIL_RE.sub("", name)
     if _SLUG_RE.match(name) and name.islower():
         name = " ".join(w.capitalize() for w in re.split(r"[-._]", name))
     words = name.split()
@@ -522,9 +532,10 @@ def sort_names(raw_names: Iterable[str], site_names: Iterable[str] = ()) -> Auth
         found_orgs = [p for p in parts if is_organisation(p, sites)]
         people = [p for p in parts if p not in found_orgs and _looks_like_person(p)]
         # "Jane Doe, London, John Roe", "site.de, Frankfurt, Germany", "Jane Doe, Institut, Köllitsch":
-        # beside full names or an organisation, a single capitalised word is a place (a lower-case
-        # one is a set of initials, one in a script without case a name).
-        if len(parts) > 1 and (found_orgs or any(" " in p for p in people)):
+        # beside full names, an organisation or a known place (an address: "Acme, Frankfurt, Germany"),
+        # a single capitalised word is a place (a lower-case one is a set of initials, one in a script
+        # without case a name).
+        if len(parts) > 1 and (found_orgs or any(" " in p for p in people) or any(map(is_place, parts))):
             people = [p for p in people if " " in p or p.islower() or not _cased(p)]
         for name in found_orgs:
             # "Af Ritzau" is Ritzau's byline.

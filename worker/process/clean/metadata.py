@@ -25,7 +25,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from worker.process.clean.bylines import resolve_authors, shown_names, sort_names
+from worker.process.clean.bylines import (
+    name_key,
+    resolve_authors,
+    shown_names,
+    sort_names,
+    structured_authors,
+)
 from worker.process.clean.headline import resolve_title, site_names, strip_site
 from worker.process.clean.pubdate import resolve_dates
 from worker.process.clean.structured import PageData, clean_value, node_types, read_page, texts
@@ -125,6 +131,19 @@ def resolve_image(data: PageData) -> Image | None:
     return None
 
 
+def _not_restated(guesses: list[str], data: PageData, names: list[str]) -> list[str]:
+    """
+    Drop the guesses that only restate an organisation's author string of the structured data.
+
+    trafilatura reads `<meta name="author" content="Site, Frankfurt a. M., Germany">` as
+    "Site; Frankfurt a M; Germany", and splits the place again at its "a": a company's address,
+    in which `resolve_authors` found an organisation and no person, comes back as two "names".
+    """
+    persons, orgs = structured_authors(data)
+    stated = [set(name_key(s).split()) for s in (*persons, *orgs) if sort_names([s], names).organisations]
+    return [g for g in guesses if not any(set(name_key(g).split()) <= words for words in stated)]
+
+
 def resolve_publisher(data: PageData, organisations: tuple[str, ...]) -> str | None:
     """Return the publishing organisation: JSON-LD publisher, an organisation author, the site name."""
     article = data.article or {}
@@ -183,7 +202,7 @@ def resolve(
     # teaser's author on a page of many stories' nodes, not this article's byline.
     persons = authors.persons
     if not persons and len(heuristic_authors) <= MAX_GUESSED_AUTHORS:
-        guessed = list(sort_names(heuristic_authors, names).persons)
+        guessed = list(sort_names(_not_restated(heuristic_authors, data, names), names).persons)
         persons = tuple(shown_names(tree, guessed, as_written=True))
     dates = resolve_dates(
         tree,

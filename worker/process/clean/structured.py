@@ -83,9 +83,18 @@ class PageData:
         return {t for node in self.nodes for t in node_types(node)}
 
 
+# An HTML tag left in a value: a CMS writes an author's link into JSON-LD's name
+# ("<a href=\"/experts/jane-doe\">Jane Doe</a>").
+_TAG_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+_SPACE_BEFORE_PUNCTUATION_RE = re.compile(r" ([,.;:!?])")
+
+
 def clean_value(value: str) -> str:
-    """Unescape HTML entities (pages double-escape them in JSON-LD) and collapse whitespace."""
+    """Unescape HTML entities (pages double-escape them in JSON-LD), drop HTML tags, collapse whitespace."""
     text = html_lib.unescape(html_lib.unescape(value)) if "&" in value else value
+    if "<" in text and text != (bare := _TAG_RE.sub(" ", text)):
+        # A tag stands for a space between blocks; none is left before punctuation ("<a>link</a>, and").
+        return _SPACE_BEFORE_PUNCTUATION_RE.sub(r"\1", " ".join(bare.split()))
     return " ".join(text.split())
 
 
