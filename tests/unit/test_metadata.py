@@ -642,6 +642,57 @@ class TestAuthors:
         """ "firma" marks a byline as a class's word, not inside "confirmation"; a button is a control."""
         assert expected == run(page(body=box)).authors
 
+    @pytest.mark.parametrize(
+        ("raw", "persons"),
+        [
+            (["Autor/in: Korinna Hennig"], ("Korinna Hennig",)),
+            (["Autor*innen: Jane Doe und John Roe"], ("Jane Doe", "John Roe")),
+            (["AutorIn: Jane Doe"], ("Jane Doe",)),
+            (["Redakteur:in: Jane Doe"], ("Jane Doe",)),
+            (["Autorin: Jane Doe"], ("Jane Doe",)),
+        ],
+        ids=["slash", "star-plural", "capital-i", "colon", "plain-feminine"],
+    )
+    def test_gender_inclusive_labels(self, raw, persons):
+        """German's gender-inclusive author labels ("Autor/in:") are labels, not part of the name."""
+        assert persons == sort_names(raw).persons
+
+    @pytest.mark.parametrize(
+        ("raw", "persons", "organisations"),
+        [
+            (["Emily Co"], ("Emily Co",), ()),
+            (["Acme Co.", "Schmidt Co KG"], (), ("Acme Co.", "Schmidt Co KG")),
+        ],
+        ids=["surname", "company"],
+    )
+    def test_co_is_a_company_only_as_one(self, raw, persons, organisations):
+        """ "Co." or "Co KG" closes a company's name; "Co" after a given name is a surname."""
+        found = sort_names(raw)
+
+        assert (persons, organisations) == (found.persons, found.organisations)
+
+    def test_microdata_authors_of_other_items(self):
+        """Page-wide microdata names every teaser's author: the byline says which of them wrote this one."""
+        teasers = "".join(
+            f'<div class="card"><h3>Story {i}</h3><span itemprop="author">by {name}</span></div>'
+            for i, name in enumerate(["Ben Popper", "Max Pekarsky"])
+        )
+        byline = (
+            '<div class="meta"><span class="author" itemprop="author">by '
+            '<a href="/authors/jane-doe">Jane Doe</a></span> <time>4 March 2024</time></div>'
+        )
+
+        assert ("Jane Doe",) == run(page(body=byline + BODY + teasers)).authors
+
+    def test_microdata_co_authors_beside_the_byline(self):
+        """Without a byline naming one of them, the microdata authors the page shows stay authors."""
+        body = (
+            '<p class="credits">Written by <span itemprop="author">Jane Doe</span> with '
+            '<span itemprop="author">John Roe</span></p>'
+        )
+
+        assert ("Jane Doe", "John Roe") == run(page(body=body)).authors
+
     def test_byline_box_of_outlet_and_place(self):
         """An outlet's byline, its place in an element of its own ("Do UOL" / "Em São Paulo"): no author."""
         box = (

@@ -57,10 +57,12 @@ _WORD_PREFIX_RE = re.compile(
     r"|piše|pišu|pisze|piszą|napisao|napisala|пише|пишу|написал|написала|كتب|كتبت)(?:\s*:)?\s+(?=\S)",
     re.IGNORECASE,
 )
-# Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:".
+# Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:"; German's
+# gender-inclusive forms too ("Autor/in:", "Autor*innen:", "AutorIn:", "Redakteur:in:").
 _LABEL_PREFIX_RE = re.compile(
-    r"^(?:autor(?:in|a|es)?|authors?|auteure?s?|autore|redakteur(?:in)?|text|texto|texte|testo"
-    r"|interview|reportage|bericht|reporter|reporting|writer|(?:written|words|reported) by|escrito por"
+    r"^(?:autor(?:[/*_:·]?in(?:nen)?|a|es|en)?|authors?|auteure?s?|autore|redakteur(?:[/*_:·]?in(?:nen)?)?"
+    r"|text|texto|texte|testo|interview|reportage|bericht|reporter(?:[/*_:·]?in(?:nen)?)?|reporting|writer"
+    r"|(?:written|words|reported) by|escrito por"
     r"|kirjoittaja|by|por|par|von"
     # Cyrillic "Автор:", "Авторка:", "Авторы:" (author, authors).
     r"|автор(?:ка|ы|и)?"
@@ -136,7 +138,7 @@ _ORG_WORDS_TEXT = """
     redaktion redacción redaccion redação redacao redazione rédaction redakcja newsroom staff team desk
     editor editors editorial editorial-team agency agentur agencia agence agenzia agencias agenturen
     news nachrichten noticias notícias nouvelles notizie wiadomości media medien médias press presse
-    prensa stampa online digital verlag gmbh ag ltd inc llc sa srl co kg corp company group gruppe grupo
+    prensa stampa online digital verlag gmbh ag ltd inc llc sa srl kg corp company group gruppe grupo
     se plc nv bv spa university universität universidad université universita institute institut
     department departement ministry ministerium programme program foundation stiftung fundación association
     verband council
@@ -157,6 +159,9 @@ _ORG_WORDS_TEXT = """
 # their names: "المدينة نيوز"), "أخبار" (news), "صحيفة"/"جريدة" (paper), "وكالة" (agency), "قناة"
 # (channel), "شبكة" (network), "بوابة" (portal).  `_ORG_WORDS`, these words as written and as `name_key`
 # folds them, follows `name_key`.)
+# A company's "Co." ("Acme Co.", "Müller & Co" split at its "&", "Co. KG"); "Co" after a given name is
+# also a surname ("Emily Co").
+_COMPANY_CO_RE = re.compile(r"\bCo\.|&\s*Co\b|\bCo\s+KG\b|^Co$", re.IGNORECASE)
 # One word ending in a newsroom's word is a newsroom's account: "BBNTEAM", "Onlineredaktion", "Newsdesk".
 _ORG_ENDINGS = ("team", "staff", "desk", "redaktion", "newsroom")
 # A word of a longer name ending in an organisation's word, as German compounds do: "Bundesverband Wind",
@@ -359,6 +364,8 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
     words = set(key.split())
     # (`name_key` breaks words of scripts with vowel signs, "ब्यूरो": the words as written are tested too.)
     if not _ORG_WORDS.isdisjoint(words) or not _ORG_WORDS.isdisjoint(name.casefold().split()):
+        return True
+    if _COMPANY_CO_RE.search(name):
         return True
     if not name.isascii() and any(run in f" {key} " for run in _ORG_RUNS):
         return True
@@ -839,14 +846,30 @@ def visible_authors(tree: Any) -> list[str]:
     <time>…</time><div class="byline__additional">Jane Doe</div></div>`): the
     bylines inside the box are read for a person, the organisations kept before.
     """
+    return _first_byline(tree)[0]
+
+
+def _around(byline: Any) -> str:
+    """Return the text of a byline's parent, or of the byline alone where the parent is more than its box."""
+    if byline is None:
+        return ""
+    box = byline.getparent()
+    words = "".join((box if box is not None else byline).itertext()).split()
+    if box is None or len(words) > _CARD_WORDS:
+        words = "".join(byline.itertext()).split()
+    return " ".join(words)
+
+
+def _first_byline(tree: Any) -> tuple[list[str], Any]:
+    """Return the names of the first byline shown (`visible_authors`) and its element (None without one)."""
     for element in _byline_candidates(tree):
         names = _byline_names(element)
         if names and _only_organisations(names):
             inner = (_byline_names(e) for e in _byline_candidates(element) if e is not element)
-            return [*names, *next((n for n in inner if n and not _only_organisations(n)), [])]
+            return [*names, *next((n for n in inner if n and not _only_organisations(n)), [])], element
         if names:
-            return names
-    return []
+            return names, element
+    return [], None
 
 
 def _only_organisations(names: list[str]) -> bool:
@@ -1232,11 +1255,19 @@ def resolve_authors(
         typed = set(_microdata_organisations(tree))
         orgs += [p for p in persons if p in typed]
         persons = [p for p in persons if p not in typed]
-    shown = sort_names(visible_authors(tree), sites)
+    byline_names, byline = _first_byline(tree)
+    shown = sort_names(byline_names, sites)
     # A structured name the byline shows is shown; the others are looked for in the page's text.
     in_byline = {name_key(n) for n in shown.persons}
-    unseen = [p for p in persons if name_key(p) not in in_byline]
-    in_text = set(shown_names(tree, unseen))
+    unseen = [p for p in persons if name_key(strip_prefix(p)) not in in_byline]
+    article = data.article or {}
+    if len(unseen) < len(persons) and not (article.get("author") or article.get("creator")):
+        # Microdata and meta tags name the authors of every item on the page (each teaser's
+        # `itemprop=author`): where the byline shows some of them, the others count only
+        # beside it ("by <span>A</span> with <span>B</span>"); elsewhere they wrote other stories.
+        in_text = {p for p in unseen if name_key(strip_prefix(p)) in name_key(_around(byline))}
+    else:
+        in_text = set(shown_names(tree, unseen))
     found = sort_names([p for p in persons if p not in unseen or p in in_text], sites)
     organisations = [*orgs, *found.organisations, *shown.organisations]
     if (
