@@ -377,11 +377,43 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
         return headline_text(h1s[0])
     if h1s and len(h1s) == 1 and _overlap(headline_text(h1s[0]), titles) >= 0.5:
         return headline_text(h1s[0])
+    if shown_part := _segment_shown(tree, titles, names):
+        return shown_part
     for title in titles:
         stripped = strip_site(title, names)
         if normal(stripped):
             return stripped
     return None
+
+
+def _segment_shown(tree: Any, titles: list[str], names: list[str]) -> str | None:
+    """
+    Return the part of a declared title between separators that a heading of the page shows alone.
+
+    `<title>Headline | Some Association (SA)</title>` above an empty `h1` and `<h2>Headline</h2>`:
+    the site's name is in no form the page states elsewhere, but the heading shows which part is
+    the headline.  Only parts of a title with a separator count, none naming the site (a logo's
+    `<h1>` shows that one), and only headings outside chrome; a heading showing a whole declared
+    title ("Column: Name - Headline") keeps it whole.
+    """
+    whole = {normal(strip_site(title, names)) for title in titles}
+    parts = {
+        normal(part): part
+        for title in titles
+        if len(pieces := _SEPARATOR_RE.split(title)) > 1
+        for part in pieces
+        if len(normal(part)) >= _MIN_REST and not _is_site_name(part, names)
+    }
+    if not parts:
+        return None
+    found = None
+    for heading in tree.iter("h1", "h2", "h3"):
+        shown = normal(headline_text(heading))
+        if shown in whole:
+            return None
+        if found is None and shown in parts and not _in_chrome(heading):
+            found = " ".join(parts[shown].split())
+    return found
 
 
 def _narrowest(element: Any, shown: str, variants: set[str], titles: Iterable[str] = ()) -> str:
