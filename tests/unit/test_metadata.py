@@ -661,7 +661,11 @@ class TestAuthors:
         ("raw", "persons", "organisations"),
         [
             (["Emily Co"], ("Emily Co",), ()),
-            (["Acme Co.", "Schmidt Co KG"], (), ("Acme Co.", "Schmidt Co KG")),
+            (
+                ["Acme Co.", "Schmidt Co KG", "Ford Motor Co"],
+                (),
+                ("Acme Co.", "Schmidt Co KG", "Ford Motor Co"),
+            ),
         ],
         ids=["surname", "company"],
     )

@@ -159,9 +159,9 @@ _ORG_WORDS_TEXT = """
 # their names: "المدينة نيوز"), "أخبار" (news), "صحيفة"/"جريدة" (paper), "وكالة" (agency), "قناة"
 # (channel), "شبكة" (network), "بوابة" (portal).  `_ORG_WORDS`, these words as written and as `name_key`
 # folds them, follows `name_key`.)
-# A company's "Co." ("Acme Co.", "Müller & Co" split at its "&", "Co. KG"); "Co" after a given name is
-# also a surname ("Emily Co").
-_COMPANY_CO_RE = re.compile(r"\bCo\.|&\s*Co\b|\bCo\s+KG\b|^Co$", re.IGNORECASE)
+# A company's "Co." ("Acme Co.", "Müller & Co" split at its "&", "Co. KG", "Ford Motor Co"); "Co" after
+# a given name alone is also a surname ("Emily Co").
+_COMPANY_CO_RE = re.compile(r"\bCo\.|&\s*Co\b|\bCo\s+KG\b|^Co$|^(?:\S+\s+){2,}Co$", re.IGNORECASE)
 # One word ending in a newsroom's word is a newsroom's account: "BBNTEAM", "Onlineredaktion", "Newsdesk".
 _ORG_ENDINGS = ("team", "staff", "desk", "redaktion", "newsroom")
 # A word of a longer name ending in an organisation's word, as German compounds do: "Bundesverband Wind",
