@@ -111,8 +111,24 @@ class SQLiteStore(FeedTables, OverviewTables):
             is not None
         )
 
+    def _missing_columns(self) -> bool:
+        """Tell, by reading alone, whether a table made by an earlier version lacks a column added since."""
+        db = self._conn()
+        for table, column, _definition, _ttl in _ADDED_COLUMNS:
+            have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
+            if have and column not in have:
+                return True
+        return False
+
     def _add_columns(self) -> None:
-        """Give tables made by an earlier version the columns added since (before the indexes on them)."""
+        """
+        Give tables made by an earlier version the columns added since (before the indexes on them).
+
+        The write lock is taken only when a column is missing: opening an up-to-date store must not
+        wait for a writer, which may hold the lock for as long as it is stopped (SIGSTOP, a debugger).
+        """
+        if not self._missing_columns():
+            return
         with self._tx() as db:
             for table, column, definition, ttl in _ADDED_COLUMNS:
                 have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
@@ -450,5 +466,9 @@ class SQLiteStore(FeedTables, OverviewTables):
             }
 
     def ledger_count(self, queue: str) -> int:
-        with self._tx() as db:
-            return int(db.execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()[0])
+        # A read of its own (WAL): a writer holding the lock, even a stopped one, does not delay it.
+        try:
+            row = self._conn().execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()
+        except sqlite3.OperationalError as exc:
+            raise StoreUnavailable(f"state store busy or unavailable: {exc}") from exc
+        return int(row[0])
