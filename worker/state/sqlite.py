@@ -111,14 +111,15 @@ class SQLiteStore(FeedTables, OverviewTables):
             is not None
         )
 
-    def _missing_columns(self) -> bool:
-        """Tell, by reading alone, whether a table made by an earlier version lacks a column added since."""
-        db = self._conn()
-        for table, column, _definition, _ttl in _ADDED_COLUMNS:
+    @staticmethod
+    def _absent_columns(db: sqlite3.Connection) -> list[tuple[str, str, str, str | None]]:
+        """Return the columns added since an earlier version that tables lack (a missing table lacks none)."""
+        absent = []
+        for table, column, definition, ttl in _ADDED_COLUMNS:
             have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
             if have and column not in have:
-                return True
-        return False
+                absent.append((table, column, definition, ttl))
+        return absent
 
     def _add_columns(self) -> None:
         """
@@ -127,15 +128,14 @@ class SQLiteStore(FeedTables, OverviewTables):
         The write lock is taken only when a column is missing: opening an up-to-date store must not
         wait for a writer, which may hold the lock for as long as it is stopped (SIGSTOP, a debugger).
         """
-        if not self._missing_columns():
+        if not self._absent_columns(self._conn()):
             return
         with self._tx() as db:
-            for table, column, definition, ttl in _ADDED_COLUMNS:
-                have = {str(r[1]) for r in db.execute(f"PRAGMA table_info({table})")}
-                if have and column not in have:
-                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
-                    if ttl is not None:
-                        db.execute(f"UPDATE {table} SET {column} = ?", (time.time() + getattr(self, ttl),))  # noqa: S608
+            # Read again under the lock: another process may have added them meanwhile.
+            for table, column, definition, ttl in self._absent_columns(db):
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+                if ttl is not None:
+                    db.execute(f"UPDATE {table} SET {column} = ?", (time.time() + getattr(self, ttl),))  # noqa: S608
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
