@@ -1259,13 +1259,15 @@ def resolve_authors(
     shown = sort_names(byline_names, sites)
     # A structured name the byline shows is shown; the others are looked for in the page's text.
     in_byline = {name_key(n) for n in shown.persons}
-    unseen = [p for p in persons if name_key(strip_prefix(p)) not in in_byline]
+    keys = {p: name_key(strip_prefix(p)) for p in persons}
+    unseen = [p for p in persons if keys[p] not in in_byline]
     article = data.article or {}
     if len(unseen) < len(persons) and not (article.get("author") or article.get("creator")):
         # Microdata and meta tags name the authors of every item on the page (each teaser's
         # `itemprop=author`): where the byline shows some of them, the others count only
         # beside it ("by <span>A</span> with <span>B</span>"); elsewhere they wrote other stories.
-        in_text = {p for p in unseen if name_key(strip_prefix(p)) in name_key(_around(byline))}
+        around = name_key(_around(byline))
+        in_text = {p for p in unseen if keys[p] in around}
     else:
         in_text = set(shown_names(tree, unseen))
     found = sort_names([p for p in persons if p not in unseen or p in in_text], sites)
