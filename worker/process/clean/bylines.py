@@ -249,7 +249,6 @@ _AUTHOR_PATH_WORDS = (
 _CASE_TRAPS = ("\u0130", "\u0131", "\u017f")
 # (A `<button>` is a control ("Unsubscribe", "Follow"), never the byline itself.)
 _SKIPPED_TAGS = frozenset({"body", "html", "meta", "link", "script", "style", "head", "title", "button"})
-_BYLINE_CLASS_RE = re.compile(r"byline|author|autor|auteur|firma|creator|writer|reporter|verfasser", re.I)
 _CHROME_RE = re.compile(
     r"related|teaser|sidebar|footer|comment|recommend|popular|trending|newsletter|share|social|promo"
     r"|more-|author-?bio|author-?box|author-?desc|about-author|biography|widget-area"
