@@ -1,7 +1,7 @@
 """
 Score `clean_html` against bare trafilatura, field by field, on the metadata sets.
 
-Ten sets, each scored for both extractors in the same run:
+Eleven sets, each scored for both extractors in the same run:
 
 * `labels`: our hand labels of extraction-dev pages (`bench/labels/extraction-dev.jsonl`);
 * `fresh`: 70 more extraction-dev pages, labelled later on other hosts by people who had not seen
@@ -18,6 +18,9 @@ Ten sets, each scored for both extractors in the same run:
   (`bench/labels/fresh6.jsonl`);
 * `fresh7`: the last 5 news stories among the dates pages no set holds, labelled after the rules
   changed for `fresh6` (`bench/labels/fresh7.jsonl`);
+* `fresh8`: 50 extraction-dev articles that are no news outlet's story (blog posts, magazine and
+  guide articles, organisations' own news), labelled after the rules changed for `fresh7`
+  (`bench/labels/fresh8.jsonl`);
 * `metadata-dev`: 63 pages with the expectations of goose3's and newspaper4k's tests;
 * `dates`: `metadata-dev/dates`, 200 news pages of 2020 with their publication day.
 
@@ -80,6 +83,7 @@ DATES4_LABELS = REPO / "bench" / "labels" / "dates-fresh4.jsonl"
 FRESH5_LABELS = REPO / "bench" / "labels" / "fresh5.jsonl"
 FRESH6_LABELS = REPO / "bench" / "labels" / "fresh6.jsonl"
 FRESH7_LABELS = REPO / "bench" / "labels" / "fresh7.jsonl"
+FRESH8_LABELS = REPO / "bench" / "labels" / "fresh8.jsonl"
 FIELDS = ("title", "authors", "published", "tags", "text")
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -177,6 +181,7 @@ SETS: dict[str, Callable[[Path], Iterator[Case]]] = {
     "fresh5": functools.partial(label_cases, labels=FRESH5_LABELS),
     "fresh6": functools.partial(label_cases, labels=FRESH6_LABELS),
     "fresh7": functools.partial(label_cases, labels=FRESH7_LABELS),
+    "fresh8": functools.partial(label_cases, labels=FRESH8_LABELS),
     "metadata-dev": metadata_cases,
     "dates": date_cases,
 }
