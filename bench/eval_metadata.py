@@ -18,7 +18,7 @@ Eleven sets, each scored for both extractors in the same run:
   (`bench/labels/fresh6.jsonl`);
 * `fresh7`: the last 5 news stories among the dates pages no set holds, labelled after the rules
   changed for `fresh6` (`bench/labels/fresh7.jsonl`);
-* `fresh8`: 50 extraction-dev articles that are no news outlet's story (blog posts, magazine and
+* `fresh8`: 58 extraction-dev articles that are no news outlet's story (blog posts, magazine and
   guide articles, organisations' own news), labelled after the rules changed for `fresh7`
   (`bench/labels/fresh8.jsonl`);
 * `metadata-dev`: 63 pages with the expectations of goose3's and newspaper4k's tests;

@@ -17,6 +17,8 @@ MAX_CHROME_LEN = 200
 MAX_CANDIDATE_LEN = 300
 # Lines whose verdict is remembered: a page has a few hundred.
 _LINE_CACHE_SIZE = 4096
+# A class token naming both the header and the footer: a style the two share (`markup_marks`).
+_SHARED_STYLE_RE = re.compile(r"\S*(?:header-footer|footer-header)\S*", re.IGNORECASE)
 
 # A cookie banner: the site saying it uses cookies ("Wir verwenden Cookies, die …", "Nous utilisons des
 # cookies pour …"), never a question about them, as a privacy policy's heading asks one.
@@ -555,18 +557,30 @@ def remove_learned(paragraphs: list[str], learned: frozenset[str]) -> list[str]:
     return kept
 
 
+def markup_marks(node: Any) -> str:
+    """
+    Return an element's class and id, for the words that name chrome, without shared styles.
+
+    A class naming both the header and the footer (`header-footer-group`: WordPress's
+    Twenty Twenty theme styles an entry's own header, headline and byline in it, as well
+    as the site's) says which colours a block takes, not that it is the site's footer.
+    """
+    marks = f"{node.get('class') or ''} {node.get('id') or ''}"
+    return _SHARED_STYLE_RE.sub(" ", marks) if "header" in marks else marks
+
+
 def in_chrome_markup(element: Any, pattern: re.Pattern[str]) -> bool:
     """
     Return whether an lxml element sits in page chrome: inside `nav`, `footer` or `aside`, or
-    inside an element whose class or id matches `pattern` (each reader passes its own words)
-    and that is no layout wrapper (`holds_page`).
+    inside an element whose class or id (`markup_marks`) matches `pattern` (each reader passes
+    its own words) and that is no layout wrapper (`holds_page`).
     """
     for node in (element, *element.iterancestors()):
         if node.tag in {"body", "html"}:
             return False
         if node.tag in {"aside", "footer", "nav"}:
             return True
-        if pattern.search(f"{node.get('class') or ''} {node.get('id') or ''}") and not holds_page(node):
+        if pattern.search(markup_marks(node)) and not holds_page(node):
             return True
     return False
 

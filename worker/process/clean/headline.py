@@ -19,8 +19,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-from worker.process.clean.chrome import holds_page
-from worker.process.clean.hidden import UNSEEN_CLASS_RE
+from worker.process.clean.chrome import holds_page, markup_marks
+from worker.process.clean.hidden import UNSEEN_CLASS_RE, visible
 from worker.process.clean.structured import PageData, texts
 
 # Separators between a headline and a site name, section or date in declared titles.
@@ -28,7 +28,8 @@ _SEPARATOR_RE = re.compile(r"\s+(?:[|·›»~/:]|-{1,2}|–|—|::)\s+|\s*[|·�
 # Elements inside a headline that are not the headline (kicker, overline, section label).
 _KICKER_CLASS_RE = re.compile(
     r"kicker|overline|dachzeile|roofline|topline|toptitle|top-title|pre-?title|supertitle|eyebrow"
-    r"|sub-?head|sub-?title|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label",
+    r"|sub-?head|sub-?title|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label"
+    r"|highline",
     re.IGNORECASE,
 )
 # A heading classed as nothing but a kicker (`<h1 class="strapline">`) is not the headline.
@@ -40,6 +41,14 @@ _KICKER_HEADING_RE = re.compile(
 _CHROME_CONTEXT_RE = re.compile(
     r"breadcrumb|logo|brand|site-?title|site-?name|masthead|navbar|menu|sidebar|teaser|related"
     r"|section-?name|sectionname|footer|popular|trending",
+    re.IGNORECASE,
+)
+# A comments section and its headings ("1 reply on “Headline”", "Leave a Reply"), by a class or id
+# token: they quote the headline but are none.
+_COMMENTS_TOKEN_RE = re.compile(
+    r"^(?:comments?|respond|disqus_thread|commentlist|reply-title"
+    r"|comments?[-_](?:area|section|wrapper|container|list|title|count|respond|reply-title|form|heading)"
+    r"|comment[-_]reply[-_]title)$",
     re.IGNORECASE,
 )
 _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
@@ -60,6 +69,9 @@ MAX_KICKER = 60
 # What follows a kicker in a declared title ("Frain. Headline", "Topic: Headline", "Site | Headline").
 _TITLE_SEPARATORS = ".:|·-–—»"
 _MIN_REST = 12
+# A lone `h1` that agrees with no declared title is the headline when it shares this share of its
+# words (Jaccard) with one; a site's name or a section's shares fewer.
+_MIN_OVERLAP = 0.3
 _HOST_SPELLING = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "æ": "ae", "ø": "oe"})
 # At most this many words may follow a site name inside a declared title ("Headline | Site | Shop now!").
 _MAX_TAGLINE_WORDS = 5
@@ -82,7 +94,7 @@ def _ascii(norm: str) -> str:
 
 
 def _classes(element: Any) -> str:
-    return f"{element.get('class') or ''} {element.get('id') or ''}"
+    return markup_marks(element)
 
 
 def _hidden(element: Any) -> bool:
@@ -121,8 +133,8 @@ def headline_text(element: Any) -> str:
             parts.append(_plain_text(child))
         parts.append(child.tail or "")
     # A separator left between a dropped kicker and the headline (`<span>: </span>`) goes too.
-    text = " ".join("".join(parts).split()).strip(" :|·-–—")
-    return text or " ".join("".join(element.itertext()).split())
+    text = " ".join(visible("".join(parts)).split()).strip(" :|·-–—")
+    return text or " ".join(visible("".join(element.itertext())).split())
 
 
 def _ends_with_hidden_separator(element: Any) -> bool:
@@ -157,6 +169,8 @@ def _in_chrome(element: Any) -> bool:
         if _CHROME_CONTEXT_RE.search(_classes(node)) and not holds_page(node):
             return True
         if node.tag == "header" and node.get("role") == "banner":
+            return True
+        if any(_COMMENTS_TOKEN_RE.match(t) for t in _classes(node).split()):
             return True
     return _hidden(element)
 
@@ -363,6 +377,7 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     tiers = _candidates(tree)
     h1s = next(tiers)
     for group in itertools.chain([h1s], tiers):
+        agreeing: list[tuple[Any, str, str]] = []
         for element in group:
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
             if not (_agrees(shown, variants) or _agrees(full, variants)):
@@ -372,18 +387,49 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
                     headlines = {n for t in titles if (n := normal(strip_site(t, names)))}
                 if not (_agrees(shown, headlines) or _agrees(full, headlines)):
                     continue
+            agreeing.append((element, shown, full))
+        if agreeing:
+            element, shown, _ = _most_specific(agreeing, titles, names)
             return _narrowest(element, shown, variants, titles)
     if h1s and not titles:
         return headline_text(h1s[0])
-    if h1s and len(h1s) == 1 and _overlap(headline_text(h1s[0]), titles) >= 0.5:
-        return headline_text(h1s[0])
+    if h1s and len(h1s) == 1:
+        only = headline_text(h1s[0])
+        # An SEO title reworded from the headline ("Wärmepumpe im Altbau - Wann es sich lohnt" over
+        # "Eignet sich eine Wärmepumpe im Altbau?") still shares a third of its words with it.
+        headlines_stated = [strip_site(t, names) for t in titles]
+        if _overlap(only, [*titles, *headlines_stated]) >= _MIN_OVERLAP and not _is_site_name(only, names):
+            return only
     if shown_part := _segment_shown(tree, titles, names):
         return shown_part
     for title in titles:
         stripped = strip_site(title, names)
         if normal(stripped):
             return stripped
+    if not h1s:
+        # A page that declares no title and shows no `h1`: its first heading outside chrome.
+        for heading in tree.iter("h2", "h3"):
+            if normal(shown := headline_text(heading)) and not _in_chrome(heading):
+                return shown
     return None
+
+
+def _most_specific(
+    agreeing: list[tuple[Any, str, str]], titles: list[str], names: list[str]
+) -> tuple[Any, str, str]:
+    """
+    Of a tier's headline elements that agree with a declared title, pick the first agreeing with the first.
+
+    The first declared title (JSON-LD's `headline`, `og:title`) names the story alone; the
+    document's `<title>` often adds the blog's own name ("Blog Name: Headline"), which a blog
+    shows in an `h1` of its own above the post's.
+    """
+    if len(agreeing) > 1:
+        first = _variants(titles[:1], names)
+        for candidate in agreeing:
+            if _agrees(candidate[1], first) or _agrees(candidate[2], first):
+                return candidate
+    return agreeing[0]
 
 
 def _segment_shown(tree: Any, titles: list[str], names: list[str]) -> str | None:
@@ -430,6 +476,10 @@ def _narrowest(element: Any, shown: str, variants: set[str], titles: Iterable[st
             return text
     if rest := _after_leading_kicker(element, titles):
         return rest
+    # The headline's own text before a line break, the date and categories after it in a `<small>`.
+    lead = " ".join(visible(element.text or "").split())
+    if len(element) and normal(lead) in variants and normal(lead) != normal(shown):
+        return lead
     if normal(shown) in variants:
         return shown
     for inner in element.iterdescendants("a"):
@@ -452,17 +502,21 @@ def _after_leading_kicker(element: Any, titles: Iterable[str]) -> str | None:
     children = [c for c in element if isinstance(c.tag, str)]
     if (element.text or "").strip() or not children or not (children[0].tail or "").strip():
         return None
-    kicker = " ".join("".join(children[0].itertext()).split())
+    kicker = " ".join(visible("".join(children[0].itertext())).split())
     if not kicker or len(kicker.split()) > _KICKER_WORDS:
         return None
     after = (children[0].tail or "") + "".join(_plain_text(c) + (c.tail or "") for c in children[1:])
-    rest = " ".join(after.split())
+    rest = " ".join(visible(after).split())
     if len(rest) < _MIN_REST:
         return None
     for title in titles:
-        flat = " ".join(title.split())
+        flat = " ".join(visible(title).split())
         before = flat[: -len(rest)].rstrip() if flat.casefold().endswith(rest.casefold()) else ""
         if before and before[-1] in _TITLE_SEPARATORS:
+            return rest
+        # `<h1><span>Initiative X</span> Longer headline</h1>` declared "Initiative X - headline | Site".
+        after_kicker = flat[len(kicker) :].lstrip() if flat.casefold().startswith(kicker.casefold()) else ""
+        if after_kicker[:1] in set(_TITLE_SEPARATORS) and len(normal(after_kicker)) >= _MIN_REST:
             return rest
     return None
 

@@ -40,6 +40,8 @@ COLLAPSED_CLASS_RE = re.compile(
     re.IGNORECASE,
 )
 
+# Characters a reader does not see: soft hyphens, zero-width spaces and joiners, word joiners, BOMs.
+_INVISIBLE = str.maketrans("", "", "\u00ad\u200b\u200c\u200d\u2060\ufeff")
 # Elements a reader may not see: the `hidden` attribute, or an inline style hiding them.
 _STYLED = etree.XPath("descendant::*[@style or @hidden]")
 _HOLDS_DATA = etree.XPath("boolean(.//*[@itemprop or @itemscope] | .//script[contains(@type, 'ld+json')])")
@@ -96,3 +98,14 @@ def _slide_run(parent: Any, kind: tuple[str, str]) -> bool:
             return False
         slides += 1
     return slides >= _MIN_SLIDES
+
+
+def visible(text: str) -> str:
+    """
+    Return text without the characters a reader does not see (soft hyphens, zero widths).
+
+    For short fields (a headline, a name) compared with what other sources state: a CMS that
+    hyphenates its headlines (`Er&shy;in&shy;ne&shy;rung`) states them without.  The body text
+    keeps them: they are where a line may break.
+    """
+    return text.translate(_INVISIBLE)
