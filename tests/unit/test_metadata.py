@@ -2188,3 +2188,88 @@ class TestRobust:
         found = run(html, hints=Hints(title=value, published=value, authors=(value,)))
 
         assert isinstance(found.authors, tuple)
+
+
+class TestBlogPosts:
+    """Personal blogs and classic blog themes: the owner as author, plain bylines, posted lines."""
+
+    BLOG = "http://www.helge.at/warum-wien-staufrei-werden-kann/"
+    PLAIN = "https://www.heizung.example/ratgeber/waermepumpe-altbau.html"
+
+    def test_a_personal_sites_owner_typed_person_and_organisation_is_the_author(self):
+        """Yoast types a personal site's owner both ways; the host is named after them."""
+        owner = {"@type": ["Person", "Organization"], "@id": "#owner", "name": "Helge Fahrnberger"}
+        graph = {
+            "@context": "https://schema.org",
+            "@graph": [
+                owner,
+                {
+                    "@type": "Article",
+                    "headline": "Warum Wien staufrei werden kann",
+                    "author": {"@id": "#owner"},
+                    "publisher": {"@id": "#owner"},
+                },
+            ],
+        }
+        body = '<span class="byline">By <a href="/author/helge/">Helge Fahrnberger</a></span>'
+
+        assert run(page(ld(graph), body), url=self.BLOG).authors == ("Helge Fahrnberger",)
+
+    def test_an_organisation_author_named_like_the_site_stays_none(self):
+        """Near miss: typed an organisation alone, the author named like the host is the publisher."""
+        org = {"@type": "Organization", "@id": "#org", "name": "Helge Media"}
+        graph = {"@graph": [org, {"@type": "Article", "headline": "Wien", "author": {"@id": "#org"}}]}
+
+        assert run(page(ld(graph)), url=self.BLOG).authors == ()
+
+    def test_a_plain_byline_under_the_headline(self):
+        """`von Name` in a meta line classed as nothing a byline, right under the `h1`."""
+        body = (
+            "<h1>Eignet sich eine Wärmepumpe im Altbau?</h1><ul>"
+            '<li class="hero__meta-item"><span class="hero__meta-label">von Alexander Rosenkranz</span></li>'
+            '<li class="hero__meta-item"><time datetime="2022-03-09">09.03.2022</time></li></ul>'
+        )
+
+        assert run(page(body=body, lang="de"), url=self.PLAIN).authors == ("Alexander Rosenkranz",)
+
+    @pytest.mark.parametrize(
+        "line",
+        [
+            "von Berlin nach München",  # a route, no name
+            "By Design",  # one word
+        ],
+    )
+    def test_a_plain_line_that_names_no_person_is_no_byline(self, line):
+        """Near miss: the byline word before what is no person's name."""
+        body = f"<h1>Eignet sich eine Wärmepumpe im Altbau?</h1><p>{line}</p>"
+
+        assert run(page(body=body, lang="de"), url=self.PLAIN).authors == ()
+
+    def test_a_plain_name_line_after_the_body_starts_is_no_byline(self):
+        """Near miss: past the body's first paragraph, `von Name` is some quote's or list's."""
+        body = f"<h1>Eignet sich eine Wärmepumpe im Altbau?</h1>{BODY}<p>von Alexander Rosenkranz</p>"
+
+        assert run(page(body=body, lang="de"), url=self.PLAIN).authors == ()
+
+    @pytest.mark.parametrize(
+        ("footer", "expected"),
+        [
+            (
+                'Dieser Artikel <a href="/p/1">Animated Typography</a> wurde am 19. Mai 2010 um 23:03 Uhr '
+                'gepostet und unter <a href="/c/lit">Literatur</a> abgelegt.',
+                "2010-05-19T23:03:00",
+            ),
+            (
+                "This entry was posted on Wednesday, May 19th, 2010 at 11:03 pm and is filed under "
+                '<a href="/c/news">News</a>.',
+                "2010-05-19T23:03:00",
+            ),
+            # Near miss: any event's date in German ("wurde am … zurückgenommen") is no posting.
+            ("Die Umlage wurde am 29. September 2022 von der Regierung zurückgenommen.", None),
+        ],
+    )
+    def test_a_classic_themes_posted_line(self, footer, expected):
+        """Old blog themes say when the post was posted in its footer, nowhere else."""
+        body = f'<h1>Animated Typography</h1>{BODY}<p class="postmetadata">{footer}</p>'
+
+        assert run(page(body=body), url=self.PLAIN).published == expected

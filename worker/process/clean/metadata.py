@@ -144,6 +144,17 @@ def _not_restated(guesses: list[str], data: PageData, names: list[str]) -> list[
     return [g for g in guesses if not any(set(name_key(g).split()) <= words for words in stated)]
 
 
+def _personal_publishers(data: PageData) -> list[str]:
+    """Return the names of the article's publishers that JSON-LD types as a person (a personal blog's)."""
+    publisher = (data.article or {}).get("publisher")
+    return [
+        name
+        for item in (publisher if isinstance(publisher, list) else [publisher])
+        if isinstance(item, dict) and "person" in node_types(item)
+        for name in texts(item.get("name"))
+    ]
+
+
 def resolve_publisher(data: PageData, organisations: tuple[str, ...]) -> str | None:
     """Return the publishing organisation: JSON-LD publisher, an organisation author, the site name."""
     article = data.article or {}
@@ -197,12 +208,18 @@ def resolve(
         title = strip_site(str(found["title"]), names)
     # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
     heuristic_authors = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
-    authors = resolve_authors(tree, data, site_names=names, feed=hints.authors, body=body_authors)
+    # A personal site's publisher is its author: a name of the site, and a person's, whose host may
+    # be named after it ("Helge Fahrnberger" on helge.at).
+    personal = [name_key(p).replace(" ", "") for p in _personal_publishers(data)]
+    author_sites = [
+        n for n in names if not ((key := name_key(n).replace(" ", "")) and any(key in p for p in personal))
+    ]
+    authors = resolve_authors(tree, data, site_names=author_sites, feed=hints.authors, body=body_authors)
     # Its guesses come from the same structured data: the page must show them too.  A long list is every
     # teaser's author on a page of many stories' nodes, not this article's byline.
     persons = authors.persons
     if not persons and len(heuristic_authors) <= MAX_GUESSED_AUTHORS:
-        guessed = list(sort_names(_not_restated(heuristic_authors, data, names), names).persons)
+        guessed = list(sort_names(_not_restated(heuristic_authors, data, author_sites), author_sites).persons)
         persons = tuple(shown_names(tree, guessed, as_written=True))
     dates = resolve_dates(
         tree,

@@ -32,6 +32,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import dateparser
+from lxml import etree
 
 from worker.process.clean.chrome import in_chrome_markup
 from worker.process.clean.headline import MAX_KICKER
@@ -98,6 +99,21 @@ _LINE_SEPARATOR_RE = re.compile(r"\s*(?:[|·•]|,(?=\s)|\s[-–—]\s)\s*")
 _MAX_LINE_PIECES = 4
 # The source a stamp shown around the headline is recorded under.
 _SHOWN = "headline"
+# A post's sentence saying when it was posted (`posted_stamp`), and the texts it is looked for in.
+_POSTED_RE = re.compile(
+    r"\b(?:(?:was posted on|posted on|a été publié le|fue publicado el)\s+(?P<date>[^:]{4,40}?\d{4})"
+    r"(?:,?\s+(?:at|à|a las)\s+(?P<time>\d{1,2}[:.h]\d{2}\s*(?:[ap]\.?m\.?)?))?"
+    # German says it with its verb last: "wurde am … gepostet"; without the verb it is any event's date.
+    r"|wurde am\s+(?P<date_de>[^:]{4,40}?\d{4})(?:\s+um\s+(?P<time_de>\d{1,2}[:.]\d{2})\s*Uhr)?"
+    r"\s+(?:gepostet|veröffentlicht|publiziert|geschrieben|online gestellt))",
+    re.IGNORECASE,
+)
+_POSTED_TEXTS = etree.XPath(
+    "//body//text()[contains(., 'posted on') or contains(., 'wurde am') or contains(., 'été publié le')"
+    " or contains(., 'fue publicado el')]"
+)
+_MAX_POSTED_TEXTS = 20
+_MAX_POSTED_SENTENCE = 400
 # A piece of a date line split over elements ("de 2022") has at most this many words.
 _DATE_FRAGMENT_WORDS = 3
 # A headline's deck (standfirst): one long text under it, before its date line, that is not the body.
@@ -429,6 +445,30 @@ def _shown_stamp(text: str, now: datetime, *, dayfirst: bool, source: str) -> St
     return Stamp(when, bool(_TIME_RE.search(text)), source)
 
 
+def posted_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
+    """
+    Return the date of a blog post's sentence saying when it was posted, a heuristic.
+
+    Classic blog themes print it in the post's footer, not under the headline: "This entry was
+    posted on Wednesday, May 19th, 2010 at 11:03 pm and is filed under …", "Dieser Artikel …
+    wurde am 19. Mai 2010 um 23:03 Uhr gepostet".  A comment's ("Jane posted on …") is passed over.
+    """
+    for piece in _POSTED_TEXTS(tree)[:_MAX_POSTED_TEXTS]:
+        owner = piece.getparent()
+        if owner is not None and piece.is_tail:
+            owner = owner.getparent()
+        # (Some themes print the post's footer in a column classed as its sidebar.)
+        if owner is None or in_chrome_markup(owner, _OTHER_CLOCKS_RE):
+            continue
+        sentence = " ".join(owner.text_content().split())[:_MAX_POSTED_SENTENCE]
+        if (match := _POSTED_RE.search(sentence)) is None:
+            continue
+        shown = " ".join(part for part in match.group("date", "time", "date_de", "time_de") if part)
+        if stamp := _shown_stamp(shown, now, dayfirst=dayfirst, source=_SHOWN):
+            return stamp
+    return None
+
+
 def text_stamp(text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
     """
     Return the date opening one of the article text's first paragraphs before a dash, a heuristic.
@@ -652,6 +692,8 @@ def resolve_dates(
             chosen = above
     if chosen is None and text:
         chosen = text_stamp(text, now, dayfirst=dayfirst)
+    if chosen is None:
+        chosen = posted_stamp(tree, now, dayfirst=dayfirst)
     if chosen is None and heuristic:
         chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
         # A search that found only a year (a copyright line) reports its 1st of January.
