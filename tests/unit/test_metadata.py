@@ -2273,3 +2273,23 @@ class TestBlogPosts:
         body = f'<h1>Animated Typography</h1>{BODY}<p class="postmetadata">{footer}</p>'
 
         assert run(page(body=body), url=self.PLAIN).published == expected
+
+
+class TestPagerLinks:
+    def test_a_pagers_links_to_topic_pages_are_no_tags(self):
+        """The links "Zum Anfang" and "weiter" lead to a topic's pages in a series: a pager, no tags."""
+        body = (
+            '<div class="pagebrowser"><ul><li class="index"><a href="/thema/umwelt/">Zum Anfang</a></li>'
+            '<li class="next"><a href="/thema/umwelt/fussabdruck/">weiter</a></li></ul></div>'
+        )
+
+        assert () == run(page(body=body, lang="de")).tags
+
+    def test_topic_links_beside_them_still_are(self):
+        """Near miss: links to topic pages named as terms are tags."""
+        body = (
+            '<div class="pagebrowser"><ul><li><a href="/thema/umwelt/">Umwelt</a></li>'
+            '<li><a href="/thema/klima/">Klima</a></li></ul></div>'
+        )
+
+        assert ("Umwelt", "Klima") == run(page(body=body, lang="de")).tags

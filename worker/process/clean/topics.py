@@ -171,6 +171,10 @@ _WIDGET_WORDS = frozenset(
     {"teilen", "twittern", "tweet", "share", "drucken", "print", "e-mail", "email", "mail", "partager"}
     | {"imprimer", "compartir", "imprimir", "condividi", "stampa", "udostępnij", "drukuj"}
     | {"senden", "send", "submit", "absenden", "enviar", "envoyer"}
+    # a pager's links, which lead to the next page of a topic's list
+    | {"weiter", "zurück", "next", "previous", "prev", "older", "newer", "zum anfang", "nach oben"}
+    | {"back to top", "suivant", "précédent", "siguiente", "anterior", "avanti", "indietro"}
+    | {"nächste seite", "vorherige seite", "next page", "previous page", "dalej", "wstecz"}
 )
 # Links that share the page or open a program, never a topic page.
 _SHARE_HREF_RE = re.compile(
