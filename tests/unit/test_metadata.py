@@ -2293,3 +2293,29 @@ class TestPagerLinks:
         )
 
         assert ("Umwelt", "Klima") == run(page(body=body, lang="de")).tags
+
+
+class TestDatelineDate:
+    URL = "https://www.church.example/detail/nachricht-seite/id/35204-trauern-digital/"
+
+    def test_the_date_in_a_datelines_parentheses(self):
+        """`Karlsruhe, (12.11.2021). Text …` opens the story; a sidebar's event date is no publication."""
+        body = (
+            "<h1>Trauern digital am Ewigkeitssonntag</h1>"
+            "<p>Karlsruhe, (12.11.2021). Traditionell gedenken evangelische Christinnen und Christen am "
+            "Ewigkeitssonntag ihrer verstorbenen Angehörigen und Freunde in den Gottesdiensten.</p>"
+            '<aside class="events"><p>Sa. 13.11.2021 Erlebnisraum Kirche</p></aside>'
+        )
+        text = "Karlsruhe, (12.11.2021). Traditionell gedenken evangelische Christinnen und Christen."
+
+        resolved = resolve(load_html(page(body=body, lang="de")), self.URL, now=NOW, found={"text": text})
+
+        assert resolved.published == "2021-11-12"
+
+    def test_parentheses_holding_no_date_date_nothing(self):
+        """Near miss: a place and an agency in parentheses ("Berlin, (dpa).") name no day."""
+        text = "Berlin, (dpa). Die Regierung hat am Mittwoch beschlossen, die Umlage zurückzunehmen."
+
+        resolved = resolve(load_html(page(lang="de")), self.URL, now=NOW, found={"text": text})
+
+        assert resolved.published is None

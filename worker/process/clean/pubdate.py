@@ -123,6 +123,8 @@ _DECK_RE = re.compile(
 )
 # A date opening a paragraph of the text, before a dash; looked for in the first few paragraphs.
 _OPENING_DATE_RE = re.compile(r"^([^–—]{6,40}?)\s+[–—-]\s+\S")
+# A dateline's place and the date in parentheses: "Karlsruhe, (12.11.2021). Traditionell …".
+_DATELINE_DATE_RE = re.compile(r"^[^\W\d][^()\d]{1,40}?,?\s*\(([^()]{6,30})\)\s*[.:–—-]?\s+\S")
 _TEXT_PARAGRAPHS = 3
 _ABOVE_HEADLINE_TEXTS = 4
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
@@ -473,12 +475,12 @@ def text_stamp(text: str, now: datetime, *, dayfirst: bool) -> Stamp | None:
     """
     Return the date opening one of the article text's first paragraphs before a dash, a heuristic.
 
-    Press pages and regional papers start the story with it (`29.11.2022 – Mehrfach …`)
-    instead of printing it under the headline.
+    Press pages and regional papers start the story with it (`29.11.2022 – Mehrfach …`,
+    `Karlsruhe, (12.11.2021). Traditionell …`) instead of printing it under the headline.
     """
     lines = (line.strip() for line in text.split("\n") if line.strip())
     for line in itertools.islice(lines, _TEXT_PARAGRAPHS):
-        match = _OPENING_DATE_RE.match(line)
+        match = _OPENING_DATE_RE.match(line) or _DATELINE_DATE_RE.match(line)
         if match is None or not _YEAR_RE.search(match[1]) or _UPDATE_WORD_RE.search(match[1]):
             continue
         if stamp := _shown_stamp(match[1], now, dayfirst=dayfirst, source="text"):
