@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from worker.process.clean.chrome import holds_page, in_chrome_markup
+from worker.process.clean.headline import BODY_TEXT_LEN, TEXTS_AFTER
 from worker.process.clean.hidden import HIDDEN_CLASS_RE, HIDDEN_STYLE_RE, visible
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
@@ -1063,20 +1064,17 @@ def _label_texts(tree: Any) -> list[Any]:
     return found
 
 
+# A byline word and the names after it, the whole of a text among the first `_UNDER_HEADLINE` texts
+# after the headline ("von Jane Doe").
+_PREFIXED_NAME_RE = re.compile(
+    r"^(?:by|von|par|por|di|door|av|af|przez)\s+(?P<names>\S.{2,80})$", re.IGNORECASE
+)
+_UNDER_HEADLINE = 25
 # A label printed alone in its element, without a colon, the name in the element after it: credit
 # lists (`<div class="credit-label">Interview</div><div class="credit-text">Jane Doe</div>`),
 # Drupal's `field__label`/`field__item`, `<dt>Autor</dt><dd>Jane Doe</dd>`.  Only elements
 # marked as labels are read: a search of every short text of the page for the words costs ten
 # times as much (0.55 against 8 ms a page on 389 real pages).
-# A byline word and the names after it, the whole of a text under the headline ("von Jane Doe").
-_PREFIXED_NAME_RE = re.compile(
-    r"^(?:by|von|par|por|di|door|av|af|przez)\s+(?P<names>\S.{2,80})$", re.IGNORECASE
-)
-# The texts after the headline a byline is looked for in, and the length of the body's first one.
-_UNDER_HEADLINE = etree.XPath(
-    "following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= 25]"
-)
-_BODY_TEXT_LEN = 200
 _PAIR_LABELS = frozenset(
     {"interview", "text", "texte", "texto", "testo", "autor", "autorin", "author", "auteur", "autore"}
 )
@@ -1125,9 +1123,9 @@ def headline_byline_authors(tree: Any) -> list[str]:
     headline = next((h for h in tree.iter("h1") if not _hidden(h) and "".join(h.itertext()).strip()), None)
     if headline is None:
         return []
-    for piece in _UNDER_HEADLINE(headline):
+    for piece in TEXTS_AFTER(headline, n=_UNDER_HEADLINE):
         text = " ".join(piece.split())
-        if len(text) > _BODY_TEXT_LEN:
+        if len(text) > BODY_TEXT_LEN:
             break
         if (prefixed := _PREFIXED_NAME_RE.match(text)) is None:
             continue

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from lxml import etree
+
 from worker.process.clean.chrome import holds_page, markup_marks
 from worker.process.clean.hidden import UNSEEN_CLASS_RE, visible
 from worker.process.clean.structured import PageData, texts
@@ -51,6 +53,15 @@ _COMMENTS_TOKEN_RE = re.compile(
     r"|comment[-_]reply[-_]title)$",
     re.IGNORECASE,
 )
+# The texts a reader sees after (or before) a headline, the nearest `$n`: its byline and date line sit
+# there, up to the body's first paragraph, a text of more than `BODY_TEXT_LEN` characters.
+TEXTS_AFTER = etree.XPath(
+    "following::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= $n]"
+)
+TEXTS_BEFORE = etree.XPath(
+    "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= $n]"
+)
+BODY_TEXT_LEN = 200
 _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
 # A camel-case name ending in "Title" (`id="ArticleTitle"`, `postTitle`): a word of its own too.
 _CAMEL_TITLE_RE = re.compile(r"[a-z]Title(?:$|[-_\s])")

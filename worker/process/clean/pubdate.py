@@ -35,7 +35,7 @@ import dateparser
 from lxml import etree
 
 from worker.process.clean.chrome import in_chrome_markup
-from worker.process.clean.headline import MAX_KICKER
+from worker.process.clean.headline import BODY_TEXT_LEN, MAX_KICKER, TEXTS_AFTER, TEXTS_BEFORE
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.dates import parse_datetime
 
@@ -92,7 +92,6 @@ _CHROME_RE = re.compile(r"related|teaser|sidebar|footer|comment|recommend|popula
 _OTHER_CLOCKS_RE = re.compile(r"related|teaser|comment|recommend|popular|trending|more-", re.I)
 # The headline's date line: within this many texts after the `h1`, before the body's first paragraph.
 _HEADLINE_TEXTS = 40
-_BODY_TEXT_LEN = 200
 _TEASER_WORDS = 5
 # A date line that also names the author or the place: its separators, and how many pieces are read.
 _LINE_SEPARATOR_RE = re.compile(r"\s*(?:[|·•]|,(?=\s)|\s[-–—]\s)\s*")
@@ -270,15 +269,12 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
     """
     if headline is None:
         return None
-    after = headline.xpath(
-        "following::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
-        f"[position() <= {_HEADLINE_TEXTS}]"
-    )
+    after = TEXTS_AFTER(headline, n=_HEADLINE_TEXTS)
     deck_passed = False
     for index, piece in enumerate(after):
         text = " ".join(piece.split())
         owner = piece.getparent().getparent() if piece.is_tail else piece.getparent()
-        if len(text) > _BODY_TEXT_LEN:
+        if len(text) > BODY_TEXT_LEN:
             # The deck between the headline and its date line is passed over, once: marked as
             # one, or the lone paragraph of its block right under the headline.
             if (
@@ -404,10 +400,7 @@ def above_headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Sta
     """
     if headline is None:
         return None
-    before = headline.xpath(
-        "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style)]"
-        f"[position() <= {_ABOVE_HEADLINE_TEXTS}]"
-    )
+    before = TEXTS_BEFORE(headline, n=_ABOVE_HEADLINE_TEXTS)
     # Nearest first (the node-set comes back in document order); `clock` is the text after the
     # one read, when it is a clock time alone.
     clock = ""
