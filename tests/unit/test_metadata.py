@@ -2319,3 +2319,25 @@ class TestDatelineDate:
         resolved = resolve(load_html(page(lang="de")), self.URL, now=NOW, found={"text": text})
 
         assert resolved.published is None
+
+
+class TestTitlesBeforeNames:
+    @pytest.mark.parametrize(
+        ("written", "name"),
+        [
+            ("Dr. Sebastian Brüggemann", "Sebastian Brüggemann"),
+            ("Prof. Dr. Hans Meier", "Hans Meier"),
+            ("Dr. med. Anna Schmidt", "Anna Schmidt"),
+            ("Rechtsanwalt Dennis Tölle", "Dennis Tölle"),
+            ("Fachanwältin für IT-Recht Jane Doe", "Jane Doe"),
+            ("RA Jan Bauer", "Jan Bauer"),
+        ],
+    )
+    def test_an_academic_or_professional_title_is_no_part_of_the_name(self, written, name):
+        """A byline's "Dr." or "Rechtsanwalt" before the name is the person's title, not their name."""
+        assert sort_names([written]).persons == (name,)
+
+    @pytest.mark.parametrize("written", ["Drake Bell", "Ra Jan Moon", "Dr. Who"])
+    def test_names_that_only_look_titled_stay_whole(self, written):
+        """Near miss: "Drake" and "Ra" are names; a title before one word leaves no name to keep."""
+        assert sort_names([written]).persons == (written,)

@@ -442,10 +442,23 @@ def split_names(raw: str) -> list[str]:
 
 # A social handle printed after the name: "Jane Doe @janedoe".
 _HANDLE_TAIL_RE = re.compile(r"(?<=\S)\s+@\w+$")
+# Academic and professional titles before a name ("Dr. Jane Doe", "Prof. Dr. Hans Meier",
+# "Rechtsanwalt Dennis Tölle", "Fachanwältin für IT-Recht Jane Doe"): a reader's byline, no part of the name.
+_TITLE_BEFORE_NAME_RE = re.compile(
+    r"^(?:(?:dr|prof|dipl|mag|ing|priv[.-]*doz|pd)\.(?:[\s-]*(?:\w+\.|rer\.|med\.|phil\.|nat\.|jur\.|h\.\s*c\.))*"
+    r"|rechtsanw(?:alt|ältin|älte)|fachanw(?:alt|ältin) für [\w-]+|notar(?:in)?|steuerberater(?:in)?"
+    r"|(?-i:RA|RAin))\s+",
+    re.IGNORECASE,
+)
 
 
 def _tidy(name: str) -> str:
     name = _HANDLE_TAIL_RE.sub("", name)
+    for _ in range(3):
+        rest = _TITLE_BEFORE_NAME_RE.sub("", name, count=1)
+        if rest == name or len(rest.split()) < 2:
+            break
+        name = rest
     if _SLUG_RE.match(name) and name.islower():
         name = " ".join(w.capitalize() for w in re.split(r"[-._]", name))
     words = name.split()
