@@ -2341,3 +2341,18 @@ class TestTitlesBeforeNames:
     def test_names_that_only_look_titled_stay_whole(self, written):
         """Near miss: "Drake" and "Ra" are names; a title before one word leaves no name to keep."""
         assert sort_names([written]).persons == (written,)
+
+
+class TestUserNames:
+    @pytest.mark.parametrize(
+        ("written", "name"),
+        [("Isabella.DiBiase", "Isabella DiBiase"), ("Jane_Doe", "Jane Doe"), ("jane.doe", "Jane Doe")],
+    )
+    def test_a_cms_user_name_of_a_persons_names(self, written, name):
+        """A CMS prints its user name for the author: the names joined by a dot or an underscore."""
+        assert sort_names([written]).persons == (name,)
+
+    @pytest.mark.parametrize("written", ["Anja Schmoll-Trautmann", "Jean-Paul Sartre", "J.R.R. Tolkien"])
+    def test_hyphens_and_initials_stay(self, written):
+        """Near miss: a hyphen joins double names, and initials keep their dots."""
+        assert sort_names([written]).persons == (written,)

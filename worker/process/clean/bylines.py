@@ -216,6 +216,8 @@ _PLACEHOLDERS_TEXT = """
 _URL_RE = re.compile(r"https?://|^www\.|^@\w+$")
 _ACRONYM_RE = re.compile(r"^[A-Z]{2,5}$")
 _SLUG_RE = re.compile(r"^[^\W\d_]+(?:[-._][^\W\d_]+)+$")
+# Capitalised names joined by a dot or an underscore, a CMS user name ("Isabella.DiBiase").
+_USER_NAME_RE = re.compile(r"^[^\W\d_a-z][^\W\d_]+(?:[._][^\W\d_a-z][^\W\d_]+)+$")
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials; "john",
 # "asty" are handles).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{4,}$")
@@ -461,6 +463,10 @@ def _tidy(name: str) -> str:
         name = rest
     if _SLUG_RE.match(name) and name.islower():
         name = " ".join(w.capitalize() for w in re.split(r"[-._]", name))
+    elif _USER_NAME_RE.match(name):
+        # A CMS user name of a person's capitalised names ("Isabella.DiBiase", "Jane_Doe"); a hyphen
+        # stays, it joins double names ("Schmoll-Trautmann", "Jean-Paul").
+        name = " ".join(re.split(r"[._]", name))
     words = name.split()
     # Markup that prints the name twice (a hidden copy beside the visible one).
     if len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
