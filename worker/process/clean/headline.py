@@ -387,8 +387,12 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     headlines: set[str] | None = None
     tiers = _candidates(tree)
     h1s = next(tiers)
+    # Of a tier's elements agreeing with a declared title, the first agreeing with the first title
+    # (JSON-LD's `headline`, `og:title`: the story alone) wins; the document's `<title>` often adds a
+    # blog's own name ("Blog Name: Headline"), which the blog shows in an `h1` above the post's.
+    first = _variants(titles[:1], names)
     for group in itertools.chain([h1s], tiers):
-        agreeing: list[tuple[Any, str, str]] = []
+        agreeing: tuple[Any, str] | None = None
         for element in group:
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
             if not (_agrees(shown, variants) or _agrees(full, variants)):
@@ -398,10 +402,11 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
                     headlines = {n for t in titles if (n := normal(strip_site(t, names)))}
                 if not (_agrees(shown, headlines) or _agrees(full, headlines)):
                     continue
-            agreeing.append((element, shown, full))
+            if _agrees(shown, first) or _agrees(full, first):
+                return _narrowest(element, shown, variants, titles)
+            agreeing = agreeing or (element, shown)
         if agreeing:
-            element, shown, _ = _most_specific(agreeing, titles, names)
-            return _narrowest(element, shown, variants, titles)
+            return _narrowest(*agreeing, variants, titles)
     if h1s and not titles:
         return headline_text(h1s[0])
     if h1s and len(h1s) == 1:
@@ -423,24 +428,6 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
             if normal(shown := headline_text(heading)) and not _in_chrome(heading):
                 return shown
     return None
-
-
-def _most_specific(
-    agreeing: list[tuple[Any, str, str]], titles: list[str], names: list[str]
-) -> tuple[Any, str, str]:
-    """
-    Of a tier's headline elements that agree with a declared title, pick the first agreeing with the first.
-
-    The first declared title (JSON-LD's `headline`, `og:title`) names the story alone; the
-    document's `<title>` often adds the blog's own name ("Blog Name: Headline"), which a blog
-    shows in an `h1` of its own above the post's.
-    """
-    if len(agreeing) > 1:
-        first = _variants(titles[:1], names)
-        for candidate in agreeing:
-            if _agrees(candidate[1], first) or _agrees(candidate[2], first):
-                return candidate
-    return agreeing[0]
 
 
 def _segment_shown(tree: Any, titles: list[str], names: list[str]) -> str | None:
