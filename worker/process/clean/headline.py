@@ -62,6 +62,8 @@ TEXTS_BEFORE = etree.XPath(
     "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= $n]"
 )
 BODY_TEXT_LEN = 200
+# Every match of `_COMMENTS_TOKEN_RE` holds one of these: one C search before the tokens are read.
+_COMMENT_WORD_RE = re.compile(r"comment|respond|reply|disqus", re.IGNORECASE)
 _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
 # A camel-case name ending in "Title" (`id="ArticleTitle"`, `postTitle`): a word of its own too.
 _CAMEL_TITLE_RE = re.compile(r"[a-z]Title(?:$|[-_\s])")
@@ -181,7 +183,8 @@ def _in_chrome(element: Any) -> bool:
             return True
         if node.tag == "header" and node.get("role") == "banner":
             return True
-        if any(_COMMENTS_TOKEN_RE.match(t) for t in _classes(node).split()):
+        marks = _classes(node)
+        if _COMMENT_WORD_RE.search(marks) and any(_COMMENTS_TOKEN_RE.match(t) for t in marks.split()):
             return True
     return _hidden(element)
 
