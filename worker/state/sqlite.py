@@ -153,8 +153,7 @@ class SQLiteStore(FeedTables, OverviewTables):
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = self._conn()
-        try:
+        with self._read() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -162,6 +161,17 @@ class SQLiteStore(FeedTables, OverviewTables):
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """
+        Yield the connection for reads of their own, outside the write lock (WAL).
+
+        A writer holding the lock, even one that is stopped, does not delay them; a store
+        that cannot answer raises `StoreUnavailable`, as a transaction does.
+        """
+        try:
+            yield self._conn()
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"state store busy or unavailable: {exc}") from exc
 
@@ -466,9 +476,5 @@ class SQLiteStore(FeedTables, OverviewTables):
             }
 
     def ledger_count(self, queue: str) -> int:
-        # A read of its own (WAL): a writer holding the lock, even a stopped one, does not delay it.
-        try:
-            row = self._conn().execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()
-        except sqlite3.OperationalError as exc:
-            raise StoreUnavailable(f"state store busy or unavailable: {exc}") from exc
-        return int(row[0])
+        with self._read() as db:
+            return int(db.execute("SELECT COUNT(*) FROM ledger WHERE queue = ?", (queue,)).fetchone()[0])
