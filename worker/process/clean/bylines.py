@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from worker.process.clean.chrome import holds_page, in_chrome_markup
-from worker.process.clean.headline import BODY_TEXT_LEN, TEXTS_AFTER
+from worker.process.clean.headline import BODY_TEXT_LEN, TEXTS_AFTER, text_owner
 from worker.process.clean.hidden import HIDDEN_CLASS_RE, HIDDEN_STYLE_RE, visible
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
@@ -1148,9 +1148,7 @@ def headline_byline_authors(tree: Any) -> list[str]:
             break
         if (prefixed := _PREFIXED_NAME_RE.match(text)) is None:
             continue
-        owner = piece.getparent()
-        if owner is not None and piece.is_tail:
-            owner = owner.getparent()
+        owner = text_owner(piece)
         if owner is None or in_chrome_markup(owner, _CHROME_RE) or _hidden(owner):
             continue
         names = split_names(prefixed["names"])

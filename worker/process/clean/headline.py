@@ -120,6 +120,12 @@ def _hidden(element: Any) -> bool:
     )
 
 
+def text_owner(piece: Any) -> Any:
+    """Return the element a text of `TEXTS_AFTER` is written in: its parent's parent for a tail text."""
+    owner = piece.getparent()
+    return owner.getparent() if owner is not None and piece.is_tail else owner
+
+
 def headline_text(element: Any) -> str:
     """
     Return the text of a headline element without its kicker, hidden parts and ruby readings.

@@ -35,7 +35,7 @@ import dateparser
 from lxml import etree
 
 from worker.process.clean.chrome import in_chrome_markup
-from worker.process.clean.headline import BODY_TEXT_LEN, MAX_KICKER, TEXTS_AFTER, TEXTS_BEFORE
+from worker.process.clean.headline import BODY_TEXT_LEN, MAX_KICKER, TEXTS_AFTER, TEXTS_BEFORE, text_owner
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.dates import parse_datetime
 
@@ -273,7 +273,7 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
     deck_passed = False
     for index, piece in enumerate(after):
         text = " ".join(piece.split())
-        owner = piece.getparent().getparent() if piece.is_tail else piece.getparent()
+        owner = text_owner(piece)
         if len(text) > BODY_TEXT_LEN:
             # The deck between the headline and its date line is passed over, once: marked as
             # one, or the lone paragraph of its block right under the headline.
@@ -449,9 +449,7 @@ def posted_stamp(tree: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
     wurde am 19. Mai 2010 um 23:03 Uhr gepostet".  A comment's ("Jane posted on …") is passed over.
     """
     for piece in _POSTED_TEXTS(tree)[:_MAX_POSTED_TEXTS]:
-        owner = piece.getparent()
-        if owner is not None and piece.is_tail:
-            owner = owner.getparent()
+        owner = text_owner(piece)
         # (Some themes print the post's footer in a column classed as its sidebar.)
         if owner is None or in_chrome_markup(owner, _OTHER_CLOCKS_RE):
             continue
