@@ -53,6 +53,8 @@ _COMMENTS_TOKEN_RE = re.compile(
     r"|comment[-_]reply[-_]title)$",
     re.IGNORECASE,
 )
+# Every match of `_COMMENTS_TOKEN_RE` holds one of these: one C search before the tokens are read.
+_COMMENT_WORD_RE = re.compile(r"comment|respond|reply|disqus", re.IGNORECASE)
 # The texts a reader sees after (or before) a headline, the nearest `$n`: its byline and date line sit
 # there, up to the body's first paragraph, a text of more than `BODY_TEXT_LEN` characters.
 TEXTS_AFTER = etree.XPath(
@@ -62,8 +64,6 @@ TEXTS_BEFORE = etree.XPath(
     "preceding::text()[normalize-space()][not(ancestor::script or ancestor::style)][position() <= $n]"
 )
 BODY_TEXT_LEN = 200
-# Every match of `_COMMENTS_TOKEN_RE` holds one of these: one C search before the tokens are read.
-_COMMENT_WORD_RE = re.compile(r"comment|respond|reply|disqus", re.IGNORECASE)
 _HEADLINE_CLASS_RE = re.compile(r"headline|(?:^|[-_\s])title(?:$|[-_\s])", re.IGNORECASE)
 # A camel-case name ending in "Title" (`id="ArticleTitle"`, `postTitle`): a word of its own too.
 _CAMEL_TITLE_RE = re.compile(r"[a-z]Title(?:$|[-_\s])")
@@ -363,11 +363,11 @@ def _candidates(tree: Any) -> Iterator[list[Any]]:
     yield [h for h in h1s if h not in clear and not _hidden(h)]
 
 
-def _variants(titles: list[str], names: list[str]) -> set[str]:
+def _variants(titles: list[str], stripped: list[str]) -> set[str]:
+    """Return the normal forms a shown headline may take: each declared title, whole and without the site."""
     variants: set[str] = set()
-    for title in titles:
-        stripped = strip_site(title, names)
-        for value in (title, stripped):
+    for title, without_site in zip(titles, stripped, strict=True):
+        for value in (title, without_site):
             variants.add(normal(value))
             # `Kicker: Headline` in a declared title: the headline alone may be what is shown.
             head, sep, rest = value.partition(": ")
@@ -389,28 +389,27 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     """
     names = site_names(data, url)
     titles = declared_titles(data, tree, hint, url)
-    variants = _variants(titles, names)
-    # The declared titles without the site's name (read only for a candidate that is the site's
-    # name): a brand block ("DER SPIEGEL 52/2018") agrees with `Headline - DER SPIEGEL 52/2018`
-    # only in the part that names the site.
-    headlines: set[str] | None = None
+    stripped = [strip_site(t, names) for t in titles]
+    variants = _variants(titles, stripped)
+    # The declared titles without the site's name, for a candidate that is the site's name: a brand
+    # block ("DER SPIEGEL 52/2018") agrees with `Headline - DER SPIEGEL 52/2018` only in the part
+    # that names the site.
+    normals = {normal(s) for s in stripped}
+    headlines = normals - {""}
     tiers = _candidates(tree)
     h1s = next(tiers)
     # Of a tier's elements agreeing with a declared title, the first agreeing with the first title
     # (JSON-LD's `headline`, `og:title`: the story alone) wins; the document's `<title>` often adds a
     # blog's own name ("Blog Name: Headline"), which the blog shows in an `h1` above the post's.
-    first = _variants(titles[:1], names)
+    first = _variants(titles[:1], stripped[:1])
     for group in itertools.chain([h1s], tiers):
         agreeing: tuple[Any, str] | None = None
         for element in group:
             shown, full = headline_text(element), " ".join("".join(element.itertext()).split())
             if not (_agrees(shown, variants) or _agrees(full, variants)):
                 continue
-            if _is_site_name(shown, names):
-                if headlines is None:
-                    headlines = {n for t in titles if (n := normal(strip_site(t, names)))}
-                if not (_agrees(shown, headlines) or _agrees(full, headlines)):
-                    continue
+            if _is_site_name(shown, names) and not (_agrees(shown, headlines) or _agrees(full, headlines)):
+                continue
             if _agrees(shown, first) or _agrees(full, first):
                 return _narrowest(element, shown, variants, titles)
             agreeing = agreeing or (element, shown)
@@ -422,15 +421,13 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
         only = headline_text(h1s[0])
         # An SEO title reworded from the headline ("Wärmepumpe im Altbau - Wann es sich lohnt" over
         # "Eignet sich eine Wärmepumpe im Altbau?") still shares a third of its words with it.
-        headlines_stated = [strip_site(t, names) for t in titles]
-        if _overlap(only, [*titles, *headlines_stated]) >= _MIN_OVERLAP and not _is_site_name(only, names):
+        if _overlap(only, [*titles, *stripped]) >= _MIN_OVERLAP and not _is_site_name(only, names):
             return only
-    if shown_part := _segment_shown(tree, titles, names):
+    if shown_part := _segment_shown(tree, titles, normals, names):
         return shown_part
-    for title in titles:
-        stripped = strip_site(title, names)
-        if normal(stripped):
-            return stripped
+    for without_site in stripped:
+        if normal(without_site):
+            return without_site
     if not h1s:
         # A page that declares no title and shows no `h1`: its first heading outside chrome.
         for heading in tree.iter("h2", "h3"):
@@ -439,7 +436,7 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     return None
 
 
-def _segment_shown(tree: Any, titles: list[str], names: list[str]) -> str | None:
+def _segment_shown(tree: Any, titles: list[str], whole: set[str], names: list[str]) -> str | None:
     """
     Return the part of a declared title between separators that a heading of the page shows alone.
 
@@ -447,9 +444,9 @@ def _segment_shown(tree: Any, titles: list[str], names: list[str]) -> str | None
     the site's name is in no form the page states elsewhere, but the heading shows which part is
     the headline.  Only parts of a title with a separator count, none naming the site (a logo's
     `<h1>` shows that one), and only headings outside chrome; a heading showing a whole declared
-    title ("Column: Name - Headline") keeps it whole.
+    title ("Column: Name - Headline") keeps it whole: `whole` holds the declared titles' normal
+    forms without the site's name.
     """
-    whole = {normal(strip_site(title, names)) for title in titles}
     parts = {
         normal(part): part
         for title in titles
