@@ -185,8 +185,27 @@ def truncate(text: str, share: float) -> str:
     return text[: cut if cut > 0 else int(len(text) * share)]
 
 
+def adapt(rng: random.Random, text: str, pages: list[Page], vocabulary: list[str]) -> str:
+    """
+    Adapt a wire story as another outlet's editor does: a lead of their own, words changed, the tail cut.
+
+    The first paragraph gives way to one of another story (a new lead), 5-10 % of the words are
+    substituted or dropped, a paragraph of another story comes in (context the outlet adds), and
+    the last paragraph or two go; at least half of the paragraphs stay.
+    """
+    paras = [p for p in text.split("\n") if p.strip()]
+    if len(paras) < 4:
+        return edit_words(rng, text, rng.uniform(0.05, 0.1), vocabulary)
+    other = [q for q in rng.choice(pages).text.split("\n") if q.strip()] or [""]
+    paras[0] = rng.choice(other)
+    cut = rng.randint(1, min(2, len(paras) // 2))
+    paras = paras[: len(paras) - cut]
+    paras.insert(rng.randrange(1, len(paras) + 1), rng.choice(other))
+    return edit_words(rng, "\n".join(paras), rng.uniform(0.05, 0.1), vocabulary)
+
+
 def positives(rng: random.Random, pages: list[Page]) -> Iterator[Pair]:
-    """Make a syndicated copy and a truncated copy of every page."""
+    """Make a syndicated copy, a truncated copy and an adapted copy of every page."""
     vocabulary = sorted({w for p in pages[:200] for w in p.text.split() if w.isalpha()})
     for page in pages:
         header, footer = chrome_lines(rng, pages, rng.randint(1, 3)), chrome_lines(rng, pages, 3)
@@ -196,6 +215,9 @@ def positives(rng: random.Random, pages: list[Page]) -> Iterator[Pair]:
         header, footer = chrome_lines(rng, pages, rng.randint(1, 3)), chrome_lines(rng, pages, 3)
         cut = restyle(rng, truncate(page.text, 0.8))
         yield Pair("truncated80", page.text, with_chrome(cut, header, footer), True)
+        header, footer = chrome_lines(rng, pages, rng.randint(1, 3)), chrome_lines(rng, pages, 3)
+        adapted = restyle(rng, adapt(rng, page.text, pages, vocabulary))
+        yield Pair("adapted", page.text, with_chrome(adapted, header, footer), True)
 
 
 def content_words(text: str) -> set[str]:
@@ -314,6 +336,7 @@ def evaluate(pairs: list[Pair], sign: Callable[[str], nd.Signature]) -> None:
     per_kind: dict[str, Score] = defaultdict(Score)
     jacc: dict[str, list[float]] = defaultdict(list)
     sweep = {t: Score() for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)}
+    sweep_kind: dict[tuple[float, str], Score] = defaultdict(Score)
     for pair in pairs:
         sa, sb = sign(pair.a), sign(pair.b)
         candidate = bool(set(nd.band_keys(sa)) & set(nd.band_keys(sb)))
@@ -327,7 +350,9 @@ def evaluate(pairs: list[Pair], sign: Callable[[str], nd.Signature]) -> None:
         next(scores).add(pair.duplicate, exact >= nd.DEFAULT_THRESHOLD)
         per_kind[pair.kind].add(pair.duplicate, verdict)
         for threshold, score in sweep.items():
-            score.add(pair.duplicate, candidate and nd.is_near_duplicate(sb, nd.sketch(sa), threshold))
+            verdict_at = candidate and nd.is_near_duplicate(sb, nd.sketch(sa), threshold)
+            score.add(pair.duplicate, verdict_at)
+            sweep_kind[threshold, pair.kind].add(pair.duplicate, verdict_at)
     print("\npairs by kind (exact shingle Jaccard: min / p05 / median / max)")
     for kind, values in jacc.items():
         q = np.quantile(values, [0, 0.05, 0.5, 1])
@@ -341,8 +366,15 @@ def evaluate(pairs: list[Pair], sign: Callable[[str], nd.Signature]) -> None:
     for name, score in rules.items():
         print(score.line(name))
     print("\nthreshold sweep (lsh + sketch)")
+    kinds = list(jacc)
     for threshold, score in sweep.items():
         print("  " + score.line(f"t = {threshold}"))
+        called = ", ".join(
+            f"{k} {s.tp + s.fp}/{s.tp + s.fn + s.fp + s.tn}"
+            for k in kinds
+            if (s := sweep_kind[threshold, k]).tp + s.fp + s.fn
+        )
+        print(f"      called duplicate: {called}")
 
 
 def time_signatures(pages: list[Page]) -> None:

@@ -42,7 +42,7 @@ import numpy as np
 BANDS: Final = 16
 SKETCH_SIZE: Final = 128
 SKETCH_BITS: Final = 2
-DEFAULT_THRESHOLD: Final = 0.5
+DEFAULT_THRESHOLD: Final = 0.35
 GENERATION_DAYS: Final = 10
 BAND_FIELD_BITS: Final = 23  # a signed 24-bit integer: 4 bytes + 1 in a Redis listpack
 
