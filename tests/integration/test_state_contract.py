@@ -969,6 +969,27 @@ class TestOpening:
             writer.execute("ROLLBACK")
             writer.close()
 
+    def test_reads_wait_for_no_writer(self, tmp_path: Path) -> None:
+        """
+        What only reads (the ledger's stale entries and messages, the counts) answers while a writer,
+        even a stopped one, holds the write lock: `ingest --status` and the ledger's sweep read them.
+        """
+        path = tmp_path / "state.sqlite3"
+        store = SQLiteStore(path)
+        store.ledger_put("ingest", "task-1", 100.0, '{"task": "fetch_article"}')
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            assert [("task-1", 100.0)] == store.ledger_stale("ingest", 200.0, 10)
+            assert {"task-1": '{"task": "fetch_article"}'} == store.ledger_messages(["task-1", "task-2"])
+            assert (1, 0) == (store.ledger_count("ingest"), store.parked_count())
+            assert time.monotonic() - started < 5
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+            store.close()
+
     def test_a_file_of_an_earlier_version_gets_the_columns_added_since(self, tmp_path: Path) -> None:
         """Near miss: a table without a column added since gets it when the store opens."""
         path = tmp_path / "state.sqlite3"

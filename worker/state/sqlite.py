@@ -424,7 +424,7 @@ class SQLiteStore(FeedTables, OverviewTables):
             db.executemany("DELETE FROM parked WHERE id = ? AND at = ?", items)
 
     def parked_count(self) -> int:
-        with self._tx() as db:
+        with self._read() as db:
             return int(db.execute("SELECT COUNT(*) FROM parked").fetchone()[0])
 
     # -- the ledger of sent tasks (worker.app.ledger) ------------------------------
@@ -446,7 +446,7 @@ class SQLiteStore(FeedTables, OverviewTables):
             db.execute("DELETE FROM ledger WHERE id = ? AND queue = ?", (task_id, queue))
 
     def ledger_stale(self, queue: str, before: float, limit: int) -> list[tuple[str, float]]:
-        with self._tx() as db:
+        with self._read() as db:
             rows = db.execute(
                 "SELECT id, at FROM ledger WHERE queue = ? AND at < ? ORDER BY at, id LIMIT ?",
                 (queue, before, limit),
@@ -468,7 +468,7 @@ class SQLiteStore(FeedTables, OverviewTables):
         return confirmed
 
     def ledger_messages(self, task_ids: list[str]) -> dict[str, str]:
-        with self._tx() as db:
+        with self._read() as db:
             return {
                 str(r[0]): str(r[1])
                 for i in task_ids
