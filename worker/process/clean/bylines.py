@@ -283,6 +283,11 @@ def name_key(name: str) -> str:
     )
 
 
+def squashed_key(name: str) -> str:
+    """Return `name_key` without its spaces, under which a run-together name meets its words (`janedoe`)."""
+    return name_key(name).replace(" ", "")
+
+
 _PLACEHOLDERS = frozenset(map(name_key, _PLACEHOLDERS_TEXT.split()))
 _ORG_WORDS = frozenset(_ORG_WORDS_TEXT.casefold().split()) | frozenset(
     key for key in map(name_key, _ORG_WORDS_TEXT.split()) if " " not in key
@@ -381,7 +386,7 @@ def is_organisation(name: str, site_names: Iterable[str] = ()) -> bool:
         return True
     squashed = key.replace(" ", "")
     for site in site_names:
-        site_key = name_key(site).replace(" ", "")
+        site_key = squashed_key(site)
         if len(site_key) >= 3 and (squashed == site_key or (len(squashed) >= 4 and squashed in site_key)):
             return True
         if len(squashed) >= 4 and len(site_key) >= 4 and site_key in squashed:
@@ -486,11 +491,8 @@ def _person_then_site(name: str, site_names: list[str]) -> list[str]:
         # "Name - Site" is the pattern of an outlet's own name and tagline: the site must follow the name.
         if not words[k][:1].isalnum():
             continue
-        rest = name_key(" ".join(words[k:])).replace(" ", "")
-        if not any(
-            len(key) >= 4 and rest.startswith(key)
-            for key in (name_key(site).replace(" ", "") for site in site_names)
-        ):
+        rest = squashed_key(" ".join(words[k:]))
+        if not any(len(key) >= 4 and rest.startswith(key) for key in map(squashed_key, site_names)):
             continue
         head = " ".join(words[:k])
         # In a script without case nothing tells a name's words from an outlet's.

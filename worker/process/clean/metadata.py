@@ -30,6 +30,7 @@ from worker.process.clean.bylines import (
     resolve_authors,
     shown_names,
     sort_names,
+    squashed_key,
     structured_authors,
 )
 from worker.process.clean.headline import resolve_title, site_names, strip_site
@@ -210,10 +211,8 @@ def resolve(
     heuristic_authors = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
     # A personal site's publisher is its author: a name of the site, and a person's, whose host may
     # be named after it ("Helge Fahrnberger" on helge.at).
-    personal = [name_key(p).replace(" ", "") for p in _personal_publishers(data)]
-    author_sites = [
-        n for n in names if not ((key := name_key(n).replace(" ", "")) and any(key in p for p in personal))
-    ]
+    personal = [squashed_key(p) for p in _personal_publishers(data)]
+    author_sites = [n for n in names if not ((key := squashed_key(n)) and any(key in p for p in personal))]
     authors = resolve_authors(tree, data, site_names=author_sites, feed=hints.authors, body=body_authors)
     # Its guesses come from the same structured data: the page must show them too.  A long list is every
     # teaser's author on a page of many stories' nodes, not this article's byline.
