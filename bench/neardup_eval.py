@@ -2,7 +2,8 @@
 Measure near-duplicate detection on perturbed copies and distinct pairs of real articles.
 
 Run: `.venv/bin/python bench/neardup_eval.py` (about a minute the first time:
-the page texts are extracted once with trafilatura and cached under /tmp).
+the pages are cleaned once by `clean_html`, as the pipeline cleans them, and the texts cached
+under /tmp until the cleaning code changes).
 `INGEST_EVAL_DIR` points at the extraction development set (pages.tar.gz is
 read in place, never unpacked).  When a Redis server answers at
 `NEARDUP_REDIS_URL` (default redis://127.0.0.1:6379/15), the storage layout
@@ -66,27 +67,40 @@ class Pair:
 
 
 def _extract_all(tar_path: Path) -> dict[str, str]:
-    """Extract the main text of every page in the archive with trafilatura (slow: cached)."""
-    import trafilatura
+    """Clean every page of the archive as the pipeline does (`clean_html`; slow: cached)."""
+    from trafilatura.utils import decode_file
+
+    from worker.process.clean.html import clean_html
 
     texts: dict[str, str] = {}
     with tarfile.open(tar_path) as tar:
+        handle = tar.extractfile("evaldata.json")
+        assert handle is not None
+        url_of = {info["file"]: url for url, info in json.load(handle).items()}
         for member in tar:
             if not member.isfile() or member.name.endswith(".json"):
                 continue
-            handle = tar.extractfile(member)
-            if handle is None:
+            page = tar.extractfile(member)
+            if page is None:
                 continue
-            html = handle.read().decode("utf-8", "replace")
-            texts[member.name.split("/", 1)[-1]] = trafilatura.extract(html) or ""
+            name = member.name.split("/", 1)[-1]
+            texts[name] = clean_html(decode_file(page.read()), url_of.get(name, "")).text
     return texts
+
+
+def _cleaning_version() -> str:
+    """Return a digest of the cleaning code, so that cached texts are made again when it changes."""
+    digest = hashlib.blake2b(digest_size=6)
+    for path in sorted((ROOT / "worker" / "process" / "clean").glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def load_pages(eval_dir: Path) -> list[Page]:
     """Read the pages, their URLs and chrome segments; reuse a /tmp cache of extracted texts."""
     tar_path = eval_dir / "pages.tar.gz"
     stat = tar_path.stat()
-    cache = Path(f"/tmp/neardup-eval-{stat.st_size}-{int(stat.st_mtime)}.json")
+    cache = Path(f"/tmp/neardup-eval-{stat.st_size}-{int(stat.st_mtime)}-{_cleaning_version()}.json")
     if cache.exists():
         texts = json.loads(cache.read_text())
     else:
