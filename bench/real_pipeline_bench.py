@@ -582,7 +582,8 @@ def cleaning_breakdown(base: str, pages: list[dict[str, str]]) -> dict[str, Any]
         "readability": ("_readability_paragraphs",),
         "page_type": ("not_article_reason", "_teaser_count"),
         "anchors": ("_anchor_texts",),
-        "second_parse": ("load_html",),
+        # The page's one parse: trafilatura reads the tree it gives (bare trafilatura parses itself).
+        "parse": ("load_html",),
         "body_rules": ("clean_paragraphs",),
         "structured_data": ("read_page",),
         "metadata_resolver": ("resolve",),
