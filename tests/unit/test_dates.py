@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from worker.process.clean import pubdate
+from worker.process.clean.headline import shown_headline
 from worker.process.clean.html import load_html
-from worker.process.clean.pubdate import _headline, _shown_stamp, headline_stamp, resolve_dates
+from worker.process.clean.pubdate import _shown_stamp, headline_stamp, resolve_dates
 from worker.process.clean.structured import read_page
 from worker.process.enrich.dates import EARLIEST, to_utc_iso
 
@@ -198,7 +199,7 @@ TITLE = "Tras una semana de acoso, el presidente de la Asamblea exige a periodis
 def shown_day(body: str, title: str = TITLE) -> str | None:
     """Return the date shown under the headline of a page with `body`, as ISO 8601."""
     tree = load_html(f"<!doctype html><html><head></head><body>{body}</body></html>")
-    stamp = headline_stamp(_headline(tree, title), NOW, dayfirst=True)
+    stamp = headline_stamp(shown_headline(tree, title), NOW, dayfirst=True)
     return stamp.iso() if stamp else None
 
 

@@ -2245,6 +2245,29 @@ class TestBlogPosts:
 
         assert run(page(body=body, lang="de"), url=self.PLAIN).authors == ()
 
+    def test_a_plain_byline_under_the_headline_after_the_sites_h1(self):
+        """
+        The byline stands under the heading that shows the title, which the date reader also finds, not
+        under the site's own `h1` above it.
+        """
+        title = meta("og:title", "Eignet sich eine Wärmepumpe im Altbau?")
+        filler = "".join(f'<li><a href="/rubrik/{i}">Rubrik {i}</a></li>' for i in range(30))
+        body = (
+            f'<h1 class="brand">Heizungsratgeber</h1><ul class="menu">{filler}</ul>'
+            "<h2>Eignet sich eine Wärmepumpe im Altbau?</h2><p>von Alexander Rosenkranz</p>"
+        )
+
+        assert run(page(title, body, lang="de"), url=self.PLAIN).authors == ("Alexander Rosenkranz",)
+
+    def test_an_agency_in_capitals_under_the_headline_is_no_author(self):
+        """Near miss: "By U.S. CUSTOMS AND BORDER PROTECTION" names a government agency, not two people."""
+        body = (
+            "<h1>Officers seize 475 pounds of cocaine at the port</h1>"
+            "<p>By U.S. CUSTOMS AND BORDER PROTECTION</p>"
+        )
+
+        assert run(page(body=body), url=self.PLAIN).authors == ()
+
     def test_a_plain_name_line_after_the_body_starts_is_no_byline(self):
         """Near miss: past the body's first paragraph, `von Name` is some quote's or list's."""
         body = f"<h1>Eignet sich eine Wärmepumpe im Altbau?</h1>{BODY}<p>von Alexander Rosenkranz</p>"

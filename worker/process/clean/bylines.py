@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from worker.process.clean.chrome import holds_page, in_chrome_markup
-from worker.process.clean.headline import BODY_TEXT_LEN, TEXTS_AFTER, text_owner
+from worker.process.clean.headline import BODY_TEXT_LEN, TEXTS_AFTER, shown_headline, text_owner
 from worker.process.clean.hidden import HIDDEN_CLASS_RE, HIDDEN_STYLE_RE, visible
 from worker.process.clean.structured import PageData, clean_value, node_types, texts
 from worker.process.clean.text import AGENCIES
@@ -149,7 +149,7 @@ _ORG_WORDS_TEXT = """
     redaktionsteam nachrichtenagentur wire wires contributor contributors community
     solutions systems technologies consulting holding holdings partners
     letters about research forschung gesponsert gesponserte anzeige werbung advertorial kreuz
-    police polizei polizia policía policia polícia feuerwehr gendarmerie
+    police polizei polizia policía policia polícia feuerwehr gendarmerie customs protection
     bureau büro redactie redaktionen redakce redakcia toimitus szerkesztőség redacția redaksi
     equipo equipe équipe zespół редакция редакція команда ομάδα σύνταξη συντακτική
     ब्यूरो डेस्क टीम فريق التحرير تحرير تحریریه
@@ -1133,16 +1133,16 @@ def paired_label_authors(tree: Any) -> list[str]:
     return []
 
 
-def headline_byline_authors(tree: Any) -> list[str]:
+def headline_byline_authors(tree: Any, title: str | None = None) -> list[str]:
     """
     Return the names of a byline printed under the headline in plain markup: `<span>von Jane Doe</span>`.
 
     A meta line classed as nothing a byline is read by its words alone: a text of its own, a byline
-    word and a person's name, among the texts after the page's first `h1` up to the body's first
-    paragraph.  Runs only where no other byline was found.
+    word and a person's name, among the texts after the headline (`shown_headline`, as the date
+    reader finds it) up to the body's first paragraph.  Runs only where no other byline was found.
     """
-    headline = next((h for h in tree.iter("h1") if not _hidden(h) and "".join(h.itertext()).strip()), None)
-    if headline is None:
+    headline = shown_headline(tree, title)
+    if headline is None or _hidden(headline):
         return []
     for piece in TEXTS_AFTER(headline, n=_UNDER_HEADLINE):
         text = " ".join(piece.split())
@@ -1297,13 +1297,15 @@ def resolve_authors(
     site_names: Iterable[str],
     feed: Iterable[str] = (),
     body: Iterable[str] = (),
+    title: str | None = None,
 ) -> Authors:
     """
     Return the article's authors by precedence: structured data, byline markup, labelled byline
     text (a label and its name in one text, or in two elements), the feed, the text's own byline,
     a byline in bold opening the text, a signature closing it.
 
-    Organisations from every source are kept apart (publisher candidates).
+    Organisations from every source are kept apart (publisher candidates).  `title`, the
+    resolved headline, tells which heading a plain byline stands under.
     """
     sites = list(site_names)
     persons, orgs = structured_authors(data)
@@ -1340,7 +1342,7 @@ def resolve_authors(
         lambda: shown.persons,
         lambda: labelled_authors(tree),
         lambda: paired_label_authors(tree),
-        lambda: headline_byline_authors(tree),
+        lambda: headline_byline_authors(tree, title),
         lambda: list(feed),
         lambda: list(body),
         lambda: bold_byline_authors(tree),

@@ -126,6 +126,24 @@ def text_owner(piece: Any) -> Any:
     return owner.getparent() if owner is not None and piece.is_tail else owner
 
 
+def shown_headline(tree: Any, title: str | None = None) -> Any:
+    """
+    Return the headline element: the `h1` (else `h2`) showing the title, or the first `h1` of a few words.
+
+    A site's logo is an `h1` of one or two words, sometimes three; the title, when
+    known, tells the article's heading from it.  The date and byline readers look under it.
+    """
+    h1s = tree.xpath("//body//h1")
+    if title:
+        wanted = " ".join(title.split()).casefold()
+        for heading in itertools.chain(h1s, tree.xpath("//body//h2")):
+            shown = " ".join(heading.text_content().split()).casefold()
+            # The heading may carry its kicker in front of the title.
+            if shown == wanted or (shown.endswith(wanted) and len(shown) <= len(wanted) + MAX_KICKER):
+                return heading
+    return next((h for h in h1s if len(h.text_content().split()) >= 3), None)
+
+
 def headline_text(element: Any) -> str:
     """
     Return the text of a headline element without its kicker, hidden parts and ruby readings.

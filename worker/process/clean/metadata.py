@@ -213,7 +213,9 @@ def resolve(
     # be named after it ("Helge Fahrnberger" on helge.at).
     personal = [squashed_key(p) for p in _personal_publishers(data)]
     author_sites = [n for n in names if not ((key := squashed_key(n)) and any(key in p for p in personal))]
-    authors = resolve_authors(tree, data, site_names=author_sites, feed=hints.authors, body=body_authors)
+    authors = resolve_authors(
+        tree, data, site_names=author_sites, feed=hints.authors, body=body_authors, title=title
+    )
     # Its guesses come from the same structured data: the page must show them too.  A long list is every
     # teaser's author on a page of many stories' nodes, not this article's byline.
     persons = authors.persons

@@ -35,7 +35,13 @@ import dateparser
 from lxml import etree
 
 from worker.process.clean.chrome import in_chrome_markup
-from worker.process.clean.headline import BODY_TEXT_LEN, MAX_KICKER, TEXTS_AFTER, TEXTS_BEFORE, text_owner
+from worker.process.clean.headline import (
+    BODY_TEXT_LEN,
+    TEXTS_AFTER,
+    TEXTS_BEFORE,
+    shown_headline,
+    text_owner,
+)
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.dates import parse_datetime
 
@@ -265,7 +271,7 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
     is one long text marked as the headline's deck (or, right under the headline,
     the only paragraph of its block); a date whose month sits in an element of
     its own is read from the element around its year.  A date that is a link (to the
-    site's archive of the day) counts.  `headline` is the element `_headline` found, or None.
+    site's archive of the day) counts.  `headline` is the element `shown_headline` found, or None.
     """
     if headline is None:
         return None
@@ -368,24 +374,6 @@ def _in_deck(element: Any) -> bool:
         if _DECK_RE.search(f"{node.get('class') or ''} {node.get('itemprop') or ''}"):
             return True
     return False
-
-
-def _headline(tree: Any, title: str | None = None) -> Any:
-    """
-    Return the headline element: the `h1` (else `h2`) showing the title, or the first `h1` of a few words.
-
-    A site's logo is an `h1` of one or two words, sometimes three; the title, when
-    known, tells the article's heading from it.
-    """
-    h1s = tree.xpath("//body//h1")
-    if title:
-        wanted = " ".join(title.split()).casefold()
-        for heading in itertools.chain(h1s, tree.xpath("//body//h2")):
-            shown = " ".join(heading.text_content().split()).casefold()
-            # The heading may carry its kicker in front of the title.
-            if shown == wanted or (shown.endswith(wanted) and len(shown) <= len(wanted) + MAX_KICKER):
-                return heading
-    return next((h for h in h1s if len(h.text_content().split()) >= 3), None)
 
 
 def above_headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | None:
@@ -671,7 +659,7 @@ def resolve_dates(
     updated = updated_stamps(tree, data, now, dayfirst)
     chosen = choose(stamps)
     # The headline element, looked for once and only when a shown date may be needed.
-    headline = _headline(tree, title) if chosen is None or not chosen.has_time else None
+    headline = shown_headline(tree, title) if chosen is None or not chosen.has_time else None
     if chosen is None or not chosen.has_time:
         # Shown with its time, the headline's date refines a stated bare day it agrees with.
         shown = headline_stamp(headline, now, dayfirst=dayfirst)
@@ -700,7 +688,7 @@ def resolve_dates(
         day = url_stamp(url)
         if offset is None and day is None:
             # The day shown under the headline ("06 Dicembre 2020" beside `2020-12-05T23:15Z`).
-            shown_under = headline if headline is not None else _headline(tree, title)
+            shown_under = headline if headline is not None else shown_headline(tree, title)
             day = headline_stamp(shown_under, now, dayfirst=dayfirst)
         if offset is None and day is not None and chosen.when.date() != day.when.date():
             offset = day_offset(chosen, day)
