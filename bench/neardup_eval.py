@@ -66,25 +66,19 @@ class Pair:
     duplicate: bool
 
 
-def _extract_all(tar_path: Path) -> dict[str, str]:
-    """Clean every page of the archive as the pipeline does (`clean_html`; slow: cached)."""
+def _extract_all(eval_dir: Path) -> dict[str, str]:
+    """Clean every page of the set as the pipeline does (`clean_html`; slow: cached), by file name."""
     from trafilatura.utils import decode_file
 
+    from bench.eval_extraction import load, page_bytes
     from worker.process.clean.html import clean_html
 
+    evaldata, files = load(eval_dir)
     texts: dict[str, str] = {}
-    with tarfile.open(tar_path) as tar:
-        handle = tar.extractfile("evaldata.json")
-        assert handle is not None
-        url_of = {info["file"]: url for url, info in json.load(handle).items()}
-        for member in tar:
-            if not member.isfile() or member.name.endswith(".json"):
-                continue
-            page = tar.extractfile(member)
-            if page is None:
-                continue
-            name = member.name.split("/", 1)[-1]
-            texts[name] = clean_html(decode_file(page.read()), url_of.get(name, "")).text
+    for url, item in evaldata.items():
+        raw = page_bytes(files, str(item["file"]))
+        if raw is not None:
+            texts[str(item["file"])] = clean_html(decode_file(raw), url).text
     return texts
 
 
@@ -104,7 +98,7 @@ def load_pages(eval_dir: Path) -> list[Page]:
     if cache.exists():
         texts = json.loads(cache.read_text())
     else:
-        texts = _extract_all(tar_path)
+        texts = _extract_all(eval_dir)
         cache.write_text(json.dumps(texts))
     with tarfile.open(tar_path) as tar:
         handle = tar.extractfile("evaldata.json")
