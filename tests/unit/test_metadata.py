@@ -2379,3 +2379,155 @@ class TestUserNames:
     def test_hyphens_and_initials_stay(self, written):
         """Near miss: a hyphen joins double names, and initials keep their dots."""
         assert sort_names([written]).persons == (written,)
+
+
+class TestHeadlineParts:
+    """Headlines whose element holds a date stamp or a kicker, and titles only the URL tells apart."""
+
+    @pytest.mark.parametrize(
+        ("h2", "expected"),
+        [
+            (
+                '<h2 class="entry-title" itemprop="headline">'
+                '<time class="dt-published" datetime="2019-06-17">Jun 17 </time>'
+                "Das vielleicht schönste Ende der Welt: Montauk </h2>",
+                "Das vielleicht schönste Ende der Welt: Montauk",
+            ),
+            (
+                '<h2 class="entry-title" itemprop="headline">'
+                "17.06.2019 - Das vielleicht schönste Ende der Welt</h2>",
+                "17.06.2019 - Das vielleicht schönste Ende der Welt",
+            ),
+        ],
+        ids=["time-element", "date-in-the-text-stays"],
+    )
+    def test_a_date_stamp_set_in_the_headline(self, h2, expected):
+        """A `<time>` in the headline is the post's date, no word of it; a date typed in the headline is."""
+        title = "Das vielleicht schönste Ende der Welt: Montauk"
+        head = meta("og:title", title) + "<title>BeFifty - Der Blog</title>"
+
+        assert expected == run(page(head=head, body=h2)).title
+
+    def test_a_kicker_classed_subline_in_the_headline_block(self):
+        """A `<span class="subline">` before the headline span is its kicker, though JSON-LD names it."""
+        head = (
+            ld({"@type": "Article", "headline": "Abnehm-Tricks für Weihnachten"})
+            + meta("og:site_name", "WomensHealth.de")
+            + "<title>Weihnachten nicht zunehmen: 10 Tipps | WOMEN'S HEALTH</title>"
+        )
+        body = (
+            '<div class="v-A_-article__headline__container"><h2>'
+            '<span class="v-A_-subline v-A_-subline--article"> Abnehm-Tricks für Weihnachten</span> '
+            '<span class="v-A_-headline">Weihnachten nicht zunehmen: 10 Tipps für ein schlankes Fest</span>'
+            "</h2></div>"
+        )
+
+        assert "Weihnachten nicht zunehmen: 10 Tipps für ein schlankes Fest" == run(page(head, body)).title
+
+    @pytest.mark.parametrize(
+        ("url", "expected"),
+        [
+            (
+                "http://www.cdu-fraktion.example/inhalte/aktuelles/54424/"
+                "entwicklung-der-waldorfschule-ermoeglicht/index.html",
+                "Entwicklung der Waldorfschule ermöglicht",
+            ),
+            (
+                "http://www.cdu-fraktion.example/inhalte/aktuelles/54424/index.html",
+                "CDU-Fraktion im Erfurter Stadtrat - Entwicklung der Waldorfschule ermöglicht",
+            ),
+            (
+                "http://www.cdu-fraktion.example/cdu-fraktion-im-erfurter-stadtrat-entwicklung-der-waldorfschule/",
+                "CDU-Fraktion im Erfurter Stadtrat - Entwicklung der Waldorfschule ermöglicht",
+            ),
+        ],
+        ids=["slug-names-one-part", "no-slug", "slug-names-both"],
+    )
+    def test_the_part_of_a_title_the_slug_spells(self, url, expected):
+        """With no heading to go by, the part of `<title>` the URL's slug spells is the headline, alone."""
+        head = "<title>CDU-Fraktion im Erfurter Stadtrat - Entwicklung der Waldorfschule erm&ouml;glicht"
+        head += "</title>"
+        body = '<div class="blog_teaser_text"><p>Ein positives Signal gab es diese Woche.</p></div>'
+
+        assert expected == run(page(head, body), url=url).title
+
+    def test_a_lone_h1_sharing_words_with_a_part_of_the_title(self):
+        """An SEO title ("Topic » Question?") shares a third of its first part's words with the `h1` shown."""
+        head = "<title>Zaubernuss im Winter » Wann blüht die Hamamelis?</title>"
+        body = "<h1>Wie pflege ich meine Zaubernuss im Winter?</h1>"
+
+        assert "Wie pflege ich meine Zaubernuss im Winter?" == run(page(head, body)).title
+
+
+class TestSignOffs:
+    """Names closing a story in bold or small print, and one label for text and pictures."""
+
+    PROSE = "".join(
+        f"<p>Die Sammlung erzählt von der Entrechtung einer Volksgruppe, Kapitel {n}.</p>" for n in range(3)
+    )
+
+    def closing(self, last: str) -> str:
+        return (
+            '<!doctype html><html lang="de"><head><meta charset="utf-8"></head><body><main><article>'
+            f"<h1>Buch der Woche</h1><div>{self.PROSE}{last}</div></article>"
+            "<footer><p>Impressum</p></footer></main></body></html>"
+        )
+
+    @pytest.mark.parametrize(
+        ("last", "expected"),
+        [
+            ('<p class="clearfix"> <strong>Marina Mucha</strong> </p>', ("Marina Mucha",)),
+            (
+                "<p><small>Antje Rávic Strubel<br></small><small>Aus: Das Brandenbuch</small>. "
+                "<small>Potsdam 2015</small></p>",
+                ("Antje Rávic Strubel",),
+            ),
+            ("<p><strong>Aktuelle Nutzung</strong><br> Studentenwohnanlage</p>", ()),
+            (
+                '<p><strong>Weinakademie Rust</strong><br> <a href="http://weinakademie.at">weinakademie.at</a>',
+                (),
+            ),
+            ("<p><strong>Miriam Teige</strong><br></p>", ("Miriam Teige",)),
+            ("<p><small>Miriam Teige<br></small><small>Pressesprecherin, Tel. 0721 63-12345</small></p>", ()),
+            ("<p><strong>Marina Mucha</strong></p><ul><li>Mehr zum Thema</li></ul>", ()),
+        ],
+        ids=[
+            "bold",
+            "small-print-source",
+            "label-and-value",
+            "link-after",
+            "name-and-break",
+            "contact",
+            "more-after",
+        ],
+    )
+    def test_a_name_in_emphasis_closing_the_story(self, last, expected):
+        """A last paragraph of a name alone in bold or small print signs the story; a fact row or card not."""
+        assert expected == run(self.closing(last)).authors
+
+    @pytest.mark.parametrize(
+        ("byline", "expected"),
+        [
+            ("<nonbold>Text &amp; Fotos:</nonbold> Ivan Valetny", ("Ivan Valetny",)),
+            ("Bild und Text: Ivan Valetny", ("Ivan Valetny",)),
+            ("Fotos: Ivan Valetny", ()),
+        ],
+        ids=["text-and-photos", "photos-and-text", "photos-only"],
+    )
+    def test_one_label_for_words_and_pictures(self, byline, expected):
+        """ "Text & Fotos:" credits the writer; "Fotos:" alone credits a photographer."""
+        body = f'<table><tr><td>26 | 01 | 2022</td><td class="authorbold">{byline}</td></tr></table>'
+
+        assert expected == run(page(body=body)).authors
+
+
+def test_a_soft_hyphen_in_a_topic_link_is_left_out():
+    """A CMS hyphenates a long tag ("Persönlichkeits&shy;entwicklung"); the tag is the word without it."""
+    body = (
+        '<div class="article__tags"><strong>Themen:</strong><ul>'
+        '<li><a href="/themen/familie">Familie</a></li>'
+        '<li><a href="/themen/persoenlichkeitsentwicklung">Persönlichkeits&shy;entwicklung</a></li>'
+        "</ul></div>"
+    )
+
+    assert ("Familie", "Persönlichkeitsentwicklung") == run(page(body=body)).tags

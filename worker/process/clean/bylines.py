@@ -43,6 +43,13 @@ _PHOTO_RE = re.compile(
 _PHOTO_CREDIT_RE = re.compile(
     _PHOTO_RE.pattern + r"\s*[:：].*?(?=\s*[|;·•]|(?:,\s*|\s)[^\W\d_]+\s*[:：]|$)", re.IGNORECASE
 )
+# One label for words and pictures ("Text & Fotos: Jane Doe", "Bild und Text: Jane Doe"): the name after
+# it wrote the text, so the label is read as "Text:" before photo credits are taken out.
+_TEXT_AND_PHOTOS_RE = re.compile(
+    r"^\s*(?:(?:text|texte|texto|testo|words)\s*(?:&|\+|/|und|and|et|y|e)\s*(?:fotos?|bilder?|photos?)"
+    r"|(?:fotos?|bilder?|photos?)\s*(?:&|\+|/|und|and|et|y|e)\s*(?:text|texte|texto|testo|words))\s*(?=[:：])",
+    re.IGNORECASE,
+)
 # "Jane Doe for The Mail on Sunday": after "for" comes the outlet.
 _FOR_RE = re.compile(r"\s+for\s+(?=the\s|[A-Z])", re.IGNORECASE)
 # Byline words before names: "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af", "Written by", …
@@ -910,7 +917,8 @@ def _byline_names(element: Any) -> list[str]:
     if element.tag == "a" and parent is not None and len(_author_links(parent)) > 1:
         # "Por: <a>A</a>, <a>B</a>, <a>C</a>": author links side by side make one byline.
         element = parent
-    text = _strip(_PHOTO_CREDIT_RE.sub("", _byline_text(element), count=1))
+    text = _TEXT_AND_PHOTOS_RE.sub("Text", _byline_text(element), count=1)
+    text = _strip(_PHOTO_CREDIT_RE.sub("", text, count=1))
     if not text or len(text) > 200 or _only_section_links(element, text):
         return []
     links = [" ".join("".join(a.itertext()).split()) for a in _author_links(element)]
@@ -1221,6 +1229,15 @@ _DASH_SIGNED = (
     " or starts-with(normalize-space(), '-')][not(ancestor::blockquote)]"
 )
 _SIGNATURES = etree.XPath(f"//p{_SET_RIGHT} | //div{_SET_RIGHT} | {_DASH_SIGNED}")
+# A sign-off in emphasis: the story's last paragraph, after two or more, opening with a name in bold or
+# small print (`<p><strong>Jane Doe</strong></p>`, `<p><small>Jane Doe<br></small><small>Aus: Book…`).
+_EMPHASIS_SIGNED = etree.XPath(
+    "//p[not(following-sibling::*[normalize-space()])][preceding-sibling::*[1][self::p]]"
+    "[preceding-sibling::p[2]][not(ancestor::blockquote)]"
+    "/*[1][self::strong or self::b or self::small or self::em][string-length(normalize-space()) < 60]"
+)
+# What a contact card holds after its name (a press release's "Jane Doe, Pressesprecherin, Tel. …").
+_CONTACT_RE = re.compile(r"@|\d{5}|\b(?:tel|fax|phone|telefon|e-?mail|kontakt|contact|press)", re.IGNORECASE)
 
 
 def _one_person(text: str) -> bool:
@@ -1231,7 +1248,8 @@ def _one_person(text: str) -> bool:
 def signed_authors(tree: Any) -> list[str]:
     """
     Return the name signing the story: a block set right after its prose, or its last paragraph opening
-    with a dash, holding one name and nothing else.
+    with a dash, holding one name and nothing else; else its last paragraph opening with one name in
+    bold or small print, no contact card's details after it.
 
     A quote's attribution set right ("Jane Doe, CEO of Acme") holds more than a
     name and is no signature.
@@ -1241,6 +1259,23 @@ def signed_authors(tree: Any) -> list[str]:
             continue
         name = strip_prefix(" ".join("".join(element.itertext()).split()))
         if 2 <= len(name.split()) <= 4 and _one_person(name):
+            return [name]
+    for element in _EMPHASIS_SIGNED(tree):
+        paragraph = element.getparent()
+        if (paragraph.text or "").strip() or _hidden(paragraph):
+            continue
+        name = " ".join("".join(element.itertext()).split())
+        rest = " ".join("".join(paragraph.itertext()).split())[len(name) :]
+        # What follows the name is more of the same print (`<small>Aus: Book, 2015</small>`), not
+        # a value after a label in bold (`<strong>Current use</strong><br> Student housing`).
+        loose = "".join(c.tail or "" for c in paragraph)
+        if (
+            2 <= len(name.split()) <= 4
+            and _one_person(name)
+            and not _CONTACT_RE.search(rest)
+            and all(c.tag == element.tag for c in paragraph if isinstance(c.tag, str) and c.tag != "br")
+            and not any(ch.isalnum() for ch in loose)
+        ):
             return [name]
     return []
 

@@ -30,7 +30,7 @@ _SEPARATOR_RE = re.compile(r"\s+(?:[|·›»~/:]|-{1,2}|–|—|::)\s+|\s*[|·�
 # Elements inside a headline that are not the headline (kicker, overline, section label).
 _KICKER_CLASS_RE = re.compile(
     r"kicker|overline|dachzeile|roofline|topline|toptitle|top-title|pre-?title|supertitle|eyebrow"
-    r"|sub-?head|sub-?title|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label"
+    r"|sub-?head|sub-?title|sub-?line|strap|titleheader|entry-section|section|rubric|category|spitzmarke|flag|label"
     r"|highline",
     re.IGNORECASE,
 )
@@ -146,16 +146,18 @@ def shown_headline(tree: Any, title: str | None = None) -> Any:
 
 def headline_text(element: Any) -> str:
     """
-    Return the text of a headline element without its kicker, hidden parts and ruby readings.
+    Return the text of a headline element without its kicker, hidden parts, ruby readings and dates.
 
     A kicker is a child element classed as one, or the children before a
     hidden separator (`<strong>Topic</strong><span class="hidden">:</span> Headline`),
-    or up to one that ends with it.
+    or up to one that ends with it.  A `<time>` child is the post's date stamp set in
+    the heading (`<h2><time>Jun 17</time>Headline</h2>`), not words of the headline;
+    a date written in the headline's own text stays.
     """
     children = [c for c in element if isinstance(c.tag, str)]
     drop: set[int] = set()
     for i, child in enumerate(children):
-        if _hidden(child) or child.tag in {"rt", "rp", "script", "style", "noscript"}:
+        if _hidden(child) or child.tag in {"rt", "rp", "script", "style", "noscript", "time"}:
             drop.add(i)
             if _hidden(child) and i > 0 and len((child.text or "").strip()) <= 3:
                 drop.update(range(i))
@@ -438,11 +440,16 @@ def resolve_title(tree: Any, data: PageData, url: str, hint: str | None = None) 
     if h1s and len(h1s) == 1:
         only = headline_text(h1s[0])
         # An SEO title reworded from the headline ("Wärmepumpe im Altbau - Wann es sich lohnt" over
-        # "Eignet sich eine Wärmepumpe im Altbau?") still shares a third of its words with it.
-        if _overlap(only, [*titles, *stripped]) >= _MIN_OVERLAP and not _is_site_name(only, names):
+        # "Eignet sich eine Wärmepumpe im Altbau?") still shares a third of its words with it, or
+        # with one of its parts ("Zaubernuss im Winter » Wann blüht die Hamamelis?" over "Wie pflege
+        # ich meine Zaubernuss im Winter?").
+        parts = [p for t in stripped for p in _SEPARATOR_RE.split(t) if len(p.split()) >= 3]
+        if _overlap(only, [*titles, *stripped, *parts]) >= _MIN_OVERLAP and not _is_site_name(only, names):
             return only
     if shown_part := _segment_shown(tree, titles, normals, names):
         return shown_part
+    if slug_part := _segment_in_slug(stripped, url):
+        return slug_part
     for without_site in stripped:
         if normal(without_site):
             return without_site
@@ -484,6 +491,45 @@ def _segment_shown(tree: Any, titles: list[str], whole: set[str], names: list[st
     return found
 
 
+def _slug_words(text: str) -> list[str]:
+    """Return a text's words spelled as a URL slug spells them (`ermöglicht` as `ermoeglicht`)."""
+    return [_ascii(normal(w)) for w in _WORD_RE.findall(text) if _ascii(normal(w))]
+
+
+def _segment_in_slug(titles: list[str], url: str) -> str | None:
+    """
+    Return the part of a declared title that the page's URL spells as its slug, the others not.
+
+    `<title>Some Council Group - Headline of the post</title>` on
+    `/aktuelles/headline-of-the-post/`: no heading shows either part and the site's name is
+    in no form the page states, but the slug names the story.  A part counts when the slug
+    holds at least 80 % of its words (slugs drop a word or two) and every other part at most
+    a third of theirs, so a title whose parts the slug spells alike ("Brexit: what happens
+    next" on `/brexit-what-happens-next`) is left whole.
+    """
+    path = urlsplit(url).path
+    slugs = [set(_slug_words(seg)) for seg in path.split("/") if len(_slug_words(seg)) >= 3]
+    if not slugs:
+        return None
+    for title in titles:
+        parts = _SEPARATOR_RE.split(title)
+        if len(parts) < 2:
+            continue
+        for slug in slugs:
+            shares = [
+                (sum(w in slug for w in words) / len(words)) if (words := _slug_words(part)) else 0.0
+                for part in parts
+            ]
+            best = max(range(len(parts)), key=shares.__getitem__)
+            if (
+                len(_slug_words(parts[best])) >= 3
+                and shares[best] >= 0.8
+                and all(share <= 1 / 3 for i, share in enumerate(shares) if i != best)
+            ):
+                return " ".join(parts[best].split())
+    return None
+
+
 def _narrowest(element: Any, shown: str, variants: set[str], titles: Iterable[str] = ()) -> str:
     """
     Return the part of a headline element that is exactly a declared title, else all it shows.
@@ -492,9 +538,14 @@ def _narrowest(element: Any, shown: str, variants: set[str], titles: Iterable[st
     heading inside a block is read first, since its own kicker and hidden separator are told
     apart there (`<div><h2><span>Kicker<span hidden>: </span></span>Headline</h2></div>`).
     """
-    for inner in element.iterdescendants("h1", "h2", "h3", "h4"):
-        text = headline_text(inner)
+    inner_texts = [headline_text(inner) for inner in element.iterdescendants("h1", "h2", "h3", "h4")]
+    for text in inner_texts:
         if normal(text) in variants:
+            return text
+    # A heading in the block that agrees with a declared title only in part: its own kicker
+    # (`<h2><span class="subline">Kicker</span><span>Headline</span></h2>`) is told apart there.
+    for text in inner_texts:
+        if _agrees(text, variants) and len(text) < len(shown):
             return text
     if rest := _after_leading_kicker(element, titles):
         return rest

@@ -22,7 +22,7 @@ from lxml import etree
 
 from worker.process.clean.chrome import TAG_LIST_HEADINGS
 from worker.process.clean.headline import strip_site
-from worker.process.clean.hidden import COLLAPSED_CLASS_RE
+from worker.process.clean.hidden import COLLAPSED_CLASS_RE, visible
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.tags import normalise_tag
 
@@ -1073,7 +1073,8 @@ def resolve_tags(
     The site's own names (and, from structured tags, the section), a blog's
     default category ("Uncategorized"), a CMS's placement labels ("front-page")
     and labels glued to a tag ("Category: Games") are removed; duplicates
-    (case-insensitive) are dropped.
+    (case-insensitive) are dropped, and so are the characters a reader does not see
+    (a soft hyphen in "Persönlichkeits&shy;entwicklung").
     """
     tags = visible_tags(tree, url)
     drop = {normalise_tag(n) for n in site_names}
@@ -1084,7 +1085,7 @@ def resolve_tags(
             drop.add(normalise_tag(section))
     kept: dict[str, str] = {}
     for raw in tags:
-        tag = _TAG_LABEL_RE.sub("", raw)
+        tag = _TAG_LABEL_RE.sub("", visible(raw))
         key = normalise_tag(tag)
         # A slug ("the-verge", "front-page") names what its words name.
         words = key.replace("-", " ")
