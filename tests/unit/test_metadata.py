@@ -2531,3 +2531,26 @@ def test_a_soft_hyphen_in_a_topic_link_is_left_out():
     )
 
     assert ("Familie", "Persönlichkeitsentwicklung") == run(page(body=body)).tags
+
+
+@pytest.mark.parametrize(
+    ("stated", "expected"),
+    [
+        (meta("dcterms.date", "2022-01-21T09:43+01:00", "name"), "2022-01-25T08:00:00+01:00"),
+        (meta("date", "2022-01-21T09:43+01:00", "name"), "2022-01-25T08:00:00+01:00"),
+        (meta("article:published_time", "2022-01-21T09:43+01:00"), "2022-01-21T09:43:00+01:00"),
+    ],
+    ids=["dublin-core-date", "bare-date-meta", "published-time-meta"],
+)
+def test_a_shown_time_element_beats_a_cms_date_stamp(stated, expected):
+    """`dcterms.date` or `date` says not what it dates: the `<time>` shown under the headline goes first.
+
+    A meta tag that names publication still goes first where the two disagree.
+    """
+    body = (
+        "<h2>EU-Taxonomie: Atomkraft und Erdgas sind nicht nachhaltig</h2>"
+        '<div class="article-meta"><i class="icon-calendar"></i> '
+        '<time class="date-display-single" datetime="2022-01-25T08:00:00+01:00">25.01.2022</time></div>'
+    )
+
+    assert expected == run(page(stated, body)).published

@@ -4,8 +4,10 @@ Choose an article's publication and update times from every statement the page a
 Precedence, as rules rather than per-site tables:
 
 1. Explicit statements: JSON-LD `datePublished`, then the publication `<meta>`
-   tags (`article:published_time`, Parse.ly, Sailthru, Dublin Core, …), then
-   microdata, then a publication `<time datetime>`, then the feed entry.
+   tags (`article:published_time`, Parse.ly, Sailthru, `dc.date.issued`, …), then
+   microdata, then a publication `<time datetime>`, then the dates a CMS stamps
+   without saying what they date (`dcterms.date`, `dcterms.created`, `date`),
+   then the feed entry.
 2. Among them the most precise wins (a time with an offset, then a time
    without, then a day), as long as it falls within a day of the first one;
    a heuristic date is used only when nothing explicit exists: it never
@@ -67,12 +69,10 @@ PUBLISHED_META = (
     "pubdate",
     "original-publish-date",
     "article_date_original",
-    "date",
-    "dc.date",
-    "dcterms.date",
-    "dcterms.created",
-    "dc.date.created",
 )
+# Dates a CMS stamps on any page without saying which event they date (made, filed, changed): below a
+# `<time>` the page shows, in precedence, though each still counts as a vote.
+GENERIC_DATE_META = ("date", "dc.date", "dcterms.date", "dcterms.created", "dc.date.created")
 UPDATED_META = (
     "article:modified_time",
     "og:updated_time",
@@ -484,6 +484,8 @@ def explicit_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) ->
     add(data.microdata.get("datepublished", [])[:1], "microdata")
     # A `<time itemprop="datePublished">` is the microdata's statement already: one vote, not two.
     add([str(t.get("datetime")) for t in _time_elements(tree) if t.get("itemprop") is None][:1], "time")
+    for key in GENERIC_DATE_META:
+        add(data.meta.get(key, [])[:1], f"meta:{key}")
     add(texts(article.get("dateCreated"))[:1], "json-ld:dateCreated")
     return stamps
 
