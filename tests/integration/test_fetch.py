@@ -531,6 +531,15 @@ class TestContent:
 
         assert (charset, "café") == (result.charset, result.text())
 
+    def test_a_page_declaring_its_charset_only_in_a_meta_tag(self, server, make_fetcher):
+        """A server sending `text/html` without a charset: the page's `<meta charset>` decodes it."""
+        page = '<html><head><meta charset="windows-1251"><title>Новости дня</title></head></html>'
+        server.route("/page", static(page.encode("cp1251"), content_type="text/html"))
+
+        result = make_fetcher().fetch(server.url("/page"))
+
+        assert (None, page) == (result.charset, result.text())
+
 
 class TestFileURLs:
     def test_file_read_when_allowed(self, tmp_path: Path, make_fetcher):

@@ -4,7 +4,6 @@ Shared records and helpers of the archive readers: items, URIs, member safety, d
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ import structlog
 from dateutil import parser as dateparser
 
 from worker.errors import SourceError
+from worker.fetch.decode import decode_body
 from worker.models import ContentType, RawItem, SourceRef, archive_uri
 
 # Same as the default INGEST_MAX_BODY_BYTES: a member larger than any page we
@@ -25,8 +25,6 @@ log = structlog.get_logger("worker.sources.archives")
 
 _TEXT_SUFFIXES = {".txt": "text", ".html": "html", ".htm": "html"}
 _DRIVE = re.compile(r"^[A-Za-z]:")
-# WHATWG prescan looks at the first 1024 bytes; a little more costs nothing.
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -114,28 +112,14 @@ def content_type_for(name: str) -> ContentType | None:
     return "text" if kind == "text" else "html" if kind == "html" else None
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        codec = codecs.lookup(name.strip().strip("\"'"))
-    except (LookupError, ValueError):
-        return None
-    # UTF-7 in HTML is an XSS vector and never legitimate for news pages.
-    return None if codec.name == "utf-7" else codec.name
-
-
 def decode_html(data: bytes, http_charset: str | None = None) -> str:
     """
-    Decode an HTML body: BOM, then HTTP charset, then `<meta>` charset, then UTF-8.
+    Decode an HTML body: BOM, then HTTP charset, then `<meta>` charset, then UTF-8, then cp1252.
 
-    Undecodable bytes become U+FFFD rather than failing the page.
+    The fetcher's decoding (`worker.fetch.decode.decode_body`): a page read from an archive
+    reads as the same page fetched.  Undecodable bytes become U+FFFD rather than failing it.
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[3:].decode("utf-8", errors="replace")
-    meta = _META_CHARSET.search(data[:4096])
-    codec = _codec(http_charset) or _codec(meta.group(1).decode("ascii") if meta else None) or "utf-8"
-    return data.decode(codec, errors="replace")
+    return decode_body(data, http_charset)
 
 
 def decode_text(data: bytes) -> str:
