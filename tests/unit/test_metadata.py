@@ -2554,3 +2554,91 @@ def test_a_shown_time_element_beats_a_cms_date_stamp(stated, expected):
     )
 
     assert expected == run(page(stated, body)).published
+
+
+class TestFresh10Rules:
+    """Year tags, widget links in bylines, CSS-in-JS screen-reader text, mixed-locale dates, CMS stamps."""
+
+    def test_a_year_among_the_tag_links_is_a_tag(self):
+        """ "2017" in a post's tag row is one of its topics; a pager's bare numbers are none."""
+        body = (
+            '<div class="post-labels">Labels: <a rel="tag" href="/search/label/2017">2017</a>, '
+            '<a rel="tag" href="/search/label/Buchrezensionen">Buchrezensionen</a></div>'
+            '<div class="pager"><a href="/page/2">2</a><a href="/page/3">3</a></div>'
+        )
+
+        assert ("2017", "Buchrezensionen") == run(page(body=body)).tags
+
+    def test_a_follow_button_beside_the_authors_name_is_no_part_of_it(self):
+        """`<a>Jane Doe</a><a class="follow-button">Follow</a>` reads as a name and a widget."""
+        body = (
+            '<div class="author-info"><a href="/in/janedoe" rel="author">Inga Hoeltmann</a>'
+            '<a class="author-info__follow-button" href="/login">Follow</a></div>'
+        )
+
+        assert ("Inga Hoeltmann",) == run(page(body=body)).authors
+
+    def test_a_kicker_ending_in_a_separator_only_screen_readers_get(self):
+        """CSS-in-JS clips the colon in a class of its own: the kicker before it is left out."""
+        h1 = (
+            '<h1 data-testid="title"><style>.css-umyvef{font-size:16px;display:block;}</style>'
+            '<span class="css-umyvef">Medienmitteilung der Gesundheitsdirektion '
+            "<style>.css-1ftw2zb{border:0;clip:rect(0 0 0 0);height:1px;margin:-1px;overflow:hidden;"
+            "position:absolute;width:1px;}</style>"
+            '<span class="css-1ftw2zb">:</span></span>Impfen und Boostern ist überall möglich</h1>'
+        )
+        head = "<title>Medienmitteilung: Impfen und Boostern ist überall möglich</title>"
+
+        # The page's stylesheets are read where hidden parts are (`clean_html`), before the resolver.
+        assert "Impfen und Boostern ist überall möglich" == clean_html(page(head, h1), URL, now=NOW).title
+
+    def test_a_clip_inside_a_media_query_hides_nothing(self):
+        """A class clipped only under `@media` is shown on a desktop: its text stays in the headline."""
+        h1 = (
+            "<h1><style>@media (max-width:600px){.css-k{clip:rect(0 0 0 0);position:absolute}}</style>"
+            '<span class="css-k">Medienmitteilung<span class="css-k">:</span></span> Impfen und Boostern</h1>'
+        )
+
+        assert "Medienmitteilung: Impfen und Boostern" == clean_html(page("", h1), URL, now=NOW).title
+
+    @pytest.mark.parametrize(
+        ("line", "expected"),
+        [("Juni 19th, 2018", "2018-06-19"), ("June 19th, 2018", "2018-06-19")],
+        ids=["german-month-english-ordinal", "english"],
+    )
+    def test_a_day_with_an_english_ordinal_beside_another_languages_month(self, line, expected):
+        """A theme's English "19th" beside a German month ("Juni 19th, 2018") still dates the post."""
+        body = f"<h1>Das Urteil, gelesen und erklärt</h1><div class='meta'><span>{line}</span></div>"
+
+        assert expected == run(page(body=body)).published
+
+    def test_a_stamp_kept_for_search_engines_only_is_not_the_date_shown(self):
+        """`<span class="updated rich-snippet-hidden">` under the headline is passed over."""
+        body = (
+            "<h1>Das Urteil, gelesen und erklärt</h1><div class='fusion-meta-info'>"
+            '<span class="updated rich-snippet-hidden">2019-01-07T17:27:31+02:00</span>'
+            "<span>19. Juni 2018</span></div>"
+        )
+
+        assert "2018-06-19" == run(page(body=body)).published
+
+    def test_one_cms_stamp_under_two_names_is_one_vote(self):
+        """`date` and `DCTERMS.date` with one value count once against the microdata's `datePublished`."""
+        head = meta("date", "2022-01-21T15:38:44+01:00", "name") + meta(
+            "DCTERMS.date", "2022-01-21T15:38:44+01:00", "name"
+        )
+        body = '<div class="news-single"><time itemprop="datePublished" datetime="2022-01-27">'
+        body += "27.01.2022</time></div>"
+
+        assert "2022-01-27" == run(page(head, body)).published
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [("HansG", ()), ("MoritzMeyer", ()), ("DiBiase", ("DiBiase",)), ("Ulrike", ("Ulrike",))],
+        ids=["name-and-initial", "two-names-run-together", "one-capital-inside", "first-name"],
+    )
+    def test_a_user_name_run_together_is_no_one(self, written, expected):
+        """One word with a capital after its lower-case letters ("HansG") is a user name, "DiBiase" not."""
+        body = f'<div class="byline">von <a href="/author/x" rel="author">{written}</a></div>'
+
+        assert expected == run(page(body=body)).authors

@@ -228,6 +228,20 @@ _USER_NAME_RE = re.compile(r"^[^\W\d_a-z][^\W\d_]+(?:[._][^\W\d_a-z][^\W\d_]+)+$
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials; "john",
 # "asty" are handles).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{4,}$")
+# A user name run together from a name and an initial or a second name ("HansG", "MoritzMeyer"): one
+# word with a capital after two lower-case letters or more, no one's name written alone.
+_RUN_TOGETHER_RE = re.compile(r"^[^\W\d_]+$")
+
+
+def _run_together(word: str) -> bool:
+    lower = 0
+    for c in word[1:]:
+        if c.isupper() and lower >= 2:
+            return True
+        lower = lower + 1 if c.islower() else 0
+    return False
+
+
 # ("writeBy", "written-by": the byline's class named for its "Written by".)
 _BYLINE_WORDS = (
     "byline",
@@ -418,7 +432,8 @@ def _looks_like_person(name: str) -> bool:
         return len(words) > 1 or 2 <= len(letters) <= 6
     if len(words) == 1:
         # A dateline's place left alone in a byline ("Brasília"): no one signs with a capital's name.
-        return not _HANDLE_RE.match(name) and not is_place(name)
+        run_together = _RUN_TOGETHER_RE.match(name) is not None and _run_together(name)
+        return not _HANDLE_RE.match(name) and not run_together and not is_place(name)
     capitals = sum(1 for w in words if w[:1].isupper())
     # Surnames are capitalised, particles (von, de, da) need not be.
     return _JOINED_RE.split(words[-1])[-1][:1].isupper() and capitals >= max(1, len(words) - 2)
@@ -994,6 +1009,32 @@ def _author_links(element: Any) -> list[Any]:
     return [a for a in element.iter("a") if _AUTHOR_PATH_RE.search(a.get("href") or "")]
 
 
+# Elements whose text a reader sees apart from the text beside them: blocks, line breaks, and links
+# (`<a>Jane Doe</a><a class="follow-button">Follow</a>` reads as two words, not "DoeFollow").
+_APART = frozenset(
+    {"a", "br", "div", "p", "section", "header", "footer", "li", "ul", "ol", "dl", "dt", "dd", "td", "th"}
+    | {"tr", "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "address", "article", "aside"}
+)
+
+
+def _spaced_text(element: Any) -> str:
+    """
+    Return an element's text with a space where a block, a line break or a link begins and ends.
+
+    A link or button that only says "Follow", "Teilen" or the like is a widget, not words of the byline.
+    """
+    parts: list[str] = [element.text or ""]
+    for child in element:
+        if isinstance(child.tag, str):
+            apart = child.tag in _APART or child.tag == "button"
+            inner = _spaced_text(child)
+            if apart and child.tag in {"a", "button"} and name_key(inner) in _PLACEHOLDERS:
+                inner = ""
+            parts += [" " if apart else "", inner, " " if apart else ""]
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def _byline_text(element: Any) -> str:
     """
     Return the text of a byline box, without the date a `<time>` in it shows.
@@ -1001,7 +1042,7 @@ def _byline_text(element: Any) -> str:
     "Por Laura Jordán / Javier Urbina <time>22 de Abril de 2022 - 00:00 HS</time>": a date
     glued to the last name makes no name of it.
     """
-    text = " ".join("".join(element.itertext()).split())
+    text = " ".join(_spaced_text(element).split())
     for stamp in element.iter("time"):
         if shown := " ".join("".join(stamp.itertext()).split()):
             text = " ".join(text.replace(shown, " ").split())

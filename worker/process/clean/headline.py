@@ -163,8 +163,9 @@ def headline_text(element: Any) -> str:
                 drop.update(range(i))
         elif _KICKER_CLASS_RE.search(child.get("class") or ""):
             drop.add(i)
-        elif i < len(children) - 1 and _ends_with_hidden_separator(child):
-            # `<span>Topic<span class="visually-hidden">: </span></span><span>Headline</span>`
+        elif (i < len(children) - 1 or (child.tail or "").strip()) and _ends_with_hidden_separator(child):
+            # `<span>Topic<span class="visually-hidden">: </span></span><span>Headline</span>`, or the
+            # headline as the kicker's tail (`<h1><span>Topic<span class="sr">:</span></span>Headline</h1>`)
             drop.update(range(i + 1))
     parts = [element.text or ""]
     for i, child in enumerate(children):

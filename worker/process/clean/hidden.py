@@ -52,16 +52,66 @@ _MIN_SLIDES = 3
 _MIN_SLIDE_TEXT = 200
 
 
+# The page's own stylesheets (`<style>`), as CSS-in-JS writes them: one class a rule
+# (`.css-1ftw2zb{clip:rect(0 0 0 0);position:absolute;…}`).  Rules inside an at-rule (`@media`,
+# `@supports`) hold only under a condition and are left out; so are selectors of more than a class.
+_AT_BLOCK_RE = re.compile(r"@[^{};]*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}")
+_CLASS_RULE_RE = re.compile(
+    r"(?:^|[};])\s*((?:\.-?[A-Za-z_][\w-]*\s*,\s*)*\.-?[A-Za-z_][\w-]*)\s*\{([^{}]*)\}"
+)
+# Declarations that clip an element to nothing, the screen-reader-only pattern.
+_CLIPPED_RE = re.compile(
+    r"clip\s*:\s*rect\(\s*0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?[\s,]+0(?:px)?\s*\)|clip-path\s*:\s*inset\(\s*50%",
+    re.IGNORECASE,
+)
+# Stylesheet text read per page at most: CSS-in-JS pages inline a few hundred KiB.
+_MAX_STYLE_CHARS = 1_000_000
+
+
+def clipped_classes(tree: Any) -> frozenset[str]:
+    """
+    Return the classes the stylesheets in `tree` show to screen readers only (clipped to nothing).
+
+    Only top-level rules of one class or a list of classes count.  Nothing is removed for a
+    class a stylesheet sets `display:none`: scripts take such classes off as a page loads
+    (a lazy loader's, a consent banner's), and a reader sees what they held.
+    """
+    text, size = [], 0
+    for style in tree.iter("style"):
+        chunk = style.text or ""
+        if size + len(chunk) > _MAX_STYLE_CHARS:
+            break
+        text.append(chunk)
+        size += len(chunk)
+    css = _AT_BLOCK_RE.sub("", "}".join(text))
+    return frozenset(
+        name.strip()[1:]
+        for match in _CLASS_RULE_RE.finditer(css)
+        if _CLIPPED_RE.search(match.group(2))
+        for name in match.group(1).split(",")
+    )
+
+
 def drop_hidden(tree: Any) -> None:
     """
     Remove what the page hides from readers (pop-ups, collapsed member prompts), keeping data.
 
     A hidden element that carries structured data (microdata, a JSON-LD script) stays:
     the metadata reads it, and the text extractor leaves hidden data out on its own.
+    What a class of the page's own stylesheet shows only to screen readers is marked
+    `visually-hidden`, as the readers of headlines and bylines know it.
     """
     body = tree.find("body")
     root = tree.getroottree().getroot()
     slide_runs: dict[tuple[Any, str, str], bool] = {}
+    # CSS-in-JS writes its rules beside the elements, in the body; a site's stylesheet in the head
+    # names its screen-reader class in words (`sr-only`, `visually-hidden`), which are read as such.
+    clipped = clipped_classes(body) if body is not None and body.find(".//style") is not None else frozenset()
+    if clipped and body is not None:
+        for element in body.iter():
+            classes = element.get("class") if isinstance(element.tag, str) else None
+            if classes and any(t in clipped for t in classes.split()):
+                element.set("class", f"{classes} visually-hidden")
     for element in _STYLED(body) if body is not None else ():
         if element.get("hidden") is None and not HIDDEN_STYLE_RE.search(element.get("style") or ""):
             continue

@@ -44,6 +44,7 @@ from worker.process.clean.headline import (
     shown_headline,
     text_owner,
 )
+from worker.process.clean.hidden import HIDDEN_CLASS_RE
 from worker.process.clean.structured import PageData, texts
 from worker.process.enrich.dates import parse_datetime
 
@@ -83,6 +84,9 @@ UPDATED_META = (
     "lastmod",
 )
 _TIME_RE = re.compile(r"\d{1,2}:\d{2}|T\d{2}")
+# An English ordinal after a day ("19th"), which a theme prints beside a month of another
+# language ("Juni 19th, 2018"): no single locale reads both.
+_ORDINAL_RE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)\b", re.IGNORECASE)
 # A clock time written with colons ("01:52", "14:05:09"): no day's number.
 _COLON_CLOCK_RE = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _CLOCK_RE = re.compile(r"\b(\d{1,2})[:.h](\d{2})\b\s*(a\.?m\.?|p\.?m\.?)?", re.IGNORECASE)
@@ -280,6 +284,9 @@ def headline_stamp(headline: Any, now: datetime, *, dayfirst: bool) -> Stamp | N
     for index, piece in enumerate(after):
         text = " ".join(piece.split())
         owner = text_owner(piece)
+        if owner is not None and HIDDEN_CLASS_RE.search(owner.get("class") or ""):
+            # A stamp kept for search engines only (`<span class="updated rich-snippet-hidden">`).
+            continue
         if len(text) > BODY_TEXT_LEN:
             # The deck between the headline and its date line is passed over, once: marked as
             # one, or the lone paragraph of its block right under the headline.
@@ -420,7 +427,8 @@ def _shown_stamp(text: str, now: datetime, *, dayfirst: bool, source: str) -> St
     settings = {"DATE_ORDER": order, "REQUIRE_PARTS": ["day", "month", "year"]}
     try:
         bare = _LINE_TAIL_RE.sub("", _WORD_LABEL_RE.sub("", _LABEL_RE.sub("", text)))
-        when = dateparser.parse(_MERIDIEM_RE.sub(r"\1m", bare), settings=settings)
+        bare = _ORDINAL_RE.sub(r"\1", _MERIDIEM_RE.sub(r"\1m", bare))
+        when = dateparser.parse(bare, settings=settings)
     except (ValueError, OverflowError):  # a "date" no calendar has
         return None
     if when is None or not MIN_DATE <= when.replace(tzinfo=when.tzinfo or UTC) <= now + FUTURE_SLACK:
@@ -484,8 +492,12 @@ def explicit_stamps(tree: Any, data: PageData, now: datetime, dayfirst: bool) ->
     add(data.microdata.get("datepublished", [])[:1], "microdata")
     # A `<time itemprop="datePublished">` is the microdata's statement already: one vote, not two.
     add([str(t.get("datetime")) for t in _time_elements(tree) if t.get("itemprop") is None][:1], "time")
+    # One CMS stamp printed under several names (`date` and `DCTERMS.date` alike) is one vote.
+    seen: set[str] = set()
     for key in GENERIC_DATE_META:
-        add(data.meta.get(key, [])[:1], f"meta:{key}")
+        values = [v for v in data.meta.get(key, [])[:1] if v not in seen]
+        seen.update(values)
+        add(values, f"meta:{key}")
     add(texts(article.get("dateCreated"))[:1], "json-ld:dateCreated")
     return stamps
 

@@ -757,11 +757,15 @@ _SENTENCE_AROUND_WORDS = 12
 _TEXT_OUTSIDE_SVG = etree.XPath(".//text()[not(ancestor::*[local-name() = 'svg'])]")
 
 
+_YEAR_RE = re.compile(r"(?:1[89]|20)\d{2}")
+
+
 def _link_text(link: Any) -> str:
     """Return a link's text without its icons: an inline SVG's title, icon-font glyphs (private use)."""
     pieces = _TEXT_OUTSIDE_SVG(link) if next(link.iter("svg"), None) is not None else link.itertext()
-    text = "".join(c for c in "".join(pieces) if unicodedata.category(c) != "Co")
-    return " ".join(text.split()) if any(c.isalpha() for c in text) else ""
+    text = " ".join("".join(c for c in "".join(pieces) if unicodedata.category(c) != "Co").split())
+    # A year is a topic of its own ("2017" beside "Buchrezensionen"); other bare numbers are a pager's.
+    return text if any(c.isalpha() for c in text) or _YEAR_RE.fullmatch(text) else ""
 
 
 def _group(link: Any) -> Any:
