@@ -2506,6 +2506,22 @@ class TestSignOffs:
         assert expected == run(self.closing(last)).authors
 
     @pytest.mark.parametrize(
+        ("last", "expected"),
+        [
+            (
+                '<p>Guido Santner und <a href="ueber-uns.html">Redaktion SimplyScience.ch</a></p>',
+                ("Guido Santner",),
+            ),
+            ("<p>Sportliche Grüße,<br>Euer Team des Deutschen Handballbundes e.V.</p>", ()),
+            ("<p>Weitere Informationen und Termine</p>", ()),
+        ],
+        ids=["person-and-newsroom", "letters-closing", "no-newsroom"],
+    )
+    def test_a_writer_and_a_newsroom_closing_the_story(self, last, expected):
+        """A last line naming a person and a newsroom, nothing else, signs the story."""
+        assert expected == run(self.closing(last)).authors
+
+    @pytest.mark.parametrize(
         ("byline", "expected"),
         [
             ("<nonbold>Text &amp; Fotos:</nonbold> Ivan Valetny", ("Ivan Valetny",)),

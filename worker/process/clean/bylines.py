@@ -1277,6 +1277,12 @@ _EMPHASIS_SIGNED = etree.XPath(
     "[preceding-sibling::p[2]][not(ancestor::blockquote)]"
     "/*[1][self::strong or self::b or self::small or self::em][string-length(normalize-space()) < 60]"
 )
+# The story's last paragraph, after two or more: where a sign-off naming a writer and a newsroom sits
+# ("Jane Doe und <a>Redaktion Example.ch</a>").
+_LAST_PARAGRAPH = etree.XPath(
+    "//p[not(following-sibling::*[normalize-space()])][preceding-sibling::*[1][self::p]]"
+    "[preceding-sibling::p[2]][not(ancestor::blockquote)][string-length(normalize-space()) < 80]"
+)
 # What a contact card holds after its name (a press release's "Jane Doe, Pressesprecherin, Tel. …").
 _CONTACT_RE = re.compile(r"@|\d{5}|\b(?:tel|fax|phone|telefon|e-?mail|kontakt|contact|press)", re.IGNORECASE)
 
@@ -1290,7 +1296,8 @@ def signed_authors(tree: Any) -> list[str]:
     """
     Return the name signing the story: a block set right after its prose, or its last paragraph opening
     with a dash, holding one name and nothing else; else its last paragraph opening with one name in
-    bold or small print, no contact card's details after it.
+    bold or small print, no contact card's details after it; or its last paragraph naming a person and
+    a newsroom and nothing else.
 
     A quote's attribution set right ("Jane Doe, CEO of Acme") holds more than a
     name and is no signature.
@@ -1318,6 +1325,20 @@ def signed_authors(tree: Any) -> list[str]:
             and not any(ch.isalnum() for ch in loose)
         ):
             return [name]
+    for paragraph in _LAST_PARAGRAPH(tree):
+        # A person and a newsroom, nothing else: "Guido Santner und Redaktion SimplyScience.ch"; one
+        # line without a comma, so a letter's closing ("Sportliche Grüße,<br>Euer Team …") is none.
+        text = " ".join("".join(paragraph.itertext()).split())
+        if "," in text or paragraph.find(".//br") is not None:
+            continue
+        names = split_names(text)
+        persons = [n for n in names if 2 <= len(n.split()) <= 4 and _one_person(n)]
+        if (
+            0 < len(persons) < len(names)
+            and all(n in persons or is_organisation(n) for n in names)
+            and not _hidden(paragraph)
+        ):
+            return persons
     return []
 
 
