@@ -1270,21 +1270,23 @@ _DASH_SIGNED = (
     " or starts-with(normalize-space(), '-')][not(ancestor::blockquote)]"
 )
 _SIGNATURES = etree.XPath(f"//p{_SET_RIGHT} | //div{_SET_RIGHT} | {_DASH_SIGNED}")
-# A sign-off in emphasis: the story's last paragraph, after two or more, opening with a name in bold or
-# small print (`<p><strong>Jane Doe</strong></p>`, `<p><small>Jane Doe<br></small><small>Aus: Book…`).
-_EMPHASIS_SIGNED = etree.XPath(
-    "//p[not(following-sibling::*[normalize-space()])][preceding-sibling::*[1][self::p]]"
-    "[preceding-sibling::p[2]][not(ancestor::blockquote)]"
-    "/*[1][self::strong or self::b or self::small or self::em][string-length(normalize-space()) < 60]"
-)
-# The story's last paragraph, after two or more: where a sign-off naming a writer and a newsroom sits
-# ("Jane Doe und <a>Redaktion Example.ch</a>").
-_LAST_PARAGRAPH = etree.XPath(
-    "//p[not(following-sibling::*[normalize-space()])][preceding-sibling::*[1][self::p]]"
-    "[preceding-sibling::p[2]][not(ancestor::blockquote)][string-length(normalize-space()) < 80]"
-)
+# The last paragraph of each block, after two or more: where a sign-off sits.  (`p[last()]` is cheap;
+# what follows it is tested in Python, once a page, not as a predicate of every paragraph.)
+_LAST_PARAGRAPHS = etree.XPath("//p[last()][preceding-sibling::p[2]][not(ancestor::blockquote)]")
 # What a contact card holds after its name (a press release's "Jane Doe, Pressesprecherin, Tel. …").
 _CONTACT_RE = re.compile(r"@|\d{5}|\b(?:tel|fax|phone|telefon|e-?mail|kontakt|contact|press)", re.IGNORECASE)
+
+
+def _closes_its_block(paragraph: Any) -> bool:
+    """Tell whether a paragraph comes straight after another and nothing with text follows it."""
+    before = paragraph.getprevious()
+    while before is not None and not isinstance(before.tag, str):
+        before = before.getprevious()
+    if before is None or before.tag != "p":
+        return False
+    return not any(
+        isinstance(after.tag, str) and "".join(after.itertext()).strip() for after in paragraph.itersiblings()
+    )
 
 
 def _one_person(text: str) -> bool:
@@ -1308,11 +1310,20 @@ def signed_authors(tree: Any) -> list[str]:
         name = strip_prefix(" ".join("".join(element.itertext()).split()))
         if 2 <= len(name.split()) <= 4 and _one_person(name):
             return [name]
-    for element in _EMPHASIS_SIGNED(tree):
-        paragraph = element.getparent()
-        if (paragraph.text or "").strip() or _hidden(paragraph):
+    closing = [p for p in _LAST_PARAGRAPHS(tree) if _closes_its_block(p)]
+    for paragraph in closing:
+        # A sign-off in emphasis: `<p><strong>Jane Doe</strong></p>`, `<p><small>Jane Doe<br></small>…`.
+        element = next((c for c in paragraph if isinstance(c.tag, str)), None)
+        if (
+            element is None
+            or element.tag not in {"strong", "b", "small", "em"}
+            or (paragraph.text or "").strip()
+            or _hidden(paragraph)
+        ):
             continue
         name = " ".join("".join(element.itertext()).split())
+        if len(name) >= 60:
+            continue
         rest = " ".join("".join(paragraph.itertext()).split())[len(name) :]
         # What follows the name is more of the same print (`<small>Aus: Book, 2015</small>`), not
         # a value after a label in bold (`<strong>Current use</strong><br> Student housing`).
@@ -1325,11 +1336,11 @@ def signed_authors(tree: Any) -> list[str]:
             and not any(ch.isalnum() for ch in loose)
         ):
             return [name]
-    for paragraph in _LAST_PARAGRAPH(tree):
+    for paragraph in closing:
         # A person and a newsroom, nothing else: "Guido Santner und Redaktion SimplyScience.ch"; one
         # line without a comma, so a letter's closing ("Sportliche Grüße,<br>Euer Team …") is none.
         text = " ".join("".join(paragraph.itertext()).split())
-        if "," in text or paragraph.find(".//br") is not None:
+        if len(text) >= 80 or "," in text or paragraph.find(".//br") is not None:
             continue
         names = split_names(text)
         persons = [n for n in names if 2 <= len(n.split()) <= 4 and _one_person(n)]
