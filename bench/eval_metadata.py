@@ -1,7 +1,7 @@
 """
 Score `clean_html` against bare trafilatura, field by field, on the metadata sets.
 
-Thirteen sets, each scored for both extractors in the same run:
+Fourteen sets, each scored for both extractors in the same run:
 
 * `labels`: our hand labels of extraction-dev pages (`bench/labels/extraction-dev.jsonl`);
 * `fresh`: 70 more extraction-dev pages, labelled later on other hosts by people who had not seen
@@ -25,6 +25,8 @@ Thirteen sets, each scored for both extractors in the same run:
   changed for `fresh8` (`bench/labels/fresh9.jsonl`);
 * `fresh10`: 50 more of the same kind, labelled after the rules changed for `fresh9`
   (`bench/labels/fresh10.jsonl`);
+* `fresh11`: 50 more of the same kind, labelled after the rules changed for `fresh10`
+  (`bench/labels/fresh11.jsonl`);
 * `metadata-dev`: 63 pages with the expectations of goose3's and newspaper4k's tests;
 * `dates`: `metadata-dev/dates`, 200 news pages of 2020 with their publication day.
 
@@ -90,6 +92,7 @@ FRESH7_LABELS = REPO / "bench" / "labels" / "fresh7.jsonl"
 FRESH8_LABELS = REPO / "bench" / "labels" / "fresh8.jsonl"
 FRESH9_LABELS = REPO / "bench" / "labels" / "fresh9.jsonl"
 FRESH10_LABELS = REPO / "bench" / "labels" / "fresh10.jsonl"
+FRESH11_LABELS = REPO / "bench" / "labels" / "fresh11.jsonl"
 FIELDS = ("title", "authors", "published", "tags", "text")
 # Scripts written without spaces between words: each character is a token.
 _UNSPACED = r"\u0e00-\u0e7f\u1000-\u109f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
@@ -190,6 +193,7 @@ SETS: dict[str, Callable[[Path], Iterator[Case]]] = {
     "fresh8": functools.partial(label_cases, labels=FRESH8_LABELS),
     "fresh9": functools.partial(label_cases, labels=FRESH9_LABELS),
     "fresh10": functools.partial(label_cases, labels=FRESH10_LABELS),
+    "fresh11": functools.partial(label_cases, labels=FRESH11_LABELS),
     "metadata-dev": metadata_cases,
     "dates": date_cases,
 }
