@@ -163,6 +163,9 @@ class TestAuthors:
             ("Autori:Anna Ūdre(LTV Ziņu dienesta ārzemju ziņu redaktore)", ("Anna Ūdre",)),
             ("Por Ana Gómez y Luis Pérez", ("Ana Gómez", "Luis Pérez")),
             ("Por favor, llame a la policía.", ()),
+            ("Autoren Jelko Djuren und Jutta Klaukien", ("Jelko Djuren", "Jutta Klaukien")),
+            ("Autoren schreiben gern über sich selbst.", ()),
+            ("Autor Max Frisch", ()),
         ],
         ids=[
             "two",
@@ -175,6 +178,9 @@ class TestAuthors:
             "label-and-role-in-brackets",
             "spanish",
             "spanish-sentence",
+            "plural-label-without-colon",
+            "plural-label-in-a-sentence",
+            "singular-label-needs-its-colon",
         ],
     )
     def test_parse_byline(self, line, expected):

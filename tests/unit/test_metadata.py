@@ -2658,3 +2658,36 @@ class TestFresh10Rules:
         body = f'<div class="byline">von <a href="/author/x" rel="author">{written}</a></div>'
 
         assert expected == run(page(body=body)).authors
+
+
+class TestFresh11Rules:
+    """A bullet before the site's name, and pseudonyms opening with an article."""
+
+    @pytest.mark.parametrize(
+        ("title", "expected"),
+        [
+            (
+                "Flächenverbrauch für Fleisch, Milch und Eier • CareElite",
+                "Flächenverbrauch für Fleisch, Milch und Eier",
+            ),
+            (
+                "Nikole Hannah-Jones (Hrsg.) • Eine neue Geschichte",
+                "Nikole Hannah-Jones (Hrsg.) • Eine neue Geschichte",
+            ),
+        ],
+        ids=["bullet-before-site", "bullet-inside-headline"],
+    )
+    def test_a_bullet_before_the_sites_name(self, title, expected):
+        """ "Headline • Site" loses the site; a bullet joining the headline's own parts stays."""
+        assert expected == strip_site(title, ["careelite.de", "careelite"])
+
+    @pytest.mark.parametrize(
+        ("written", "expected"),
+        [("Der Spendenteddy", ()), ("The Hustler", ()), ("Ursula von der Leyen", ("Ursula von der Leyen",))],
+        ids=["german-article", "english-article", "particle-inside-a-name"],
+    )
+    def test_a_byline_opening_with_an_article_is_no_person(self, written, expected):
+        """A pseudonym or newsroom opens with "Der", "The"; a surname's particle "der" is no article."""
+        body = f'<div class="byline">von <a href="/author/x" rel="author">{written}</a></div>'
+
+        assert expected == run(page(body=body)).authors

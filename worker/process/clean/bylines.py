@@ -200,6 +200,8 @@ _PARTICLES_TEXT = """
     ben bint ap mac af av
 """
 _PARTICLES = frozenset(_PARTICLES_TEXT.split())
+# Definite articles, which open a pseudonym or a newsroom's name but no person's.
+_ARTICLES = frozenset({"der", "die", "das", "the"})
 # "al-Assad", "d'Alembert": a lower-case start joined to a surname.
 _JOINED_RE = re.compile(r"['’-]")
 # Words printed where a byline is expected that name no one ("Posted", "Datum", "Courtesy", "zvg").
@@ -420,6 +422,9 @@ def _looks_like_person(name: str) -> bool:
         return False
     words = name.split()
     if not 1 <= len(words) <= 6 or name_key(name) in _PLACEHOLDERS:
+        return False
+    if len(words) > 1 and words[0].casefold() in _ARTICLES:
+        # "Der Spendenteddy", "The Hustler": a pseudonym or a newsroom, no one's name.
         return False
     # A phrase ("Projektleiterin der HSS in Tunesien"), not a name: a lower-case word that is no particle.
     plain = [w for w in words if w.islower() and not _JOINED_RE.search(w)]

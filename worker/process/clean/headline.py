@@ -27,6 +27,9 @@ from worker.process.clean.structured import PageData, texts
 
 # Separators between a headline and a site name, section or date in declared titles.
 _SEPARATOR_RE = re.compile(r"\s+(?:[|·›»~/:]|-{1,2}|–|—|::)\s+|\s*[|·›»]\s*|\s+[-–—]\s*(?=[A-Z])")
+# Where a site name may stand apart in a declared title: the separators above, and a bullet
+# ("Headline • Site"), which inside a headline ("Editor (ed.) • Book title") joins its parts.
+_SITE_SEPARATOR_RE = re.compile(_SEPARATOR_RE.pattern + r"|\s+•\s+")
 # Elements inside a headline that are not the headline (kicker, overline, section label).
 _KICKER_CLASS_RE = re.compile(
     r"kicker|overline|dachzeile|roofline|topline|toptitle|top-title|pre-?title|supertitle|eyebrow"
@@ -271,10 +274,10 @@ def strip_site(title: str, names: Iterable[str]) -> str:
     after the site name (`Headline | Site | Shop now!`) goes with it.
     """
     names = list(names)
-    parts = _SEPARATOR_RE.split(title)
+    parts = _SITE_SEPARATOR_RE.split(title)
     if len(parts) == 1:
         return title.strip()
-    seps = _SEPARATOR_RE.findall(title)
+    seps = _SITE_SEPARATOR_RE.findall(title)
     start, end = 0, len(parts)
     while end - start > 1 and _is_site_segment(parts[end - 1], names):
         end -= 1

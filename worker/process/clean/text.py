@@ -65,9 +65,11 @@ _AGENCY_LINE_RE = re.compile(r"^[—–-]*\s*\(?(?P<who>[^()/]{2,30}?)\)?\s*(?:/
 _AGENCY_LINE_MAX = 47
 # Editor's initials before the agency: `aja/PAP`, `jb/dpa`.
 _INITIALS_AGENCY_RE = re.compile(r"^(?:[\w.]{1,6}/)+(?P<who>[^\W\d_]{2,12})$")
-# "By Jane Doe", "Por Ana Gómez", or a labelled byline: "Autor: Peter Maahn", "Autori: Anna Ūdre".
+# "By Jane Doe", "Por Ana Gómez", or a labelled byline: "Autor: Peter Maahn", "Autori: Anna Ūdre";
+# a plural label needs no colon ("Autoren Jane Doe und John Roe": no sentence opens so).
 _BYLINE_RE = re.compile(
-    r"^(?:(?:by|von|par|por)\s+|(?:autor(?:in|a|es|i|zy)?|authors?|auteure?s?|autore)\s*[:：]\s*)"
+    r"^(?:(?:by|von|par|por)\s+|(?:autor(?:in|a|es|i|zy)?|authors?|auteure?s?|autore)\s*[:：]\s*"
+    r"|(?:autoren|autorinnen|authors)\s+)"
     r"(?P<names>.{2,150})$",
     re.IGNORECASE,
 )
