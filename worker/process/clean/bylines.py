@@ -230,12 +230,19 @@ _USER_NAME_RE = re.compile(r"^[^\W\d_a-z][^\W\d_]+(?:[._][^\W\d_a-z][^\W\d_]+)+$
 # A user name: one lower-case word longer than a set of initials ("cpm", "wal" are initials; "john",
 # "asty" are handles).
 _HANDLE_RE = re.compile(r"^[^\W\d_A-Z]{4,}$")
-# A user name run together from a name and an initial or a second name ("HansG", "MoritzMeyer"): one
-# word with a capital after two lower-case letters or more, no one's name written alone.
-_RUN_TOGETHER_RE = re.compile(r"^[^\W\d_]+$")
+# One word of letters only: a user name run together ("HansG") is one (`_run_together`).
+_LETTERS_RE = re.compile(r"^[^\W\d_]+$")
 
 
 def _run_together(word: str) -> bool:
+    """
+    Tell a user name run together from a name and an initial or a second name ("HansG", "MoritzMeyer").
+
+    A capital after two lower-case letters or more: "McDonald", "DiBiase" and "LeBron" have one
+    lower-case letter before theirs and stay names.
+    """
+    if _LETTERS_RE.match(word) is None:
+        return False
     lower = 0
     for c in word[1:]:
         if c.isupper() and lower >= 2:
@@ -437,8 +444,7 @@ def _looks_like_person(name: str) -> bool:
         return len(words) > 1 or 2 <= len(letters) <= 6
     if len(words) == 1:
         # A dateline's place left alone in a byline ("Brasília"): no one signs with a capital's name.
-        run_together = _RUN_TOGETHER_RE.match(name) is not None and _run_together(name)
-        return not _HANDLE_RE.match(name) and not run_together and not is_place(name)
+        return not _HANDLE_RE.match(name) and not _run_together(name) and not is_place(name)
     capitals = sum(1 for w in words if w[:1].isupper())
     # Surnames are capitalised, particles (von, de, da) need not be.
     return _JOINED_RE.split(words[-1])[-1][:1].isupper() and capitals >= max(1, len(words) - 2)
@@ -1315,46 +1321,52 @@ def signed_authors(tree: Any) -> list[str]:
         name = strip_prefix(" ".join("".join(element.itertext()).split()))
         if 2 <= len(name.split()) <= 4 and _one_person(name):
             return [name]
-    closing = [p for p in _LAST_PARAGRAPHS(tree) if _closes_its_block(p)]
+    closing = [p for p in _LAST_PARAGRAPHS(tree) if _closes_its_block(p) and not _hidden(p)]
     for paragraph in closing:
-        # A sign-off in emphasis: `<p><strong>Jane Doe</strong></p>`, `<p><small>Jane Doe<br></small>…`.
-        element = next((c for c in paragraph if isinstance(c.tag, str)), None)
-        if (
-            element is None
-            or element.tag not in {"strong", "b", "small", "em"}
-            or (paragraph.text or "").strip()
-            or _hidden(paragraph)
-        ):
-            continue
-        name = " ".join("".join(element.itertext()).split())
-        if len(name) >= 60:
-            continue
-        rest = " ".join("".join(paragraph.itertext()).split())[len(name) :]
-        # What follows the name is more of the same print (`<small>Aus: Book, 2015</small>`), not
-        # a value after a label in bold (`<strong>Current use</strong><br> Student housing`).
-        loose = "".join(c.tail or "" for c in paragraph)
-        if (
-            2 <= len(name.split()) <= 4
-            and _one_person(name)
-            and not _CONTACT_RE.search(rest)
-            and all(c.tag == element.tag for c in paragraph if isinstance(c.tag, str) and c.tag != "br")
-            and not any(ch.isalnum() for ch in loose)
-        ):
-            return [name]
+        if signed := _emphasis_signature(paragraph):
+            return [signed]
     for paragraph in closing:
-        # A person and a newsroom, nothing else: "Guido Santner und Redaktion SimplyScience.ch"; one
-        # line without a comma, so a letter's closing ("Sportliche Grüße,<br>Euer Team …") is none.
-        text = " ".join("".join(paragraph.itertext()).split())
-        if len(text) >= 80 or "," in text or paragraph.find(".//br") is not None:
-            continue
-        names = split_names(text)
-        persons = [n for n in names if 2 <= len(n.split()) <= 4 and _one_person(n)]
-        if (
-            0 < len(persons) < len(names)
-            and all(n in persons or is_organisation(n) for n in names)
-            and not _hidden(paragraph)
-        ):
+        if persons := _newsroom_signature(paragraph):
             return persons
+    return []
+
+
+def _emphasis_signature(paragraph: Any) -> str | None:
+    """
+    Return the name a story's last paragraph opens with in bold or small print, and holds alone.
+
+    `<p><strong>Jane Doe</strong></p>`, or `<p><small>Jane Doe<br></small><small>Aus: Book…</small></p>`:
+    what follows the name is more of the same print, not a value after a label in bold
+    (`<strong>Current use</strong><br> Student housing`) nor a contact card's details.
+    """
+    element = next((c for c in paragraph if isinstance(c.tag, str)), None)
+    if element is None or element.tag not in {"strong", "b", "small", "em"} or (paragraph.text or "").strip():
+        return None
+    name = " ".join("".join(element.itertext()).split())
+    if len(name) >= 60 or not 2 <= len(name.split()) <= 4 or not _one_person(name):
+        return None
+    rest = " ".join("".join(paragraph.itertext()).split())[len(name) :]
+    same_print = all(c.tag == element.tag for c in paragraph if isinstance(c.tag, str) and c.tag != "br")
+    loose = "".join(c.tail or "" for c in paragraph)
+    if not same_print or any(ch.isalnum() for ch in loose) or _CONTACT_RE.search(rest):
+        return None
+    return name
+
+
+def _newsroom_signature(paragraph: Any) -> list[str]:
+    """
+    Return the persons of a story's last line naming a person and a newsroom and nothing else.
+
+    "Guido Santner und Redaktion SimplyScience.ch"; one line without a comma, so a letter's
+    closing ("Sportliche Grüße,<br>Euer Team …") is none.
+    """
+    text = " ".join("".join(paragraph.itertext()).split())
+    if len(text) >= 80 or "," in text or paragraph.find(".//br") is not None:
+        return []
+    names = split_names(text)
+    persons = [n for n in names if 2 <= len(n.split()) <= 4 and _one_person(n)]
+    if 0 < len(persons) < len(names) and all(n in persons or is_organisation(n) for n in names):
+        return persons
     return []
 
 
