@@ -2691,3 +2691,22 @@ class TestFresh11Rules:
         body = f'<div class="byline">von <a href="/author/x" rel="author">{written}</a></div>'
 
         assert expected == run(page(body=body)).authors
+
+
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (
+            "<div><u>Titel:</u> The Casquette Girls</div><div><u>Seiten:</u> 400 Seiten</div>"
+            "<div><u>Autorin: </u>Alys Arden</div><div><u>Verlag: </u>fortheARTofit</div>",
+            (),
+        ),
+        ('<div class="meta"><u>Autorin: </u>Alys Arden</div>', ("Alys Arden",)),
+    ],
+    ids=["book-fact-sheet", "byline-label-alone"],
+)
+def test_an_author_row_of_a_reviewed_books_fact_sheet_is_not_the_reviews(rows, expected):
+    """ "Autorin:" among "Seiten:" and "Verlag:" rows names the book's author; alone it is a byline."""
+    body = f"<h1>Through the Booking Glass: Juni</h1>{rows}"
+
+    assert expected == run(page(body=body)).authors

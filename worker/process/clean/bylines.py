@@ -9,6 +9,7 @@ round, slugs and case variants collapse into one name, and the list is capped.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -1219,6 +1220,31 @@ def headline_byline_authors(tree: Any, title: str | None = None) -> list[str]:
     return []
 
 
+# The labels of a book's or a product's fact sheet, whose "Autorin:" row names the book's author, not
+# the review's ("Titel:", "Seiten:", "Verlag:", "ISBN:" in the rows around it).
+_FACT_LABEL_RE = re.compile(
+    r"(?:^|\s)(?:verlag|publisher|éditeur|editorial|editora|editore|seiten|pages|isbn|preis|price|prix"
+    r"|erscheinungs\w*|published|erschienen)\s*[:：]",
+    re.IGNORECASE,
+)
+# Rows of a fact sheet looked at on each side of the label's.
+_FACT_ROWS = 3
+
+
+def _in_fact_sheet(element: Any) -> bool:
+    """Tell whether a byline label sits among a fact sheet's rows (a reviewed book's publisher, pages)."""
+    inline = element.tag in {"u", "b", "strong", "em", "i", "span", "dt", "th"}
+    row = element.getparent() if inline else element
+    if row is None:
+        return False
+    rows = [
+        *itertools.islice(row.itersiblings(preceding=True), _FACT_ROWS),
+        row,
+        *itertools.islice(row.itersiblings(), _FACT_ROWS),
+    ]
+    return any(_FACT_LABEL_RE.search(" ".join("".join(r.itertext()).split())[:200]) for r in rows)
+
+
 def labelled_authors(tree: Any) -> list[str]:
     """
     Return the names after the first byline label printed on the page ("Autor:", "Auteur :", "作者：").
@@ -1251,6 +1277,8 @@ def labelled_authors(tree: Any) -> list[str]:
                 and not any(a.tag in {"figure", "figcaption"} for a in element.iterancestors())
             ):
                 return names
+            continue
+        if _in_fact_sheet(element):
             continue
         rest = _LABEL_PREFIX_RE.sub("", text, count=1).strip()
         if not rest and getattr(node, "is_text", False):
