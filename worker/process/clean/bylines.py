@@ -44,13 +44,6 @@ _PHOTO_RE = re.compile(
 _PHOTO_CREDIT_RE = re.compile(
     _PHOTO_RE.pattern + r"\s*[:：].*?(?=\s*[|;·•]|(?:,\s*|\s)[^\W\d_]+\s*[:：]|$)", re.IGNORECASE
 )
-# One label for words and pictures ("Text & Fotos: Jane Doe", "Bild und Text: Jane Doe"): the name after
-# it wrote the text, so the label is read as "Text:" before photo credits are taken out.
-_TEXT_AND_PHOTOS_RE = re.compile(
-    r"^\s*(?:(?:text|texte|texto|testo|words)\s*(?:&|\+|/|und|and|et|y|e)\s*(?:fotos?|bilder?|photos?)"
-    r"|(?:fotos?|bilder?|photos?)\s*(?:&|\+|/|und|and|et|y|e)\s*(?:text|texte|texto|testo|words))\s*(?=[:：])",
-    re.IGNORECASE,
-)
 # "Jane Doe for The Mail on Sunday": after "for" comes the outlet.
 _FOR_RE = re.compile(r"\s+for\s+(?=the\s|[A-Z])", re.IGNORECASE)
 # Byline words before names: "By", "Von", "Par", "Por", "Di", "Door", "Av", "Af", "Written by", …
@@ -67,9 +60,12 @@ _WORD_PREFIX_RE = re.compile(
     re.IGNORECASE,
 )
 # Labels before names: "Autor:", "Auteur :", "Text:", "Interview:", "记者", "作者：", "حوار:"; German's
-# gender-inclusive forms too ("Autor/in:", "Autor*innen:", "AutorIn:", "Redakteur:in:").
+# gender-inclusive forms too ("Autor/in:", "Autor*innen:", "AutorIn:", "Redakteur:in:"); one label for
+# words and pictures ("Text & Fotos:", "Bild und Text:"), whose name wrote the text.
 _LABEL_PREFIX_RE = re.compile(
     r"^(?:autor(?:[/*_:·]?in(?:nen)?|a|es|en)?|authors?|auteure?s?|autore|redakteur(?:[/*_:·]?in(?:nen)?)?"
+    r"|(?:text|texte|texto|testo|words)\s*(?:&|\+|/|und|and|et|y|e)\s*(?:fotos?|bilder?|photos?)"
+    r"|(?:fotos?|bilder?|photos?)\s*(?:&|\+|/|und|and|et|y|e)\s*(?:text|texte|texto|testo|words)"
     r"|text|texto|texte|testo|interview|reportage|bericht|reporter(?:[/*_:·]?in(?:nen)?)?|reporting|writer"
     r"|(?:written|words|reported) by|escrito por"
     r"|kirjoittaja|by|por|par|von"
@@ -944,8 +940,7 @@ def _byline_names(element: Any) -> list[str]:
     if element.tag == "a" and parent is not None and len(_author_links(parent)) > 1:
         # "Por: <a>A</a>, <a>B</a>, <a>C</a>": author links side by side make one byline.
         element = parent
-    text = _TEXT_AND_PHOTOS_RE.sub("Text", _byline_text(element), count=1)
-    text = _strip(_PHOTO_CREDIT_RE.sub("", text, count=1))
+    text = _strip(_PHOTO_CREDIT_RE.sub("", _byline_text(element), count=1))
     if not text or len(text) > 200 or _only_section_links(element, text):
         return []
     links = [" ".join("".join(a.itertext()).split()) for a in _author_links(element)]
