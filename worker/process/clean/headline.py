@@ -497,7 +497,7 @@ def _segment_shown(tree: Any, titles: list[str], whole: set[str], names: list[st
 
 def _slug_words(text: str) -> list[str]:
     """Return a text's words spelled as a URL slug spells them (`ermöglicht` as `ermoeglicht`)."""
-    return [_ascii(normal(w)) for w in _WORD_RE.findall(text) if _ascii(normal(w))]
+    return [spelled for w in _WORD_RE.findall(text) if (spelled := _ascii(normal(w)))]
 
 
 def _segment_in_slug(titles: list[str], url: str) -> str | None:
@@ -512,21 +512,19 @@ def _segment_in_slug(titles: list[str], url: str) -> str | None:
     next" on `/brexit-what-happens-next`) is left whole.
     """
     path = urlsplit(url).path
-    slugs = [set(_slug_words(seg)) for seg in path.split("/") if len(_slug_words(seg)) >= 3]
+    slugs = [set(words) for seg in path.split("/") if len(words := _slug_words(seg)) >= 3]
     if not slugs:
         return None
     for title in titles:
         parts = _SEPARATOR_RE.split(title)
         if len(parts) < 2:
             continue
+        part_words = [_slug_words(part) for part in parts]
         for slug in slugs:
-            shares = [
-                (sum(w in slug for w in words) / len(words)) if (words := _slug_words(part)) else 0.0
-                for part in parts
-            ]
+            shares = [(sum(w in slug for w in words) / len(words)) if words else 0.0 for words in part_words]
             best = max(range(len(parts)), key=shares.__getitem__)
             if (
-                len(_slug_words(parts[best])) >= 3
+                len(part_words[best]) >= 3
                 and shares[best] >= 0.8
                 and all(share <= 1 / 3 for i, share in enumerate(shares) if i != best)
             ):

@@ -107,7 +107,7 @@ def drop_hidden(tree: Any) -> None:
     # CSS-in-JS writes its rules beside the elements, in the body; a site's stylesheet in the head
     # names its screen-reader class in words (`sr-only`, `visually-hidden`), which are read as such.
     clipped = clipped_classes(body) if body is not None and body.find(".//style") is not None else frozenset()
-    if clipped and body is not None:
+    if clipped:
         for element in body.iter():
             classes = element.get("class") if isinstance(element.tag, str) else None
             if classes and any(t in clipped for t in classes.split()):
