@@ -17,6 +17,15 @@ def test_a_steady_drift_cancels_out() -> None:
     assert [70.0, 77.0] == figures["bare_before_and_after_sum"]
 
 
+def test_the_ratio_to_trafilatura_with_its_whole_metadata_swaps_that_run_in() -> None:
+    """Earlier stops' baseline: trafilatura's run with its whole metadata search in place of the one summed."""
+    before = {"trafilatura": 20.0, "spacy_ner": 40.0, "sum": 60.0, "trafilatura_with_metadata": 30.0}
+
+    figures = bracketed(84.0, before, dict(before))
+
+    assert (1.4, 1.2) == (figures["ratio_to_bare"], figures["ratio_to_bare_with_metadata"])
+
+
 def test_the_median_round_is_reported() -> None:
     """Of three rounds the one with the middle ratio is taken, whatever their order."""
     rounds = [{"ratio_to_bare": 1.3, "n": 0}, {"ratio_to_bare": 1.1, "n": 1}, {"ratio_to_bare": 1.2, "n": 2}]

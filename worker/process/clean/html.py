@@ -24,6 +24,7 @@ from worker.process.clean.chrome import is_date_line
 from worker.process.clean.headline import MAX_KICKER
 from worker.process.clean.hidden import drop_hidden
 from worker.process.clean.lead import find_lead
+from worker.process.clean.library_meta import LibraryMetadata
 from worker.process.clean.metadata import Hints, resolve
 from worker.process.clean.structured import read_page
 from worker.process.clean.text import clean_paragraphs, drop_author_bio, join_paragraphs, split_paragraphs
@@ -303,10 +304,14 @@ def _teaser_count(tree: Any) -> int:
     return max(articles, linked_headings // 2)
 
 
-def trafilatura_options(now: datetime) -> dict[str, Any]:
-    """Return the options of our `trafilatura.bare_extraction` call (the bench times the same call)."""
+def trafilatura_options(now: datetime, *, with_metadata: bool = True) -> dict[str, Any]:
+    """
+    Return the options of a `trafilatura.bare_extraction` call: the library's whole answer (the eval's
+    bare trafilatura), or with `with_metadata=False` the text alone, as the pipeline asks for it
+    (`LibraryMetadata` gives the metadata fields it reads) and the bench times it.
+    """
     return {
-        "with_metadata": True,
+        "with_metadata": with_metadata,
         "include_comments": False,
         "include_tables": True,
         "deduplicate": False,
@@ -324,9 +329,11 @@ def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints:
     if tree is None:
         return _empty(url)
     drop_hidden(tree)
+    options = trafilatura_options(now, with_metadata=False)
+    meta = LibraryMetadata(tree, url or None, options["date_extraction_params"])
     # Given the tree, trafilatura works on a copy of it instead of parsing the page a second time.
-    found = trafilatura.bare_extraction(tree, url=url or None, **trafilatura_options(now))
-    meta: dict[str, Any] = {} if found is None else found if isinstance(found, dict) else found.as_dict()
+    found = trafilatura.bare_extraction(tree, url=url or meta["url"] or None, **options)
+    meta.add_text(None if found is None else found["text"] if isinstance(found, dict) else found.text)
     anchors = _anchor_texts(tree)
     first = split_paragraphs("\n\n".join(str(meta.get("text") or "").splitlines()))
     paragraphs, extractor = _choose(first, anchors, html)

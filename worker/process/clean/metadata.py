@@ -21,6 +21,7 @@ No rule is keyed on a host name: the same rules must hold on sites never seen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -184,7 +185,7 @@ def resolve(
     *,
     now: datetime,
     hints: Hints | None = None,
-    found: dict[str, Any] | None = None,
+    found: Mapping[str, Any] | None = None,
     body_authors: tuple[str, ...] = (),
     data: PageData | None = None,
 ) -> Metadata:
@@ -207,8 +208,6 @@ def resolve(
     title = resolve_title(tree, data, url, hints.title)
     if title is None and found.get("title"):
         title = strip_site(str(found["title"]), names)
-    # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
-    heuristic_authors = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
     # A personal site's publisher is its author: a name of the site, and a person's, whose host may
     # be named after it ("Helge Fahrnberger" on helge.at).
     personal = [squashed_key(p) for p in _personal_publishers(data)]
@@ -219,6 +218,9 @@ def resolve(
     # Its guesses come from the same structured data: the page must show them too.  A long list is every
     # teaser's author on a page of many stories' nodes, not this article's byline.
     persons = authors.persons
+    # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
+    guesses = "" if persons else str(found.get("author") or "")
+    heuristic_authors = [a for a in guesses.split(";") if len(a.split()) > 1]
     if not persons and len(heuristic_authors) <= MAX_GUESSED_AUTHORS:
         guessed = list(sort_names(_not_restated(heuristic_authors, data, author_sites), author_sites).persons)
         persons = tuple(shown_names(tree, guessed, as_written=True))
@@ -228,7 +230,7 @@ def resolve(
         url,
         now=now,
         feed=hints.published,
-        heuristic=_str(found.get("date")),
+        heuristic=lambda: _str(found.get("date")),
         text=str(found.get("text") or ""),
         dayfirst=_dayfirst(tree),
         title=title,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -648,7 +649,7 @@ def resolve_dates(
     *,
     now: datetime,
     feed: str | None = None,
-    heuristic: str | None = None,
+    heuristic: Callable[[], str | None] | None = None,
     text: str = "",
     dayfirst: bool = True,
     title: str | None = None,
@@ -662,7 +663,7 @@ def resolve_dates(
         url: the page's URL, whose path may name a day.
         now: the reference time; later dates are rejected.
         feed: the feed entry's publication date, an explicit statement.
-        heuristic: a date found by searching the page (trafilatura's), used only without any other.
+        heuristic: searches the page for a date (trafilatura's search), called only without any other.
         text: the article's text, whose opening date line (`text_stamp`) comes before `heuristic`.
         dayfirst: read ambiguous numeric dates day first (all but US English pages).
         title: the headline the page shows, which tells its heading from a logo's.
@@ -689,8 +690,8 @@ def resolve_dates(
         chosen = text_stamp(text, now, dayfirst=dayfirst)
     if chosen is None:
         chosen = posted_stamp(tree, now, dayfirst=dayfirst)
-    if chosen is None and heuristic:
-        chosen = parse_stamp(heuristic, "heuristic", now, dayfirst=dayfirst)
+    if chosen is None and heuristic is not None and (searched := heuristic()):
+        chosen = parse_stamp(searched, "heuristic", now, dayfirst=dayfirst)
         # A search that found only a year (a copyright line) reports its 1st of January.
         if chosen is not None and not chosen.has_time and (chosen.when.month, chosen.when.day) == (1, 1):
             chosen = None
