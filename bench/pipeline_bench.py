@@ -191,18 +191,16 @@ def emitted_texts(out_dir: Path) -> list[str]:
 
 
 def bare_trafilatura(pages: list[tuple[str, str]]) -> Callable[[], None]:
-    """Return a run of trafilatura over the pages with the arguments `clean_html` gives it."""
+    """Return a run of trafilatura over the pages as `clean_html` calls it (`trafilatura_reading`)."""
     import trafilatura
 
-    from worker.process.clean.html import trafilatura_options
+    from worker.process.clean.html import trafilatura_reading
 
     now = datetime.now(UTC)
 
-    options = trafilatura_options(now)
-
     def run() -> None:
         for url, html in pages:
-            trafilatura.bare_extraction(html, url=url, **options)
+            trafilatura_reading(trafilatura.load_html(html), url, now)
 
     return run
 

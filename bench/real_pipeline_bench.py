@@ -408,8 +408,7 @@ def bare_libraries(base: str, pages: list[dict[str, str]], recs: list[dict[str, 
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
     from worker import config
-    from worker.process.clean.html import trafilatura_options
-    from worker.process.clean.library_meta import LibraryMetadata
+    from worker.process.clean.html import trafilatura_options, trafilatura_reading
     from worker.process.enrich import language
     from worker.process.enrich.entities import load_nlp
 
@@ -417,22 +416,16 @@ def bare_libraries(base: str, pages: list[dict[str, str]], recs: list[dict[str, 
     nlp = load_nlp(settings.spacy_model, keep=("ner",))
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     now = datetime.now(UTC)
-    options = trafilatura_options(now, with_metadata=False)
     texts = [r["text"] for r in recs]
     ner_texts = [r["text"] for r in recs if r.get("language") in settings.ner_languages]
 
-    def text_and_metadata(page: dict[str, str]) -> object:
-        # What `clean_html` asks of trafilatura on every page: its reading of the metadata the
-        # page states (`LibraryMetadata`: meta tags, JSON-LD, title, address, site name), then
-        # its text.  Its date and byline searches, run only where the resolver finds neither,
-        # count as the pipeline's own.
-        url = base + page["path"]
-        tree = trafilatura.load_html(page["html"])
-        LibraryMetadata(tree, url, options["date_extraction_params"])
-        return trafilatura.bare_extraction(tree, url=url, **options)
-
     runs: dict[str, Callable[[], object]] = {
-        "trafilatura": lambda: [text_and_metadata(p) for p in pages],
+        # What `clean_html` asks of trafilatura on every page (`trafilatura_reading`): its text, and
+        # its reading of the metadata the page states.  Its date and byline searches, run only
+        # where the resolver finds neither, count as the pipeline's own.
+        "trafilatura": lambda: [
+            trafilatura_reading(trafilatura.load_html(p["html"]), base + p["path"], now) for p in pages
+        ],
         # One text a call, as the feed path hands NER one article per task.
         "spacy_ner": lambda: [nlp(t) for t in ner_texts],
         "py3langid": lambda: [identifier.rank(t[: language.MAX_CHARS]) for t in texts],

@@ -18,7 +18,7 @@ def test_a_steady_drift_cancels_out() -> None:
 
 
 def test_the_ratio_to_trafilatura_with_its_whole_metadata_swaps_that_run_in() -> None:
-    """Earlier stops' baseline: trafilatura's run with its whole metadata search in place of the one summed."""
+    """Earlier stops' baseline: trafilatura with its whole metadata search in place of the run summed."""
     before = {"trafilatura": 20.0, "spacy_ner": 40.0, "sum": 60.0, "trafilatura_with_metadata": 30.0}
 
     figures = bracketed(84.0, before, dict(before))

@@ -324,16 +324,25 @@ def trafilatura_options(now: datetime, *, with_metadata: bool = True) -> dict[st
     }
 
 
-def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints: Hints | None) -> Extracted:
-    tree = load_html(html)
-    if tree is None:
-        return _empty(url)
-    drop_hidden(tree)
+def trafilatura_reading(tree: Any, url: str, now: datetime) -> LibraryMetadata:
+    """
+    Return trafilatura's text and metadata of a parsed page, as `clean_html` asks for them (the bench
+    times this call): the text alone from `bare_extraction`, the metadata from `LibraryMetadata`.
+    """
     options = trafilatura_options(now, with_metadata=False)
     meta = LibraryMetadata(tree, url or None, options["date_extraction_params"])
     # Given the tree, trafilatura works on a copy of it instead of parsing the page a second time.
     found = trafilatura.bare_extraction(tree, url=url or meta["url"] or None, **options)
     meta.add_text(None if found is None else found["text"] if isinstance(found, dict) else found.text)
+    return meta
+
+
+def _extract(html: str, url: str, learned: frozenset[str], now: datetime, hints: Hints | None) -> Extracted:
+    tree = load_html(html)
+    if tree is None:
+        return _empty(url)
+    drop_hidden(tree)
+    meta = trafilatura_reading(tree, url, now)
     anchors = _anchor_texts(tree)
     first = split_paragraphs("\n\n".join(str(meta.get("text") or "").splitlines()))
     paragraphs, extractor = _choose(first, anchors, html)
