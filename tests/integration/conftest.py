@@ -26,6 +26,8 @@ from typing import Any, ClassVar
 import amqp
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tests.conftest import ROOT
 from tests.integration.httpserver import HTTPTestServer
@@ -72,15 +74,23 @@ class RedisServer:
             str(self.dir),
             "--maxmemory-policy",
             "noeviction",
+            "--logfile",
+            str(self.dir / "redis.log"),
         ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
+        # Each wait capped, one try each: a frozen process holding the port accepts and never answers.
+        client = redis.Redis(
+            port=self.port, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+        )
         deadline = time.monotonic() + 20
         while True:
+            if self.proc.poll() is not None:
+                log = (self.dir / "redis.log").read_text(errors="replace").strip().splitlines()[-2:]
+                raise RuntimeError(f"redis-server on port {self.port} exited: {log}")
             try:
                 if client.ping():
                     break
-            except redis.ConnectionError:
+            except (redis.ConnectionError, redis.TimeoutError):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,3 +264,26 @@ class TestFailover:
         assert (True, True) == (later.cluster, later.is_done("done0"))
         assert [] == later.claim_due(1500.0, 100, lease_s=600)  # still leased by the first claim
         later.close()
+
+
+def test_a_node_whose_port_was_taken_starts_again_on_another(tmp_path: Path) -> None:
+    """A port found free and taken before its node binds it (another server, a leftover) moves the node."""
+    from tests.support.cluster import cluster_ports
+
+    ports = cluster_ports()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports[0]))
+        taken.listen()
+        cluster = RedisClusterServer(tmp_path, ports=list(ports))
+        try:
+            cluster.start()
+            client = cluster.client()
+            client.set("k", "v")
+
+            assert ports[0] not in cluster.ports
+            assert ports[1:] == cluster.ports[1:]
+            assert "v" == client.get("k")
+            assert "Address already in use" in (tmp_path / f"node-{ports[0]}.log").read_text()
+            client.close()
+        finally:
+            cluster.stop()

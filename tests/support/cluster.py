@@ -17,9 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
+from redis.retry import Retry
 
 MASTERS = 3
+# One try a command: redis-py's default retries a timed-out read with backoff, a minute in all.
+_ONCE = Retry(NoBackoff(), 0)
 
 
 def _free(port: int) -> bool:
@@ -68,34 +72,70 @@ class RedisClusterServer:
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.ports[0]}/0"
 
+    def _launch(self, port: int) -> None:
+        args = [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            f"nodes-{port}.conf",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+            "--logfile",
+            str(self.dir / f"node-{port}.log"),
+            *(["--cluster-node-timeout", str(self.failover_timeout_ms)] if self.replicas else []),
+        ]
+        self.procs[port] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _answering(self, timeout_s: float) -> None:
+        """
+        Wait until every node answers PING; a node that exited (its port taken since it was found
+        free, by another test's server or a leftover one) starts again on new ports, at most 3 times.
+        """
+        deadline = time.monotonic() + timeout_s
+        moves = 0
+        waiting = list(self.ports)
+        while waiting:
+            for port in list(waiting):
+                if self.procs[port].poll() is not None:
+                    log = self.dir / f"node-{port}.log"
+                    reason = log.read_text(errors="replace").strip().splitlines()[-2:] if log.exists() else []
+                    moves += 1
+                    if moves > 3:
+                        raise RuntimeError(f"a Redis Cluster node on {port} exited: {reason}")
+                    new = next(p for p in cluster_ports(len(self.ports) + 1) if p not in self.ports)
+                    del self.procs[port]
+                    self.ports[self.ports.index(port)] = new
+                    waiting[waiting.index(port)] = new
+                    self._launch(new)
+                    continue
+                try:
+                    if self._ask(port, "ping"):
+                        waiting.remove(port)
+                except redis.RedisError:
+                    pass
+            if waiting and time.monotonic() > deadline:
+                raise RuntimeError(f"Redis Cluster nodes on {waiting} did not answer in {timeout_s:.0f} s")
+            if waiting:
+                time.sleep(0.05)
+
     def start(self, timeout_s: float = 30.0) -> None:
         """Start the nodes, create the cluster and wait for `cluster_state:ok` on every node."""
         if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
             raise RuntimeError("redis-server and redis-cli are needed (apt-get install redis-server)")
         for port in self.ports:
-            args = [
-                "redis-server",
-                "--port",
-                str(port),
-                "--bind",
-                "127.0.0.1",
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                f"nodes-{port}.conf",
-                "--dir",
-                str(self.dir),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--maxmemory-policy",
-                "noeviction",
-                *(["--cluster-node-timeout", str(self.failover_timeout_ms)] if self.replicas else []),
-            ]
-            self.procs[port] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for port in self.ports:
-            self._wait(lambda p=port: self._ask(p, "ping"), timeout_s)
+            self._launch(port)
+        self._answering(timeout_s)
         nodes = [f"127.0.0.1:{p}" for p in self.ports]
         create = ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", str(self.replicas)]
         subprocess.run([*create, "--cluster-yes"], capture_output=True, check=True, timeout=timeout_s)
@@ -157,7 +197,10 @@ class RedisClusterServer:
     @staticmethod
     def _ask(port: int, *command: str) -> Any:
         """Send one command to one node and close the connection."""
-        node = redis.Redis(port=port, decode_responses=True)
+        # (A cap on each wait: a frozen process holding the port accepts connections and never answers.)
+        node = redis.Redis(
+            port=port, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, retry=_ONCE
+        )
         try:
             return node.execute_command(*command)
         finally:
