@@ -59,7 +59,8 @@ class LibraryMetadata(Mapping[str, Any]):
         # (trafilatura's own rule: a one-word meta author is a user name.)
         if found.author and " " not in found.author:
             found.author = None
-        # Its JSON-LD reader raises on odd shapes, and trafilatura goes on without it (and logs it).
+        # Its JSON-LD reader raises on odd shapes; trafilatura logs a warning and goes on without it, and
+        # so does this, without the warning (the page is read from its other evidence all the same).
         with contextlib.suppress(Exception):
             found = extract_meta_json(tree, found)
         self._found = found
