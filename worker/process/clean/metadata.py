@@ -218,12 +218,12 @@ def resolve(
     # Its guesses come from the same structured data: the page must show them too.  A long list is every
     # teaser's author on a page of many stories' nodes, not this article's byline.
     persons = authors.persons
-    # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
-    guesses = "" if persons else str(found.get("author") or "")
-    heuristic_authors = [a for a in guesses.split(";") if len(a.split()) > 1]
-    if not persons and len(heuristic_authors) <= MAX_GUESSED_AUTHORS:
-        guessed = list(sort_names(_not_restated(heuristic_authors, data, author_sites), author_sites).persons)
-        persons = tuple(shown_names(tree, guessed, as_written=True))
+    if not persons:
+        # trafilatura's guesses title-case user names ("fhaacker" becomes "Fhaacker"): one word is not enough.
+        guesses = [a for a in str(found.get("author") or "").split(";") if len(a.split()) > 1]
+        if len(guesses) <= MAX_GUESSED_AUTHORS:
+            guessed = list(sort_names(_not_restated(guesses, data, author_sites), author_sites).persons)
+            persons = tuple(shown_names(tree, guessed, as_written=True))
     dates = resolve_dates(
         tree,
         data,
