@@ -63,6 +63,8 @@ class RedisClusterServer:
     # With replicas, a master unreachable this long is failed over (redis' default, 15 s, is kept
     # without them: a busy machine must not mark a master failed when no replica can take over).
     failover_timeout_ms: int = 2000
+    # Nodes started again on new ports (`_move`), a leftover server having taken theirs.
+    _moves: int = 0
 
     def __post_init__(self) -> None:
         if not self.ports:
@@ -97,37 +99,23 @@ class RedisClusterServer:
         ]
         self.procs[port] = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    def _answering(self, timeout_s: float) -> None:
-        """
-        Wait until every node answers PING; a node that exited (its port taken since it was found
-        free, by another test's server or a leftover one) starts again on new ports, at most 3 times.
-        """
-        deadline = time.monotonic() + timeout_s
-        moves = 0
-        waiting = list(self.ports)
-        while waiting:
-            for port in list(waiting):
-                if self.procs[port].poll() is not None:
-                    log = self.dir / f"node-{port}.log"
-                    reason = log.read_text(errors="replace").strip().splitlines()[-2:] if log.exists() else []
-                    moves += 1
-                    if moves > 3:
-                        raise RuntimeError(f"a Redis Cluster node on {port} exited: {reason}")
-                    new = next(p for p in cluster_ports(len(self.ports) + 1) if p not in self.ports)
-                    del self.procs[port]
-                    self.ports[self.ports.index(port)] = new
-                    waiting[waiting.index(port)] = new
-                    self._launch(new)
-                    continue
-                try:
-                    if self._ask(port, "ping"):
-                        waiting.remove(port)
-                except redis.RedisError:
-                    pass
-            if waiting and time.monotonic() > deadline:
-                raise RuntimeError(f"Redis Cluster nodes on {waiting} did not answer in {timeout_s:.0f} s")
-            if waiting:
-                time.sleep(0.05)
+    def _move(self, port: int) -> None:
+        """Start a node that exited again on a new port (its own was taken since it was found free)."""
+        log = self.dir / f"node-{port}.log"
+        reason = log.read_text(errors="replace").strip().splitlines()[-2:] if log.exists() else []
+        self._moves += 1
+        if self._moves > 3:
+            raise RuntimeError(f"a Redis Cluster node on {port} exited: {reason}")
+        new = next(p for p in cluster_ports(len(self.ports) + 1) if p not in self.ports)
+        del self.procs[port]
+        self.ports[self.ports.index(port)] = new
+        self._launch(new)
+
+    def _answering(self) -> bool:
+        """Tell whether every node answers PING, first moving the nodes that exited (at most 3 moves)."""
+        for port in [p for p in self.ports if self.procs[p].poll() is not None]:
+            self._move(port)
+        return all(self._ask(port, "ping") for port in self.ports)
 
     def start(self, timeout_s: float = 30.0) -> None:
         """Start the nodes, create the cluster and wait for `cluster_state:ok` on every node."""
@@ -135,7 +123,7 @@ class RedisClusterServer:
             raise RuntimeError("redis-server and redis-cli are needed (apt-get install redis-server)")
         for port in self.ports:
             self._launch(port)
-        self._answering(timeout_s)
+        self._wait(self._answering, timeout_s)
         nodes = [f"127.0.0.1:{p}" for p in self.ports]
         create = ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", str(self.replicas)]
         subprocess.run([*create, "--cluster-yes"], capture_output=True, check=True, timeout=timeout_s)
