@@ -26,12 +26,10 @@ from typing import Any, ClassVar
 import amqp
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from tests.conftest import ROOT
 from tests.integration.httpserver import HTTPTestServer
-from tests.support.cluster import RedisClusterServer
+from tests.support.cluster import ONE_TRY, RedisClusterServer
 from worker import config
 from worker.dispatch import QUEUES
 from worker.state import open_store
@@ -79,9 +77,7 @@ class RedisServer:
         ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Each wait capped, one try each: a frozen process holding the port accepts and never answers.
-        client = redis.Redis(
-            port=self.port, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
-        )
+        client = redis.Redis(port=self.port, socket_timeout=2, socket_connect_timeout=2, retry=ONE_TRY)
         deadline = time.monotonic() + 20
         while True:
             if self.proc.poll() is not None:

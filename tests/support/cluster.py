@@ -23,7 +23,7 @@ from redis.retry import Retry
 
 MASTERS = 3
 # One try a command: redis-py's default retries a timed-out read with backoff, a minute in all.
-_ONCE = Retry(NoBackoff(), 0)
+ONE_TRY = Retry(NoBackoff(), 0)
 
 
 def _free(port: int) -> bool:
@@ -187,7 +187,7 @@ class RedisClusterServer:
         """Send one command to one node and close the connection."""
         # (A cap on each wait: a frozen process holding the port accepts connections and never answers.)
         node = redis.Redis(
-            port=port, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, retry=_ONCE
+            port=port, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, retry=ONE_TRY
         )
         try:
             return node.execute_command(*command)
